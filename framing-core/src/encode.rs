@@ -1,0 +1,216 @@
+//! The encoder: header bytes equal to `struct.pack`, pad bytes zero, and
+//! nothing ever truncated.
+
+use core::fmt;
+
+use crate::layout::Layout;
+use crate::value::{self, PutError, Value};
+
+/// Why a frame could not be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The output buffer is too small.
+    BufferTooSmall {
+        /// Bytes the frame (or header) needs.
+        needed: usize,
+        /// Bytes the buffer has.
+        available: usize,
+    },
+    /// The payload is longer than the layout's maximum.
+    PayloadTooLong {
+        /// The payload length.
+        length: u64,
+        /// The layout's maximum.
+        max: u64,
+    },
+    /// The length value (payload length - adjust) does not fit the length field.
+    LengthOutOfRange {
+        /// The payload length.
+        length: u64,
+        /// The value that would have been written.
+        value: i128,
+    },
+    /// A field index past the last value.
+    NoSuchField {
+        /// The index given.
+        index: usize,
+    },
+    /// A value was given for the length field or a constant, which the
+    /// encoder writes itself.
+    FieldIsFixed {
+        /// The index given.
+        index: usize,
+    },
+    /// A value is not of its field's kind.
+    FieldType {
+        /// The index given.
+        index: usize,
+    },
+    /// A value does not fit its field (integer range, float too large, byte
+    /// string too long, `c` not exactly one byte).
+    FieldRange {
+        /// The index given.
+        index: usize,
+    },
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            EncodeError::BufferTooSmall { needed, available } => write!(
+                f,
+                "output buffer too small: {needed} bytes needed, {available} available"
+            ),
+            EncodeError::PayloadTooLong { length, max } => write!(
+                f,
+                "payload of {length} bytes is longer than the maximum {max}"
+            ),
+            EncodeError::LengthOutOfRange { length, value } => write!(
+                f,
+                "payload of {length} bytes gives length value {value}, which does not fit the \
+                 length field"
+            ),
+            EncodeError::NoSuchField { index } => write!(f, "header has no value {index}"),
+            EncodeError::FieldIsFixed { index } => write!(
+                f,
+                "header value {index} is the length or a constant and is written by the encoder"
+            ),
+            EncodeError::FieldType { index } => {
+                write!(
+                    f,
+                    "value for header field {index} is not of that field's type"
+                )
+            }
+            EncodeError::FieldRange { index } => {
+                write!(f, "value for header field {index} does not fit the field")
+            }
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+impl Layout {
+    /// Bytes a frame with a payload of `payload_len` bytes takes, or `None` on
+    /// overflow.
+    pub const fn frame_len(&self, payload_len: usize) -> Option<usize> {
+        self.header_len().checked_add(payload_len)
+    }
+
+    /// Writes the header for a payload of `payload_len` bytes into the start
+    /// of `out` and returns its length. The length and constants are set,
+    /// every other value is zero (false, empty). For a vectored write of
+    /// header and payload with no copy of the payload.
+    ///
+    /// ```
+    /// let layout = framing_core::Layout::new("<H");
+    /// let mut header = [0u8; 2];
+    /// assert_eq!(layout.encode_header(300, &mut header), Ok(2));
+    /// assert_eq!(header, 300u16.to_le_bytes());
+    /// ```
+    ///
+    /// # Errors
+    /// [`EncodeError`] if the payload is too long or `out` too small.
+    pub fn encode_header(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, EncodeError> {
+        self.encode_header_with(payload_len, &[], out)
+    }
+
+    /// Like [`encode_header`](Self::encode_header), with values for the
+    /// header fields that are neither the length nor constants, as
+    /// `(index, value)` pairs.
+    ///
+    /// ```
+    /// use framing_core::{Layout, Value};
+    ///
+    /// // type u8, flags u8, length u16
+    /// let layout = Layout::builder("!BBH").length_field(2).build()?;
+    /// let mut header = [0u8; 4];
+    /// layout.encode_header_with(5, &[(0, Value::Int(7))], &mut header)?;
+    /// assert_eq!(header, [7, 0, 0, 5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode_header`](Self::encode_header), and for a value that names
+    /// no field, a fixed field, or does not fit.
+    pub fn encode_header_with(
+        &self,
+        payload_len: usize,
+        fields: &[(usize, Value<'_>)],
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let hlen = self.header_len();
+        let available = out.len();
+        let out = out.get_mut(..hlen).ok_or(EncodeError::BufferTooSmall {
+            needed: hlen,
+            available,
+        })?;
+        let length = payload_len as u64;
+        if length > self.max_payload() {
+            return Err(EncodeError::PayloadTooLong {
+                length,
+                max: self.max_payload(),
+            });
+        }
+        let l = &self.length;
+        let v = i128::from(length) - i128::from(self.adjust);
+        let (lo, hi) = value::int_range(l.signed, l.width);
+        if v < lo || v > hi {
+            return Err(EncodeError::LengthOutOfRange { length, value: v });
+        }
+        out.fill(0);
+        value::put_uint(v as u64, l.width, l.big, &mut out[l.offset..]);
+        let big = self.format().byte_order().is_big_endian();
+        for c in self.constants() {
+            let _ = value::put_value(
+                &c.field,
+                big,
+                &c.value.as_value(),
+                &mut out[c.field.offset..],
+            );
+        }
+        for &(index, ref val) in fields {
+            let field = self
+                .format()
+                .field(index)
+                .ok_or(EncodeError::NoSuchField { index })?;
+            if index == l.index || self.constant(index).is_some() {
+                return Err(EncodeError::FieldIsFixed { index });
+            }
+            let slot = &mut out[field.offset..field.offset + field.size];
+            slot.fill(0);
+            value::put_value(&field, big, val, slot).map_err(|e| match e {
+                PutError::Type => EncodeError::FieldType { index },
+                PutError::Range => EncodeError::FieldRange { index },
+            })?;
+        }
+        Ok(hlen)
+    }
+
+    /// Writes header and payload into the start of `out`; returns the frame
+    /// length.
+    ///
+    /// ```
+    /// let layout = framing_core::Layout::new("!I");
+    /// let mut out = [0u8; 16];
+    /// let n = layout.encode(b"hello", &mut out)?;
+    /// assert_eq!(&out[..n], b"\0\0\0\x05hello");
+    /// # Ok::<(), framing_core::EncodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode_header`](Self::encode_header).
+    pub fn encode(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, EncodeError> {
+        let needed = self.frame_len(payload.len()).unwrap_or(usize::MAX);
+        if out.len() < needed {
+            return Err(EncodeError::BufferTooSmall {
+                needed,
+                available: out.len(),
+            });
+        }
+        let hlen = self.encode_header(payload.len(), out)?;
+        out[hlen..needed].copy_from_slice(payload);
+        Ok(needed)
+    }
+}

@@ -1,0 +1,756 @@
+//! What a header is: a [`Format`], which value holds the length, how the
+//! length maps to the payload, which values are constants, and the limits and
+//! recovery policies the decoder applies.
+
+use core::fmt;
+
+use crate::format::{Field, Format, FormatError, Kind};
+use crate::value::{self, PutError, Value};
+
+/// The most constant values a layout may declare.
+pub const MAX_CONSTANTS: usize = 8;
+
+/// The longest byte-string constant (`c`, `s`, `p`), in bytes.
+pub const MAX_CONSTANT_BYTES: usize = 32;
+
+/// The default maximum payload length: 8 MiB, as tokio-util's codec.
+pub const DEFAULT_MAX_PAYLOAD: u64 = 8 * 1024 * 1024;
+
+/// What the decoder does with a frame whose payload is too long
+/// (above [`LayoutBuilder::max_payload`], or too large for the decoder's buffer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Oversize {
+    /// Fail: the decoder reports the error and stays failed (the default).
+    #[default]
+    Fail,
+    /// Skip the announced payload without buffering it, report it once as a
+    /// recoverable [`DecodeErrorKind::Discarded`](crate::DecodeErrorKind::Discarded),
+    /// and go on with the next frame.
+    Discard,
+}
+
+/// A header constant, stored in the normal form `struct.unpack` returns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Constant {
+    pub(crate) field: Field,
+    pub(crate) value: ConstValue,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ConstValue {
+    Int(i128),
+    Bool(bool),
+    Float(f64),
+    Bytes([u8; MAX_CONSTANT_BYTES], u8),
+}
+
+impl ConstValue {
+    pub(crate) const fn as_value(&self) -> Value<'_> {
+        match self {
+            ConstValue::Int(v) => Value::Int(*v),
+            ConstValue::Bool(v) => Value::Bool(*v),
+            ConstValue::Float(v) => Value::Float(*v),
+            ConstValue::Bytes(b, n) => Value::Bytes(b.split_at(*n as usize).0),
+        }
+    }
+
+    /// Whether a decoded value equals this constant. Floats compare as
+    /// numbers (`0.0 == -0.0`), except that a NaN constant matches any NaN.
+    fn matches(&self, v: &Value<'_>) -> bool {
+        match (self, v) {
+            (ConstValue::Int(a), Value::Int(b)) => a == b,
+            (ConstValue::Bool(a), Value::Bool(b)) => a == b,
+            (ConstValue::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (ConstValue::Bytes(a, n), Value::Bytes(b)) => &a[..*n as usize] == *b,
+            _ => false,
+        }
+    }
+}
+
+const NO_CONSTANT: Constant = Constant {
+    field: Field {
+        index: 0,
+        code: 0,
+        kind: Kind::Char,
+        offset: 0,
+        size: 0,
+    },
+    value: ConstValue::Int(0),
+};
+
+/// Where the length lives in the header, pre-digested for the hot path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct LengthField {
+    pub(crate) index: usize,
+    pub(crate) offset: usize,
+    pub(crate) width: usize,
+    pub(crate) signed: bool,
+    pub(crate) big: bool,
+}
+
+/// A complete header layout: the format, the length field and its
+/// adjustment, constants, the maximum payload and the recovery policies.
+///
+/// Build one with [`Layout::builder`] (all `const fn`, so a layout in a `const`
+/// item is checked at compile time) or [`Layout::new`] for the common case.
+///
+/// ```
+/// use framing_core::{Layout, Value};
+///
+/// // magic u16, version u8, flags u8, length u32 counting the whole frame
+/// const LAYOUT: Layout = Layout::builder("!HBBI")
+///     .length_field(3)
+///     .length_adjust(-8)
+///     .constant(0, Value::Int(0xCAFE))
+///     .constant(1, Value::Int(1))
+///     .max_payload(64 * 1024)
+///     .build_or_panic();
+///
+/// assert_eq!(LAYOUT.header_len(), 8);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layout {
+    format: Format,
+    pub(crate) length: LengthField,
+    pub(crate) adjust: i64,
+    pub(crate) max_payload: u64,
+    pub(crate) header_len: usize,
+    constants: [Constant; MAX_CONSTANTS],
+    pub(crate) n_constants: u8,
+    pub(crate) oversize: Oversize,
+    pub(crate) resync: bool,
+}
+
+/// Why a layout could not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LayoutError {
+    /// The format string is invalid.
+    Format(FormatError),
+    /// No length field was named and the format has no integer value.
+    NoIntegerField,
+    /// No length field was named and the format has several integer values.
+    AmbiguousLengthField {
+        /// How many integer values the format has.
+        integers: usize,
+    },
+    /// The length field index is past the last value.
+    NoSuchField {
+        /// The index given.
+        index: usize,
+        /// How many values the format has.
+        values: usize,
+    },
+    /// The named length field does not hold an integer.
+    LengthNotInteger {
+        /// The index given.
+        index: usize,
+        /// Its format code.
+        code: u8,
+    },
+    /// More than [`MAX_CONSTANTS`] constants.
+    TooManyConstants,
+    /// A constant was declared on the length field.
+    ConstantOnLength {
+        /// The index given.
+        index: usize,
+    },
+    /// The same field was given two constants.
+    DuplicateConstant {
+        /// The index given.
+        index: usize,
+    },
+    /// A constant's value is not of its field's kind (an integer for `b`..`Q`,
+    /// a bool for `?`, a float for `e f d`, bytes for `c s p`).
+    ConstantType {
+        /// The field's index.
+        index: usize,
+        /// Its format code.
+        code: u8,
+    },
+    /// A constant's value does not fit its field (out of range, too long, or a
+    /// byte string longer than [`MAX_CONSTANT_BYTES`]).
+    ConstantRange {
+        /// The field's index.
+        index: usize,
+        /// Its format code.
+        code: u8,
+    },
+    /// Resynchronisation was asked for, but the layout has no constants to
+    /// find a header by.
+    ResyncWithoutConstants,
+}
+
+impl LayoutError {
+    /// The reason as a static sentence, usable in `const` panics.
+    pub const fn message(&self) -> &'static str {
+        match self {
+            LayoutError::Format(e) => e.message(),
+            LayoutError::NoIntegerField => "the format has no integer value to hold the length",
+            LayoutError::AmbiguousLengthField { .. } => {
+                "the format has several integer values: name the length field"
+            }
+            LayoutError::NoSuchField { .. } => "field index past the last value of the format",
+            LayoutError::LengthNotInteger { .. } => "the length field is not an integer",
+            LayoutError::TooManyConstants => "more than 8 constants",
+            LayoutError::ConstantOnLength { .. } => "the length field cannot be a constant",
+            LayoutError::DuplicateConstant { .. } => "a field was given two constants",
+            LayoutError::ConstantType { .. } => "a constant is not of its field's type",
+            LayoutError::ConstantRange { .. } => "a constant does not fit its field",
+            LayoutError::ResyncWithoutConstants => "resynchronisation needs at least one constant",
+        }
+    }
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LayoutError::Format(e) => e.fmt(f),
+            LayoutError::AmbiguousLengthField { integers } => write!(
+                f,
+                "the format has {integers} integer values: name the one that holds the length"
+            ),
+            LayoutError::NoSuchField { index, values } => write!(
+                f,
+                "field {index} does not exist: the format has {values} values (0..{values})"
+            ),
+            LayoutError::LengthNotInteger { index, code } => write!(
+                f,
+                "field {index} ({:?}) cannot hold the length: it is not an integer",
+                code as char
+            ),
+            LayoutError::ConstantOnLength { index } => {
+                write!(
+                    f,
+                    "field {index} holds the length and cannot also be a constant"
+                )
+            }
+            LayoutError::DuplicateConstant { index } => {
+                write!(f, "field {index} was given two constant values")
+            }
+            LayoutError::ConstantType { index, code } => write!(
+                f,
+                "the constant for field {index} ({:?}) is not of that field's type",
+                code as char
+            ),
+            LayoutError::ConstantRange { index, code } => write!(
+                f,
+                "the constant for field {index} ({:?}) does not fit the field",
+                code as char
+            ),
+            _ => f.write_str(self.message()),
+        }
+    }
+}
+
+impl core::error::Error for LayoutError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            LayoutError::Format(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<FormatError> for LayoutError {
+    fn from(e: FormatError) -> Self {
+        LayoutError::Format(e)
+    }
+}
+
+/// Builds a [`Layout`]. Every setter is a `const fn`; errors are reported
+/// once, by [`build`](LayoutBuilder::build).
+#[derive(Clone, Copy, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct LayoutBuilder {
+    format: Result<Format, FormatError>,
+    length_field: Option<usize>,
+    adjust: i64,
+    max_payload: u64,
+    constants: [Constant; MAX_CONSTANTS],
+    n_constants: usize,
+    error: Option<LayoutError>,
+    oversize: Oversize,
+    resync: bool,
+}
+
+impl LayoutBuilder {
+    /// Which value holds the length: an index into the tuple `struct.unpack`
+    /// returns. Default: the format's only integer value (an error at
+    /// `build` if there are several). Applies to encoding and decoding.
+    pub const fn length_field(mut self, index: usize) -> Self {
+        self.length_field = Some(index);
+        self
+    }
+
+    /// Payload length = length value + `adjust`. Default 0. A length that
+    /// counts the whole frame, header included, uses `-(header size)`.
+    /// Applies to encoding (length value = payload length - adjust) and decoding.
+    pub const fn length_adjust(mut self, adjust: i64) -> Self {
+        self.adjust = adjust;
+        self
+    }
+
+    /// Declares value `index` a constant (a magic number, a version).
+    /// Encoding writes it; decoding rejects a frame whose value differs.
+    /// Default: no constants. Bytes are copied, so `value` may be temporary.
+    pub const fn constant(mut self, index: usize, value: Value<'_>) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        let format = match self.format {
+            Ok(f) => f,
+            Err(_) => return self,
+        };
+        let field = match format.field(index) {
+            Some(f) => f,
+            None => {
+                self.error = Some(LayoutError::NoSuchField {
+                    index,
+                    values: format.value_count(),
+                });
+                return self;
+            }
+        };
+        if self.n_constants == MAX_CONSTANTS {
+            self.error = Some(LayoutError::TooManyConstants);
+            return self;
+        }
+        let mut k = 0;
+        while k < self.n_constants {
+            if self.constants[k].field.index == index {
+                self.error = Some(LayoutError::DuplicateConstant { index });
+                return self;
+            }
+            k += 1;
+        }
+        // Check the value by writing it, exactly as the encoder will. Byte
+        // strings are stored inline, so they (and `s` fields) are bounded.
+        let too_long = match value {
+            Value::Bytes(b) => {
+                b.len() > MAX_CONSTANT_BYTES
+                    || (matches!(field.kind, Kind::Bytes) && field.size > MAX_CONSTANT_BYTES)
+            }
+            _ => false,
+        };
+        let mut scratch = [0u8; 2 * MAX_CONSTANT_BYTES];
+        let checked = if too_long {
+            Err(PutError::Range)
+        } else {
+            value::put_value(&field, false, &value, &mut scratch)
+        };
+        let err = match checked {
+            Ok(()) => None,
+            Err(PutError::Type) => Some(LayoutError::ConstantType {
+                index,
+                code: field.code,
+            }),
+            Err(PutError::Range) => Some(LayoutError::ConstantRange {
+                index,
+                code: field.code,
+            }),
+        };
+        if err.is_some() {
+            self.error = err;
+            return self;
+        }
+        // Store what `struct.unpack` will return for it: `s` is zero padded.
+        let stored = match value {
+            Value::Int(v) => ConstValue::Int(v),
+            Value::Bool(v) => ConstValue::Bool(v),
+            // Floats are stored rounded as the field will hold them.
+            Value::Float(v) => ConstValue::Float(match (field.size, value::f64_to_f16(v)) {
+                (2, Some(h)) => value::f16_to_f64(h),
+                (4, _) => v as f32 as f64,
+                _ => v,
+            }),
+            Value::Bytes(b) => {
+                let mut bytes = [0u8; MAX_CONSTANT_BYTES];
+                let mut i = 0;
+                while i < b.len() {
+                    bytes[i] = b[i];
+                    i += 1;
+                }
+                let n = if matches!(field.kind, Kind::Bytes) {
+                    field.size
+                } else {
+                    b.len()
+                };
+                ConstValue::Bytes(bytes, n as u8)
+            }
+        };
+        self.constants[self.n_constants] = Constant {
+            field,
+            value: stored,
+        };
+        self.n_constants += 1;
+        self
+    }
+
+    /// The largest payload accepted, in bytes. Default
+    /// [`DEFAULT_MAX_PAYLOAD`] (8 MiB). Decoding reports a longer announced
+    /// payload without allocating or buffering it; encoding refuses one.
+    pub const fn max_payload(mut self, max: u64) -> Self {
+        self.max_payload = max;
+        self
+    }
+
+    /// What decoding does with an oversized frame. Default [`Oversize::Fail`].
+    /// Decoding only.
+    pub const fn on_oversize(mut self, policy: Oversize) -> Self {
+        self.oversize = policy;
+        self
+    }
+
+    /// After a bad header, skip forward to the next position where the
+    /// constants match and the header is valid, report how many bytes were
+    /// skipped, and go on. Default `false` (TCP does not lose bytes; serial
+    /// links do). Needs at least one constant. Decoding only.
+    pub const fn resync(mut self, on: bool) -> Self {
+        self.resync = on;
+        self
+    }
+
+    /// Checks everything and builds the layout.
+    ///
+    /// # Errors
+    /// The first problem found, as a [`LayoutError`].
+    pub const fn build(self) -> Result<Layout, LayoutError> {
+        let format = match self.format {
+            Ok(f) => f,
+            Err(e) => return Err(LayoutError::Format(e)),
+        };
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let index = match self.length_field {
+            Some(i) => i,
+            None => {
+                let mut found = None;
+                let mut integers = 0;
+                let mut k = 0;
+                while k < format.value_count() {
+                    if let Some(f) = format.field(k) {
+                        if f.kind.is_integer() {
+                            integers += 1;
+                            found = Some(k);
+                        }
+                    }
+                    k += 1;
+                }
+                match (found, integers) {
+                    (Some(i), 1) => i,
+                    (None, _) => return Err(LayoutError::NoIntegerField),
+                    _ => return Err(LayoutError::AmbiguousLengthField { integers }),
+                }
+            }
+        };
+        let field = match format.field(index) {
+            Some(f) => f,
+            None => {
+                return Err(LayoutError::NoSuchField {
+                    index,
+                    values: format.value_count(),
+                })
+            }
+        };
+        if !field.kind.is_integer() {
+            return Err(LayoutError::LengthNotInteger {
+                index,
+                code: field.code,
+            });
+        }
+        let mut k = 0;
+        while k < self.n_constants {
+            if self.constants[k].field.index == index {
+                return Err(LayoutError::ConstantOnLength { index });
+            }
+            k += 1;
+        }
+        if self.resync && self.n_constants == 0 {
+            return Err(LayoutError::ResyncWithoutConstants);
+        }
+        Ok(Layout {
+            format,
+            length: LengthField {
+                index,
+                offset: field.offset,
+                width: field.size,
+                signed: matches!(field.kind, Kind::Signed),
+                big: format.byte_order().is_big_endian(),
+            },
+            adjust: self.adjust,
+            max_payload: self.max_payload,
+            header_len: format.size(),
+            constants: self.constants,
+            n_constants: self.n_constants as u8,
+            oversize: self.oversize,
+            resync: self.resync,
+        })
+    }
+
+    /// Like [`build`](Self::build), but panics on error: in a `const` item
+    /// the panic is a compile error naming the problem.
+    ///
+    /// # Panics
+    /// If [`build`](Self::build) would return an error.
+    pub const fn build_or_panic(self) -> Layout {
+        match self.build() {
+            Ok(l) => l,
+            Err(e) => panic!("{}", e.message()),
+        }
+    }
+}
+
+/// Why a header was rejected, before any offset is attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HeaderFault {
+    Negative(i64),
+    Adjust(i128),
+    TooLong(u64),
+    Constant(usize),
+}
+
+impl Layout {
+    /// Starts a layout from a `struct` format string. See [`LayoutBuilder`]
+    /// for what can be set and the defaults.
+    pub const fn builder(format: &str) -> LayoutBuilder {
+        LayoutBuilder {
+            format: Format::parse(format),
+            length_field: None,
+            adjust: 0,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            constants: [NO_CONSTANT; MAX_CONSTANTS],
+            n_constants: 0,
+            error: None,
+            oversize: Oversize::Fail,
+            resync: false,
+        }
+    }
+
+    /// A layout with every default: the format's only integer value is the
+    /// length, no adjust, no constants, 8 MiB maximum.
+    ///
+    /// ```
+    /// const LAYOUT: framing_core::Layout = framing_core::Layout::new("!I");
+    /// assert_eq!(LAYOUT.header_len(), 4);
+    /// ```
+    ///
+    /// # Panics
+    /// If the format is invalid or has no single integer value (in a `const`
+    /// item, a compile error). Use [`Layout::parse`] for formats known only at
+    /// run time.
+    pub const fn new(format: &str) -> Layout {
+        Layout::builder(format).build_or_panic()
+    }
+
+    /// Like [`Layout::new`], for formats known only at run time.
+    ///
+    /// # Errors
+    /// A [`LayoutError`] if the format is invalid or has no single integer value.
+    pub const fn parse(format: &str) -> Result<Layout, LayoutError> {
+        Layout::builder(format).build()
+    }
+
+    /// The parsed format.
+    pub const fn format(&self) -> &Format {
+        &self.format
+    }
+
+    /// Size of the header in bytes.
+    pub const fn header_len(&self) -> usize {
+        self.header_len
+    }
+
+    /// Index of the value that holds the length.
+    pub const fn length_field(&self) -> usize {
+        self.length.index
+    }
+
+    /// The signed adjustment from length value to payload length.
+    pub const fn length_adjust(&self) -> i64 {
+        self.adjust
+    }
+
+    /// The largest accepted payload, in bytes.
+    pub const fn max_payload(&self) -> u64 {
+        self.max_payload
+    }
+
+    /// The oversize policy.
+    pub const fn oversize(&self) -> Oversize {
+        self.oversize
+    }
+
+    /// Whether the decoder resynchronises after a bad header.
+    pub const fn resyncs(&self) -> bool {
+        self.resync
+    }
+
+    /// The constant declared for value `index`, if any.
+    pub fn constant(&self, index: usize) -> Option<Value<'_>> {
+        self.constants()
+            .iter()
+            .find(|c| c.field.index == index)
+            .map(|c| c.value.as_value())
+    }
+
+    pub(crate) fn constants(&self) -> &[Constant] {
+        &self.constants[..usize::from(self.n_constants)]
+    }
+
+    /// Validates a header (`bytes` holds at least `header_len` bytes) and
+    /// returns the payload length.
+    #[inline(always)]
+    pub(crate) fn check_header(&self, bytes: &[u8]) -> Result<u64, HeaderFault> {
+        let l = &self.length;
+        let raw = match value::read_uint(bytes, l.offset, l.width, l.big) {
+            Some(v) => v,
+            None => return Err(HeaderFault::Constant(usize::MAX)),
+        };
+        if self.n_constants != 0 {
+            self.check_constants(bytes)?;
+        }
+        let payload = if l.signed {
+            let v = value::sign_extend(raw, l.width);
+            if v < 0 && self.adjust == 0 {
+                return Err(HeaderFault::Negative(v));
+            }
+            i128::from(v) + i128::from(self.adjust)
+        } else if self.adjust == 0 {
+            i128::from(raw)
+        } else {
+            i128::from(raw) + i128::from(self.adjust)
+        };
+        if payload < 0 || payload > i128::from(u64::MAX) {
+            return Err(HeaderFault::Adjust(payload));
+        }
+        let payload = payload as u64;
+        if payload > self.max_payload || payload > usize::MAX as u64 {
+            return Err(HeaderFault::TooLong(payload));
+        }
+        Ok(payload)
+    }
+
+    #[cold]
+    fn check_constants(&self, bytes: &[u8]) -> Result<(), HeaderFault> {
+        let big = self.format.byte_order().is_big_endian();
+        for c in self.constants() {
+            let found = bytes
+                .get(c.field.offset..)
+                .and_then(|b| value::parse_value(&c.field, big, b).ok())
+                .map(|(_, v)| v);
+            match found {
+                Some(v) if c.value.matches(&v) => {}
+                _ => return Err(HeaderFault::Constant(c.field.index)),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_length_field_is_the_only_integer() {
+        let l = Layout::parse("<4s?I").unwrap();
+        assert_eq!(l.length_field(), 2);
+        assert_eq!(
+            Layout::parse("<HI").unwrap_err(),
+            LayoutError::AmbiguousLengthField { integers: 2 }
+        );
+        assert_eq!(
+            Layout::parse("<4sd").unwrap_err(),
+            LayoutError::NoIntegerField
+        );
+        assert_eq!(
+            Layout::builder("<Hd").length_field(1).build().unwrap_err(),
+            LayoutError::LengthNotInteger {
+                index: 1,
+                code: b'd'
+            }
+        );
+    }
+
+    #[test]
+    fn constants_are_checked_when_declared() {
+        let b = || Layout::builder("<BHI4s").length_field(2);
+        assert!(b().constant(0, Value::Int(255)).build().is_ok());
+        assert_eq!(
+            b().constant(0, Value::Int(256)).build().unwrap_err(),
+            LayoutError::ConstantRange {
+                index: 0,
+                code: b'B'
+            }
+        );
+        assert_eq!(
+            b().constant(3, Value::Bytes(b"ABCDE")).build().unwrap_err(),
+            LayoutError::ConstantRange {
+                index: 3,
+                code: b's'
+            }
+        );
+        assert_eq!(
+            b().constant(1, Value::Bool(true)).build().unwrap_err(),
+            LayoutError::ConstantType {
+                index: 1,
+                code: b'H'
+            }
+        );
+        assert_eq!(
+            b().constant(2, Value::Int(1)).build().unwrap_err(),
+            LayoutError::ConstantOnLength { index: 2 }
+        );
+        assert_eq!(
+            b().constant(9, Value::Int(1)).build().unwrap_err(),
+            LayoutError::NoSuchField {
+                index: 9,
+                values: 4
+            }
+        );
+        assert_eq!(
+            b().resync(true).build().unwrap_err(),
+            LayoutError::ResyncWithoutConstants
+        );
+        // `s` constants are stored zero padded, as unpack returns them.
+        let l = b().constant(3, Value::Bytes(b"AB")).build().unwrap();
+        assert_eq!(l.constant(3), Some(Value::Bytes(b"AB\0\0")));
+    }
+
+    #[test]
+    fn header_check_covers_every_fault() {
+        let l = Layout::builder("<hH")
+            .length_field(0)
+            .constant(1, Value::Int(7))
+            .max_payload(100)
+            .build()
+            .unwrap();
+        assert_eq!(l.check_header(&[5, 0, 7, 0]), Ok(5));
+        assert_eq!(
+            l.check_header(&[0xfe, 0xff, 7, 0]),
+            Err(HeaderFault::Negative(-2))
+        );
+        assert_eq!(
+            l.check_header(&[101, 0, 7, 0]),
+            Err(HeaderFault::TooLong(101))
+        );
+        assert_eq!(l.check_header(&[5, 0, 8, 0]), Err(HeaderFault::Constant(1)));
+        let whole = Layout::builder("!I").length_adjust(-4).build().unwrap();
+        assert_eq!(whole.check_header(&[0, 0, 0, 4]), Ok(0));
+        assert_eq!(
+            whole.check_header(&[0, 0, 0, 3]),
+            Err(HeaderFault::Adjust(-1))
+        );
+        let big = Layout::builder("!Q")
+            .length_adjust(1)
+            .max_payload(u64::MAX)
+            .build()
+            .unwrap();
+        assert_eq!(
+            big.check_header(&[0xff; 8]),
+            Err(HeaderFault::Adjust(i128::from(u64::MAX) + 1))
+        );
+    }
+}

@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod buffer;
+mod decode;
+mod encode;
+pub mod format;
+mod header;
+mod layout;
+mod value;
+
+pub use buffer::{Buffer, Full, SliceBuffer};
+pub use decode::{DecodeError, DecodeErrorKind, Decoder, Event, EventAt, Ready, StreamDecoder};
+pub use encode::EncodeError;
+pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
+pub use header::{Frame, Header};
+pub use layout::{
+    Layout, LayoutBuilder, LayoutError, Oversize, DEFAULT_MAX_PAYLOAD, MAX_CONSTANTS,
+    MAX_CONSTANT_BYTES,
+};
+pub use value::Value;
+
+/// Re-exported so users name the same `heapless` version as the buffers.
+pub use heapless;

@@ -1,0 +1,340 @@
+//! Typed header values: reading them from bytes (with `nom`) and writing them
+//! back exactly as CPython's `struct.pack` does.
+
+use core::fmt;
+
+use nom::bytes::complete::take;
+use nom::number::{complete as num, Endianness};
+use nom::{IResult, Parser};
+
+use crate::format::{Field, Kind};
+
+/// One header value, as `struct.unpack` would return it.
+///
+/// Integers of every width are widened to `i128`, so `Q` and `q` values both fit.
+/// `c`, `s` and `p` values borrow the header bytes (for `p`, the string after
+/// its length byte).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    /// `b B h H i I l L q Q n N P`.
+    Int(i128),
+    /// `?`.
+    Bool(bool),
+    /// `e f d`, widened to `f64` exactly.
+    Float(f64),
+    /// `c s p`.
+    Bytes(&'a [u8]),
+}
+
+impl Value<'_> {
+    /// The integer, if this is one.
+    pub const fn as_int(&self) -> Option<i128> {
+        match *self {
+            Value::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value<'_> {
+    /// Integers and booleans as Python prints them, floats with `{:?}`, bytes
+    /// as lowercase hex.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Value::Int(v) => write!(f, "{v}"),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::Float(v) => write!(f, "{v:?}"),
+            Value::Bytes(b) => {
+                for x in b {
+                    write!(f, "{x:02x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn endian(big: bool) -> Endianness {
+    if big {
+        Endianness::Big
+    } else {
+        Endianness::Little
+    }
+}
+
+/// Parses one field's value from `input`, which starts at the field.
+pub(crate) fn parse_value<'a>(
+    field: &Field,
+    big: bool,
+    input: &'a [u8],
+) -> IResult<&'a [u8], Value<'a>> {
+    let e = endian(big);
+    let int = |v: i128| Value::Int(v);
+    match (field.kind, field.size) {
+        (Kind::Signed, 1) => num::i8.map(|v| int(v.into())).parse(input),
+        (Kind::Signed, 2) => num::i16(e).map(|v| int(v.into())).parse(input),
+        (Kind::Signed, 4) => num::i32(e).map(|v| int(v.into())).parse(input),
+        (Kind::Signed, _) => num::i64(e).map(|v| int(v.into())).parse(input),
+        (Kind::Unsigned, 1) => num::u8.map(|v| int(v.into())).parse(input),
+        (Kind::Unsigned, 2) => num::u16(e).map(|v| int(v.into())).parse(input),
+        (Kind::Unsigned, 4) => num::u32(e).map(|v| int(v.into())).parse(input),
+        (Kind::Unsigned, _) => num::u64(e).map(|v| int(v.into())).parse(input),
+        (Kind::Bool, _) => num::u8.map(|v| Value::Bool(v != 0)).parse(input),
+        (Kind::Float, 2) => num::u16(e)
+            .map(|v| Value::Float(f16_to_f64(v)))
+            .parse(input),
+        (Kind::Float, 4) => num::f32(e).map(|v| Value::Float(v.into())).parse(input),
+        (Kind::Float, _) => num::f64(e).map(Value::Float).parse(input),
+        (Kind::Char | Kind::Bytes, n) => take(n).map(Value::Bytes).parse(input),
+        (Kind::Pascal, n) => {
+            let (rest, all) = take(n).parse(input)?;
+            // CPython: the length byte, clamped to the room after it.
+            let len = all.first().map_or(0, |&l| usize::from(l).min(n - 1));
+            Ok((rest, Value::Bytes(all.get(1..1 + len).unwrap_or(&[]))))
+        }
+    }
+}
+
+/// Reads an unsigned integer of `width` bytes (1, 2, 4 or 8) at `offset`.
+/// The hot-path reader for length fields: no parser, no `i128` widening.
+#[inline(always)]
+pub(crate) fn read_uint(bytes: &[u8], offset: usize, width: usize, big: bool) -> Option<u64> {
+    let b = bytes.get(offset..offset + width)?;
+    Some(match (width, big) {
+        (1, _) => u64::from(b[0]),
+        (2, true) => u64::from(u16::from_be_bytes([b[0], b[1]])),
+        (2, false) => u64::from(u16::from_le_bytes([b[0], b[1]])),
+        (4, true) => u64::from(u32::from_be_bytes(b.try_into().ok()?)),
+        (4, false) => u64::from(u32::from_le_bytes(b.try_into().ok()?)),
+        (_, true) => u64::from_be_bytes(b.try_into().ok()?),
+        (_, false) => u64::from_le_bytes(b.try_into().ok()?),
+    })
+}
+
+/// Sign-extends the low `width` bytes of `raw`.
+#[inline(always)]
+pub(crate) const fn sign_extend(raw: u64, width: usize) -> i64 {
+    let shift = 64 - 8 * width as u32;
+    ((raw << shift) as i64) >> shift
+}
+
+/// The range of an integer field of `width` bytes.
+pub(crate) const fn int_range(signed: bool, width: usize) -> (i128, i128) {
+    let bits = 8 * width as u32;
+    if signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    }
+}
+
+/// Why a value cannot be written into a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PutError {
+    /// The value is not of the field's kind.
+    Type,
+    /// The value does not fit the field (integer range, float overflow,
+    /// byte string too long, `c` not exactly one byte).
+    Range,
+}
+
+/// Writes `value` into `out` (exactly `field`'s bytes) as `struct.pack` would.
+/// `out` must be zeroed: unused bytes of `s`/`p` are left as they are.
+pub(crate) const fn put_value(
+    field: &Field,
+    big: bool,
+    value: &Value<'_>,
+    out: &mut [u8],
+) -> Result<(), PutError> {
+    match (field.kind, *value) {
+        (Kind::Signed | Kind::Unsigned, Value::Int(v)) => {
+            let (lo, hi) = int_range(matches!(field.kind, Kind::Signed), field.size);
+            if v < lo || v > hi {
+                return Err(PutError::Range);
+            }
+            put_uint(v as u64, field.size, big, out);
+            Ok(())
+        }
+        (Kind::Bool, Value::Bool(b)) => {
+            out[0] = b as u8;
+            Ok(())
+        }
+        (Kind::Float, Value::Float(x)) => {
+            match field.size {
+                2 => match f64_to_f16(x) {
+                    Some(bits) => put_uint(bits as u64, 2, big, out),
+                    None => return Err(PutError::Range),
+                },
+                4 => {
+                    let y = x as f32;
+                    if y.is_infinite() && !x.is_infinite() {
+                        return Err(PutError::Range);
+                    }
+                    put_uint(y.to_bits() as u64, 4, big, out)
+                }
+                _ => put_uint(x.to_bits(), 8, big, out),
+            }
+            Ok(())
+        }
+        (Kind::Char, Value::Bytes(b)) => {
+            if b.len() != 1 {
+                return Err(PutError::Range);
+            }
+            out[0] = b[0];
+            Ok(())
+        }
+        (Kind::Bytes, Value::Bytes(b)) => {
+            if b.len() > field.size {
+                return Err(PutError::Range);
+            }
+            let mut i = 0;
+            while i < b.len() {
+                out[i] = b[i];
+                i += 1;
+            }
+            Ok(())
+        }
+        (Kind::Pascal, Value::Bytes(b)) => {
+            if field.size == 0 {
+                return if b.is_empty() {
+                    Ok(())
+                } else {
+                    Err(PutError::Range)
+                };
+            }
+            if b.len() > field.size - 1 || b.len() > 255 {
+                return Err(PutError::Range);
+            }
+            out[0] = b.len() as u8;
+            let mut i = 0;
+            while i < b.len() {
+                out[1 + i] = b[i];
+                i += 1;
+            }
+            Ok(())
+        }
+        _ => Err(PutError::Type),
+    }
+}
+
+/// Writes the low `width` bytes of `v` into `out[..width]`.
+pub(crate) const fn put_uint(v: u64, width: usize, big: bool, out: &mut [u8]) {
+    let mut i = 0;
+    while i < width {
+        let shift = if big { 8 * (width - 1 - i) } else { 8 * i };
+        out[i] = (v >> shift) as u8;
+        i += 1;
+    }
+}
+
+/// IEEE-754 binary16 to binary64 (exact), as CPython's `PyFloat_Unpack2`.
+pub(crate) const fn f16_to_f64(h: u16) -> f64 {
+    let sign = ((h as u64) & 0x8000) << 48;
+    let exp = ((h >> 10) & 0x1f) as u64;
+    let frac = (h & 0x3ff) as u64;
+    let bits = match (exp, frac) {
+        (0, 0) => 0,
+        (0, _) => {
+            // Subnormal: normalise the fraction into binary64's wider exponent.
+            let lead = 63 - frac.leading_zeros() as u64; // 0..=9
+            let e = lead + 1023 - 24;
+            (e << 52) | ((frac << (52 - lead)) & 0x000f_ffff_ffff_ffff)
+        }
+        (0x1f, 0) => 0x7ff0_0000_0000_0000,
+        // CPython returns the standard quiet NaN with the sign kept.
+        (0x1f, _) => 0x7ff8_0000_0000_0000,
+        _ => ((exp + 1023 - 15) << 52) | (frac << 42),
+    };
+    f64::from_bits(sign | bits)
+}
+
+/// binary64 to binary16 as CPython's `PyFloat_Pack2`: round half to even,
+/// `None` where CPython raises "float too large to pack with e format".
+pub(crate) const fn f64_to_f16(x: f64) -> Option<u16> {
+    let bits = x.to_bits();
+    let sign = ((bits >> 48) & 0x8000) as u16;
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let mant = bits & 0x000f_ffff_ffff_ffff;
+    if exp == 0x7ff {
+        // CPython packs every NaN as the quiet NaN with the sign kept.
+        return Some(sign | if mant == 0 { 0x7c00 } else { 0x7e00 });
+    }
+    if exp == 0 {
+        // Zero or a binary64 subnormal: far below half the smallest binary16.
+        return Some(sign);
+    }
+    let e = exp - 1023;
+    let m = mant | (1u64 << 52);
+    // Number of low bits of `m` to round away, so that the result counts
+    // units of the binary16 mantissa (normal) or of 2^-24 (subnormal).
+    let shift: u32 = if e >= -14 { 42 } else { (28 - e) as u32 };
+    if shift >= 64 {
+        return Some(sign);
+    }
+    let mut q = m >> shift;
+    let rem = m & ((1u64 << shift) - 1);
+    let half = 1u64 << (shift - 1);
+    if rem > half || (rem == half && q & 1 == 1) {
+        q += 1;
+    }
+    if e >= -14 {
+        let mut e16 = e + 15;
+        if q == 2048 {
+            q = 1024;
+            e16 += 1;
+        }
+        if e16 >= 31 {
+            return None;
+        }
+        Some(sign | ((e16 as u16) << 10) | (q as u16 - 1024))
+    } else {
+        // Subnormal; a carry into 1024 is exactly the smallest normal.
+        Some(sign | q as u16)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_floats_round_trip_and_round_like_cpython() {
+        for (x, bits) in [
+            (0.0, 0x0000),
+            (-0.0, 0x8000),
+            (1.0, 0x3c00),
+            (-2.0, 0xc000),
+            (65504.0, 0x7bff),
+            (5.960464477539063e-8, 0x0001),
+            (6.103515625e-5, 0x0400),
+            (f64::INFINITY, 0x7c00),
+            (1.0009765625, 0x3c01),
+            // Halfway between 1.0 and 1.0009765625: ties to even.
+            (1.00048828125, 0x3c00),
+            (2.9802322387695312e-8, 0x0000),
+        ] {
+            assert_eq!(f64_to_f16(x), Some(bits), "{x}");
+            if x == x {
+                let back = f16_to_f64(bits);
+                assert!(
+                    back == x || bits == 0 || bits == 0x3c00,
+                    "{x} -> {bits:#x} -> {back}"
+                );
+            }
+        }
+        assert_eq!(f64_to_f16(65520.0), None);
+        assert_eq!(f64_to_f16(1e300), None);
+        assert_eq!(f64_to_f16(65519.99), Some(0x7bff));
+        assert_eq!(f64_to_f16(f64::NAN), Some(0x7e00));
+        assert!(f16_to_f64(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn sign_extension() {
+        assert_eq!(sign_extend(0xff, 1), -1);
+        assert_eq!(sign_extend(0x7fff, 2), 32767);
+        assert_eq!(sign_extend(0x8000_0000, 4), -2_147_483_648);
+        assert_eq!(sign_extend(u64::MAX, 8), -1);
+    }
+}

@@ -1,0 +1,1 @@
+//! std adapters for framing-core (work in progress).

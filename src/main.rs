@@ -1,0 +1,3 @@
+//! The `framing` command (work in progress).
+
+fn main() {}
