@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::format::{ByteOrder, Field, Format};
 use crate::layout::Layout;
 use crate::value::{self, PutError, Value};
 
@@ -30,6 +31,13 @@ pub enum EncodeError {
         length: u64,
         /// The value that would have been written.
         value: i128,
+    },
+    /// [`Format::pack`] was given the wrong number of values.
+    ValueCount {
+        /// How many values the format has.
+        expected: usize,
+        /// How many were given.
+        got: usize,
     },
     /// A field index past the last value.
     NoSuchField {
@@ -71,6 +79,9 @@ impl fmt::Display for EncodeError {
                 "payload of {length} bytes gives length value {value}, which does not fit the \
                  length field"
             ),
+            EncodeError::ValueCount { expected, got } => {
+                write!(f, "the format has {expected} values but {got} were given")
+            }
             EncodeError::NoSuchField { index } => write!(f, "header has no value {index}"),
             EncodeError::FieldIsFixed { index } => write!(
                 f,
@@ -90,6 +101,60 @@ impl fmt::Display for EncodeError {
 }
 
 impl core::error::Error for EncodeError {}
+
+/// Zeroes `field`'s bytes in `header` and writes `value` there.
+fn put_field(
+    field: &Field,
+    order: ByteOrder,
+    value: &Value<'_>,
+    header: &mut [u8],
+) -> Result<(), EncodeError> {
+    let index = field.index;
+    let slot = &mut header[field.offset..field.offset + field.size];
+    slot.fill(0);
+    value::put_value(field, order, value, slot).map_err(|e| match e {
+        PutError::Type => EncodeError::FieldType { index },
+        PutError::Range => EncodeError::FieldRange { index },
+    })
+}
+
+impl Format {
+    /// Packs a whole header from its values, as `struct.pack(format, *values)`
+    /// (pad bytes zero), into the start of `out`; returns the header size.
+    ///
+    /// ```
+    /// use framing_core::{Format, Value};
+    ///
+    /// let f = Format::parse("<H3sx?").unwrap();
+    /// let mut out = [0xffu8; 7];
+    /// let n = f.pack(&[Value::Int(258), Value::Bytes(b"ab"), Value::Bool(true)], &mut out)?;
+    /// assert_eq!(&out[..n], b"\x02\x01ab\0\0\x01"); // struct.pack('<H3sx?', 258, b'ab', True)
+    /// # Ok::<(), framing_core::EncodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`EncodeError::ValueCount`] unless there is one value per field; a
+    /// value of the wrong kind or out of range; `out` too small.
+    pub fn pack(&self, values: &[Value<'_>], out: &mut [u8]) -> Result<usize, EncodeError> {
+        let size = self.size();
+        let available = out.len();
+        let out = out.get_mut(..size).ok_or(EncodeError::BufferTooSmall {
+            needed: size,
+            available,
+        })?;
+        if values.len() != self.value_count() {
+            return Err(EncodeError::ValueCount {
+                expected: self.value_count(),
+                got: values.len(),
+            });
+        }
+        out.fill(0);
+        for (field, value) in self.fields().zip(values) {
+            put_field(&field, self.byte_order(), value, out)?;
+        }
+        Ok(size)
+    }
+}
 
 impl Layout {
     /// Bytes a frame with a payload of `payload_len` bytes takes, or `None` on
@@ -161,11 +226,12 @@ impl Layout {
         }
         out.fill(0);
         value::put_uint(v as u64, l.width, l.big, &mut out[l.offset..]);
-        let big = self.format().byte_order().is_big_endian();
+        let order = self.format().byte_order();
         for c in self.constants() {
+            // Checked when the constant was declared.
             let _ = value::put_value(
                 &c.field,
-                big,
+                order,
                 &c.value.as_value(),
                 &mut out[c.field.offset..],
             );
@@ -178,12 +244,7 @@ impl Layout {
             if index == l.index || self.constant(index).is_some() {
                 return Err(EncodeError::FieldIsFixed { index });
             }
-            let slot = &mut out[field.offset..field.offset + field.size];
-            slot.fill(0);
-            value::put_value(&field, big, val, slot).map_err(|e| match e {
-                PutError::Type => EncodeError::FieldType { index },
-                PutError::Range => EncodeError::FieldRange { index },
-            })?;
+            put_field(&field, order, val, out)?;
         }
         Ok(hlen)
     }

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::format::Field;
+use crate::format::{ByteOrder, Field, Format};
 use crate::layout::Layout;
 use crate::value::{self, Value};
 
@@ -18,7 +18,7 @@ pub struct Header<'a> {
 impl<'a> Header<'a> {
     /// Wraps `bytes` as a header of `layout`, or `None` if there are fewer than
     /// [`Layout::header_len`] bytes. Extra bytes are ignored. The header is not
-    /// validated: use [`Layout::check`] for that.
+    /// validated: the decoders do that before they hand one out.
     pub fn new_checked(bytes: &'a [u8], layout: &'a Layout) -> Option<Self> {
         let bytes = bytes.get(..layout.header_len())?;
         Some(Header { bytes, layout })
@@ -37,17 +37,12 @@ impl<'a> Header<'a> {
     /// Value `index`, as `struct.unpack(format, header)[index]`, or `None`
     /// past the last value.
     pub fn value(&self, index: usize) -> Option<Value<'a>> {
-        let field = self.layout.format().field(index)?;
-        self.read(&field)
+        self.layout.format().value(self.bytes, index)
     }
 
     /// All values in order, as `struct.unpack` returns them.
     pub fn values(&self) -> impl ExactSizeIterator<Item = Value<'a>> + 'a {
-        let header = *self;
-        self.layout
-            .format()
-            .fields()
-            .map(move |f| header.read(&f).unwrap_or(Value::Int(0)))
+        self.layout.format().values(self.bytes)
     }
 
     /// The raw value of the length field (before the adjust).
@@ -60,12 +55,44 @@ impl<'a> Header<'a> {
             i128::from(raw)
         }
     }
+}
 
-    fn read(&self, field: &Field) -> Option<Value<'a>> {
-        let big = self.layout.format().byte_order().is_big_endian();
-        let at = self.bytes.get(field.offset..)?;
-        value::parse_value(field, big, at).ok().map(|(_, v)| v)
+impl Format {
+    /// Value `index` of a header, as `struct.unpack(format, header)[index]`:
+    /// read in place, borrowing `header` for byte strings. `None` past the
+    /// last value or if `header` is shorter than [`Format::size`].
+    ///
+    /// ```
+    /// use framing_core::{Format, Value};
+    ///
+    /// let f = Format::parse(">h4s").unwrap();
+    /// assert_eq!(f.value(b"\xff\xfeRIFF", 0), Some(Value::Int(-2)));
+    /// assert_eq!(f.value(b"\xff\xfeRIFF", 1), Some(Value::Bytes(b"RIFF")));
+    /// ```
+    pub fn value<'a>(&self, header: &'a [u8], index: usize) -> Option<Value<'a>> {
+        read(&self.field(index)?, self.byte_order(), header)
     }
+
+    /// All values of a header in order, as `struct.unpack` returns them.
+    /// Empty if `header` is shorter than [`Format::size`].
+    pub fn values<'a>(&'a self, header: &'a [u8]) -> impl ExactSizeIterator<Item = Value<'a>> + 'a {
+        let n = if header.len() >= self.size() {
+            self.value_count()
+        } else {
+            0
+        };
+        let order = self.byte_order();
+        self.fields()
+            .take(n)
+            .map(move |f| read(&f, order, header).unwrap_or(Value::Int(0)))
+    }
+}
+
+fn read<'a>(field: &Field, order: ByteOrder, header: &'a [u8]) -> Option<Value<'a>> {
+    let at = header.get(field.offset..)?;
+    value::parse_value(field, order.is_big_endian(), at)
+        .ok()
+        .map(|(_, v)| v)
 }
 
 impl fmt::Debug for Header<'_> {

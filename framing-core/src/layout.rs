@@ -337,7 +337,7 @@ impl LayoutBuilder {
         let checked = if too_long {
             Err(PutError::Range)
         } else {
-            value::put_value(&field, false, &value, &mut scratch)
+            value::put_value(&field, format.byte_order(), &value, &mut scratch)
         };
         let err = match checked {
             Ok(()) => None,
@@ -361,7 +361,7 @@ impl LayoutBuilder {
             // Floats are stored rounded as the field will hold them.
             Value::Float(v) => ConstValue::Float(match (field.size, value::f64_to_f16(v)) {
                 (2, Some(h)) => value::f16_to_f64(h),
-                (4, _) => v as f32 as f64,
+                (4, _) => (v as f32) as f64,
                 _ => v,
             }),
             Value::Bytes(b) => {

@@ -7,7 +7,7 @@ use nom::bytes::complete::take;
 use nom::number::{complete as num, Endianness};
 use nom::{IResult, Parser};
 
-use crate::format::{Field, Kind};
+use crate::format::{ByteOrder, Field, Kind};
 
 /// One header value, as `struct.unpack` would return it.
 ///
@@ -139,17 +139,24 @@ pub(crate) enum PutError {
     Range,
 }
 
-/// Writes `value` into `out` (exactly `field`'s bytes) as `struct.pack` would.
-/// `out` must be zeroed: unused bytes of `s`/`p` are left as they are.
+/// Writes `value` into `out` (at least `field`'s bytes) as `struct.pack`
+/// would under `order`. `out` must be zeroed: unused bytes of `s`/`p` are left
+/// as they are.
 pub(crate) const fn put_value(
     field: &Field,
-    big: bool,
+    order: ByteOrder,
     value: &Value<'_>,
     out: &mut [u8],
 ) -> Result<(), PutError> {
+    let big = order.is_big_endian();
     match (field.kind, *value) {
         (Kind::Signed | Kind::Unsigned, Value::Int(v)) => {
-            let (lo, hi) = int_range(matches!(field.kind, Kind::Signed), field.size);
+            let (mut lo, hi) = int_range(matches!(field.kind, Kind::Signed), field.size);
+            if field.code == b'P' {
+                // CPython packs a pointer from any value a C intptr_t or
+                // uintptr_t can hold, and unpacks it unsigned.
+                lo = int_range(true, field.size).0;
+            }
             if v < lo || v > hi {
                 return Err(PutError::Range);
             }
@@ -168,7 +175,8 @@ pub(crate) const fn put_value(
                 },
                 4 => {
                     let y = x as f32;
-                    if y.is_infinite() && !x.is_infinite() {
+                    // CPython's native `f` is a plain C cast: no overflow check.
+                    if y.is_infinite() && !x.is_infinite() && !order.is_native_size() {
                         return Err(PutError::Range);
                     }
                     put_uint(y.to_bits() as u64, 4, big, out)
