@@ -1,0 +1,117 @@
+//! Decoding and encoding allocate nothing: a counting global allocator sees
+//! no allocation while frames of every shape go through both decoders and
+//! the encoder.
+#![allow(unsafe_code)] // implementing GlobalAlloc is unsafe; the crate under test is not
+
+use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use framing_core::{Decoder, Event, Layout, Oversize, SliceBuffer, StreamDecoder, Value};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: defers to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: AllocLayout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: AllocLayout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: AllocLayout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const LAYOUT: Layout = Layout::builder("<HBxI")
+    .length_field(2)
+    .constant(0, Value::Int(0xCAFE))
+    .max_payload(300)
+    .on_oversize(Oversize::Discard)
+    .build_or_panic();
+
+#[test]
+fn decoding_and_encoding_allocate_nothing() {
+    // Everything the test needs is on the stack, prepared before counting.
+    let mut stream = [0u8; 4096];
+    let mut storage = [0u8; 512];
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+
+    let mut len = 0;
+    for (i, size) in [0usize, 1, 17, 300, 5, 250].into_iter().enumerate() {
+        let payload = [i as u8; 300];
+        len += LAYOUT.encode(&payload[..size], &mut stream[len..]).unwrap();
+        let mut header = [0u8; 8];
+        LAYOUT.encode_header_with(size, &[(1, Value::Int(i as i128))], &mut header).unwrap();
+    }
+    // An oversized frame, discarded without buffering.
+    stream[len..len + 8].copy_from_slice(b"\xfe\xca\x00\x00\xe8\x03\x00\x00");
+    len += 8 + 1000;
+    let stream = &stream[..len];
+
+    let mut frames = 0;
+    let mut payload_bytes = 0;
+    let mut discarded = 0;
+    for chunk_size in [1, 7, 64, 1500, 4096] {
+        let mut whole = Decoder::new(LAYOUT, heapless::Vec::<u8, 512>::new());
+        let mut lent = Decoder::new(LAYOUT, SliceBuffer::new(&mut storage));
+        let mut streaming = StreamDecoder::new(LAYOUT, heapless::Vec::<u8, 8>::new());
+        for chunk in stream.chunks(chunk_size) {
+            let (f, p, d) = drain(&mut whole, chunk);
+            (frames, payload_bytes, discarded) = (frames + f, payload_bytes + p, discarded + d);
+            let (f, p, d) = drain(&mut lent, chunk);
+            (frames, payload_bytes, discarded) = (frames + f, payload_bytes + p, discarded + d);
+            let mut c = chunk;
+            loop {
+                match streaming.next(&mut c) {
+                    Ok(Some(Event::Payload(p))) => payload_bytes += p.len(),
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(e) => {
+                        assert!(e.is_recoverable());
+                        discarded += 1;
+                    }
+                }
+            }
+        }
+        lent.finish().unwrap();
+        whole.finish().unwrap();
+        streaming.finish().unwrap();
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(after - before, 0, "decoding or encoding allocated");
+    // Two whole-frame decoders, five chunkings each.
+    assert_eq!(frames, 2 * 5 * 6);
+    // Three decoders, five chunkings each.
+    assert_eq!(discarded, 3 * 5);
+    assert_eq!(payload_bytes, 3 * 5 * (1 + 17 + 300 + 5 + 250));
+}
+
+/// Decodes all of `chunk`, returning (frames, payload bytes, discards).
+fn drain<B: framing_core::Buffer>(d: &mut Decoder<B>, mut chunk: &[u8]) -> (usize, usize, usize) {
+    let (mut frames, mut bytes, mut discarded) = (0, 0, 0);
+    loop {
+        match d.decode(&mut chunk) {
+            Ok(Some(f)) => {
+                frames += 1;
+                bytes += f.payload().len();
+                assert_eq!(f.header().value(0), Some(Value::Int(0xCAFE)));
+            }
+            Ok(None) => return (frames, bytes, discarded),
+            Err(e) => {
+                assert!(e.is_recoverable(), "{e}");
+                discarded += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The central promise, as properties: for random layouts, random frames and
+//! any partition of their bytes into chunks, decoding gives exactly the
+//! encoded frames; a bad stream gives the same error at the same offset
+//! whatever the chunking; and the streaming way gives the same bytes as the
+//! whole-frame way.
+
+use framing_core::{
+    Buffer, DecodeError, DecodeErrorKind, Decoder, Event, Layout, Oversize, StreamDecoder, Value,
+};
+use proptest::prelude::*;
+
+/// What a decoder produced, in order.
+#[derive(Clone, Debug, PartialEq)]
+enum Out {
+    Frame { header: Vec<u8>, payload: Vec<u8> },
+    Err(DecodeError),
+}
+
+/// Feeds `chunks` to a whole-frame decoder until a fatal error, then finishes.
+fn run_whole<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
+    let mut d = Decoder::new(layout, buf);
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut chunk = *chunk;
+        loop {
+            match d.decode(&mut chunk) {
+                Ok(Some(f)) => out.push(Out::Frame {
+                    header: f.header().as_bytes().to_vec(),
+                    payload: f.payload().to_vec(),
+                }),
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(Out::Err(e));
+                    if !e.is_recoverable() {
+                        return out;
+                    }
+                }
+            }
+        }
+        assert!(chunk.is_empty(), "Ok(None) left input unconsumed");
+    }
+    loop {
+        match d.finish() {
+            Ok(()) => break,
+            Err(e) => {
+                out.push(Out::Err(e));
+                if !e.is_recoverable() {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The same through the streaming decoder, pieces joined into frames.
+fn run_stream(layout: Layout, chunks: &[&[u8]]) -> Vec<Out> {
+    let mut d = StreamDecoder::new(layout, heapless::Vec::<u8, 256>::new());
+    let mut out = Vec::new();
+    let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
+    for chunk in chunks {
+        let mut chunk = *chunk;
+        loop {
+            match d.next(&mut chunk) {
+                Ok(Some(Event::Header(h))) => {
+                    assert!(current.is_none(), "header inside a frame");
+                    current = Some((h.as_bytes().to_vec(), Vec::new()));
+                }
+                Ok(Some(Event::Payload(p))) => {
+                    assert!(!p.is_empty(), "empty payload piece");
+                    current.as_mut().expect("piece outside a frame").1.extend_from_slice(p);
+                }
+                Ok(Some(Event::End)) => {
+                    let (header, payload) = current.take().expect("end outside a frame");
+                    out.push(Out::Frame { header, payload });
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(Out::Err(e));
+                    if !e.is_recoverable() {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+    loop {
+        match d.finish() {
+            Ok(()) => break,
+            Err(e) => {
+                out.push(Out::Err(e));
+                if !e.is_recoverable() {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Cuts `bytes` at the given points (taken modulo its length).
+fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    for p in points {
+        chunks.push(&bytes[at..p]); // empty chunks included on purpose
+        at = p;
+    }
+    chunks.push(&bytes[at..]);
+    chunks
+}
+
+/// A random layout: a prefix, 0-3 other fields around an integer length
+/// field, maybe a magic constant, an adjust, and the recovery policies.
+#[derive(Clone, Debug)]
+struct Spec {
+    format: String,
+    length_field: usize,
+    adjust: i64,
+    magic: Option<(usize, i128)>,
+    max_payload: u64,
+    discard: bool,
+    resync: bool,
+}
+
+impl Spec {
+    fn layout(&self) -> Option<Layout> {
+        let mut b = Layout::builder(&self.format)
+            .length_field(self.length_field)
+            .length_adjust(self.adjust)
+            .max_payload(self.max_payload)
+            .on_oversize(if self.discard { Oversize::Discard } else { Oversize::Fail })
+            .resync(self.resync && self.magic.is_some());
+        if let Some((i, v)) = self.magic {
+            b = b.constant(i, Value::Int(v));
+        }
+        b.build().ok()
+    }
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    let prefix = prop::sample::select(vec!["", "@", "=", "<", ">", "!"]);
+    let len_code = prop::sample::select(vec!["B", "H", "I", "Q", "b", "h", "i", "q", "L", "l"]);
+    let other = prop::sample::select(vec!["x", "B", "?", "2s", "e", "d", "H", "c", "3x", "0i", "p"]);
+    (
+        prefix,
+        prop::collection::vec(other.clone(), 0..3),
+        len_code,
+        prop::collection::vec(other, 0..2),
+        any::<bool>(),
+        0u8..4,
+        any::<bool>(),
+        any::<bool>(),
+        prop::sample::select(vec![40u64, 300, 1 << 20]),
+    )
+        .prop_map(|(prefix, before, len, after, magic, adjust_kind, discard, resync, max_payload)| {
+            let magic_code = if magic { "H" } else { "" };
+            let format = format!("{prefix}{magic_code}{}{len}{}", before.concat(), after.concat());
+            let fmt = framing_core::Format::parse(&format).unwrap();
+            let values_before = usize::from(magic)
+                + before.iter().map(|c| framing_core::Format::parse(c).unwrap().value_count()).sum::<usize>();
+            let adjust = match adjust_kind {
+                0 | 1 => 0,
+                2 => -(fmt.size() as i64),
+                _ => 3,
+            };
+            Spec {
+                format,
+                length_field: values_before,
+                adjust,
+                magic: magic.then_some((0, 0xA55A)),
+                max_payload,
+                discard,
+                resync,
+            }
+        })
+}
+
+/// Encodes `payloads` (those the layout can carry), returning the stream and
+/// the expected frames.
+fn encode_all(layout: &Layout, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<Out>) {
+    let mut stream = Vec::new();
+    let mut frames = Vec::new();
+    for p in payloads {
+        let mut buf = vec![0u8; layout.header_len() + p.len()];
+        if let Ok(n) = layout.encode(p, &mut buf) {
+            stream.extend_from_slice(&buf[..n]);
+            frames.push(Out::Frame {
+                header: buf[..layout.header_len()].to_vec(),
+                payload: p.clone(),
+            });
+        }
+    }
+    (stream, frames)
+}
+
+proptest! {
+    #[test]
+    fn any_split_gives_the_encoded_frames(
+        spec in spec(),
+        payloads in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..120), 0..12),
+        cuts in prop::collection::vec(any::<usize>(), 0..20),
+    ) {
+        let Some(layout) = spec.layout() else { return Ok(()) };
+        let (stream, expected) = encode_all(&layout, &payloads);
+        let chunks = split(&stream, &cuts);
+        let whole = run_whole(layout, heapless::Vec::<u8, 4096>::new(), &[&stream]);
+        prop_assert_eq!(&whole, &expected);
+        prop_assert_eq!(&run_whole(layout, heapless::Vec::<u8, 4096>::new(), &chunks), &expected);
+        prop_assert_eq!(&run_stream(layout, &chunks), &expected);
+        // One byte at a time, the hardest split.
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        prop_assert_eq!(&run_whole(layout, heapless::Vec::<u8, 4096>::new(), &bytes), &expected);
+        prop_assert_eq!(&run_stream(layout, &bytes), &expected);
+    }
+
+    #[test]
+    fn any_bytes_give_the_same_result_whatever_the_split(
+        spec in spec(),
+        payloads in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..60), 0..6),
+        noise in prop::collection::vec(any::<u8>(), 0..80),
+        noise_at in any::<usize>(),
+        cuts in prop::collection::vec(any::<usize>(), 0..20),
+    ) {
+        let Some(layout) = spec.layout() else { return Ok(()) };
+        let (mut stream, _) = encode_all(&layout, &payloads);
+        let at = noise_at % (stream.len() + 1);
+        stream.splice(at..at, noise.iter().copied());
+        let chunks = split(&stream, &cuts);
+        // A small buffer, so that frame-too-large errors happen too.
+        let reference = run_whole(layout, heapless::Vec::<u8, 64>::new(), &[&stream]);
+        prop_assert_eq!(&run_whole(layout, heapless::Vec::<u8, 64>::new(), &chunks), &reference);
+        let big = run_whole(layout, heapless::Vec::<u8, 4096>::new(), &[&stream]);
+        prop_assert_eq!(&run_whole(layout, heapless::Vec::<u8, 4096>::new(), &chunks), &big);
+        // The streaming way has no payload buffer: it equals the whole-frame
+        // way when the maximum payload, not the buffer, is the limit.
+        let mut clamped = spec.clone();
+        clamped.max_payload = clamped.max_payload.min(4000);
+        let clamped = clamped.layout().unwrap();
+        prop_assert_eq!(
+            &run_stream(clamped, &chunks),
+            &run_whole(clamped, heapless::Vec::<u8, 4096>::new(), &[&stream])
+        );
+        // Frames decoded before an error are the stream's real frames.
+        for o in &big {
+            if let Out::Frame { header, payload } = o {
+                prop_assert_eq!(header.len(), layout.header_len());
+                let h = framing_core::Header::new_checked(header, &layout).unwrap();
+                prop_assert_eq!(h.length_value() + i128::from(layout.length_adjust()), payload.len() as i128);
+            }
+        }
+    }
+}
+
+#[test]
+fn errors_carry_the_offset_of_the_bad_header() {
+    let layout = Layout::builder("!i").max_payload(10).build().unwrap();
+    let stream = b"\x00\x00\x00\x01a\x00\x00\x00\x00\xff\xff\xff\xfe";
+    for cut in 0..=stream.len() {
+        let out = run_whole(layout, heapless::Vec::<u8, 64>::new(), &[&stream[..cut], &stream[cut..]]);
+        assert_eq!(out.len(), 3, "cut {cut}: {out:?}");
+        let Out::Err(e) = out[2] else { panic!("cut {cut}: {out:?}") };
+        assert_eq!(e.kind(), DecodeErrorKind::NegativeLength { value: -2 });
+        assert_eq!(e.offset(), 9);
+        assert_eq!(e.to_string(), "frame at byte 9: length -2 is negative");
+    }
+}
+
+#[test]
+fn truncation_says_what_is_missing() {
+    let layout = Layout::new("!H");
+    let cases: [(&[u8], u64, bool, u64); 3] = [
+        (b"\x00", 1, true, 0),
+        (b"\x00\x05ab", 3, false, 0),
+        (b"\x00\x01x\x00\x02", 2, false, 3),
+    ];
+    for (stream, missing, in_header, offset) in cases {
+        let out = run_whole(layout, heapless::Vec::<u8, 64>::new(), &[stream]);
+        let Some(Out::Err(e)) = out.last() else { panic!("{out:?}") };
+        assert_eq!(e.kind(), DecodeErrorKind::Truncated { missing, in_header });
+        assert_eq!(e.offset(), offset);
+        assert_eq!(run_stream(layout, &[stream]), out);
+    }
+    assert_eq!(run_whole(layout, heapless::Vec::<u8, 64>::new(), &[b""]), []);
+}
+
+#[test]
+fn a_failed_decoder_stays_failed_until_reset() {
+    let layout = Layout::builder("<BH").length_field(1).constant(0, Value::Int(0x7e)).build().unwrap();
+    let mut d = Decoder::new(layout, heapless::Vec::<u8, 64>::new());
+    let mut bad: &[u8] = b"\x7f\x00\x00";
+    let e = d.decode(&mut bad).unwrap_err();
+    assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
+    let mut good: &[u8] = b"\x7e\x01\x00z";
+    assert_eq!(d.decode(&mut good).unwrap_err(), e);
+    assert_eq!(d.finish().unwrap_err(), e);
+    d.reset();
+    let f = d.decode(&mut good).unwrap().unwrap();
+    assert_eq!(f.payload(), b"z");
+}
+
+#[test]
+fn oversized_frames_are_discarded_unbuffered_and_reported_once() {
+    let layout = Layout::builder("<H").max_payload(4).on_oversize(Oversize::Discard).build().unwrap();
+    let stream = b"\x02\x00ok\x09\x00123456789\x01\x00!";
+    for cut in 0..=stream.len() {
+        let out = run_whole(layout, heapless::Vec::<u8, 8>::new(), &[&stream[..cut], &stream[cut..]]);
+        let discarded = Out::Err(out.iter().find_map(|o| match o { Out::Err(e) => Some(*e), _ => None }).unwrap());
+        assert_eq!(out, [
+            Out::Frame { header: b"\x02\x00".to_vec(), payload: b"ok".to_vec() },
+            discarded.clone(),
+            Out::Frame { header: b"\x01\x00".to_vec(), payload: b"!".to_vec() },
+        ], "cut {cut}");
+        let Out::Err(e) = discarded else { unreachable!() };
+        assert_eq!((e.kind(), e.offset()), (DecodeErrorKind::Discarded { length: 9 }, 4));
+        assert!(e.is_recoverable());
+    }
+}
+
+#[test]
+fn resync_skips_to_the_next_valid_header() {
+    let layout = Layout::builder(">HH")
+        .length_field(1)
+        .constant(0, Value::Int(0xCAFE))
+        .max_payload(16)
+        .resync(true)
+        .build()
+        .unwrap();
+    let mut stream = b"\xca\xfe\x00\x01A".to_vec();
+    stream.extend_from_slice(b"\x01\x02\xca"); // three lost-sync bytes
+    stream.extend_from_slice(b"\xca\xfe\x00\x02BC");
+    for cut in 0..=stream.len() {
+        let out = run_whole(layout, heapless::Vec::<u8, 32>::new(), &[&stream[..cut], &stream[cut..]]);
+        assert_eq!(out.len(), 3, "cut {cut}: {out:?}");
+        let Out::Err(e) = out[1] else { panic!("cut {cut}: {out:?}") };
+        assert_eq!((e.kind(), e.offset()), (DecodeErrorKind::Skipped { bytes: 3 }, 5), "cut {cut}");
+        assert_eq!(out[2], Out::Frame { header: b"\xca\xfe\x00\x02".to_vec(), payload: b"BC".to_vec() });
+        assert_eq!(run_stream(layout, &[&stream[..cut], &stream[cut..]]), out);
+    }
+}
+
+#[test]
+fn a_buffer_smaller_than_the_header_is_an_error_whatever_the_input() {
+    let layout = Layout::new("<Q");
+    let out = run_whole(layout, heapless::Vec::<u8, 4>::new(), &[b"\x00\x00\x00\x00\x00\x00\x00\x00"]);
+    assert!(matches!(out[..], [Out::Err(e)] if e.kind() == DecodeErrorKind::BufferTooSmall { header: 8, capacity: 4 }));
+}
