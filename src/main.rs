@@ -1,3 +1,157 @@
-//! The `framing` command (work in progress).
+//! The `framing` command: decode, encode, serve and send frames whose fixed
+//! header is a Python `struct` format string, and a demo of the problem it
+//! solves.
+//!
+//! Exit codes: 0 success, 1 a data or network error (bad frame, truncated
+//! stream, refused connection), 2 a usage error (bad option, invalid header
+//! format). Errors go to stderr as one sentence.
 
-fn main() {}
+mod commands;
+mod demo;
+mod options;
+mod show;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use options::HeaderArgs;
+
+/// Frame byte streams with fixed headers described by Python `struct` format strings.
+#[derive(Parser, Debug)]
+#[command(name = "framing", version, about, long_about = None)]
+#[command(after_help = "Examples:\n  \
+    framing demo\n  \
+    framing encode hello world | framing decode --json\n  \
+    framing serve --listen 127.0.0.1:0 --echo\n  \
+    framing send --connect 127.0.0.1:9000 --recv 1 ping")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read a byte stream from FILE (or stdin) and print each frame.
+    #[command(after_help = "Examples:\n  \
+        framing decode capture.bin\n  \
+        framing decode --json --header '<HBxI' --length-field 2 --field 0=0xCAFE < capture.bin\n\n\
+        A stream that ends inside a frame is an error (exit 1); frames before it are printed.")]
+    Decode {
+        /// The stream to read; stdin when absent.
+        file: Option<std::path::PathBuf>,
+        /// One JSON object per frame per line: {"fields": [...], "payload_hex": "..."}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        header: HeaderArgs,
+    },
+    /// Write one frame per PAYLOAD (or per line of stdin) to stdout.
+    #[command(after_help = "Examples:\n  \
+        framing encode hello world > frames.bin\n  \
+        framing encode --hex --header '<H' 00ff10\n  \
+        printf 'a\\nb\\n' | framing encode --header '!HH' --length-field 1 --field 0=7")]
+    Encode {
+        /// Payloads as UTF-8 text (hex with --hex); stdin lines when absent.
+        payloads: Vec<String>,
+        /// Payloads are hex.
+        #[arg(long)]
+        hex: bool,
+        #[command(flatten)]
+        header: HeaderArgs,
+    },
+    /// Listen for connections and print every frame received.
+    #[command(after_help = "Examples:\n  \
+        framing serve --listen 127.0.0.1:0\n  \
+        framing serve --listen 0.0.0.0:9000 --json --echo\n  \
+        framing serve --listen 127.0.0.1:9000 --once   # exit 0 after a clean connection, 1 otherwise")]
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Print frames as JSON lines (with a "peer" key).
+        #[arg(long)]
+        json: bool,
+        /// Send every frame back to its sender.
+        #[arg(long)]
+        echo: bool,
+        /// Exit after the first connection ends: 0 if it ended on a frame
+        /// boundary, 1 if it ended inside a frame or sent a bad frame.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        header: HeaderArgs,
+    },
+    /// Connect, send one frame per PAYLOAD (or per stdin line), and optionally read replies.
+    #[command(after_help = "Examples:\n  \
+        framing send --connect 127.0.0.1:9000 hello world\n  \
+        framing send --connect 127.0.0.1:9000 --recv 1 --json ping")]
+    Send {
+        /// Address to connect to.
+        #[arg(long, value_name = "ADDR")]
+        connect: String,
+        /// Payloads as UTF-8 text (hex with --hex); stdin lines when absent.
+        payloads: Vec<String>,
+        /// Payloads are hex.
+        #[arg(long)]
+        hex: bool,
+        /// After sending, read N frames back and print them.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        recv: u64,
+        /// Print received frames as JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for each reply frame.
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        timeout: f64,
+        #[command(flatten)]
+        header: HeaderArgs,
+    },
+    /// Show the TCP "sticking" problem on loopback, then the same traffic framed.
+    Demo,
+}
+
+/// Why a command failed, and so its exit code.
+#[derive(Debug)]
+pub enum Fail {
+    /// A bad option or header format: exit 2.
+    Usage(String),
+    /// Bad data, a truncated stream, a network failure: exit 1.
+    Data(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode { file, json, header } => commands::decode(file.as_deref(), json, &header),
+        Command::Encode { payloads, hex, header } => commands::encode(&payloads, hex, &header),
+        Command::Serve {
+            listen,
+            json,
+            echo,
+            once,
+            header,
+        } => commands::serve(&listen, json, echo, once, &header),
+        Command::Send {
+            connect,
+            payloads,
+            hex,
+            recv,
+            json,
+            timeout,
+            header,
+        } => commands::send(&connect, &payloads, hex, recv, json, timeout, &header),
+        Command::Demo => demo::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail::Data(msg)) => {
+            eprintln!("framing: {msg}");
+            ExitCode::from(1)
+        }
+        Err(Fail::Usage(msg)) => {
+            eprintln!("framing: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The heap storage behind the adapters: a decoder buffer that grows only as
+//! bytes arrive, up to a fixed bound, and the chunk buffer reads land in.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use framing_core::{Buffer, Full};
+
+/// A [`Buffer`] over a `Vec` that allocates lazily, never past `limit`.
+///
+/// The decoder asks for at most `limit` bytes in all, and only appends bytes
+/// it has received, so the allocation follows what the peer actually sent,
+/// never what a header announces.
+///
+/// The decoder owns its buffer and does not lend it back, so the buffer
+/// reports its allocation through a shared [`Gauge`].
+#[derive(Debug)]
+pub(crate) struct GrowBuf {
+    bytes: Vec<u8>,
+    limit: usize,
+    gauge: Gauge,
+}
+
+/// The allocation of a [`GrowBuf`], readable by whoever holds a clone.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Gauge(Arc<AtomicUsize>);
+
+impl Gauge {
+    /// Bytes allocated now.
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl GrowBuf {
+    /// An empty buffer that will hold at most `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        GrowBuf {
+            bytes: Vec::new(),
+            limit,
+            gauge: Gauge::default(),
+        }
+    }
+
+    /// A handle that reads this buffer's allocation.
+    pub(crate) fn gauge(&self) -> Gauge {
+        self.gauge.clone()
+    }
+
+    #[cfg(test)]
+    fn allocated(&self) -> usize {
+        self.bytes.capacity()
+    }
+}
+
+impl Buffer for GrowBuf {
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn capacity(&self) -> usize {
+        self.limit
+    }
+
+    fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), Full> {
+        let len = self.bytes.len();
+        let needed = len
+            .checked_add(data.len())
+            .filter(|&n| n <= self.limit)
+            .ok_or(Full)?;
+        if needed > self.bytes.capacity() {
+            // Double (amortised growth) but never past the bound.
+            let target = self
+                .bytes
+                .capacity()
+                .saturating_mul(2)
+                .max(needed)
+                .min(self.limit);
+            if self.bytes.try_reserve_exact(target - len).is_err() {
+                // No room to double: take exactly what is needed, which
+                // aborts like any `Vec` if even that fails. Never refuse
+                // bytes the decoder was promised room for.
+                self.bytes.reserve_exact(needed - len);
+            }
+            self.gauge.0.store(self.bytes.capacity(), Ordering::Relaxed);
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.bytes.truncate(len);
+    }
+
+    fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.bytes.len());
+        self.bytes.drain(..n);
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+    }
+}
+
+/// The chunk buffer a reader reads into: `bytes[pos..end]` is read and not
+/// yet fed to the decoder.
+#[derive(Debug)]
+pub(crate) struct ReadBuf {
+    bytes: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    capacity: usize,
+}
+
+impl ReadBuf {
+    /// A buffer of `capacity` bytes (at least one), allocated at the first read.
+    pub(crate) fn new(capacity: usize) -> Self {
+        ReadBuf {
+            bytes: Box::default(),
+            pos: 0,
+            end: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The bytes read and not yet fed to the decoder.
+    pub(crate) fn pending(&self) -> &[u8] {
+        self.bytes.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    /// The whole filled region from `start` (an offset a caller saved from
+    /// [`pos`](Self::pos)) to the end of what was read.
+    pub(crate) fn from(&self, start: usize) -> &[u8] {
+        self.bytes.get(start..self.end).unwrap_or_default()
+    }
+
+    /// Offset of the first pending byte.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Marks `n` pending bytes as fed to the decoder.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.end);
+    }
+
+    /// Whether every byte read has been fed to the decoder.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.end
+    }
+
+    /// Bytes allocated now.
+    pub(crate) fn allocated(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Reads once into the emptied buffer, retrying [`Interrupted`]. Returns
+    /// the number of bytes read; 0 is the end of the stream. Call only when
+    /// every pending byte has been consumed.
+    ///
+    /// # Errors
+    /// The reader's error (other than `Interrupted`); nothing is lost, as the
+    /// buffer held no pending bytes.
+    ///
+    /// [`Interrupted`]: io::ErrorKind::Interrupted
+    pub(crate) fn fill<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<usize> {
+        debug_assert!(self.is_empty());
+        self.pos = 0;
+        self.end = 0;
+        if self.bytes.is_empty() {
+            self.bytes = vec![0; self.capacity].into_boxed_slice();
+        }
+        loop {
+            match inner.read(&mut self.bytes) {
+                Ok(n) if n <= self.bytes.len() => {
+                    self.end = n;
+                    return Ok(n);
+                }
+                Ok(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the reader reported more bytes than the buffer it was given",
+                    ))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grow_buf_respects_its_limit() {
+        let mut b = GrowBuf::new(10);
+        let gauge = b.gauge();
+        assert_eq!(b.allocated(), 0);
+        assert_eq!(b.extend_from_slice(b"hello"), Ok(()));
+        assert_eq!(gauge.get(), b.allocated());
+        assert!(b.allocated() >= 5 && b.allocated() <= 10);
+        assert_eq!(b.extend_from_slice(b"world!"), Err(Full));
+        assert_eq!(b.as_slice(), b"hello");
+        assert_eq!(b.extend_from_slice(b"world"), Ok(()));
+        assert_eq!(b.allocated(), 10);
+        b.drop_front(3);
+        assert_eq!(b.as_slice(), b"loworld");
+        b.drop_front(100);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn grow_buf_grows_geometrically_within_the_bound() {
+        let mut b = GrowBuf::new(1000);
+        for _ in 0..100 {
+            b.extend_from_slice(b"0123456789").unwrap();
+        }
+        assert_eq!(b.len(), 1000);
+        assert_eq!(b.allocated(), 1000);
+        assert_eq!(b.extend_from_slice(b"x"), Err(Full));
+    }
+
+    #[test]
+    fn grow_buf_with_a_huge_limit_allocates_only_what_arrives() {
+        let mut b = GrowBuf::new(usize::MAX);
+        b.extend_from_slice(&[7; 100]).unwrap();
+        assert!(b.allocated() < 1024);
+    }
+
+    #[test]
+    fn read_buf_rejects_a_reader_that_overreports() {
+        struct Liar;
+        impl Read for Liar {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                Ok(buf.len() + 1)
+            }
+        }
+        let mut r = ReadBuf::new(8);
+        let e = r.fill(&mut Liar).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(r.is_empty());
+    }
+}

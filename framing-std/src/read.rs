@@ -1,0 +1,472 @@
+//! Reading frames from any [`Read`]: whole frames ([`FrameReader`]) or, for
+//! frames larger than memory, headers and payload pieces ([`StreamReader`]).
+
+use std::fmt;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use framing_core::{Decoder, Event, Frame, Header, Layout, StreamDecoder, Value};
+
+use crate::buffer::{Gauge, GrowBuf, ReadBuf};
+use crate::error;
+
+/// The default size of one read: 64 KiB.
+pub const DEFAULT_READ_CAPACITY: usize = 64 * 1024;
+
+/// The error for a broken internal invariant; never expected.
+fn internal() -> io::Error {
+    io::Error::other("framing-std: the decoder pointed outside the read buffer (a bug)")
+}
+
+/// The largest header + payload a whole-frame decoder of `layout` may hold.
+fn frame_limit(layout: &Layout) -> usize {
+    let max = usize::try_from(layout.max_payload()).unwrap_or(usize::MAX);
+    layout.header_len().saturating_add(max)
+}
+
+/// A reader's state apart from the reader itself, so the duplex adapter can
+/// keep one stream and hand the state to a [`FrameReader`] when split.
+#[derive(Debug)]
+pub(crate) struct Rx {
+    decoder: Decoder<GrowBuf>,
+    /// The decoder buffer's allocation.
+    gauge: Gauge,
+    chunk: ReadBuf,
+    /// Shared with every [`OwnedFrame`] this reader makes.
+    layout: Arc<Layout>,
+}
+
+impl Rx {
+    pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
+        let buffer = GrowBuf::new(frame_limit(&layout));
+        Rx {
+            gauge: buffer.gauge(),
+            decoder: Decoder::new(layout, buffer),
+            chunk: ReadBuf::new(read_capacity),
+            layout: Arc::new(layout),
+        }
+    }
+
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    #[inline]
+    pub(crate) fn next_frame<R: Read + ?Sized>(
+        &mut self,
+        inner: &mut R,
+    ) -> io::Result<Option<Frame<'_>>> {
+        loop {
+            let start = self.chunk.pos();
+            let mut input = self.chunk.pending();
+            let before = input.len();
+            let polled = self.decoder.poll(&mut input);
+            let used = before - input.len();
+            self.chunk.consume(used);
+            match polled {
+                Ok(Some(ready)) => {
+                    // `from(start)` is the slice exactly as passed to `poll`.
+                    return match self.decoder.frame(self.chunk.from(start), ready) {
+                        Some(frame) => Ok(Some(frame)),
+                        None => Err(internal()),
+                    };
+                }
+                // The pending bytes are used up (kept by the decoder if they
+                // begin a frame): read the next chunk.
+                Ok(None) => {}
+                Err(e) => return Err(error::from_decode(e)),
+            }
+            if self.chunk.fill(inner)? == 0 {
+                self.decoder.finish().map_err(error::from_decode)?;
+                return Ok(None);
+            }
+        }
+    }
+
+    pub(crate) fn read_frame<R: Read + ?Sized>(
+        &mut self,
+        inner: &mut R,
+    ) -> io::Result<Option<OwnedFrame>> {
+        let layout = Arc::clone(&self.layout);
+        Ok(self.next_frame(inner)?.map(|frame| OwnedFrame {
+            layout,
+            bytes: [frame.header().as_bytes(), frame.payload()].concat(),
+        }))
+    }
+
+    pub(crate) fn is_at_boundary(&self) -> bool {
+        self.chunk.is_empty() && self.decoder.is_at_boundary()
+    }
+
+    pub(crate) fn is_failed(&self) -> bool {
+        self.decoder.failure().is_some()
+    }
+
+    pub(crate) fn allocated(&self) -> usize {
+        self.chunk.allocated().saturating_add(self.gauge.get())
+    }
+}
+
+/// A frame that owns its bytes, from [`FrameReader::read_frame`] or the
+/// reader's [`Iterator`]. One allocation holds header and payload; the layout
+/// is shared with the reader.
+///
+/// ```
+/// use framing_std::{FrameReader, Layout, Value};
+///
+/// let stream: &[u8] = b"\x00\x02hi\x00\x03you";
+/// let frames: Vec<_> = FrameReader::new(stream, Layout::new("!H"))
+///     .collect::<std::io::Result<_>>()?;
+/// assert_eq!(frames[1].payload(), b"you");
+/// assert_eq!(frames[1].value(0), Some(Value::Int(3)));
+/// assert_eq!(frames[1].as_bytes(), b"\x00\x03you");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct OwnedFrame {
+    layout: Arc<Layout>,
+    /// Header then payload; always at least a header long.
+    bytes: Vec<u8>,
+}
+
+impl OwnedFrame {
+    /// The header, read in place.
+    pub fn header(&self) -> Header<'_> {
+        // Every constructor stores at least `header_len` bytes.
+        Header::new_checked(&self.bytes, &self.layout)
+            .expect("an owned frame holds at least a whole header")
+    }
+
+    /// Header value `index`, as `struct.unpack(format, header)[index]`.
+    pub fn value(&self, index: usize) -> Option<Value<'_>> {
+        self.header().value(index)
+    }
+
+    /// The header's bytes.
+    pub fn header_bytes(&self) -> &[u8] {
+        self.split().0
+    }
+
+    /// The payload.
+    pub fn payload(&self) -> &[u8] {
+        self.split().1
+    }
+
+    /// The whole frame as it was on the wire: header, then payload.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The layout the frame was read with.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The payload, given back (moves the payload to the front of the
+    /// allocation).
+    pub fn into_payload(mut self) -> Vec<u8> {
+        let hlen = self.layout.header_len().min(self.bytes.len());
+        self.bytes.drain(..hlen);
+        self.bytes
+    }
+
+    /// The whole frame's bytes, given back.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    fn split(&self) -> (&[u8], &[u8]) {
+        let hlen = self.layout.header_len().min(self.bytes.len());
+        self.bytes.split_at(hlen)
+    }
+}
+
+impl fmt::Debug for OwnedFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedFrame")
+            .field("header", &self.header())
+            .field("payload", &self.payload())
+            .finish()
+    }
+}
+
+/// Reads frames from any [`Read`]: a `TcpStream`, a file, stdin, a serial
+/// port.
+///
+/// It reads in large chunks ([`DEFAULT_READ_CAPACITY`] bytes unless told
+/// otherwise), so one `read` that returns many small frames costs one system
+/// call, and hands out each frame borrowed from its own buffers: no
+/// allocation per frame once running. A frame that arrived whole in one read
+/// is a slice of the read buffer; one split across reads is assembled in a
+/// second buffer that grows as its bytes arrive, never past the header plus
+/// the layout's [`max_payload`](Layout::max_payload). Memory is bounded by
+/// that and the read buffer, whatever the peer announces.
+///
+/// ```text
+///  read 1: | 00 02 h i | 00 03 y o |      a frame, and most of another
+///  read 2: | u |                          the end of it
+///  read 3: (end of stream)
+///
+///  next_frame() -> Frame(b"hi")           a slice of the read buffer
+///  next_frame() -> Frame(b"you")          assembled across reads 1 and 2
+///  next_frame() -> None                   ended on a frame boundary
+/// ```
+///
+/// ```
+/// use std::io::Read;
+/// use framing_std::{FrameReader, Layout};
+///
+/// let stream = (&b"\x00\x02hi\x00\x03yo"[..]).chain(&b"u"[..]);
+/// let mut reader = FrameReader::new(stream, Layout::new("!H"));
+/// assert_eq!(reader.next_frame()?.unwrap().payload(), b"hi");
+/// assert_eq!(reader.next_frame()?.unwrap().payload(), b"you");
+/// assert!(reader.next_frame()?.is_none());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// As an [`Iterator`] it yields [`OwnedFrame`]s; it ends at the end of the
+/// stream and after an error that stops the reader for good (a bad frame,
+/// a truncated stream). Other errors (a timeout, say) are yielded and the
+/// iteration may go on.
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    inner: R,
+    rx: Rx,
+}
+
+impl<R: Read> FrameReader<R> {
+    /// A reader of frames of `layout` over `inner`, reading
+    /// [`DEFAULT_READ_CAPACITY`] bytes at a time.
+    pub fn new(inner: R, layout: Layout) -> Self {
+        Self::with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
+    }
+
+    /// Like [`new`](Self::new), reading up to `capacity` bytes at a time
+    /// (at least 1). The read buffer is allocated at the first read.
+    pub fn with_capacity(capacity: usize, inner: R, layout: Layout) -> Self {
+        FrameReader {
+            inner,
+            rx: Rx::new(layout, capacity),
+        }
+    }
+
+    pub(crate) fn from_parts(inner: R, rx: Rx) -> Self {
+        FrameReader { inner, rx }
+    }
+
+    /// The next frame, borrowed from the reader's buffers; `Ok(None)` when
+    /// the stream ended on a frame boundary (or was empty). Reads from the
+    /// inner reader only when the bytes already read hold no whole frame.
+    ///
+    /// # Errors
+    /// - [`UnexpectedEof`](io::ErrorKind::UnexpectedEof): the stream ended
+    ///   inside a frame; it wraps the core's
+    ///   [`Truncated`](framing_core::DecodeErrorKind::Truncated) error, which
+    ///   says how many bytes were missing. Frames before it were delivered.
+    /// - [`InvalidData`](io::ErrorKind::InvalidData): a bad frame (negative
+    ///   length, over the maximum, constant mismatch); it wraps the
+    ///   core's [`DecodeError`](framing_core::DecodeError), naming the stream
+    ///   offset. The reader then reads nothing more and returns the same
+    ///   error on every call. The exception is a
+    ///   [recoverable](framing_core::DecodeError::is_recoverable) error, a
+    ///   report that the layout's recovery policy discarded an oversized
+    ///   frame or skipped bytes to resynchronise: the next call goes on with
+    ///   the following frame.
+    /// - Any error of the inner reader (`WouldBlock` on a non-blocking
+    ///   socket, `TimedOut`/`WouldBlock` after a read timeout,
+    ///   `ConnectionReset`, ...), as it was. The reader keeps every byte it
+    ///   read, so the next call continues where this one stopped: no byte is
+    ///   lost or delivered twice. `Interrupted` is retried, never returned.
+    #[inline]
+    pub fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
+        self.rx.next_frame(&mut self.inner)
+    }
+
+    /// Like [`next_frame`](Self::next_frame), but returns a frame that owns
+    /// its bytes (one allocation per frame).
+    ///
+    /// # Errors
+    /// As [`next_frame`](Self::next_frame).
+    pub fn read_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
+        self.rx.read_frame(&mut self.inner)
+    }
+}
+
+impl<R> FrameReader<R> {
+    /// The layout frames are read with.
+    pub fn layout(&self) -> &Layout {
+        self.rx.layout()
+    }
+
+    /// Whether the reader holds no byte of an undelivered frame: every byte
+    /// read so far belongs to a frame already returned (or skipped). A peer
+    /// closing now would be a clean end.
+    pub fn is_at_boundary(&self) -> bool {
+        self.rx.is_at_boundary()
+    }
+
+    /// Bytes of heap memory the reader holds now: the read buffer plus the
+    /// buffer frames split across reads are assembled in. It follows the
+    /// bytes actually received, not the lengths headers announce.
+    pub fn buffer_capacity(&self) -> usize {
+        self.rx.allocated()
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader, mutably. Reading from it directly skips bytes the
+    /// frame reader would have seen.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The inner reader, given back. Bytes already read but not yet
+    /// delivered as frames are lost.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Iterator for FrameReader<R> {
+    type Item = io::Result<OwnedFrame>;
+
+    /// The next owned frame; `None` at the end of the stream, and after an
+    /// error that stopped the reader (which was yielded first).
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rx.is_failed() {
+            return None;
+        }
+        self.read_frame().transpose()
+    }
+}
+
+/// Reads frames of any size as a header, then the payload in pieces as they
+/// are read, then an end marker: the core's [`Event`]s over a [`Read`].
+///
+/// Nothing but a header split across reads is copied, and memory is the
+/// read buffer plus one header, however long the payload. For frames larger
+/// than memory, raise the layout's [`max_payload`](Layout::max_payload) (its
+/// 8 MiB default applies here too).
+///
+/// ```text
+///  | 00 00 10 00 | 4096 payload bytes ... |      read 1500 bytes at a time
+///
+///  next_event() -> Header([4096]), Payload(1496 bytes), Payload(1500),
+///                  Payload(1100), End, then None at the end of the stream
+/// ```
+///
+/// ```
+/// use framing_std::{Event, Layout, StreamReader};
+///
+/// let mut stream = vec![0, 0, 0x10, 0];
+/// stream.extend([7u8; 4096]);
+/// let mut reader = StreamReader::with_capacity(1500, &stream[..], Layout::new("!I"));
+/// let mut sink = Vec::new(); // could be a file
+/// while let Some(event) = reader.next_event()? {
+///     match event {
+///         Event::Header(h) => assert_eq!(h.length_value(), 4096),
+///         Event::Payload(piece) => sink.extend_from_slice(piece),
+///         Event::End => assert_eq!(sink.len(), 4096),
+///     }
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct StreamReader<R> {
+    inner: R,
+    decoder: StreamDecoder<GrowBuf>,
+    gauge: Gauge,
+    chunk: ReadBuf,
+}
+
+impl<R: Read> StreamReader<R> {
+    /// A streaming reader of frames of `layout` over `inner`, reading
+    /// [`DEFAULT_READ_CAPACITY`] bytes at a time.
+    pub fn new(inner: R, layout: Layout) -> Self {
+        Self::with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
+    }
+
+    /// Like [`new`](Self::new), reading up to `capacity` bytes at a time
+    /// (at least 1).
+    pub fn with_capacity(capacity: usize, inner: R, layout: Layout) -> Self {
+        let buffer = GrowBuf::new(layout.header_len());
+        StreamReader {
+            inner,
+            gauge: buffer.gauge(),
+            decoder: StreamDecoder::new(layout, buffer),
+            chunk: ReadBuf::new(capacity),
+        }
+    }
+
+    /// The next event: a validated [`Event::Header`], then the payload as
+    /// [`Event::Payload`] pieces (never empty, borrowed from the read
+    /// buffer), then [`Event::End`]. `Ok(None)` when the stream ended on a
+    /// frame boundary.
+    ///
+    /// # Errors
+    /// As [`FrameReader::next_frame`]. A stream that ends after a header and
+    /// part of its payload is [`UnexpectedEof`](io::ErrorKind::UnexpectedEof)
+    /// with the missing byte count.
+    pub fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
+        loop {
+            let start = self.chunk.pos();
+            let mut input = self.chunk.pending();
+            let before = input.len();
+            let polled = self.decoder.poll(&mut input);
+            let used = before - input.len();
+            self.chunk.consume(used);
+            match polled {
+                Ok(Some(at)) => {
+                    return match self.decoder.event(self.chunk.from(start), at) {
+                        Some(event) => Ok(Some(event)),
+                        None => Err(internal()),
+                    };
+                }
+                Ok(None) => {}
+                Err(e) => return Err(error::from_decode(e)),
+            }
+            if self.chunk.fill(&mut self.inner)? == 0 {
+                self.decoder.finish().map_err(error::from_decode)?;
+                return Ok(None);
+            }
+        }
+    }
+}
+
+impl<R> StreamReader<R> {
+    /// The layout frames are read with.
+    pub fn layout(&self) -> &Layout {
+        self.decoder.layout()
+    }
+
+    /// Payload bytes still to come for the current frame, if inside one.
+    pub fn remaining(&self) -> Option<u64> {
+        self.decoder.remaining()
+    }
+
+    /// Bytes of heap memory the reader holds now (read buffer and header
+    /// buffer).
+    pub fn buffer_capacity(&self) -> usize {
+        self.chunk.allocated().saturating_add(self.gauge.get())
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader, mutably. Reading from it directly skips bytes the
+    /// frame reader would have seen.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The inner reader, given back. Bytes already read but not yet
+    /// delivered are lost.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}

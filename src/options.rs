@@ -1,0 +1,177 @@
+//! The header options every subcommand shares, and how they become a
+//! [`Layout`]. `--field N=VALUE` is parsed with `nom`.
+
+use clap::Args;
+use framing_core::{Format, Kind, Layout, Value};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_while};
+use nom::character::complete::{char, digit1, hex_digit1};
+use nom::combinator::{all_consuming, map_res, opt, recognize};
+use nom::sequence::{pair, separated_pair};
+use nom::{IResult, Parser};
+
+use crate::Fail;
+
+/// How frames look on the wire.
+#[derive(Args, Debug, Clone)]
+pub struct HeaderArgs {
+    /// The fixed header as a Python `struct` format string (byte-order prefix
+    /// `@ = < > !`, codes `x c b B ? h H i I l L q Q n N e f d s p P` with
+    /// repeat counts), laid out exactly as CPython's `struct` does here.
+    #[arg(long = "header", value_name = "FMT", default_value = "!I")]
+    pub format: String,
+
+    /// Which header value holds the payload length: an index into the tuple
+    /// `struct.unpack(FMT, header)` returns. Default: the only integer value.
+    #[arg(long, value_name = "N")]
+    pub length_field: Option<usize>,
+
+    /// Payload length = length value + K. A length that counts the whole
+    /// frame uses K = -(header size).
+    #[arg(long, value_name = "K", default_value_t = 0, allow_negative_numbers = true)]
+    pub length_adjust: i64,
+
+    /// Header value N is a constant (magic number, version): written when
+    /// encoding, checked when decoding. VALUE is an integer (decimal or 0x
+    /// hex), true/false for `?`, a number for `e f d`, hex bytes for `c s p`.
+    /// Repeatable.
+    #[arg(long = "field", value_name = "N=VALUE")]
+    pub fields: Vec<String>,
+
+    /// Largest payload accepted, in bytes; a frame announcing more is an
+    /// error and nothing of that size is allocated.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_payload: u64,
+}
+
+impl HeaderArgs {
+    /// Builds the layout, or a usage error naming what is wrong.
+    pub fn layout(&self) -> Result<Layout, Fail> {
+        let usage = |e: &dyn std::fmt::Display| Fail::Usage(format!("invalid header options: {e}"));
+        let format = Format::parse(&self.format).map_err(|e| {
+            Fail::Usage(format!("invalid --header {:?}: {e}", self.format))
+        })?;
+        let mut builder = Layout::builder(&self.format)
+            .length_adjust(self.length_adjust)
+            .max_payload(self.max_payload);
+        if let Some(n) = self.length_field {
+            builder = builder.length_field(n);
+        }
+        let mut storage = Vec::new();
+        for spec in &self.fields {
+            storage.push(parse_field(spec, &format)?);
+        }
+        for (index, value) in &storage {
+            builder = builder.constant(*index, value.as_value());
+        }
+        builder.build().map_err(|e| usage(&e))
+    }
+}
+
+/// A `--field` value, owning its bytes until the layout copies them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Constant {
+    Int(i128),
+    Bool(bool),
+    Float(f64),
+    Bytes(Vec<u8>),
+}
+
+impl Constant {
+    fn as_value(&self) -> Value<'_> {
+        match self {
+            Constant::Int(v) => Value::Int(*v),
+            Constant::Bool(v) => Value::Bool(*v),
+            Constant::Float(v) => Value::Float(*v),
+            Constant::Bytes(b) => Value::Bytes(b),
+        }
+    }
+}
+
+/// Parses `N=VALUE` for a field of `format`.
+pub fn parse_field(spec: &str, format: &Format) -> Result<(usize, Constant), Fail> {
+    let bad = |why: String| Fail::Usage(format!("invalid --field {spec:?}: {why}"));
+    let (index, value) = all_consuming(separated_pair(
+        map_res(digit1, str::parse::<usize>),
+        char('='),
+        take_while(|_| true),
+    ))
+    .parse(spec)
+    .map(|(_, v)| v)
+    .map_err(|_: nom::Err<nom::error::Error<&str>>| bad("expected N=VALUE".into()))?;
+    let field = format.field(index).ok_or_else(|| {
+        bad(format!(
+            "the header has {} values, so N must be below that",
+            format.value_count()
+        ))
+    })?;
+    let parsed = match field.kind {
+        Kind::Signed | Kind::Unsigned => integer(value).map(Constant::Int),
+        Kind::Bool => boolean(value).map(Constant::Bool),
+        Kind::Float => value.trim().parse::<f64>().ok().map(Constant::Float),
+        Kind::Char | Kind::Bytes | Kind::Pascal => hex_bytes(value).map(Constant::Bytes),
+    };
+    let constant = parsed.ok_or_else(|| {
+        bad(format!(
+            "{value:?} is not {} for field {index} ('{}')",
+            match field.kind {
+                Kind::Signed | Kind::Unsigned => "an integer (decimal or 0x hex)",
+                Kind::Bool => "true or false",
+                Kind::Float => "a number",
+                _ => "hex bytes",
+            },
+            field.code as char
+        ))
+    })?;
+    Ok((index, constant))
+}
+
+/// `-?(0x<hex>|<decimal>)` as an i128.
+pub fn integer(s: &str) -> Option<i128> {
+    fn parser(s: &str) -> IResult<&str, i128> {
+        let hex = map_res(
+            pair(opt(char('-')), nom::sequence::preceded(tag_no_case("0x"), hex_digit1)),
+            |(neg, digits): (Option<char>, &str)| {
+                i128::from_str_radix(digits, 16).map(|v| if neg.is_some() { -v } else { v })
+            },
+        );
+        let dec = map_res(recognize(pair(opt(char('-')), digit1)), str::parse::<i128>);
+        alt((hex, dec)).parse(s)
+    }
+    all_consuming(parser).parse(s).ok().map(|(_, v)| v)
+}
+
+fn boolean(s: &str) -> Option<bool> {
+    let r: IResult<&str, &str> = all_consuming(alt((tag("true"), tag("false")))).parse(s);
+    r.ok().map(|(_, v)| v == "true")
+}
+
+/// Hex digits in pairs (an optional `0x` prefix), as bytes.
+pub fn hex_bytes(s: &str) -> Option<Vec<u8>> {
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_values_parse_by_kind() {
+        let f = Format::parse("<H?d4sI").unwrap();
+        assert_eq!(parse_field("0=0xCAFE", &f).unwrap(), (0, Constant::Int(0xCAFE)));
+        assert_eq!(parse_field("0=-12", &f).unwrap(), (0, Constant::Int(-12)));
+        assert_eq!(parse_field("1=true", &f).unwrap(), (1, Constant::Bool(true)));
+        assert_eq!(parse_field("2=1.5", &f).unwrap(), (2, Constant::Float(1.5)));
+        assert_eq!(parse_field("3=52494646", &f).unwrap(), (3, Constant::Bytes(b"RIFF".to_vec())));
+        for bad in ["0=abc", "1=yes", "3=abc", "9=1", "x=1", "0", "=1", "0=0x"] {
+            assert!(matches!(parse_field(bad, &f), Err(Fail::Usage(_))), "{bad}");
+        }
+    }
+}

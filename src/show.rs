@@ -1,0 +1,99 @@
+//! How frames are printed: one JSON object per line (`--json`), or a line a
+//! person can read.
+
+use std::fmt::Write as _;
+
+use framing_core::{Frame, Value};
+use serde_json::{json, Map, Value as Json};
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A header value as JSON: integers as integers, `?` as a boolean, floats as
+/// numbers (`"nan"`, `"inf"`, `"-inf"` as strings), bytes as lowercase hex.
+pub fn value_json(v: &Value<'_>) -> Json {
+    match *v {
+        Value::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
+            (Ok(x), _) => json!(x),
+            (_, Ok(x)) => json!(x),
+            _ => json!(i.to_string()), // wider than any struct code; unreachable
+        },
+        Value::Bool(b) => json!(b),
+        Value::Float(f) if f.is_nan() => json!("nan"),
+        Value::Float(f) if f == f64::INFINITY => json!("inf"),
+        Value::Float(f) if f == f64::NEG_INFINITY => json!("-inf"),
+        Value::Float(f) => json!(f),
+        Value::Bytes(b) => json!(hex(b)),
+    }
+}
+
+/// One JSON line (without the newline) for a frame, with extra keys.
+pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
+    let mut obj = Map::new();
+    let fields: Vec<Json> = frame.header().values().map(|v| value_json(&v)).collect();
+    obj.insert("fields".into(), Json::Array(fields));
+    obj.insert("payload_hex".into(), json!(hex(frame.payload())));
+    for (k, v) in extra {
+        obj.insert((*k).into(), v.clone());
+    }
+    Json::Object(obj).to_string()
+}
+
+/// A readable line: `frame N at byte B: H[0]=51966 I[1]=5 | 5 bytes "hello"`.
+pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
+    let header = frame.header();
+    let format = header.layout().format();
+    let mut s = format!("frame {number} at byte {offset}:");
+    for (field, value) in format.fields().zip(header.values()) {
+        let _ = write!(s, " {}[{}]=", field.code as char, field.index);
+        match value {
+            Value::Bytes(b) => {
+                let _ = write!(s, "0x{}", hex(b));
+            }
+            v => {
+                let _ = write!(s, "{v}");
+            }
+        }
+    }
+    let payload = frame.payload();
+    let _ = write!(s, " | {} bytes", payload.len());
+    if !payload.is_empty() {
+        match std::str::from_utf8(payload) {
+            Ok(text) if !text.chars().any(|c| c.is_control() && c != '\t') => {
+                let _ = write!(s, " {text:?}");
+            }
+            _ => {
+                let _ = write!(s, " 0x{}", hex(payload));
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use framing_core::{Decoder, Layout};
+
+    #[test]
+    fn frames_print_as_the_contract_says() {
+        let layout = Layout::builder("<H?eI").length_field(3).build().unwrap();
+        let mut d = Decoder::new(layout, framing_core::heapless::Vec::<u8, 64>::new());
+        let mut input: &[u8] = b"\xfe\xca\x01\x00\x7c\x02\x00\x00\x00\x00\xff";
+        let frame = d.decode(&mut input).unwrap().unwrap();
+        assert_eq!(
+            json_line(&frame, &[]),
+            r#"{"fields":[51966,true,"inf",2],"payload_hex":"00ff"}"#
+        );
+        assert_eq!(
+            human_line(&frame, 1, 0),
+            "frame 1 at byte 0: H[0]=51966 ?[1]=True e[2]=inf I[3]=2 | 2 bytes 0x00ff"
+        );
+    }
+}

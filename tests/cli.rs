@@ -1,0 +1,400 @@
+//! The `framing` command, run as a program: every subcommand, every exit
+//! code, and bytes compared with what CPython's `struct` produces. Network
+//! tests use 127.0.0.1 only and every wait is bounded by a timeout.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_framing");
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs `framing` with `args` and `stdin`, within [`LIMIT`].
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn framing");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    finish(child)
+}
+
+/// Waits for `child` within [`LIMIT`], killing it if it overstays.
+fn finish(child: Child) -> Output {
+    let id = child.id();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(LIMIT) {
+        Ok(out) => out.expect("wait for framing"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("framing did not finish within {LIMIT:?}");
+        }
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a Python 3 snippet and returns its stdout. Without Python: fails
+/// under CI, else returns `None` so the caller can skip the comparison.
+fn python(code: &str) -> Option<Vec<u8>> {
+    match Command::new("python3").arg("-c").arg(code).output() {
+        Ok(o) if o.status.success() => Some(o.stdout),
+        Ok(o) => panic!("python3 failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "python3 is required in CI: {e}");
+            eprintln!("python3 not found ({e}): skipping the CPython comparison");
+            None
+        }
+    }
+}
+
+/// `struct.pack(fmt, *values) + payload` for each frame, concatenated.
+fn packed(fmt: &str, frames: &[(&str, &[u8])]) -> Option<Vec<u8>> {
+    let body: Vec<String> = frames
+        .iter()
+        .map(|(values, payload)| format!("out += struct.pack({fmt:?}, {values}) + bytes({payload:?})"))
+        .collect();
+    python(&format!(
+        "import struct, sys\nout = b''\n{}\nsys.stdout.buffer.write(out)",
+        body.join("\n")
+    ))
+}
+
+#[test]
+fn encode_matches_struct_pack() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&[], "!I", "5"),
+        (&["--header", "<H"], "<H", "5"),
+        (&["--header", "@bi", "--length-field", "1"], "@bi", "0, 5"),
+        (&["--header", "i"], "i", "5"),
+        (&["--header", "<HBxI", "--length-field", "2", "--field", "0=0xCAFE", "--field", "1=1"], "<HBxI", "0xCAFE, 1, 5"),
+        (&["--header", ">I4s?", "--length-field", "0", "--field", "1=52494646", "--field", "2=true"], ">I4s?", "5, b'RIFF', True"),
+        (&["--header", "!Ie", "--field", "1=1.5"], "!Ie", "5, 1.5"),
+        (&["--header", "<I", "--length-adjust", "-4"], "<I", "9"),
+        (&["--header", "=q"], "=q", "5"),
+    ];
+    for (opts, fmt, values) in cases {
+        let mut args = vec!["encode"];
+        args.extend_from_slice(opts);
+        args.push("hello");
+        let out = run(&args, b"");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        if let Some(expected) = packed(fmt, &[(values, b"hello")]) {
+            assert_eq!(out.stdout, expected, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn encode_reads_stdin_lines_and_hex() {
+    let out = run(&["encode", "--header", "<H"], b"ab\n\ncd");
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"\x02\x00ab\x00\x00\x02\x00cd");
+    let out = run(&["encode", "--hex", "--header", "<H", "00ff", ""], b"");
+    assert_eq!(out.stdout, b"\x02\x00\x00\xff\x00\x00");
+    let out = run(&["encode", "--hex", "--header", "<H"], b"0a0b\nzz\n");
+    assert_eq!(out.status.code(), Some(1), "bad hex on stdin is bad data");
+    assert!(stderr(&out).contains("line 2"), "{}", stderr(&out));
+}
+
+#[test]
+fn encode_refuses_what_does_not_fit() {
+    let long = "x".repeat(256);
+    let out = run(&["encode", "--header", "!B", &long], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing truncated is written");
+    assert!(stderr(&out).contains("256"), "{}", stderr(&out));
+    let out = run(&["encode", "--max-payload", "3", "four"], b"");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn decode_prints_struct_unpack_values_as_json() {
+    let Some(stream) = packed(
+        "<HbxqI?de4s",
+        &[
+            ("0xCAFE, -3, -2**63, 5, True, 2.5, float('nan'), b'ab'", b"hello"),
+            ("1, 127, 2**63-1, 0, False, float('-inf'), float('inf'), b''", b""),
+        ],
+    ) else {
+        return;
+    };
+    let out = run(&["decode", "--json", "--header", "<HbxqI?de4s", "--length-field", "3"], &stream);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        lines,
+        [
+            serde_json::json!({"fields": [51966, -3, i64::MIN, 5, true, 2.5, "nan", "61620000"], "payload_hex": "68656c6c6f"}),
+            serde_json::json!({"fields": [1, 127, i64::MAX, 0, false, "-inf", "inf", "00000000"], "payload_hex": ""}),
+        ]
+    );
+}
+
+#[test]
+fn decode_reads_files_and_prints_for_people() {
+    let path = std::env::temp_dir().join(format!("framing-cli-{}.bin", std::process::id()));
+    std::fs::write(&path, b"\x00\x00\x00\x02hi\x00\x00\x00\x02\x00\xff").unwrap();
+    let out = run(&["decode", path.to_str().unwrap()], b"");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "frame 1 at byte 0: I[0]=2 | 2 bytes \"hi\"\nframe 2 at byte 6: I[0]=2 | 2 bytes 0x00ff\n"
+    );
+    let out = run(&["decode", "/nonexistent/framing/capture.bin"], b"");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn decode_errors_keep_earlier_frames_and_name_the_offset() {
+    // A clean end, an empty stream: success.
+    assert!(run(&["decode"], b"").status.success());
+    // Truncated inside the payload of the second frame.
+    let out = run(&["decode", "--json"], b"\x00\x00\x00\x01a\x00\x00\x00\x05ab");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).lines().count(), 1, "the first frame is printed");
+    let err = stderr(&out);
+    assert!(err.contains("byte 5") && err.contains("3 bytes missing"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one sentence: {err}");
+    // Truncated inside a header.
+    let out = run(&["decode"], b"\x00\x00");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("header"), "{}", stderr(&out));
+    // A negative length, a length above the maximum, a wrong constant.
+    for (args, bytes, what) in [
+        (&["decode", "--header", "!i"][..], &b"\x00\x00\x00\x01a\xff\xff\xff\xfe"[..], "negative"),
+        (&["decode", "--max-payload", "4"][..], &b"\x00\x00\x00\x01a\x00\x00\x00\x05"[..], "maximum"),
+        (&["decode", "--header", "!HH", "--length-field", "1", "--field", "0=7"][..], &b"\x00\x07\x00\x01a\x00\x08\x00\x00"[..], "constant"),
+    ] {
+        let out = run(args, bytes);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(stdout(&out).lines().count(), 1, "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("byte 5") && err.contains(what), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["decode", "--header", "<Hz"][..],
+        &["decode", "--header", "<HI"],
+        &["decode", "--header", "<4s"],
+        &["decode", "--header", "<HI", "--length-field", "7"],
+        &["decode", "--field", "0=1"],
+        &["decode", "--header", "<HI", "--length-field", "1", "--field", "0=zz"],
+        &["decode", "--header", "<BI", "--length-field", "1", "--field", "0=256"],
+        &["decode", "--bogus"],
+        &["encode", "--hex", "xyz"],
+        &["serve", "--listen", "not an address"],
+        &["frobnicate"],
+    ] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).is_empty());
+    }
+}
+
+#[test]
+fn help_has_examples_for_every_subcommand() {
+    for sub in ["decode", "encode", "serve", "send"] {
+        let out = run(&[sub, "--help"], b"");
+        assert!(out.status.success());
+        let text = stdout(&out);
+        assert!(text.contains("Examples:") && text.contains("--header"), "{sub}: {text}");
+    }
+}
+
+/// A running `framing serve` and the address it printed.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+fn serve(args: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn framing serve");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let _ = stderr.read_line(&mut line);
+        let _ = tx.send(line);
+        // Keep draining so the server never blocks on a full pipe.
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+    });
+    let line = rx.recv_timeout(LIMIT).expect("serve printed its address");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s
+}
+
+#[test]
+fn serve_once_prints_frames_and_exits_0_on_a_clean_end() {
+    let server = serve(&["--once", "--json"]);
+    let mut s = connect(&server.addr);
+    // Frames split byte by byte, then several coalesced in one write.
+    for b in b"\x00\x00\x00\x02hi" {
+        s.write_all(&[*b]).unwrap();
+    }
+    s.write_all(b"\x00\x00\x00\x01a\x00\x00\x00\x00\x00\x00\x00\x01b").unwrap();
+    drop(s);
+    let out = finish(server.child);
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let payloads: Vec<&str> = lines.iter().map(|l| l["payload_hex"].as_str().unwrap()).collect();
+    assert_eq!(payloads, ["6869", "61", "", "62"]);
+    assert!(lines.iter().all(|l| l["peer"].as_str().unwrap().starts_with("127.0.0.1:")));
+}
+
+#[test]
+fn serve_once_exits_1_when_the_connection_ends_inside_a_frame() {
+    let server = serve(&["--once"]);
+    let mut s = connect(&server.addr);
+    s.write_all(b"\x00\x00\x00\x01a\x00\x00\x00\x09abc").unwrap();
+    drop(s);
+    let out = finish(server.child);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).lines().count(), 1);
+}
+
+#[test]
+fn serve_echo_sends_frames_back() {
+    let server = serve(&["--once", "--echo", "--header", "<H"]);
+    let mut s = connect(&server.addr);
+    s.write_all(b"\x03\x00abc\x00\x00\x02\x00de").unwrap();
+    let mut back = [0u8; 11];
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"\x03\x00abc\x00\x00\x02\x00de");
+    drop(s);
+    assert_eq!(finish(server.child).status.code(), Some(0));
+}
+
+#[test]
+fn serve_closes_a_bad_connection_and_goes_on() {
+    let mut server = serve(&["--json"]);
+    let mut good = connect(&server.addr);
+    let mut bad = connect(&server.addr);
+    bad.write_all(b"\xff\xff\xff\xff").unwrap(); // 4 GiB announced: over the maximum
+    let mut rest = [0u8; 1];
+    // The server closes the bad connection: we read end-of-stream (or a reset).
+    assert!(matches!(bad.read(&mut rest), Ok(0) | Err(_)));
+    good.write_all(b"\x00\x00\x00\x02ok").unwrap();
+    drop(good);
+    // The good connection's frame is printed although the bad one failed.
+    let mut out = BufReader::new(server.child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(LIMIT).expect("a frame line");
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["payload_hex"], "6f6b");
+}
+
+#[test]
+fn send_writes_frames_and_reads_replies() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(LIMIT)).unwrap();
+        let mut got = [0u8; 9];
+        s.read_exact(&mut got).unwrap();
+        s.write_all(b"\x00\x03ack\x00\x02ok").unwrap();
+        got
+    });
+    let out = run(&["send", "--connect", &addr, "--header", "!H", "--recv", "2", "--json", "ping", "y"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(&peer.join().unwrap(), b"\x00\x04ping\x00\x01y");
+    assert_eq!(
+        stdout(&out),
+        "{\"fields\":[3],\"payload_hex\":\"61636b\"}\n{\"fields\":[2],\"payload_hex\":\"6f6b\"}\n"
+    );
+}
+
+#[test]
+fn send_errors_exit_1() {
+    // Refused: bind a port, then free it.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = run(&["send", "--connect", &format!("127.0.0.1:{port}"), "hi"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot connect"), "{}", stderr(&out));
+    // The peer closes before the replies asked for.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut got = [0u8; 6];
+        s.read_exact(&mut got).unwrap();
+        s.write_all(b"\x00\x00\x00\x01x").unwrap();
+    });
+    let out = run(&["send", "--connect", &addr, "--recv", "2", "hi"], b"");
+    peer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).lines().count(), 1);
+    assert!(stderr(&out).contains("1 of 2"), "{}", stderr(&out));
+}
+
+#[test]
+fn send_and_serve_talk_to_each_other() {
+    let server = serve(&["--once", "--echo", "--header", "<HBxI", "--length-field", "2", "--field", "0=0xCAFE"]);
+    let out = run(
+        &["send", "--connect", &server.addr, "--header", "<HBxI", "--length-field", "2", "--field", "0=0xCAFE", "--recv", "2"],
+        b"one\ntwo\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "frame 1 at byte 0: H[0]=51966 B[1]=0 I[2]=3 | 3 bytes \"one\"\nframe 2 at byte 11: H[0]=51966 B[1]=0 I[2]=3 | 3 bytes \"two\"\n"
+    );
+    assert_eq!(finish(server.child).status.code(), Some(0));
+}
+
+#[test]
+fn demo_runs_on_loopback_and_exits_0() {
+    let out = run(&["demo"], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("stuck together") && text.contains("7 frames, as sent"), "{text}");
+}
