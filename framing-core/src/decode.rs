@@ -367,10 +367,26 @@ impl<B: Buffer> Core<B> {
         taken
     }
 
-    fn stash(&mut self, input: &mut &[u8], n: usize) {
-        let taken = self.consume(input, n);
-        // Cannot fail: every caller stays within the limit checked before.
-        let _ = self.buf.extend_from_slice(taken);
+    /// Appends `bytes` to the buffer. Callers stay within the capacity
+    /// checked before, so only a `Buffer` that breaks its promise fails here;
+    /// that is reported rather than losing bytes.
+    fn push(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+        if self.buf.extend_from_slice(bytes).is_err() {
+            let e = self.err(DecodeErrorKind::FrameTooLarge {
+                needed: (self.buf.len() + bytes.len()) as u64,
+                capacity: self.buf.capacity(),
+            });
+            return Err(self.fail(e));
+        }
+        Ok(())
+    }
+
+    /// Moves up to `n` bytes of the input into the buffer.
+    fn stash(&mut self, input: &mut &[u8], n: usize) -> Result<(), DecodeError> {
+        let n = n.min(input.len());
+        self.push(&input[..n])?;
+        self.consume(input, n);
+        Ok(())
     }
 
     /// The slow paths: everything but a whole frame at the start of `input`.
@@ -412,7 +428,7 @@ impl<B: Buffer> Core<B> {
                                             len: hlen,
                                         })));
                                     }
-                                    self.stash(input, hlen);
+                                    self.stash(input, hlen)?;
                                     self.state = State::Payload { remaining: payload };
                                     continue;
                                 }
@@ -431,11 +447,11 @@ impl<B: Buffer> Core<B> {
                             }
                         }
                         let n = input.len();
-                        self.stash(input, n);
+                        self.stash(input, n)?;
                         return Ok(None);
                     }
                     let n = (hlen - have).min(input.len());
-                    self.stash(input, n);
+                    self.stash(input, n)?;
                     if self.buf.len() < hlen {
                         return Ok(None);
                     }
@@ -480,7 +496,7 @@ impl<B: Buffer> Core<B> {
                         }));
                     }
                     let n = sat(remaining).min(input.len());
-                    self.stash(input, n);
+                    self.stash(input, n)?;
                     let remaining = remaining - n as u64;
                     if remaining > 0 {
                         self.state = State::Payload { remaining };
@@ -501,7 +517,7 @@ impl<B: Buffer> Core<B> {
                     self.state = State::Header;
                 }
                 State::Resync { .. } => {
-                    if !self.resync(input) {
+                    if !self.resync(input)? {
                         return Ok(None);
                     }
                     if let State::Resync { skipped, from } = self.state {
@@ -525,7 +541,7 @@ impl<B: Buffer> Core<B> {
     /// Slides a header-sized window one byte at a time until it holds an
     /// acceptable header. Returns `true` when found (left in the buffer or at
     /// the start of `input`), `false` when the input is used up.
-    fn resync(&mut self, input: &mut &[u8]) -> bool {
+    fn resync(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {
         let hlen = self.layout.header_len;
         // Windows that begin in the buffer: test each with the input's bytes
         // appended, without consuming them until one passes.
@@ -534,14 +550,16 @@ impl<B: Buffer> Core<B> {
             let need = hlen - have;
             if input.len() < need {
                 let n = input.len();
-                self.stash(input, n);
-                return false;
+                self.stash(input, n)?;
+                return Ok(false);
             }
-            let _ = self.buf.extend_from_slice(&input[..need]);
+            // Test the window in place; its input bytes are consumed only
+            // if it passes.
+            self.push(&input[..need])?;
             if self.acceptable(self.buf.as_slice()) {
                 self.consume(input, need);
                 self.frame_start = self.pos - hlen as u64;
-                return true;
+                return Ok(true);
             }
             self.buf.truncate(have);
             self.buf.drop_front(1);
@@ -553,15 +571,15 @@ impl<B: Buffer> Core<B> {
             if self.acceptable(&input[i..i + hlen]) {
                 self.consume(input, i);
                 self.bump_skipped(i as u64);
-                return true;
+                return Ok(true);
             }
             i += 1;
         }
         self.consume(input, i);
         self.bump_skipped(i as u64);
         let n = input.len();
-        self.stash(input, n);
-        false
+        self.stash(input, n)?;
+        Ok(false)
     }
 
     fn finish(&mut self) -> Result<(), DecodeError> {
@@ -753,6 +771,11 @@ impl<B: Buffer> Decoder<B> {
         self.core.failed
     }
 
+    /// The buffer (holding the partial frame, if any).
+    pub fn buffer(&self) -> &B {
+        &self.core.buf
+    }
+
     /// The buffer, given back.
     pub fn into_buffer(self) -> B {
         self.core.buf
@@ -881,5 +904,15 @@ impl<B: Buffer> StreamDecoder<B> {
     /// The stored unrecoverable error, if any.
     pub fn failure(&self) -> Option<DecodeError> {
         self.core.failed
+    }
+
+    /// The buffer (holding a partial header, if any).
+    pub fn buffer(&self) -> &B {
+        &self.core.buf
+    }
+
+    /// The buffer, given back.
+    pub fn into_buffer(self) -> B {
+        self.core.buf
     }
 }

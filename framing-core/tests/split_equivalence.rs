@@ -68,7 +68,11 @@ fn run_stream(layout: Layout, chunks: &[&[u8]]) -> Vec<Out> {
                 }
                 Ok(Some(Event::Payload(p))) => {
                     assert!(!p.is_empty(), "empty payload piece");
-                    current.as_mut().expect("piece outside a frame").1.extend_from_slice(p);
+                    current
+                        .as_mut()
+                        .expect("piece outside a frame")
+                        .1
+                        .extend_from_slice(p);
                 }
                 Ok(Some(Event::End)) => {
                     let (header, payload) = current.take().expect("end outside a frame");
@@ -131,7 +135,11 @@ impl Spec {
             .length_field(self.length_field)
             .length_adjust(self.adjust)
             .max_payload(self.max_payload)
-            .on_oversize(if self.discard { Oversize::Discard } else { Oversize::Fail })
+            .on_oversize(if self.discard {
+                Oversize::Discard
+            } else {
+                Oversize::Fail
+            })
             .resync(self.resync && self.magic.is_some());
         if let Some((i, v)) = self.magic {
             b = b.constant(i, Value::Int(v));
@@ -143,7 +151,9 @@ impl Spec {
 fn spec() -> impl Strategy<Value = Spec> {
     let prefix = prop::sample::select(vec!["", "@", "=", "<", ">", "!"]);
     let len_code = prop::sample::select(vec!["B", "H", "I", "Q", "b", "h", "i", "q", "L", "l"]);
-    let other = prop::sample::select(vec!["x", "B", "?", "2s", "e", "d", "H", "c", "3x", "0i", "p"]);
+    let other = prop::sample::select(vec![
+        "x", "B", "?", "2s", "e", "d", "H", "c", "3x", "0i", "p",
+    ]);
     (
         prefix,
         prop::collection::vec(other.clone(), 0..3),
@@ -155,27 +165,36 @@ fn spec() -> impl Strategy<Value = Spec> {
         any::<bool>(),
         prop::sample::select(vec![40u64, 300, 1 << 20]),
     )
-        .prop_map(|(prefix, before, len, after, magic, adjust_kind, discard, resync, max_payload)| {
-            let magic_code = if magic { "H" } else { "" };
-            let format = format!("{prefix}{magic_code}{}{len}{}", before.concat(), after.concat());
-            let fmt = framing_core::Format::parse(&format).unwrap();
-            let values_before = usize::from(magic)
-                + before.iter().map(|c| framing_core::Format::parse(c).unwrap().value_count()).sum::<usize>();
-            let adjust = match adjust_kind {
-                0 | 1 => 0,
-                2 => -(fmt.size() as i64),
-                _ => 3,
-            };
-            Spec {
-                format,
-                length_field: values_before,
-                adjust,
-                magic: magic.then_some((0, 0xA55A)),
-                max_payload,
-                discard,
-                resync,
-            }
-        })
+        .prop_map(
+            |(prefix, before, len, after, magic, adjust_kind, discard, resync, max_payload)| {
+                let magic_code = if magic { "H" } else { "" };
+                let format = format!(
+                    "{prefix}{magic_code}{}{len}{}",
+                    before.concat(),
+                    after.concat()
+                );
+                let fmt = framing_core::Format::parse(&format).unwrap();
+                let values_before = usize::from(magic)
+                    + before
+                        .iter()
+                        .map(|c| framing_core::Format::parse(c).unwrap().value_count())
+                        .sum::<usize>();
+                let adjust = match adjust_kind {
+                    0 | 1 => 0,
+                    2 => -(fmt.size() as i64),
+                    _ => 3,
+                };
+                Spec {
+                    format,
+                    length_field: values_before,
+                    adjust,
+                    magic: magic.then_some((0, 0xA55A)),
+                    max_payload,
+                    discard,
+                    resync,
+                }
+            },
+        )
 }
 
 /// Encodes `payloads` (those the layout can carry), returning the stream and
@@ -259,9 +278,15 @@ fn errors_carry_the_offset_of_the_bad_header() {
     let layout = Layout::builder("!i").max_payload(10).build().unwrap();
     let stream = b"\x00\x00\x00\x01a\x00\x00\x00\x00\xff\xff\xff\xfe";
     for cut in 0..=stream.len() {
-        let out = run_whole(layout, heapless::Vec::<u8, 64>::new(), &[&stream[..cut], &stream[cut..]]);
+        let out = run_whole(
+            layout,
+            heapless::Vec::<u8, 64>::new(),
+            &[&stream[..cut], &stream[cut..]],
+        );
         assert_eq!(out.len(), 3, "cut {cut}: {out:?}");
-        let Out::Err(e) = out[2] else { panic!("cut {cut}: {out:?}") };
+        let Out::Err(e) = out[2] else {
+            panic!("cut {cut}: {out:?}")
+        };
         assert_eq!(e.kind(), DecodeErrorKind::NegativeLength { value: -2 });
         assert_eq!(e.offset(), 9);
         assert_eq!(e.to_string(), "frame at byte 9: length -2 is negative");
@@ -278,17 +303,26 @@ fn truncation_says_what_is_missing() {
     ];
     for (stream, missing, in_header, offset) in cases {
         let out = run_whole(layout, heapless::Vec::<u8, 64>::new(), &[stream]);
-        let Some(Out::Err(e)) = out.last() else { panic!("{out:?}") };
+        let Some(Out::Err(e)) = out.last() else {
+            panic!("{out:?}")
+        };
         assert_eq!(e.kind(), DecodeErrorKind::Truncated { missing, in_header });
         assert_eq!(e.offset(), offset);
         assert_eq!(run_stream(layout, &[stream]), out);
     }
-    assert_eq!(run_whole(layout, heapless::Vec::<u8, 64>::new(), &[b""]), []);
+    assert_eq!(
+        run_whole(layout, heapless::Vec::<u8, 64>::new(), &[b""]),
+        []
+    );
 }
 
 #[test]
 fn a_failed_decoder_stays_failed_until_reset() {
-    let layout = Layout::builder("<BH").length_field(1).constant(0, Value::Int(0x7e)).build().unwrap();
+    let layout = Layout::builder("<BH")
+        .length_field(1)
+        .constant(0, Value::Int(0x7e))
+        .build()
+        .unwrap();
     let mut d = Decoder::new(layout, heapless::Vec::<u8, 64>::new());
     let mut bad: &[u8] = b"\x7f\x00\x00";
     let e = d.decode(&mut bad).unwrap_err();
@@ -303,18 +337,48 @@ fn a_failed_decoder_stays_failed_until_reset() {
 
 #[test]
 fn oversized_frames_are_discarded_unbuffered_and_reported_once() {
-    let layout = Layout::builder("<H").max_payload(4).on_oversize(Oversize::Discard).build().unwrap();
+    let layout = Layout::builder("<H")
+        .max_payload(4)
+        .on_oversize(Oversize::Discard)
+        .build()
+        .unwrap();
     let stream = b"\x02\x00ok\x09\x00123456789\x01\x00!";
     for cut in 0..=stream.len() {
-        let out = run_whole(layout, heapless::Vec::<u8, 8>::new(), &[&stream[..cut], &stream[cut..]]);
-        let discarded = Out::Err(out.iter().find_map(|o| match o { Out::Err(e) => Some(*e), _ => None }).unwrap());
-        assert_eq!(out, [
-            Out::Frame { header: b"\x02\x00".to_vec(), payload: b"ok".to_vec() },
-            discarded.clone(),
-            Out::Frame { header: b"\x01\x00".to_vec(), payload: b"!".to_vec() },
-        ], "cut {cut}");
-        let Out::Err(e) = discarded else { unreachable!() };
-        assert_eq!((e.kind(), e.offset()), (DecodeErrorKind::Discarded { length: 9 }, 4));
+        let out = run_whole(
+            layout,
+            heapless::Vec::<u8, 8>::new(),
+            &[&stream[..cut], &stream[cut..]],
+        );
+        let discarded = Out::Err(
+            out.iter()
+                .find_map(|o| match o {
+                    Out::Err(e) => Some(*e),
+                    _ => None,
+                })
+                .unwrap(),
+        );
+        assert_eq!(
+            out,
+            [
+                Out::Frame {
+                    header: b"\x02\x00".to_vec(),
+                    payload: b"ok".to_vec()
+                },
+                discarded.clone(),
+                Out::Frame {
+                    header: b"\x01\x00".to_vec(),
+                    payload: b"!".to_vec()
+                },
+            ],
+            "cut {cut}"
+        );
+        let Out::Err(e) = discarded else {
+            unreachable!()
+        };
+        assert_eq!(
+            (e.kind(), e.offset()),
+            (DecodeErrorKind::Discarded { length: 9 }, 4)
+        );
         assert!(e.is_recoverable());
     }
 }
@@ -332,11 +396,27 @@ fn resync_skips_to_the_next_valid_header() {
     stream.extend_from_slice(b"\x01\x02\xca"); // three lost-sync bytes
     stream.extend_from_slice(b"\xca\xfe\x00\x02BC");
     for cut in 0..=stream.len() {
-        let out = run_whole(layout, heapless::Vec::<u8, 32>::new(), &[&stream[..cut], &stream[cut..]]);
+        let out = run_whole(
+            layout,
+            heapless::Vec::<u8, 32>::new(),
+            &[&stream[..cut], &stream[cut..]],
+        );
         assert_eq!(out.len(), 3, "cut {cut}: {out:?}");
-        let Out::Err(e) = out[1] else { panic!("cut {cut}: {out:?}") };
-        assert_eq!((e.kind(), e.offset()), (DecodeErrorKind::Skipped { bytes: 3 }, 5), "cut {cut}");
-        assert_eq!(out[2], Out::Frame { header: b"\xca\xfe\x00\x02".to_vec(), payload: b"BC".to_vec() });
+        let Out::Err(e) = out[1] else {
+            panic!("cut {cut}: {out:?}")
+        };
+        assert_eq!(
+            (e.kind(), e.offset()),
+            (DecodeErrorKind::Skipped { bytes: 3 }, 5),
+            "cut {cut}"
+        );
+        assert_eq!(
+            out[2],
+            Out::Frame {
+                header: b"\xca\xfe\x00\x02".to_vec(),
+                payload: b"BC".to_vec()
+            }
+        );
         assert_eq!(run_stream(layout, &[&stream[..cut], &stream[cut..]]), out);
     }
 }
@@ -344,6 +424,45 @@ fn resync_skips_to_the_next_valid_header() {
 #[test]
 fn a_buffer_smaller_than_the_header_is_an_error_whatever_the_input() {
     let layout = Layout::new("<Q");
-    let out = run_whole(layout, heapless::Vec::<u8, 4>::new(), &[b"\x00\x00\x00\x00\x00\x00\x00\x00"]);
-    assert!(matches!(out[..], [Out::Err(e)] if e.kind() == DecodeErrorKind::BufferTooSmall { header: 8, capacity: 4 }));
+    let out = run_whole(
+        layout,
+        heapless::Vec::<u8, 4>::new(),
+        &[b"\x00\x00\x00\x00\x00\x00\x00\x00"],
+    );
+    assert!(
+        matches!(out[..], [Out::Err(e)] if e.kind() == DecodeErrorKind::BufferTooSmall { header: 8, capacity: 4 })
+    );
+}
+
+/// A buffer that claims more room than it has.
+struct Liar(heapless::Vec<u8, 6>);
+
+impl Buffer for Liar {
+    fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+    fn capacity(&self) -> usize {
+        100
+    }
+    fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), framing_core::Full> {
+        self.0.extend_from_slice(data).map_err(|_| framing_core::Full)
+    }
+    fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+    fn drop_front(&mut self, n: usize) {
+        let keep = self.0[n.min(self.0.len())..].to_vec();
+        self.0.clear();
+        self.0.extend_from_slice(&keep).unwrap();
+    }
+}
+
+#[test]
+fn a_buffer_that_refuses_bytes_is_an_error_not_a_short_frame() {
+    let layout = Layout::new("!H");
+    let out = run_whole(layout, Liar(heapless::Vec::new()), &[b"\x00\x08abc", b"defgh"]);
+    assert!(
+        matches!(out[..], [Out::Err(e)] if matches!(e.kind(), DecodeErrorKind::FrameTooLarge { .. })),
+        "{out:?}"
+    );
 }
