@@ -66,48 +66,57 @@ fn pump<R: Read>(
     limit: Option<u64>,
     mut each: impl FnMut(&[u8]) -> io::Result<()>,
 ) -> (Tally, Result<(), Fail>) {
-    let mut tally = Tally { frames: 0, bytes: 0 };
+    let mut tally = Tally {
+        frames: 0,
+        bytes: 0,
+    };
     let header_len = reader.layout().header_len() as u64;
-    let result = loop {
-        if limit.is_some_and(|n| tally.frames >= n) {
-            break Ok(());
-        }
-        let frame = match reader.next_frame() {
-            Ok(Some(frame)) => frame,
-            Ok(None) => match limit {
-                Some(n) => {
+    let result =
+        loop {
+            if limit.is_some_and(|n| tally.frames >= n) {
+                break Ok(());
+            }
+            let frame = match reader.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => match limit {
+                    Some(n) => {
+                        break Err(Fail::Data(format!(
+                            "connection closed after {} of {n} frames",
+                            tally.frames
+                        )))
+                    }
+                    None => break Ok(()),
+                },
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
                     break Err(Fail::Data(format!(
-                        "connection closed after {} of {n} frames",
-                        tally.frames
+                        "timed out waiting for frame {}",
+                        tally.frames + 1
                     )))
                 }
-                None => break Ok(()),
-            },
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                break Err(Fail::Data(format!(
-                    "timed out waiting for frame {}",
-                    tally.frames + 1
-                )))
+                Err(e) => break Err(Fail::Data(describe(&e))),
+            };
+            let line = printer.line(&frame, tally.frames + 1, tally.bytes);
+            let written = out.write_all(line.as_bytes()).and_then(|()| {
+                if flush_each {
+                    out.flush()
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(e) = written {
+                break Err(Fail::Data(format!("cannot write output: {e}")));
             }
-            Err(e) => break Err(Fail::Data(describe(&e))),
+            tally.frames += 1;
+            tally.bytes += header_len + frame.payload().len() as u64;
+            if let Err(e) = each(frame.payload()) {
+                break Err(Fail::Data(format!("cannot send: {e}")));
+            }
         };
-        let line = printer.line(&frame, tally.frames + 1, tally.bytes);
-        let written = out.write_all(line.as_bytes()).and_then(|()| {
-            if flush_each {
-                out.flush()
-            } else {
-                Ok(())
-            }
-        });
-        if let Err(e) = written {
-            break Err(Fail::Data(format!("cannot write output: {e}")));
-        }
-        tally.frames += 1;
-        tally.bytes += header_len + frame.payload().len() as u64;
-        if let Err(e) = each(frame.payload()) {
-            break Err(Fail::Data(format!("cannot send: {e}")));
-        }
-    };
     (tally, result)
 }
 
@@ -201,24 +210,50 @@ fn resolve(addr: &str, what: &str) -> Result<Vec<SocketAddr>, Fail> {
         .map_err(|e| Fail::Usage(format!("invalid {what} address {addr:?}: {e}")))?
         .collect();
     if addrs.is_empty() {
-        return Err(Fail::Usage(format!("{what} address {addr:?} resolves to nothing")));
+        return Err(Fail::Usage(format!(
+            "{what} address {addr:?} resolves to nothing"
+        )));
     }
     Ok(addrs)
 }
 
 /// Serves one connection; returns its tally and how it ended.
-fn serve_one(stream: TcpStream, peer: SocketAddr, layout: Layout, json: bool, echo: bool) -> (Tally, Result<(), Fail>) {
+fn serve_one(
+    stream: TcpStream,
+    peer: SocketAddr,
+    layout: Layout,
+    json: bool,
+    echo: bool,
+) -> (Tally, Result<(), Fail>) {
     let mut writer = match echo.then(|| stream.try_clone()).transpose() {
         Ok(w) => w.map(|s| FrameWriter::new(s, layout)),
-        Err(e) => return (Tally { frames: 0, bytes: 0 }, Err(Fail::Data(e.to_string()))),
+        Err(e) => {
+            return (
+                Tally {
+                    frames: 0,
+                    bytes: 0,
+                },
+                Err(Fail::Data(e.to_string())),
+            )
+        }
     };
     let mut reader = FrameReader::new(stream, layout);
-    let printer = Printer { json, peer: Some(&peer) };
+    let printer = Printer {
+        json,
+        peer: Some(&peer),
+    };
     let mut out = io::stdout();
-    pump(&mut reader, printer, &mut out, true, None, |payload| match &mut writer {
-        Some(w) => w.write_frame(payload),
-        None => Ok(()),
-    })
+    pump(
+        &mut reader,
+        printer,
+        &mut out,
+        true,
+        None,
+        |payload| match &mut writer {
+            Some(w) => w.write_frame(payload),
+            None => Ok(()),
+        },
+    )
 }
 
 fn summary(peer: &SocketAddr, tally: &Tally, result: &Result<(), Fail>) {
@@ -232,7 +267,13 @@ fn summary(peer: &SocketAddr, tally: &Tally, result: &Result<(), Fail>) {
     );
 }
 
-pub fn serve(listen: &str, json: bool, echo: bool, once: bool, header: &HeaderArgs) -> Result<(), Fail> {
+pub fn serve(
+    listen: &str,
+    json: bool,
+    echo: bool,
+    once: bool,
+    header: &HeaderArgs,
+) -> Result<(), Fail> {
     let layout = header.layout()?;
     let addrs = resolve(listen, "listen")?;
     let listener = TcpListener::bind(&addrs[..])
@@ -275,7 +316,11 @@ pub fn send(
     let timeout = Duration::try_from_secs_f64(timeout)
         .ok()
         .filter(|t| !t.is_zero())
-        .ok_or_else(|| Fail::Usage(format!("invalid --timeout {timeout}: give a positive number of seconds")))?;
+        .ok_or_else(|| {
+            Fail::Usage(format!(
+                "invalid --timeout {timeout}: give a positive number of seconds"
+            ))
+        })?;
     let addrs = resolve(connect, "connect")?;
     let stream = TcpStream::connect(&addrs[..])
         .map_err(|e| Fail::Data(format!("cannot connect to {connect}: {e}")))?;

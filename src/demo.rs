@@ -59,7 +59,10 @@ fn raw() -> io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
     let n = rx.read(&mut buf[..1024])?;
     println!("sender: {} quick small sends: {:?}", SMALL.len(), SMALL);
-    println!("receiver: one read(1024) returned {n} bytes: {}", show(&buf[..n]));
+    println!(
+        "receiver: one read(1024) returned {n} bytes: {}",
+        show(&buf[..n])
+    );
     println!("          -> the messages stuck together; where does one end?\n");
     let _ = read.send(());
 
@@ -84,16 +87,25 @@ fn raw() -> io::Result<()> {
     println!(
         "receiver: read(65536) calls returned it in {} pieces: {}{} bytes",
         pieces.len(),
-        pieces.iter().take(6).map(usize::to_string).collect::<Vec<_>>().join(", "),
+        pieces
+            .iter()
+            .take(6)
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         if pieces.len() > 6 { ", ..." } else { "" }
     );
     println!("          -> one message, many pieces\n");
-    sender.join().map_err(|_| io::Error::other("sender panicked"))?
+    sender
+        .join()
+        .map_err(|_| io::Error::other("sender panicked"))?
 }
 
 /// Part 2: the same traffic, framed.
 fn framed() -> io::Result<()> {
-    println!("== 2. The same traffic through framing (header \"!I\": a big-endian u32 length) ==\n");
+    println!(
+        "== 2. The same traffic through framing (header \"!I\": a big-endian u32 length) ==\n"
+    );
     let (tx, rx) = pair()?;
     let sender = thread::spawn(move || -> io::Result<()> {
         let mut writer = FrameWriter::new(tx, LAYOUT);
@@ -102,7 +114,9 @@ fn framed() -> io::Result<()> {
         }
         // A frame whose header is split across two sends.
         let mut header = [0u8; 4];
-        LAYOUT.encode_header(5, &mut header).map_err(io::Error::other)?;
+        LAYOUT
+            .encode_header(5, &mut header)
+            .map_err(io::Error::other)?;
         let stream = writer.get_mut();
         stream.write_all(&header[..2])?;
         stream.flush()?;
@@ -123,7 +137,11 @@ fn framed() -> io::Result<()> {
             println!(
                 "frame {count}: {} bytes, {}",
                 payload.len(),
-                if ok { "every byte as sent" } else { "CORRUPTED" }
+                if ok {
+                    "every byte as sent"
+                } else {
+                    "CORRUPTED"
+                }
             );
             if !ok {
                 return Err(io::Error::other("the large frame was corrupted"));
@@ -132,16 +150,22 @@ fn framed() -> io::Result<()> {
             println!("frame {count}: {} bytes {}", payload.len(), show(payload));
         }
     }
-    sender.join().map_err(|_| io::Error::other("sender panicked"))??;
+    sender
+        .join()
+        .map_err(|_| io::Error::other("sender panicked"))??;
     let expected = SMALL.len() + 2;
     println!("\nthe stream ended on a frame boundary: {count} frames, as sent");
     if count != expected {
-        return Err(io::Error::other(format!("expected {expected} frames, got {count}")));
+        return Err(io::Error::other(format!(
+            "expected {expected} frames, got {count}"
+        )));
     }
     println!("-> whatever the reads returned, every message came out whole and alone.");
     Ok(())
 }
 
 pub fn run() -> Result<(), Fail> {
-    raw().and_then(|()| framed()).map_err(|e| Fail::Data(format!("demo failed: {e}")))
+    raw()
+        .and_then(|()| framed())
+        .map_err(|e| Fail::Data(format!("demo failed: {e}")))
 }

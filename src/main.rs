@@ -124,7 +124,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode { file, json, header } => commands::decode(file.as_deref(), json, &header),
-        Command::Encode { payloads, hex, header } => commands::encode(&payloads, hex, &header),
+        Command::Encode {
+            payloads,
+            hex,
+            header,
+        } => commands::encode(&payloads, hex, &header),
         Command::Serve {
             listen,
             json,

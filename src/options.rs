@@ -28,7 +28,12 @@ pub struct HeaderArgs {
 
     /// Payload length = length value + K. A length that counts the whole
     /// frame uses K = -(header size).
-    #[arg(long, value_name = "K", default_value_t = 0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     pub length_adjust: i64,
 
     /// Header value N is a constant (magic number, version): written when
@@ -48,9 +53,8 @@ impl HeaderArgs {
     /// Builds the layout, or a usage error naming what is wrong.
     pub fn layout(&self) -> Result<Layout, Fail> {
         let usage = |e: &dyn std::fmt::Display| Fail::Usage(format!("invalid header options: {e}"));
-        let format = Format::parse(&self.format).map_err(|e| {
-            Fail::Usage(format!("invalid --header {:?}: {e}", self.format))
-        })?;
+        let format = Format::parse(&self.format)
+            .map_err(|e| Fail::Usage(format!("invalid --header {:?}: {e}", self.format)))?;
         let mut builder = Layout::builder(&self.format)
             .length_adjust(self.length_adjust)
             .max_payload(self.max_payload);
@@ -130,7 +134,10 @@ pub fn parse_field(spec: &str, format: &Format) -> Result<(usize, Constant), Fai
 pub fn integer(s: &str) -> Option<i128> {
     fn parser(s: &str) -> IResult<&str, i128> {
         let hex = map_res(
-            pair(opt(char('-')), nom::sequence::preceded(tag_no_case("0x"), hex_digit1)),
+            pair(
+                opt(char('-')),
+                nom::sequence::preceded(tag_no_case("0x"), hex_digit1),
+            ),
             |(neg, digits): (Option<char>, &str)| {
                 i128::from_str_radix(digits, 16).map(|v| if neg.is_some() { -v } else { v })
             },
@@ -165,11 +172,20 @@ mod tests {
     #[test]
     fn field_values_parse_by_kind() {
         let f = Format::parse("<H?d4sI").unwrap();
-        assert_eq!(parse_field("0=0xCAFE", &f).unwrap(), (0, Constant::Int(0xCAFE)));
+        assert_eq!(
+            parse_field("0=0xCAFE", &f).unwrap(),
+            (0, Constant::Int(0xCAFE))
+        );
         assert_eq!(parse_field("0=-12", &f).unwrap(), (0, Constant::Int(-12)));
-        assert_eq!(parse_field("1=true", &f).unwrap(), (1, Constant::Bool(true)));
+        assert_eq!(
+            parse_field("1=true", &f).unwrap(),
+            (1, Constant::Bool(true))
+        );
         assert_eq!(parse_field("2=1.5", &f).unwrap(), (2, Constant::Float(1.5)));
-        assert_eq!(parse_field("3=52494646", &f).unwrap(), (3, Constant::Bytes(b"RIFF".to_vec())));
+        assert_eq!(
+            parse_field("3=52494646", &f).unwrap(),
+            (3, Constant::Bytes(b"RIFF".to_vec()))
+        );
         for bad in ["0=abc", "1=yes", "3=abc", "9=1", "x=1", "0", "=1", "0=0x"] {
             assert!(matches!(parse_field(bad, &f), Err(Fail::Usage(_))), "{bad}");
         }

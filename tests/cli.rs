@@ -60,7 +60,10 @@ fn python(code: &str) -> Option<Vec<u8>> {
         Ok(o) if o.status.success() => Some(o.stdout),
         Ok(o) => panic!("python3 failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "python3 is required in CI: {e}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3 is required in CI: {e}"
+            );
             eprintln!("python3 not found ({e}): skipping the CPython comparison");
             None
         }
@@ -71,7 +74,9 @@ fn python(code: &str) -> Option<Vec<u8>> {
 fn packed(fmt: &str, frames: &[(&str, &[u8])]) -> Option<Vec<u8>> {
     let body: Vec<String> = frames
         .iter()
-        .map(|(values, payload)| format!("out += struct.pack({fmt:?}, {values}) + bytes({payload:?})"))
+        .map(|(values, payload)| {
+            format!("out += struct.pack({fmt:?}, {values}) + bytes({payload:?})")
+        })
         .collect();
     python(&format!(
         "import struct, sys\nout = b''\n{}\nsys.stdout.buffer.write(out)",
@@ -86,8 +91,34 @@ fn encode_matches_struct_pack() {
         (&["--header", "<H"], "<H", "5"),
         (&["--header", "@bi", "--length-field", "1"], "@bi", "0, 5"),
         (&["--header", "i"], "i", "5"),
-        (&["--header", "<HBxI", "--length-field", "2", "--field", "0=0xCAFE", "--field", "1=1"], "<HBxI", "0xCAFE, 1, 5"),
-        (&["--header", ">I4s?", "--length-field", "0", "--field", "1=52494646", "--field", "2=true"], ">I4s?", "5, b'RIFF', True"),
+        (
+            &[
+                "--header",
+                "<HBxI",
+                "--length-field",
+                "2",
+                "--field",
+                "0=0xCAFE",
+                "--field",
+                "1=1",
+            ],
+            "<HBxI",
+            "0xCAFE, 1, 5",
+        ),
+        (
+            &[
+                "--header",
+                ">I4s?",
+                "--length-field",
+                "0",
+                "--field",
+                "1=52494646",
+                "--field",
+                "2=true",
+            ],
+            ">I4s?",
+            "5, b'RIFF', True",
+        ),
         (&["--header", "!Ie", "--field", "1=1.5"], "!Ie", "5, 1.5"),
         (&["--header", "<I", "--length-adjust", "-4"], "<I", "9"),
         (&["--header", "=q"], "=q", "5"),
@@ -132,15 +163,34 @@ fn decode_prints_struct_unpack_values_as_json() {
     let Some(stream) = packed(
         "<HbxqI?de4s",
         &[
-            ("0xCAFE, -3, -2**63, 5, True, 2.5, float('nan'), b'ab'", b"hello"),
-            ("1, 127, 2**63-1, 0, False, float('-inf'), float('inf'), b''", b""),
+            (
+                "0xCAFE, -3, -2**63, 5, True, 2.5, float('nan'), b'ab'",
+                b"hello",
+            ),
+            (
+                "1, 127, 2**63-1, 0, False, float('-inf'), float('inf'), b''",
+                b"",
+            ),
         ],
     ) else {
         return;
     };
-    let out = run(&["decode", "--json", "--header", "<HbxqI?de4s", "--length-field", "3"], &stream);
+    let out = run(
+        &[
+            "decode",
+            "--json",
+            "--header",
+            "<HbxqI?de4s",
+            "--length-field",
+            "3",
+        ],
+        &stream,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(
         lines,
         [
@@ -170,11 +220,21 @@ fn decode_errors_keep_earlier_frames_and_name_the_offset() {
     // A clean end, an empty stream: success.
     assert!(run(&["decode"], b"").status.success());
     // Truncated inside the payload of the second frame.
-    let out = run(&["decode", "--json"], b"\x00\x00\x00\x01a\x00\x00\x00\x05ab");
+    let out = run(
+        &["decode", "--json"],
+        b"\x00\x00\x00\x01a\x00\x00\x00\x05ab",
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out).lines().count(), 1, "the first frame is printed");
+    assert_eq!(
+        stdout(&out).lines().count(),
+        1,
+        "the first frame is printed"
+    );
     let err = stderr(&out);
-    assert!(err.contains("byte 5") && err.contains("3 bytes missing"), "{err}");
+    assert!(
+        err.contains("byte 5") && err.contains("3 bytes missing"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "one sentence: {err}");
     // Truncated inside a header.
     let out = run(&["decode"], b"\x00\x00");
@@ -182,15 +242,38 @@ fn decode_errors_keep_earlier_frames_and_name_the_offset() {
     assert!(stderr(&out).contains("header"), "{}", stderr(&out));
     // A negative length, a length above the maximum, a wrong constant.
     for (args, bytes, what) in [
-        (&["decode", "--header", "!i"][..], &b"\x00\x00\x00\x01a\xff\xff\xff\xfe"[..], "negative"),
-        (&["decode", "--max-payload", "4"][..], &b"\x00\x00\x00\x01a\x00\x00\x00\x05"[..], "maximum"),
-        (&["decode", "--header", "!HH", "--length-field", "1", "--field", "0=7"][..], &b"\x00\x07\x00\x01a\x00\x08\x00\x00"[..], "constant"),
+        (
+            &["decode", "--header", "!i"][..],
+            &b"\x00\x00\x00\x01a\xff\xff\xff\xfe"[..],
+            "negative",
+        ),
+        (
+            &["decode", "--max-payload", "4"][..],
+            &b"\x00\x00\x00\x01a\x00\x00\x00\x05"[..],
+            "maximum",
+        ),
+        (
+            &[
+                "decode",
+                "--header",
+                "!HH",
+                "--length-field",
+                "1",
+                "--field",
+                "0=7",
+            ][..],
+            &b"\x00\x07\x00\x01a\x00\x08\x00\x00"[..],
+            "constant",
+        ),
     ] {
         let out = run(args, bytes);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(stdout(&out).lines().count(), 1, "{args:?}");
         let err = stderr(&out);
-        assert!(err.contains("byte 5") && err.contains(what), "{args:?}: {err}");
+        assert!(
+            err.contains("byte 5") && err.contains(what),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -202,8 +285,24 @@ fn usage_errors_exit_2() {
         &["decode", "--header", "<4s"],
         &["decode", "--header", "<HI", "--length-field", "7"],
         &["decode", "--field", "0=1"],
-        &["decode", "--header", "<HI", "--length-field", "1", "--field", "0=zz"],
-        &["decode", "--header", "<BI", "--length-field", "1", "--field", "0=256"],
+        &[
+            "decode",
+            "--header",
+            "<HI",
+            "--length-field",
+            "1",
+            "--field",
+            "0=zz",
+        ],
+        &[
+            "decode",
+            "--header",
+            "<BI",
+            "--length-field",
+            "1",
+            "--field",
+            "0=256",
+        ],
         &["decode", "--bogus"],
         &["encode", "--hex", "xyz"],
         &["serve", "--listen", "not an address"],
@@ -221,7 +320,10 @@ fn help_has_examples_for_every_subcommand() {
         let out = run(&[sub, "--help"], b"");
         assert!(out.status.success());
         let text = stdout(&out);
-        assert!(text.contains("Examples:") && text.contains("--header"), "{sub}: {text}");
+        assert!(
+            text.contains("Examples:") && text.contains("--header"),
+            "{sub}: {text}"
+        );
     }
 }
 
@@ -273,21 +375,31 @@ fn serve_once_prints_frames_and_exits_0_on_a_clean_end() {
     for b in b"\x00\x00\x00\x02hi" {
         s.write_all(&[*b]).unwrap();
     }
-    s.write_all(b"\x00\x00\x00\x01a\x00\x00\x00\x00\x00\x00\x00\x01b").unwrap();
+    s.write_all(b"\x00\x00\x00\x01a\x00\x00\x00\x00\x00\x00\x00\x01b")
+        .unwrap();
     drop(s);
     let out = finish(server.child);
     assert_eq!(out.status.code(), Some(0));
-    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let payloads: Vec<&str> = lines.iter().map(|l| l["payload_hex"].as_str().unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let payloads: Vec<&str> = lines
+        .iter()
+        .map(|l| l["payload_hex"].as_str().unwrap())
+        .collect();
     assert_eq!(payloads, ["6869", "61", "", "62"]);
-    assert!(lines.iter().all(|l| l["peer"].as_str().unwrap().starts_with("127.0.0.1:")));
+    assert!(lines
+        .iter()
+        .all(|l| l["peer"].as_str().unwrap().starts_with("127.0.0.1:")));
 }
 
 #[test]
 fn serve_once_exits_1_when_the_connection_ends_inside_a_frame() {
     let server = serve(&["--once"]);
     let mut s = connect(&server.addr);
-    s.write_all(b"\x00\x00\x00\x01a\x00\x00\x00\x09abc").unwrap();
+    s.write_all(b"\x00\x00\x00\x01a\x00\x00\x00\x09abc")
+        .unwrap();
     drop(s);
     let out = finish(server.child);
     assert_eq!(out.status.code(), Some(1));
@@ -344,7 +456,21 @@ fn send_writes_frames_and_reads_replies() {
         s.write_all(b"\x00\x03ack\x00\x02ok").unwrap();
         got
     });
-    let out = run(&["send", "--connect", &addr, "--header", "!H", "--recv", "2", "--json", "ping", "y"], b"");
+    let out = run(
+        &[
+            "send",
+            "--connect",
+            &addr,
+            "--header",
+            "!H",
+            "--recv",
+            "2",
+            "--json",
+            "ping",
+            "y",
+        ],
+        b"",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(&peer.join().unwrap(), b"\x00\x04ping\x00\x01y");
     assert_eq!(
@@ -356,8 +482,15 @@ fn send_writes_frames_and_reads_replies() {
 #[test]
 fn send_errors_exit_1() {
     // Refused: bind a port, then free it.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let out = run(&["send", "--connect", &format!("127.0.0.1:{port}"), "hi"], b"");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(
+        &["send", "--connect", &format!("127.0.0.1:{port}"), "hi"],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cannot connect"), "{}", stderr(&out));
     // The peer closes before the replies asked for.
@@ -378,9 +511,30 @@ fn send_errors_exit_1() {
 
 #[test]
 fn send_and_serve_talk_to_each_other() {
-    let server = serve(&["--once", "--echo", "--header", "<HBxI", "--length-field", "2", "--field", "0=0xCAFE"]);
+    let server = serve(&[
+        "--once",
+        "--echo",
+        "--header",
+        "<HBxI",
+        "--length-field",
+        "2",
+        "--field",
+        "0=0xCAFE",
+    ]);
     let out = run(
-        &["send", "--connect", &server.addr, "--header", "<HBxI", "--length-field", "2", "--field", "0=0xCAFE", "--recv", "2"],
+        &[
+            "send",
+            "--connect",
+            &server.addr,
+            "--header",
+            "<HBxI",
+            "--length-field",
+            "2",
+            "--field",
+            "0=0xCAFE",
+            "--recv",
+            "2",
+        ],
         b"one\ntwo\n",
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -396,5 +550,8 @@ fn demo_runs_on_loopback_and_exits_0() {
     let out = run(&["demo"], b"");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("stuck together") && text.contains("7 frames, as sent"), "{text}");
+    assert!(
+        text.contains("stuck together") && text.contains("7 frames, as sent"),
+        "{text}"
+    );
 }

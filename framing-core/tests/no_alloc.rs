@@ -52,7 +52,9 @@ fn decoding_and_encoding_allocate_nothing() {
         let payload = [i as u8; 300];
         len += LAYOUT.encode(&payload[..size], &mut stream[len..]).unwrap();
         let mut header = [0u8; 8];
-        LAYOUT.encode_header_with(size, &[(1, Value::Int(i as i128))], &mut header).unwrap();
+        LAYOUT
+            .encode_header_with(size, &[(1, Value::Int(i as i128))], &mut header)
+            .unwrap();
     }
     // An oversized frame, discarded without buffering.
     stream[len..len + 8].copy_from_slice(b"\xfe\xca\x00\x00\xe8\x03\x00\x00");

@@ -445,7 +445,9 @@ impl Buffer for Liar {
         100
     }
     fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), framing_core::Full> {
-        self.0.extend_from_slice(data).map_err(|_| framing_core::Full)
+        self.0
+            .extend_from_slice(data)
+            .map_err(|_| framing_core::Full)
     }
     fn truncate(&mut self, len: usize) {
         self.0.truncate(len);
@@ -460,7 +462,11 @@ impl Buffer for Liar {
 #[test]
 fn a_buffer_that_refuses_bytes_is_an_error_not_a_short_frame() {
     let layout = Layout::new("!H");
-    let out = run_whole(layout, Liar(heapless::Vec::new()), &[b"\x00\x08abc", b"defgh"]);
+    let out = run_whole(
+        layout,
+        Liar(heapless::Vec::new()),
+        &[b"\x00\x08abc", b"defgh"],
+    );
     assert!(
         matches!(out[..], [Out::Err(e)] if matches!(e.kind(), DecodeErrorKind::FrameTooLarge { .. })),
         "{out:?}"
