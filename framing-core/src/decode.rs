@@ -16,6 +16,7 @@ use crate::layout::{HeaderFault, Layout, Oversize};
 /// Why decoding failed, or (for recoverable kinds) what the decoder skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DecodeErrorKind {
     /// A signed length field holds a negative value.
     NegativeLength {
@@ -78,6 +79,7 @@ pub enum DecodeErrorKind {
 /// A decoding error: what was wrong and the stream offset of the frame it
 /// concerns (the first byte of its header).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DecodeError {
     kind: DecodeErrorKind,
     offset: u64,
@@ -165,6 +167,7 @@ impl core::error::Error for DecodeError {}
 /// [`Frame`] by [`Decoder::frame`]. A plain value, so adapters can look for a
 /// frame, then read more, without holding a borrow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Ready {
     /// Whole in the input: `len` bytes (header first) starting `start` bytes
     /// into the slice as it was passed to `poll`.
@@ -180,6 +183,7 @@ pub enum Ready {
 
 /// What a [`StreamDecoder`] returns.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Event<'a> {
     /// A validated header; payload pieces follow, then [`Event::End`].
     Header(Header<'a>),
@@ -192,6 +196,7 @@ pub enum Event<'a> {
 
 /// Where a [`StreamDecoder`] event lies, from [`StreamDecoder::poll`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum EventAt {
     /// A header, where [`Ready`] says.
     Header(Ready),

@@ -25,6 +25,7 @@ pub const MAX_HEADER_LEN: usize = 65_535;
 
 /// Byte order and size mode, from a format's first character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ByteOrder {
     /// `@` or no prefix: native order, native sizes, native alignment.
     Native,
@@ -67,6 +68,7 @@ impl ByteOrder {
 
 /// What a format code stores and what `struct.unpack` returns for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Kind {
     /// `c`: one byte, returned as a 1-byte string.
     Char,
@@ -93,6 +95,7 @@ impl Kind {
 
 /// One value of a parsed format: what `struct.unpack` returns at `index`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Field {
     /// Position in the tuple `struct.unpack` returns.
     pub index: usize,
@@ -152,6 +155,7 @@ pub struct Format {
 /// Why a format string was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FormatErrorKind {
     /// A character that is not a format code (CPython: "bad char in struct format").
     BadChar(u8),
@@ -169,6 +173,7 @@ pub enum FormatErrorKind {
 
 /// An invalid format string: what was wrong and at which byte position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FormatError {
     position: usize,
     kind: FormatErrorKind,

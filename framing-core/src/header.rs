@@ -101,6 +101,32 @@ impl fmt::Debug for Header<'_> {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for Header<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Header[");
+        for (i, v) in self.values().enumerate() {
+            if i > 0 {
+                defmt::write!(f, ", ");
+            }
+            defmt::write!(f, "{}", v);
+        }
+        defmt::write!(f, "]");
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Frame<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Frame {{ header: {}, payload: {} bytes }}",
+            self.header,
+            self.payload.len()
+        );
+    }
+}
+
 impl PartialEq for Header<'_> {
     /// Headers are equal when their bytes are.
     fn eq(&self, other: &Self) -> bool {

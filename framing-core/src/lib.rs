@@ -6,6 +6,9 @@
 
 mod buffer;
 mod decode;
+#[cfg(feature = "embedded-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
+pub mod embedded;
 mod encode;
 pub mod format;
 mod header;

@@ -15,6 +15,7 @@ use crate::format::{ByteOrder, Field, Kind};
 /// `c`, `s` and `p` values borrow the header bytes (for `p`, the string after
 /// its length byte).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Value<'a> {
     /// `b B h H i I l L q Q n N P`.
     Int(i128),

@@ -1,0 +1,195 @@
+//! The embedded-io adapters over in-memory readers and writers that return
+//! short reads, short writes and `Interrupted`, as UART drivers do.
+#![cfg(feature = "embedded-io")]
+
+use embedded_io::{ErrorKind, ErrorType, Read, Write};
+use framing_core::embedded::{Error, FrameReader, FrameWriter, StreamReader};
+use framing_core::{DecodeErrorKind, Decoder, Event, Layout, StreamDecoder, Value};
+
+const LAYOUT: Layout = Layout::builder("<BH")
+    .length_field(1)
+    .constant(0, Value::Int(0x7e))
+    .max_payload(600)
+    .build_or_panic();
+
+/// A tiny deterministic generator, so failures replay.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % below as u64) as usize
+    }
+}
+
+/// Reads `data` a few bytes at a time, interrupted now and then.
+struct Trickle<'a> {
+    data: &'a [u8],
+    rng: Rng,
+    reads: usize,
+}
+
+impl ErrorType for Trickle<'_> {
+    type Error = ErrorKind;
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        self.reads += 1;
+        if self.rng.next(5) == 0 {
+            return Err(ErrorKind::Interrupted);
+        }
+        let n = (1 + self.rng.next(9)).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Accepts a few bytes per write, interrupted now and then.
+struct Sink {
+    bytes: Vec<u8>,
+    rng: Rng,
+    zero: bool,
+}
+
+impl ErrorType for Sink {
+    type Error = ErrorKind;
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        if self.zero {
+            return Ok(0);
+        }
+        if self.rng.next(4) == 0 {
+            return Err(ErrorKind::Interrupted);
+        }
+        let n = (1 + self.rng.next(5)).min(buf.len());
+        self.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+fn payloads() -> Vec<Vec<u8>> {
+    (0..40usize)
+        .map(|i| (0..(i * 13) % 500).map(|j| (i + j) as u8).collect())
+        .collect()
+}
+
+#[test]
+fn short_writes_and_reads_round_trip_every_frame() {
+    let mut sink = Sink {
+        bytes: Vec::new(),
+        rng: Rng(7),
+        zero: false,
+    };
+    let mut writer = FrameWriter::<_, 8>::new(&mut sink, LAYOUT);
+    for p in payloads() {
+        writer.write_frame(&p).unwrap();
+    }
+    writer.flush().unwrap();
+    let wire = sink.bytes;
+
+    for (seed, read_size) in [(1u64, 1usize), (2, 7), (3, 64), (4, 4096)] {
+        let mut read_buf = vec![0u8; read_size];
+        let decoder = Decoder::new(LAYOUT, heapless::Vec::<u8, 1024>::new());
+        let trickle = Trickle {
+            data: &wire,
+            rng: Rng(seed),
+            reads: 0,
+        };
+        let mut reader = FrameReader::new(trickle, decoder, &mut read_buf);
+        let mut got = Vec::new();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            assert_eq!(frame.header().value(0), Some(Value::Int(0x7e)));
+            got.push(frame.payload().to_vec());
+        }
+        assert_eq!(got, payloads(), "read size {read_size}");
+        assert!(
+            reader.get_ref().reads > wire.len() / 9,
+            "short reads were exercised"
+        );
+
+        let mut read_buf = vec![0u8; read_size];
+        let decoder = StreamDecoder::new(LAYOUT, heapless::Vec::<u8, 3>::new());
+        let trickle = Trickle {
+            data: &wire,
+            rng: Rng(seed),
+            reads: 0,
+        };
+        let mut reader = StreamReader::new(trickle, decoder, &mut read_buf);
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        while let Some(event) = reader.next_event().unwrap() {
+            match event {
+                Event::Header(_) => got.push(Vec::new()),
+                Event::Payload(p) => got.last_mut().unwrap().extend_from_slice(p),
+                Event::End => {}
+            }
+        }
+        assert_eq!(got, payloads(), "streaming, read size {read_size}");
+    }
+}
+
+#[test]
+fn a_stream_cut_inside_a_frame_is_truncated() {
+    let wire = b"\x7e\x02\x00ok\x7e\x05\x00abc";
+    let mut read_buf = [0u8; 4];
+    let decoder = Decoder::new(LAYOUT, heapless::Vec::<u8, 64>::new());
+    let mut reader = FrameReader::new(&wire[..], decoder, &mut read_buf);
+    assert_eq!(reader.next_frame().unwrap().unwrap().payload(), b"ok");
+    let Err(Error::Decode(e)) = reader.next_frame() else {
+        panic!("expected a decode error")
+    };
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::Truncated {
+            missing: 2,
+            in_header: false
+        }
+    );
+    assert_eq!(e.offset(), 5);
+}
+
+#[test]
+fn a_bad_constant_is_a_decode_error() {
+    let wire = b"\x7f\x02\x00ok";
+    let mut read_buf = [0u8; 16];
+    let decoder = Decoder::new(LAYOUT, heapless::Vec::<u8, 64>::new());
+    let mut reader = FrameReader::new(&wire[..], decoder, &mut read_buf);
+    let Err(Error::Decode(e)) = reader.next_frame() else {
+        panic!("expected a decode error")
+    };
+    assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
+    assert_eq!(
+        embedded_io::Error::kind(&Error::<ErrorKind>::Decode(e)),
+        ErrorKind::InvalidData
+    );
+}
+
+#[test]
+fn writer_errors_are_reported_not_panics() {
+    let mut sink = Sink {
+        bytes: Vec::new(),
+        rng: Rng(1),
+        zero: true,
+    };
+    let mut writer = FrameWriter::<_, 8>::new(&mut sink, LAYOUT);
+    assert_eq!(writer.write_frame(b"x"), Err(Error::WriteZero));
+    // A header longer than the writer's scratch space.
+    let mut out = [0u8; 64];
+    let mut small = FrameWriter::<_, 2>::new(&mut out[..], LAYOUT);
+    assert!(matches!(small.write_frame(b"x"), Err(Error::Encode(_))));
+    // A payload over the maximum.
+    let mut out = [0u8; 1024];
+    let mut writer = FrameWriter::<_, 8>::new(&mut out[..], LAYOUT);
+    assert!(matches!(
+        writer.write_frame(&[0; 601]),
+        Err(Error::Encode(_))
+    ));
+}
