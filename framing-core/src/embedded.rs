@@ -21,7 +21,7 @@
 //! assert_eq!(reader.next_frame()?.unwrap().payload(), b"ping");
 //! assert_eq!(reader.next_frame()?.unwrap().payload(), b"pong");
 //! assert!(reader.next_frame()?.is_none()); // ended on a frame boundary
-//! # Ok::<(), framing_core::embedded::Error<embedded_io::ErrorKind>>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use core::fmt;
