@@ -1,0 +1,6 @@
+//! The properties the fuzz targets assert. `checks` is shared, by `#[path]`,
+//! with the replay test `framing-core/tests/fuzz_corpus.rs`; `std_checks`
+//! needs `framing-std` as well.
+
+pub mod checks;
+pub mod std_checks;

@@ -1,0 +1,244 @@
+//! The `std_reader` property: `framing-std`'s readers over a `Read` that
+//! returns arbitrary short reads and `Interrupted` / `WouldBlock` errors give
+//! the same frames and errors as one whole decode.
+//!
+//! Kept apart from `checks.rs` because it needs `framing-std`, which the
+//! replay test in `framing-core` cannot depend on. It refers to the shared
+//! checks as `crate::checks`, so a test that includes both files with
+//! `#[path]` (as `mod checks; mod std_checks;`) can replay its corpus too.
+//!
+//! ```text
+//!  | layout spec | read size | api | n | n read steps | stream bytes ... |
+//! ```
+
+use std::io::{self, Read};
+
+use framing_std::{error, FrameReader, StreamReader};
+
+use crate::checks::{run_whole, Input, Out, Spec};
+
+/// The whole-frame decoder's buffer in the reference decode.
+const BIG_BUFFER: usize = 4096;
+
+/// What one `read` call does.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// Returns at most this many bytes (at least one, unless at the end).
+    Read(usize),
+    /// Fails with `Interrupted`.
+    Interrupted,
+    /// Fails with `WouldBlock`.
+    WouldBlock,
+}
+
+/// A `Read` that follows a script, then returns everything that is left.
+#[derive(Debug)]
+struct Scripted<'a> {
+    data: &'a [u8],
+    steps: Vec<Step>,
+    next: usize,
+    would_block: usize,
+}
+
+impl<'a> Scripted<'a> {
+    fn new(data: &'a [u8], steps: &[Step]) -> Self {
+        Scripted {
+            data,
+            steps: steps.to_vec(),
+            next: 0,
+            would_block: 0,
+        }
+    }
+}
+
+impl Read for Scripted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let step = self
+            .steps
+            .get(self.next)
+            .copied()
+            .unwrap_or(Step::Read(usize::MAX));
+        self.next += 1;
+        let max = match step {
+            Step::Interrupted => return Err(io::ErrorKind::Interrupted.into()),
+            Step::WouldBlock => {
+                self.would_block += 1;
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Step::Read(n) => n,
+        };
+        let n = max.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// What a reader's error means for the driver loop.
+enum Failure {
+    /// `WouldBlock` from the inner reader: call again.
+    Retry,
+    /// A decoding error, wrapped as the reader returns it.
+    Decode(framing_core::DecodeError),
+}
+
+fn classify(e: &io::Error) -> Failure {
+    assert_ne!(e.kind(), io::ErrorKind::Interrupted, "Interrupted surfaced");
+    if let Some(de) = error::decode_error(e) {
+        let kind = if de.is_truncated() {
+            io::ErrorKind::UnexpectedEof
+        } else {
+            io::ErrorKind::InvalidData
+        };
+        assert_eq!(e.kind(), kind, "io kind of {de:?}");
+        return Failure::Decode(de);
+    }
+    assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "unexpected error {e}");
+    Failure::Retry
+}
+
+/// Reads every frame with a `FrameReader` (owned or borrowed frames).
+fn run_frame_reader(
+    layout: framing_core::Layout,
+    read_size: usize,
+    owned: bool,
+    stream: &[u8],
+    steps: &[Step],
+) -> Vec<Out> {
+    let mut reader = FrameReader::with_capacity(read_size, Scripted::new(stream, steps), layout);
+    let mut out = Vec::new();
+    let mut would_block = 0;
+    loop {
+        let got = if owned {
+            reader.read_frame().map(|f| {
+                f.map(|f| Out::Frame {
+                    header: f.header_bytes().to_vec(),
+                    payload: f.payload().to_vec(),
+                })
+            })
+        } else {
+            reader.next_frame().map(|f| {
+                f.map(|f| Out::Frame {
+                    header: f.header().as_bytes().to_vec(),
+                    payload: f.payload().to_vec(),
+                })
+            })
+        };
+        match got {
+            Ok(Some(frame)) => out.push(frame),
+            Ok(None) => {
+                assert!(reader.is_at_boundary(), "ended off a frame boundary");
+                break;
+            }
+            Err(e) => match classify(&e) {
+                Failure::Retry => would_block += 1,
+                Failure::Decode(de) => {
+                    out.push(Out::Err(de));
+                    if !de.is_recoverable() {
+                        let again = reader.next_frame().map(|f| f.is_some());
+                        let again = again.map_err(|e| error::decode_error(&e));
+                        assert_eq!(again, Err(Some(de)), "a failed reader repeats its error");
+                        break;
+                    }
+                }
+            },
+        }
+        assert!(out.len() <= stream.len() + 2, "no progress: {out:?}");
+    }
+    assert_eq!(would_block, reader.get_ref().would_block, "WouldBlock lost");
+    out
+}
+
+/// Reads every frame with a `StreamReader`, pieces joined into frames.
+fn run_stream_reader(
+    layout: framing_core::Layout,
+    read_size: usize,
+    stream: &[u8],
+    steps: &[Step],
+) -> Vec<Out> {
+    let mut reader = StreamReader::with_capacity(read_size, Scripted::new(stream, steps), layout);
+    let mut out = Vec::new();
+    let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
+    let mut would_block = 0;
+    let mut events = 0usize;
+    loop {
+        events += 1;
+        assert!(
+            events <= 4 * stream.len() + 2 * steps.len() + 8,
+            "no progress"
+        );
+        match reader.next_event() {
+            Ok(Some(framing_core::Event::Header(h))) => {
+                assert!(current.is_none(), "header inside a frame");
+                current = Some((h.as_bytes().to_vec(), Vec::new()));
+            }
+            Ok(Some(framing_core::Event::Payload(p))) => {
+                assert!(!p.is_empty(), "empty payload piece");
+                current
+                    .as_mut()
+                    .expect("piece outside a frame")
+                    .1
+                    .extend_from_slice(p);
+            }
+            Ok(Some(framing_core::Event::End)) => {
+                let (header, payload) = current.take().expect("end outside a frame");
+                out.push(Out::Frame { header, payload });
+            }
+            Ok(None) => break,
+            Err(e) => match classify(&e) {
+                Failure::Retry => would_block += 1,
+                Failure::Decode(de) => {
+                    out.push(Out::Err(de));
+                    if !de.is_recoverable() {
+                        break;
+                    }
+                }
+            },
+        }
+    }
+    assert_eq!(would_block, reader.get_ref().would_block, "WouldBlock lost");
+    out
+}
+
+/// `std_reader`: for a layout, a read size, a script of short reads and
+/// `Interrupted` / `WouldBlock` errors, and stream bytes from `data`, the
+/// `FrameReader` (borrowed and owned frames) and the `StreamReader` give the
+/// same frames and errors as the core decoder fed the whole stream at once;
+/// `Interrupted` never surfaces, every `WouldBlock` does, and no byte is lost
+/// or repeated across them.
+pub fn std_reader(data: &[u8]) -> bool {
+    let mut input = Input::new(data);
+    let Some(spec) = Spec::parse(&mut input) else {
+        return false;
+    };
+    // The reader's frame buffer holds header + max_payload; clamp the
+    // maximum so the reference decoder's buffer is the same.
+    let Some(probe) = spec.build(spec.max_payload) else {
+        return false;
+    };
+    let max = spec
+        .max_payload
+        .min((BIG_BUFFER - probe.header_len()) as u64);
+    let layout = spec.build(max).expect("a lower max_payload builds too");
+    let read_size = 1 + usize::from(input.byte() % 64);
+    let api = input.byte();
+    let n_steps = usize::from(input.byte() % 32);
+    let steps: Vec<Step> = input
+        .take(n_steps)
+        .iter()
+        .map(|&b| match b % 4 {
+            0 => Step::Interrupted,
+            1 => Step::WouldBlock,
+            _ => Step::Read(1 + usize::from(b / 4)),
+        })
+        .collect();
+    let stream = input.rest();
+
+    let cap = layout.header_len() + max as usize;
+    let reference = run_whole(layout, cap, &[stream]);
+    let frames = run_frame_reader(layout, read_size, api & 1 != 0, stream, &steps);
+    assert_eq!(frames, reference, "FrameReader, steps {steps:?}");
+    let events = run_stream_reader(layout, read_size, stream, &steps);
+    assert_eq!(events, reference, "StreamReader, steps {steps:?}");
+    true
+}
