@@ -1,13 +1,20 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod buffer;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod codec;
 pub mod error;
 mod net;
 mod read;
 mod write;
 
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use codec::{Decoded, FrameBytes, FrameCodec};
 pub use net::FramedStream;
 pub use read::{FrameReader, OwnedFrame, StreamReader, DEFAULT_READ_CAPACITY};
 pub use write::{FrameWriter, DEFAULT_WRITE_CAPACITY};

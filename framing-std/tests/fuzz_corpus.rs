@@ -22,5 +22,9 @@ fn std_reader_corpus_replays() {
             replayed += 1;
         }
     }
-    assert!(replayed > 0, "no std_reader corpus found under {}", root.display());
+    assert!(
+        replayed > 0,
+        "no std_reader corpus found under {}",
+        root.display()
+    );
 }

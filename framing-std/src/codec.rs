@@ -1,0 +1,625 @@
+//! The codec for tokio: [`FrameCodec`] implements tokio-util's
+//! [`Decoder`] and [`Encoder`], so `Framed<TcpStream, FrameCodec>`,
+//! `FramedRead` and `FramedWrite` speak any framing [`Layout`].
+//!
+//! ```text
+//!  layout "!H" (big-endian u16 length); the read buffer after two reads:
+//!
+//!  | 00 02 h i | 00 03 y o |        a frame, and most of another
+//!  | 00 02 h i | 00 03 y o u |      the next read appended "u"
+//!
+//!  decode() -> Frame(b"hi")         split off the buffer, no copy
+//!  decode() -> None                 "yo" is kept in the buffer, not copied
+//!  decode() -> Frame(b"you")        after the next read, split off whole
+//!  decode_eof() -> None             the stream ended on a frame boundary
+//! ```
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use framing_std::codec::{Decoded, FrameCodec};
+//! use framing_std::{Layout, Value};
+//! use tokio_util::codec::Decoder;
+//!
+//! let mut codec = FrameCodec::new(Layout::new("!H"));
+//! let mut buf = BytesMut::from(&b"\x00\x02hi\x00\x03yo"[..]);
+//!
+//! let Some(Decoded::Frame(frame)) = codec.decode(&mut buf)? else { panic!() };
+//! assert_eq!(frame.payload(), b"hi");
+//! assert_eq!(frame.value(0), Some(Value::Int(2)));
+//! assert_eq!(codec.decode(&mut buf)?, None); // "yo" is not a whole frame yet
+//!
+//! buf.extend_from_slice(b"u"); // as the next read would
+//! let Some(Decoded::Frame(frame)) = codec.decode(&mut buf)? else { panic!() };
+//! assert_eq!(frame.payload(), b"you");
+//! assert_eq!(frame.as_bytes(), b"\x00\x03you"); // header and payload, as sent
+//! assert_eq!(codec.decode_eof(&mut buf)?, None); // a clean end
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Decoding is framing-core's: the codec drives a
+//! [`Decoder`](framing_core::Decoder), so it returns the frames and errors
+//! that decoder returns for the same bytes, with the same stream offsets,
+//! however the reads split them. The bytes of a frame stay in the read
+//! buffer until the whole frame is there; then the core checks it in place
+//! and it is split off and frozen ([`BytesMut::split_to`],
+//! [`BytesMut::freeze`]) into a [`FrameBytes`], without copying. A bad
+//! header is reported as soon as it arrives, not when its announced length
+//! has.
+//!
+//! # Errors and the recovery policies
+//!
+//! As in the std adapters, a bad frame is an [`io::Error`] wrapping the
+//! core's [`DecodeError`] (find it again with
+//! [`error::decode_error`]):
+//!
+//! | what the stream holds                          | what the codec returns |
+//! |------------------------------------------------|------------------------|
+//! | a negative length, a length over the maximum, a constant that differs | `Err`: [`InvalidData`](io::ErrorKind::InvalidData), the core's error with the header's offset; the codec stays failed |
+//! | an end inside a header or payload ([`decode_eof`](Decoder::decode_eof)) | `Err`: [`UnexpectedEof`](io::ErrorKind::UnexpectedEof), the core's [`Truncated`](framing_core::DecodeErrorKind::Truncated) error |
+//! | an oversized frame under [`Oversize::Discard`](framing_core::Oversize::Discard), bytes skipped under [`resync`](framing_core::LayoutBuilder::resync) | `Ok(Some(`[`Decoded::Recovered`]`))`, then the frames after it |
+//!
+//! The recovery reports are items, not errors, because tokio-util's
+//! `Framed` ends the stream after an error: reported as an `Err`, they would
+//! stop the connection the policy is meant to keep going.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use framing_std::codec::{Decoded, FrameCodec};
+//! use framing_std::{DecodeErrorKind, Layout, Oversize};
+//! use tokio_util::codec::Decoder;
+//!
+//! let layout = Layout::builder("!H").max_payload(4).on_oversize(Oversize::Discard).build()?;
+//! let mut codec = FrameCodec::new(layout);
+//! let mut buf = BytesMut::from(&b"\x00\x09too long!\x00\x02ok"[..]);
+//!
+//! let Some(Decoded::Recovered(report)) = codec.decode(&mut buf)? else { panic!() };
+//! assert_eq!(report.kind(), DecodeErrorKind::Discarded { length: 9 });
+//! assert_eq!(report.offset(), 0);
+//! let Some(Decoded::Frame(frame)) = codec.decode(&mut buf)? else { panic!() };
+//! assert_eq!(frame.payload(), b"ok");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Over TCP
+//!
+//! ```
+//! use futures_util::{SinkExt, StreamExt};
+//! use framing_std::codec::{Decoded, FrameCodec};
+//! use framing_std::Layout;
+//! use tokio_util::codec::Framed;
+//!
+//! const LAYOUT: Layout = Layout::new("!I");
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! rt.block_on(async {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let server = tokio::spawn(async move {
+//!         let (stream, _) = listener.accept().await?;
+//!         let mut framed = Framed::new(stream, FrameCodec::new(LAYOUT));
+//!         while let Some(item) = framed.next().await {
+//!             if let Decoded::Frame(frame) = item? {
+//!                 framed.send(frame.payload_bytes()).await?; // echo
+//!             }
+//!         }
+//!         std::io::Result::Ok(())
+//!     });
+//!
+//!     let stream = tokio::net::TcpStream::connect(addr).await?;
+//!     let mut client = Framed::new(stream, FrameCodec::new(LAYOUT));
+//!     client.send(&b"ping"[..]).await?;
+//!     let echo = client.next().await.unwrap()?.into_frame().unwrap();
+//!     assert_eq!(echo.payload(), b"ping");
+//!     drop(client); // the server sees a clean end
+//!     server.await.unwrap()
+//! })
+//! # }
+//! ```
+//!
+//! # Memory
+//!
+//! The read buffer grows with the bytes that arrive, not with the lengths
+//! headers announce: the codec asks the buffer to reserve room for the rest
+//! of the current frame only up to 64 KiB at a time, and a frame above the
+//! layout's [`max_payload`](Layout::max_payload) is refused (or, under the
+//! discard policy, dropped from the buffer as its bytes arrive, never
+//! buffered whole). The codec copies no frame it decodes, except the one
+//! right after a header found by resynchronisation inside the bytes of an
+//! earlier read, and a truncated one at the end of the stream; for those
+//! the core's buffer grows as their bytes arrive, up to the header plus
+//! the maximum payload.
+
+use std::fmt;
+use std::io;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use framing_core::{Buffer, DecodeError, EventAt, Header, Layout, Ready, StreamDecoder, Value};
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::buffer::GrowBuf;
+use crate::error;
+
+/// The most the codec asks the read buffer to reserve at once for the rest
+/// of a frame: 64 KiB, the std readers' read size.
+const RESERVE_LIMIT: usize = crate::read::DEFAULT_READ_CAPACITY;
+
+/// The error for a broken internal invariant, or for bytes removed from the
+/// read buffer behind the codec's back; never a panic.
+fn lost() -> io::Error {
+    io::Error::other("framing-std: bytes the codec was decoding were removed from its buffer")
+}
+
+/// tokio-util's [`Decoder`] and [`Encoder`] for frames of a [`Layout`].
+///
+/// Decoding yields [`Decoded`] items: each frame as a [`FrameBytes`] split
+/// off the read buffer without copying, and the reports of the layout's
+/// recovery policies. Encoding takes a payload (`&[u8]` or [`Bytes`]) and
+/// writes its header (length and constants set, other values zero) and the
+/// payload into the write buffer.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use framing_std::codec::FrameCodec;
+/// use framing_std::{Layout, Value};
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// // magic u16, version u8, a pad byte, length u32 counting the whole frame
+/// const LAYOUT: Layout = Layout::builder("<HBxI")
+///     .length_field(2)
+///     .length_adjust(-8)
+///     .constant(0, Value::Int(0xCAFE))
+///     .constant(1, Value::Int(1))
+///     .build_or_panic();
+///
+/// let mut codec = FrameCodec::new(LAYOUT);
+/// let mut buf = BytesMut::new();
+/// codec.encode(&b"hello"[..], &mut buf)?;
+/// assert_eq!(&buf[..], b"\xfe\xca\x01\x00\x0d\x00\x00\x00hello");
+///
+/// let frame = codec.decode(&mut buf)?.unwrap().into_frame().unwrap();
+/// assert_eq!(frame.value(0), Some(Value::Int(0xCAFE)));
+/// assert_eq!(frame.payload(), b"hello");
+/// assert!(buf.is_empty());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FrameCodec {
+    /// Judges every byte and makes every frame, error and report. Between
+    /// frames it is fed a frame only once the frame lies whole in the read
+    /// buffer, so it takes it in place and never copies it; its buffer
+    /// (bounded by the header plus the maximum payload, allocated as used)
+    /// holds only what the recovery policies and the end of the stream need.
+    decoder: framing_core::Decoder<GrowBuf>,
+    /// Asked whether a header is valid when its frame is not whole yet, so a
+    /// bad header is reported as soon as it arrives; reset after each
+    /// question, it keeps no state.
+    probe: StreamDecoder<GrowBuf>,
+    /// Shared with every [`FrameBytes`] the codec makes.
+    layout: SharedLayout,
+    /// Stream offset of the first byte of the read buffer: bytes before it
+    /// were split off as frames or dropped.
+    base: u64,
+    /// The length of the frame at the start of the read buffer, once the
+    /// probe found its header valid and the frame was not whole yet.
+    pending: Option<usize>,
+}
+
+/// The layout as the codec and its frames hold it.
+#[derive(Clone, Debug)]
+enum SharedLayout {
+    Counted(Arc<Layout>),
+    Static(&'static Layout),
+}
+
+impl Deref for SharedLayout {
+    type Target = Layout;
+
+    fn deref(&self) -> &Layout {
+        match self {
+            SharedLayout::Counted(layout) => layout,
+            SharedLayout::Static(layout) => layout,
+        }
+    }
+}
+
+impl PartialEq for SharedLayout {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl FrameCodec {
+    /// A codec for frames of `layout`, both ways. The frames it decodes
+    /// share one counted copy of the layout.
+    pub fn new(layout: Layout) -> Self {
+        Self::with(SharedLayout::Counted(Arc::new(layout)))
+    }
+
+    /// Like [`new`](Self::new), for a layout in a `const` or `static` item:
+    /// the frames refer to it instead of sharing a counted copy, which
+    /// saves two atomic operations per frame.
+    ///
+    /// ```
+    /// use framing_std::codec::FrameCodec;
+    /// use framing_std::Layout;
+    ///
+    /// const LAYOUT: Layout = Layout::new("!I");
+    /// let codec = FrameCodec::from_static(&LAYOUT);
+    /// assert_eq!(codec.layout(), &LAYOUT);
+    /// ```
+    pub fn from_static(layout: &'static Layout) -> Self {
+        Self::with(SharedLayout::Static(layout))
+    }
+
+    fn with(layout: SharedLayout) -> Self {
+        let max = usize::try_from(layout.max_payload()).unwrap_or(usize::MAX);
+        let limit = layout.header_len().saturating_add(max);
+        FrameCodec {
+            decoder: framing_core::Decoder::new(*layout, GrowBuf::new(limit)),
+            probe: StreamDecoder::new(*layout, GrowBuf::new(layout.header_len())),
+            layout,
+            base: 0,
+            pending: None,
+        }
+    }
+
+    /// The layout frames are decoded and encoded with.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Bytes at the start of `src` already fed to the decoder.
+    fn fed(&self, src: &BytesMut) -> io::Result<usize> {
+        self.decoder
+            .position()
+            .checked_sub(self.base)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n <= src.len())
+            .ok_or_else(lost)
+    }
+
+    /// Drops from `src` the bytes fed to the decoder that it no longer
+    /// holds: all but those of a partial frame (or resynchronisation
+    /// window) in its buffer, which are the last ones fed.
+    fn release(&mut self, src: &mut BytesMut) {
+        let held = self.decoder.buffer().len() as u64;
+        let keep_from = self.decoder.position().saturating_sub(held);
+        let drop = usize::try_from(keep_from.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .min(src.len());
+        src.advance(drop);
+        self.base += drop as u64;
+    }
+
+    /// Whether to feed the decoder the unfed bytes `rest` now. Between
+    /// frames: once they hold a whole frame, or a header the core finds
+    /// bad (so the error comes at once). Otherwise (inside a discard or a
+    /// resynchronisation, after a failure) always.
+    fn should_feed(&mut self, rest: &[u8]) -> bool {
+        if self.decoder.failure().is_some() || !self.decoder.is_at_boundary() {
+            return true;
+        }
+        let hlen = self.layout.header_len();
+        let Some(header) = rest.get(..hlen) else {
+            return false; // wait for the whole header
+        };
+        if let Some(total) = self.pending {
+            return rest.len() >= total;
+        }
+        // The frame's length if the header is valid: if the frame is whole
+        // by it, feed it; the decoder judges the header.
+        let length = Header::new_checked(header, &self.layout)
+            .map(|h| h.length_value() + i128::from(self.layout.length_adjust()));
+        if length.is_some_and(|n| n >= 0 && n <= (rest.len() - hlen) as i128) {
+            return true;
+        }
+        // Not whole by its length value: wait only if the core finds the
+        // header valid.
+        let mut input = header;
+        let valid = matches!(self.probe.poll(&mut input), Ok(Some(EventAt::Header(_))));
+        let payload = self.probe.remaining();
+        self.probe.reset();
+        match payload {
+            Some(payload) if valid => {
+                let payload = usize::try_from(payload).unwrap_or(usize::MAX);
+                let total = hlen.saturating_add(payload);
+                self.pending = Some(total);
+                rest.len() >= total
+            }
+            _ => true,
+        }
+    }
+
+    fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded>> {
+        let fed = self.fed(src)?;
+        let mut input = &src[fed..];
+        if !eof && !self.should_feed(input) {
+            if let Some(total) = self.pending {
+                let missing = total.saturating_sub(input.len());
+                src.reserve(missing.min(RESERVE_LIMIT));
+            }
+            return Ok(None);
+        }
+        self.pending = None;
+        match self.decoder.poll(&mut input) {
+            Ok(Some(ready)) => {
+                let len = match ready {
+                    Ready::Input { len, .. } => len,
+                    // Assembled in the decoder's buffer (only after a
+                    // header found by resynchronisation in bytes it held):
+                    // they are the last bytes fed, still in `src` too.
+                    Ready::Buffer => self.decoder.buffer().len(),
+                };
+                // The frame ends at the decoder's position; bytes before it
+                // were skipped (a discarded payload, say).
+                let start = self.decoder.position().checked_sub(len as u64);
+                let skip = start
+                    .and_then(|start| start.checked_sub(self.base))
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|&n| n.saturating_add(len) <= src.len())
+                    .ok_or_else(lost)?;
+                src.advance(skip);
+                let bytes = src.split_to(len).freeze();
+                self.base = self.decoder.position();
+                Ok(Some(Decoded::Frame(FrameBytes {
+                    bytes,
+                    layout: self.layout.clone(),
+                })))
+            }
+            Ok(None) => {
+                self.release(src);
+                Ok(None)
+            }
+            Err(e) if e.is_recoverable() => {
+                self.release(src);
+                Ok(Some(Decoded::Recovered(e)))
+            }
+            Err(e) => Err(error::from_decode(e)),
+        }
+    }
+}
+
+impl Decoder for FrameCodec {
+    type Item = Decoded;
+    type Error = io::Error;
+
+    /// The next frame or recovery report; `Ok(None)` when `src` holds no
+    /// more of either (its bytes are kept, or dropped if no frame needs
+    /// them). Calling again with the same bytes and more appended goes on
+    /// where this call stopped.
+    ///
+    /// # Errors
+    /// [`InvalidData`](io::ErrorKind::InvalidData) wrapping the core's
+    /// [`DecodeError`] for a bad frame; the codec then returns it on every
+    /// call. [`Other`](io::ErrorKind::Other) if bytes the codec was holding
+    /// were removed from `src` by someone else.
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+        self.next(src, false)
+    }
+
+    /// Like [`decode`](Self::decode), then declares the end of the stream.
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode), and
+    /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) wrapping the core's
+    /// [`Truncated`](framing_core::DecodeErrorKind::Truncated) error (with the
+    /// missing byte count) if the stream ended inside a frame.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+        // Whatever waits (a partial header, a frame not whole) goes to the
+        // decoder now, which then judges the end.
+        if let Some(item) = self.next(src, true)? {
+            return Ok(Some(item));
+        }
+        match self.decoder.finish() {
+            Ok(()) => Ok(None),
+            // The stream ended while resynchronising: a last report.
+            Err(e) if e.is_recoverable() => {
+                self.release(src);
+                Ok(Some(Decoded::Recovered(e)))
+            }
+            Err(e) => Err(error::from_decode(e)),
+        }
+    }
+}
+
+impl Encoder<&[u8]> for FrameCodec {
+    type Error = io::Error;
+
+    /// Appends the frame for `payload` to `dst`: its header (the length and
+    /// constants set, every other value zero), then the payload.
+    ///
+    /// # Errors
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) wrapping the core's
+    /// [`EncodeError`](framing_core::EncodeError) if the payload is longer
+    /// than the layout's maximum or its length does not fit the length
+    /// field; `dst` is then left as it was.
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
+        let hlen = self.layout.header_len();
+        let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
+        // Room for the whole frame, but never more than a valid one needs.
+        dst.reserve(hlen.saturating_add(payload.len().min(max)));
+        let start = dst.len();
+        dst.resize(start + hlen, 0);
+        if let Err(e) = self.layout.encode_header(payload.len(), &mut dst[start..]) {
+            dst.truncate(start);
+            return Err(error::from_encode(e));
+        }
+        dst.extend_from_slice(payload);
+        Ok(())
+    }
+}
+
+impl Encoder<Bytes> for FrameCodec {
+    type Error = io::Error;
+
+    /// As the `&[u8]` encoder.
+    ///
+    /// # Errors
+    /// As the `&[u8]` encoder.
+    fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> io::Result<()> {
+        Encoder::<&[u8]>::encode(self, &payload, dst)
+    }
+}
+
+/// What [`FrameCodec`] decodes: a frame, or a report that the layout's
+/// recovery policy skipped bytes and decoding goes on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decoded {
+    /// A whole, valid frame.
+    Frame(FrameBytes),
+    /// A [recoverable](DecodeError::is_recoverable) error: an oversized
+    /// frame whose payload is being discarded
+    /// ([`Discarded`](framing_core::DecodeErrorKind::Discarded), under
+    /// [`Oversize::Discard`](framing_core::Oversize::Discard)), or bytes
+    /// skipped to find the next valid header
+    /// ([`Skipped`](framing_core::DecodeErrorKind::Skipped), under
+    /// [`resync`](framing_core::LayoutBuilder::resync)). Framing-core's
+    /// `Decoder` returns it as an `Err` at the same point of the stream.
+    Recovered(DecodeError),
+}
+
+impl Decoded {
+    /// The frame, if this is one.
+    pub fn frame(&self) -> Option<&FrameBytes> {
+        match self {
+            Decoded::Frame(frame) => Some(frame),
+            Decoded::Recovered(_) => None,
+        }
+    }
+
+    /// The frame, given back, if this is one.
+    pub fn into_frame(self) -> Option<FrameBytes> {
+        match self {
+            Decoded::Frame(frame) => Some(frame),
+            Decoded::Recovered(_) => None,
+        }
+    }
+
+    /// The recovery report, if this is one.
+    pub fn recovered(&self) -> Option<DecodeError> {
+        match self {
+            Decoded::Frame(_) => None,
+            Decoded::Recovered(e) => Some(*e),
+        }
+    }
+}
+
+/// A decoded frame: its header and payload as one [`Bytes`], split off the
+/// read buffer without copying. Cloning it, or taking the payload as
+/// [`Bytes`], copies no bytes either. The layout is shared with the codec.
+#[derive(Clone, PartialEq)]
+pub struct FrameBytes {
+    /// Header then payload; always at least a header long.
+    bytes: Bytes,
+    layout: SharedLayout,
+}
+
+impl FrameBytes {
+    /// The header, read in place.
+    pub fn header(&self) -> Header<'_> {
+        // The codec only makes frames of at least `header_len` bytes.
+        Header::new_checked(&self.bytes, &self.layout)
+            .expect("a decoded frame holds at least a whole header")
+    }
+
+    /// Header value `index`, as `struct.unpack(format, header)[index]`.
+    pub fn value(&self, index: usize) -> Option<Value<'_>> {
+        self.header().value(index)
+    }
+
+    /// The header's bytes.
+    pub fn header_bytes(&self) -> &[u8] {
+        &self.bytes[..self.header_len()]
+    }
+
+    /// The payload.
+    pub fn payload(&self) -> &[u8] {
+        &self.bytes[self.header_len()..]
+    }
+
+    /// The payload as [`Bytes`] sharing the frame's memory (no copy), for
+    /// sending on or keeping after the frame is dropped.
+    pub fn payload_bytes(&self) -> Bytes {
+        self.bytes.slice(self.header_len()..)
+    }
+
+    /// The whole frame as it was on the wire: header, then payload.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The layout the frame was decoded with.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The payload, given back (no copy).
+    pub fn into_payload(mut self) -> Bytes {
+        self.bytes.split_off(self.header_len())
+    }
+
+    /// The whole frame's bytes, given back (no copy).
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
+    fn header_len(&self) -> usize {
+        self.layout.header_len().min(self.bytes.len())
+    }
+}
+
+impl fmt::Debug for FrameBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FrameBytes")
+            .field("header", &self.header())
+            .field("payload", &self.payload())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A partial header stays in the read buffer, untouched however often
+    /// `decode` sees it; so does a frame that is not whole yet.
+    #[test]
+    fn partial_frames_are_kept_in_place_across_calls() {
+        let mut codec = FrameCodec::new(Layout::new("!I"));
+        let mut src = BytesMut::from(&b"\x00\x00"[..]);
+        for piece in [&b""[..], b"", b"\x00", b"\x03", b"x", b"y"] {
+            src.extend_from_slice(piece);
+            let held = src.to_vec();
+            assert_eq!(codec.decode(&mut src).unwrap(), None);
+            assert_eq!(src, held);
+            assert_eq!(codec.decoder.position(), 0); // nothing fed yet
+        }
+        src.extend_from_slice(b"z");
+        let frame = codec.decode(&mut src).unwrap().unwrap();
+        assert_eq!(frame.frame().unwrap().as_bytes(), b"\x00\x00\x00\x03xyz");
+        assert!(src.is_empty());
+        assert_eq!(codec.decoder.buffer().len(), 0); // never copied
+    }
+
+    #[test]
+    fn a_buffer_emptied_behind_the_codec_is_an_error_not_a_panic() {
+        let layout = Layout::builder("!HH")
+            .length_field(1)
+            .constant(0, Value::Int(0xBEEF))
+            .resync(true)
+            .build()
+            .unwrap();
+        let mut codec = FrameCodec::new(layout);
+        // A bad header: the decoder resynchronises and keeps the last three
+        // bytes, which might begin a header.
+        let mut src = BytesMut::from(&b"\x01\x02\x03\x04\xbe"[..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        assert_eq!(&src[..], b"\x03\x04\xbe");
+        src.clear();
+        let e = codec.decode(&mut src).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::Other);
+    }
+}
