@@ -2,8 +2,6 @@
 //! bytes arrive, up to a fixed bound, and the chunk buffer reads land in.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use framing_core::{Buffer, Full};
 
@@ -12,25 +10,10 @@ use framing_core::{Buffer, Full};
 /// The decoder asks for at most `limit` bytes in all, and only appends bytes
 /// it has received, so the allocation follows what the peer actually sent,
 /// never what a header announces.
-///
-/// The decoder owns its buffer and does not lend it back, so the buffer
-/// reports its allocation through a shared [`Gauge`].
 #[derive(Debug)]
 pub(crate) struct GrowBuf {
     bytes: Vec<u8>,
     limit: usize,
-    gauge: Gauge,
-}
-
-/// The allocation of a [`GrowBuf`], readable by whoever holds a clone.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Gauge(Arc<AtomicUsize>);
-
-impl Gauge {
-    /// Bytes allocated now.
-    pub(crate) fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
 }
 
 impl GrowBuf {
@@ -39,17 +22,11 @@ impl GrowBuf {
         GrowBuf {
             bytes: Vec::new(),
             limit,
-            gauge: Gauge::default(),
         }
     }
 
-    /// A handle that reads this buffer's allocation.
-    pub(crate) fn gauge(&self) -> Gauge {
-        self.gauge.clone()
-    }
-
-    #[cfg(test)]
-    fn allocated(&self) -> usize {
+    /// Bytes allocated now.
+    pub(crate) fn allocated(&self) -> usize {
         self.bytes.capacity()
     }
 }
@@ -83,7 +60,6 @@ impl Buffer for GrowBuf {
                 // bytes the decoder was promised room for.
                 self.bytes.reserve_exact(needed - len);
             }
-            self.gauge.0.store(self.bytes.capacity(), Ordering::Relaxed);
         }
         self.bytes.extend_from_slice(data);
         Ok(())
@@ -197,10 +173,8 @@ mod tests {
     #[test]
     fn grow_buf_respects_its_limit() {
         let mut b = GrowBuf::new(10);
-        let gauge = b.gauge();
         assert_eq!(b.allocated(), 0);
         assert_eq!(b.extend_from_slice(b"hello"), Ok(()));
-        assert_eq!(gauge.get(), b.allocated());
         assert!(b.allocated() >= 5 && b.allocated() <= 10);
         assert_eq!(b.extend_from_slice(b"world!"), Err(Full));
         assert_eq!(b.as_slice(), b"hello");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use framing_core::{Decoder, Event, Frame, Header, Layout, StreamDecoder, Value};
 
-use crate::buffer::{Gauge, GrowBuf, ReadBuf};
+use crate::buffer::{GrowBuf, ReadBuf};
 use crate::error;
 
 /// The default size of one read: 64 KiB.
@@ -29,8 +29,6 @@ fn frame_limit(layout: &Layout) -> usize {
 #[derive(Debug)]
 pub(crate) struct Rx {
     decoder: Decoder<GrowBuf>,
-    /// The decoder buffer's allocation.
-    gauge: Gauge,
     chunk: ReadBuf,
     /// Shared with every [`OwnedFrame`] this reader makes.
     layout: Arc<Layout>,
@@ -40,7 +38,6 @@ impl Rx {
     pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
         let buffer = GrowBuf::new(frame_limit(&layout));
         Rx {
-            gauge: buffer.gauge(),
             decoder: Decoder::new(layout, buffer),
             chunk: ReadBuf::new(read_capacity),
             layout: Arc::new(layout),
@@ -103,7 +100,9 @@ impl Rx {
     }
 
     pub(crate) fn allocated(&self) -> usize {
-        self.chunk.allocated().saturating_add(self.gauge.get())
+        self.chunk
+            .allocated()
+            .saturating_add(self.decoder.buffer().allocated())
     }
 }
 
@@ -378,7 +377,6 @@ impl<R: Read> Iterator for FrameReader<R> {
 pub struct StreamReader<R> {
     inner: R,
     decoder: StreamDecoder<GrowBuf>,
-    gauge: Gauge,
     chunk: ReadBuf,
 }
 
@@ -395,7 +393,6 @@ impl<R: Read> StreamReader<R> {
         let buffer = GrowBuf::new(layout.header_len());
         StreamReader {
             inner,
-            gauge: buffer.gauge(),
             decoder: StreamDecoder::new(layout, buffer),
             chunk: ReadBuf::new(capacity),
         }
@@ -450,7 +447,9 @@ impl<R> StreamReader<R> {
     /// Bytes of heap memory the reader holds now (read buffer and header
     /// buffer).
     pub fn buffer_capacity(&self) -> usize {
-        self.chunk.allocated().saturating_add(self.gauge.get())
+        self.chunk
+            .allocated()
+            .saturating_add(self.decoder.buffer().allocated())
     }
 
     /// The inner reader.
