@@ -29,7 +29,7 @@ use core::fmt;
 use embedded_io::{ErrorKind, Read, Write};
 
 use crate::buffer::Buffer;
-use crate::decode::{DecodeError, Decoder, Event, StreamDecoder};
+use crate::decode::{DecodeError, Decoder, Event, EventAt, Ready, StreamDecoder};
 use crate::encode::EncodeError;
 use crate::header::Frame;
 use crate::layout::Layout;
@@ -76,6 +76,34 @@ impl<E: embedded_io::Error> embedded_io::Error for Error<E> {
     }
 }
 
+/// What both decoders offer a reader: look for the next thing in a chunk,
+/// and check the end of the stream.
+trait Drive {
+    type Found;
+    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Self::Found>, DecodeError>;
+    fn finish(&mut self) -> Result<(), DecodeError>;
+}
+
+impl<B: Buffer> Drive for Decoder<B> {
+    type Found = Ready;
+    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
+        Decoder::poll(self, input)
+    }
+    fn finish(&mut self) -> Result<(), DecodeError> {
+        Decoder::finish(self)
+    }
+}
+
+impl<B: Buffer> Drive for StreamDecoder<B> {
+    type Found = EventAt;
+    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<EventAt>, DecodeError> {
+        StreamDecoder::poll(self, input)
+    }
+    fn finish(&mut self) -> Result<(), DecodeError> {
+        StreamDecoder::finish(self)
+    }
+}
+
 /// A lent read buffer and the window of bytes read but not yet decoded.
 #[derive(Debug)]
 struct Chunk<'b> {
@@ -85,6 +113,35 @@ struct Chunk<'b> {
 }
 
 impl Chunk<'_> {
+    /// Feeds the unread bytes to `poll`, reading more until it finds
+    /// something; returns it with where the slice it was found in began, or
+    /// `None` once `finish` accepts the end of the stream.
+    fn pump<R: Read, D: Drive>(
+        &mut self,
+        inner: &mut R,
+        decoder: &mut D,
+    ) -> Result<Option<(usize, D::Found)>, Error<R::Error>> {
+        loop {
+            let start = self.start;
+            let mut input = &self.buf[start..self.end];
+            let before = input.len();
+            let polled = decoder.poll(&mut input).map_err(Error::Decode)?;
+            self.start += before - input.len();
+            if let Some(found) = polled {
+                return Ok(Some((start, found)));
+            }
+            if self.fill(inner)? == 0 {
+                decoder.finish().map_err(Error::Decode)?;
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The bytes from `start` to the end of the last read.
+    fn window(&self, start: usize) -> &[u8] {
+        &self.buf[start..self.end]
+    }
+
     /// Reads into the buffer once it is used up; `Ok(0)` at end of stream.
     /// `Interrupted` is retried.
     fn fill<R: Read>(&mut self, inner: &mut R) -> Result<usize, Error<R::Error>> {
@@ -138,26 +195,9 @@ impl<'b, R: Read, B: Buffer> FrameReader<'b, R, B> {
     /// (recoverable decode errors: call again to go on); [`Error::Io`] from
     /// the reader, after which calling again continues with nothing lost.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
-        loop {
-            let start = self.chunk.start;
-            let mut input = &self.chunk.buf[start..self.chunk.end];
-            let before = input.len();
-            let polled = self.decoder.poll(&mut input);
-            self.chunk.start += before - input.len();
-            match polled {
-                Ok(Some(ready)) => {
-                    let window = &self.chunk.buf[start..self.chunk.end];
-                    // `frame` only fails if given another slice than `poll`.
-                    return Ok(self.decoder.frame(window, ready));
-                }
-                Ok(None) => {}
-                Err(e) => return Err(Error::Decode(e)),
-            }
-            if self.chunk.fill(&mut self.inner)? == 0 {
-                self.decoder.finish().map_err(Error::Decode)?;
-                return Ok(None);
-            }
-        }
+        let found = self.chunk.pump(&mut self.inner, &mut self.decoder)?;
+        // `frame` only returns `None` if given another slice than `poll` was.
+        Ok(found.and_then(|(start, ready)| self.decoder.frame(self.chunk.window(start), ready)))
     }
 
     /// The decoder.
@@ -211,25 +251,8 @@ impl<'b, R: Read, B: Buffer> StreamReader<'b, R, B> {
     /// # Errors
     /// As [`FrameReader::next_frame`].
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error<R::Error>> {
-        loop {
-            let start = self.chunk.start;
-            let mut input = &self.chunk.buf[start..self.chunk.end];
-            let before = input.len();
-            let polled = self.decoder.poll(&mut input);
-            self.chunk.start += before - input.len();
-            match polled {
-                Ok(Some(at)) => {
-                    let window = &self.chunk.buf[start..self.chunk.end];
-                    return Ok(self.decoder.event(window, at));
-                }
-                Ok(None) => {}
-                Err(e) => return Err(Error::Decode(e)),
-            }
-            if self.chunk.fill(&mut self.inner)? == 0 {
-                self.decoder.finish().map_err(Error::Decode)?;
-                return Ok(None);
-            }
-        }
+        let found = self.chunk.pump(&mut self.inner, &mut self.decoder)?;
+        Ok(found.and_then(|(start, at)| self.decoder.event(self.chunk.window(start), at)))
     }
 
     /// The decoder.
