@@ -104,6 +104,9 @@ impl<B: Buffer> Drive for StreamDecoder<B> {
     }
 }
 
+/// What [`Chunk::pump`] found, and where the slice it was found in began.
+type Pumped<T, E> = Result<Option<(usize, T)>, Error<E>>;
+
 /// A lent read buffer and the window of bytes read but not yet decoded.
 #[derive(Debug)]
 struct Chunk<'b> {
@@ -120,7 +123,7 @@ impl Chunk<'_> {
         &mut self,
         inner: &mut R,
         decoder: &mut D,
-    ) -> Result<Option<(usize, D::Found)>, Error<R::Error>> {
+    ) -> Pumped<D::Found, R::Error> {
         loop {
             let start = self.start;
             let mut input = &self.buf[start..self.end];
