@@ -239,6 +239,13 @@ struct Core<B> {
     delivered: bool,
     /// Largest header + payload this decoder accepts.
     limit: usize,
+    /// Nothing partial, nothing delivered, not failed: a whole frame at the
+    /// start of the input can be taken without the state machine.
+    idle: bool,
+    /// For layouts whose length value is the payload length (no constants,
+    /// no adjust): the largest length value accepted, so one comparison
+    /// validates a header. `None` for other layouts.
+    quick_max: Option<u64>,
 }
 
 /// Outcome of judging a bad header.
@@ -259,7 +266,15 @@ fn sat(n: u64) -> usize {
 impl<B: Buffer> Core<B> {
     fn new(layout: Layout, buf: B, stream: bool) -> Self {
         let limit = if stream { usize::MAX } else { buf.capacity() };
-        Core {
+        let l = &layout.length;
+        let quick_max = (layout.n_constants == 0 && layout.adjust == 0).then(|| {
+            let (_, field_max) = crate::value::int_range(l.signed, l.width);
+            let room = limit.saturating_sub(layout.header_len) as u64;
+            (field_max.min(i128::from(u64::MAX)) as u64)
+                .min(layout.max_payload)
+                .min(room)
+        });
+        let mut core = Core {
             layout,
             buf,
             state: State::Header,
@@ -268,7 +283,47 @@ impl<B: Buffer> Core<B> {
             failed: None,
             delivered: false,
             limit,
+            idle: false,
+            quick_max,
+        };
+        core.settle();
+        core
+    }
+
+    /// Recomputes `idle` after the slow path changed anything.
+    fn settle(&mut self) {
+        self.idle = self.failed.is_none()
+            && self.state == State::Header
+            && self.buf.is_empty()
+            && !self.delivered
+            && self.buf.capacity() >= self.layout.header_len;
+    }
+
+    /// The payload length of a valid header whole at the start of `input`,
+    /// if the decoder is idle; `None` sends the caller down the slow path
+    /// (which reports any error).
+    #[inline(always)]
+    fn header_at(&self, input: &[u8]) -> Option<u64> {
+        if !self.idle {
+            return None;
         }
+        let header = input.get(..self.layout.header_len)?;
+        match self.quick_max {
+            Some(max) => {
+                let l = &self.layout.length;
+                let len = crate::value::read_uint(header, l.offset, l.width, l.big)?;
+                (len <= max).then_some(len)
+            }
+            None => self.check(header).ok(),
+        }
+    }
+
+    /// The length of a valid frame whole at the start of `input`, if idle.
+    #[inline(always)]
+    fn frame_at(&self, input: &[u8]) -> Option<usize> {
+        // `check` bounds the payload by `limit - header_len`: no overflow.
+        let total = self.layout.header_len + sat(self.header_at(input)?);
+        (input.len() >= total).then_some(total)
     }
 
     fn err(&self, kind: DecodeErrorKind) -> DecodeError {
@@ -588,6 +643,12 @@ impl<B: Buffer> Core<B> {
     }
 
     fn finish(&mut self) -> Result<(), DecodeError> {
+        let result = self.finish_inner();
+        self.settle();
+        result
+    }
+
+    fn finish_inner(&mut self) -> Result<(), DecodeError> {
         self.begin()?;
         let hlen = self.layout.header_len as u64;
         let kind = match self.state {
@@ -622,6 +683,7 @@ impl<B: Buffer> Core<B> {
         self.state = State::Header;
         self.failed = None;
         self.delivered = false;
+        self.settle();
     }
 }
 
@@ -684,8 +746,19 @@ impl<B: Buffer> Decoder<B> {
         &'s mut self,
         input: &mut &'a [u8],
     ) -> Result<Option<Frame<'s>>, DecodeError> {
+        if let Some(total) = self.core.frame_at(input) {
+            let (frame, rest) = input.split_at(total);
+            *input = rest;
+            self.core.frame_start = self.core.pos;
+            self.core.pos += total as u64;
+            let (header, payload) = frame.split_at(self.core.layout.header_len);
+            return Ok(Some(Frame::new(
+                Header::new(header, &self.core.layout),
+                payload,
+            )));
+        }
         let origin: &'a [u8] = input;
-        match self.poll(input)? {
+        match self.poll_slow(input)? {
             Some(ready) => Ok(self.frame(origin, ready)),
             None => Ok(None),
         }
@@ -700,27 +773,24 @@ impl<B: Buffer> Decoder<B> {
     #[inline]
     pub fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
         let c = &mut self.core;
-        c.begin()?;
-        let origin = input.len();
-        // Fast path: a whole, valid frame at the start of the input.
-        if c.state == State::Header && c.buf.is_empty() {
-            let hlen = c.layout.header_len;
-            if let Some(header) = input.get(..hlen) {
-                if let Ok(payload) = c.check(header) {
-                    let total = hlen + sat(payload);
-                    if input.len() >= total {
-                        c.frame_start = c.pos;
-                        c.pos += total as u64;
-                        *input = &input[total..];
-                        return Ok(Some(Ready::Input {
-                            start: 0,
-                            len: total,
-                        }));
-                    }
-                }
-            }
+        if let Some(total) = c.frame_at(input) {
+            *input = &input[total..];
+            c.frame_start = c.pos;
+            c.pos += total as u64;
+            return Ok(Some(Ready::Input {
+                start: 0,
+                len: total,
+            }));
         }
-        match c.step(input, origin, false)? {
+        self.poll_slow(input)
+    }
+
+    /// Everything but a whole frame at the start of an idle decoder's input.
+    fn poll_slow(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
+        let c = &mut self.core;
+        let result = c.begin().and_then(|()| c.step(input, input.len(), false));
+        c.settle();
+        match result? {
             Some(Step::Frame(r)) => Ok(Some(r)),
             _ => Ok(None),
         }
@@ -847,9 +917,21 @@ impl<B: Buffer> StreamDecoder<B> {
     /// As [`Decoder::decode`].
     pub fn poll(&mut self, input: &mut &[u8]) -> Result<Option<EventAt>, DecodeError> {
         let c = &mut self.core;
-        c.begin()?;
-        let origin = input.len();
-        Ok(match c.step(input, origin, true)? {
+        if let Some(payload) = c.header_at(input) {
+            let hlen = c.layout.header_len;
+            *input = &input[hlen..];
+            c.frame_start = c.pos;
+            c.pos += hlen as u64;
+            c.state = State::Payload { remaining: payload };
+            c.idle = false;
+            return Ok(Some(EventAt::Header(Ready::Input {
+                start: 0,
+                len: hlen,
+            })));
+        }
+        let result = c.begin().and_then(|()| c.step(input, input.len(), true));
+        c.settle();
+        Ok(match result? {
             Some(Step::Header(r)) => Some(EventAt::Header(r)),
             Some(Step::Piece { start, len }) => Some(EventAt::Payload { start, len }),
             Some(Step::End) => Some(EventAt::End),

@@ -24,6 +24,12 @@ impl<'a> Header<'a> {
         Some(Header { bytes, layout })
     }
 
+    /// A view of bytes known to hold exactly one header of `layout`.
+    pub(crate) fn new(bytes: &'a [u8], layout: &'a Layout) -> Self {
+        debug_assert_eq!(bytes.len(), layout.header_len());
+        Header { bytes, layout }
+    }
+
     /// The header's bytes, exactly [`Layout::header_len`] of them.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
