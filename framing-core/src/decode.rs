@@ -310,8 +310,7 @@ impl<B: Buffer> Core<B> {
         let header = input.get(..self.layout.header_len)?;
         match self.quick_max {
             Some(max) => {
-                let l = &self.layout.length;
-                let len = crate::value::read_uint(header, l.offset, l.width, l.big)?;
+                let len = self.layout.length.read(header)?;
                 (len <= max).then_some(len)
             }
             None => self.check(header).ok(),
@@ -805,10 +804,7 @@ impl<B: Buffer> Decoder<B> {
             Ready::Buffer => self.core.buf.as_slice(),
         };
         let (header, payload) = bytes.split_at_checked(hlen)?;
-        Some(Frame::new(
-            Header::new_checked(header, &self.core.layout)?,
-            payload,
-        ))
+        Some(Frame::new(Header::new(header, &self.core.layout), payload))
     }
 
     /// Declares the end of the stream.

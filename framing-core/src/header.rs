@@ -54,7 +54,7 @@ impl<'a> Header<'a> {
     /// The raw value of the length field (before the adjust).
     pub fn length_value(&self) -> i128 {
         let l = &self.layout.length;
-        let raw = value::read_uint(self.bytes, l.offset, l.width, l.big).unwrap_or(0);
+        let raw = l.read(self.bytes).unwrap_or(0);
         if l.signed {
             i128::from(value::sign_extend(raw, l.width))
         } else {

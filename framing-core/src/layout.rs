@@ -87,6 +87,15 @@ pub(crate) struct LengthField {
     pub(crate) width: usize,
     pub(crate) signed: bool,
     pub(crate) big: bool,
+    pub(crate) uint: value::Uint,
+}
+
+impl LengthField {
+    /// The raw (unsigned) bits of the length value in `header`.
+    #[inline(always)]
+    pub(crate) fn read(&self, header: &[u8]) -> Option<u64> {
+        self.uint.read(header, self.offset)
+    }
 }
 
 /// A complete header layout: the format, the length field and its
@@ -480,6 +489,7 @@ impl LayoutBuilder {
                 width: field.size,
                 signed: matches!(field.kind, Kind::Signed),
                 big: format.byte_order().is_big_endian(),
+                uint: value::Uint::new(field.size, format.byte_order().is_big_endian()),
             },
             adjust: self.adjust,
             max_payload: self.max_payload,
@@ -606,7 +616,7 @@ impl Layout {
     #[inline(always)]
     pub(crate) fn check_header(&self, bytes: &[u8]) -> Result<u64, HeaderFault> {
         let l = &self.length;
-        let raw = match value::read_uint(bytes, l.offset, l.width, l.big) {
+        let raw = match l.read(bytes) {
             Some(v) => v,
             None => return Err(HeaderFault::Constant(usize::MAX)),
         };

@@ -97,20 +97,47 @@ pub(crate) fn parse_value<'a>(
     }
 }
 
-/// Reads an unsigned integer of `width` bytes (1, 2, 4 or 8) at `offset`.
-/// The hot-path reader for length fields: no parser, no `i128` widening.
-#[inline(always)]
-pub(crate) fn read_uint(bytes: &[u8], offset: usize, width: usize, big: bool) -> Option<u64> {
-    let b = bytes.get(offset..offset + width)?;
-    Some(match (width, big) {
-        (1, _) => u64::from(b[0]),
-        (2, true) => u64::from(u16::from_be_bytes([b[0], b[1]])),
-        (2, false) => u64::from(u16::from_le_bytes([b[0], b[1]])),
-        (4, true) => u64::from(u32::from_be_bytes(b.try_into().ok()?)),
-        (4, false) => u64::from(u32::from_le_bytes(b.try_into().ok()?)),
-        (_, true) => u64::from_be_bytes(b.try_into().ok()?),
-        (_, false) => u64::from_le_bytes(b.try_into().ok()?),
-    })
+/// How to read an unsigned integer field: its width and byte order, decided
+/// once per layout so the hot path is one jump, not a chain of tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Uint {
+    U8,
+    Be16,
+    Le16,
+    Be32,
+    Le32,
+    Be64,
+    Le64,
+}
+
+impl Uint {
+    /// The reader for `width` bytes (1, 2, 4 or 8) in the given order.
+    pub(crate) const fn new(width: usize, big: bool) -> Uint {
+        match (width, big) {
+            (1, _) => Uint::U8,
+            (2, true) => Uint::Be16,
+            (2, false) => Uint::Le16,
+            (4, true) => Uint::Be32,
+            (4, false) => Uint::Le32,
+            (_, true) => Uint::Be64,
+            (_, false) => Uint::Le64,
+        }
+    }
+
+    /// Reads the integer at `offset`, or `None` past the end of `bytes`.
+    #[inline(always)]
+    pub(crate) fn read(self, bytes: &[u8], offset: usize) -> Option<u64> {
+        let b = bytes.get(offset..)?;
+        Some(match self {
+            Uint::U8 => u64::from(*b.first()?),
+            Uint::Be16 => u64::from(u16::from_be_bytes(*b.first_chunk()?)),
+            Uint::Le16 => u64::from(u16::from_le_bytes(*b.first_chunk()?)),
+            Uint::Be32 => u64::from(u32::from_be_bytes(*b.first_chunk()?)),
+            Uint::Le32 => u64::from(u32::from_le_bytes(*b.first_chunk()?)),
+            Uint::Be64 => u64::from_be_bytes(*b.first_chunk()?),
+            Uint::Le64 => u64::from_le_bytes(*b.first_chunk()?),
+        })
+    }
 }
 
 /// Sign-extends the low `width` bytes of `raw`.

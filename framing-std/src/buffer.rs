@@ -101,27 +101,34 @@ impl ReadBuf {
     }
 
     /// The bytes read and not yet fed to the decoder.
+    #[inline]
     pub(crate) fn pending(&self) -> &[u8] {
-        self.bytes.get(self.pos..self.end).unwrap_or_default()
+        // `pos <= end <= bytes.len()` always holds (see `consume` and `fill`).
+        &self.bytes[self.pos..self.end]
     }
 
     /// The whole filled region from `start` (an offset a caller saved from
     /// [`pos`](Self::pos)) to the end of what was read.
+    #[inline]
     pub(crate) fn from(&self, start: usize) -> &[u8] {
         self.bytes.get(start..self.end).unwrap_or_default()
     }
 
     /// Offset of the first pending byte.
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
 
     /// Marks `n` pending bytes as fed to the decoder.
+    #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
-        self.pos = self.pos.saturating_add(n).min(self.end);
+        // `n` never exceeds the pending bytes; the `min` keeps it so.
+        self.pos += n.min(self.end - self.pos);
     }
 
     /// Whether every byte read has been fed to the decoder.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.end
     }
