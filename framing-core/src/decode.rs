@@ -740,7 +740,7 @@ impl<B: Buffer> Decoder<B> {
     /// A [`DecodeError`]. If [recoverable](DecodeError::is_recoverable), call
     /// again to go on; otherwise the decoder is failed and returns the same
     /// error until [`reset`](Self::reset).
-    #[inline]
+    #[inline(always)]
     pub fn decode<'s, 'a: 's>(
         &'s mut self,
         input: &mut &'a [u8],
@@ -785,7 +785,61 @@ impl<B: Buffer> Decoder<B> {
     }
 
     /// Everything but a whole frame at the start of an idle decoder's input.
+    #[inline]
     fn poll_slow(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
+        let c = &mut self.core;
+        // The common slow cases, kept lean: a frame being assembled in the
+        // buffer gets more bytes. Anything unusual (a bad header, a policy at
+        // work, a failure) goes down the general path below.
+        if c.failed.is_none() && c.limit >= c.layout.header_len {
+            if c.delivered {
+                c.buf.clear();
+                c.delivered = false;
+            }
+            let hlen = c.layout.header_len;
+            if c.state == State::Header {
+                let have = c.buf.len();
+                if have == 0 && input.len() < hlen {
+                    // The start of a header split across chunks.
+                    c.frame_start = c.pos;
+                    let n = input.len();
+                    c.stash(input, n)?;
+                    c.settle();
+                    return Ok(None);
+                }
+                if have > 0 {
+                    let n = (hlen - have).min(input.len());
+                    c.stash(input, n)?;
+                    if c.buf.len() < hlen {
+                        return Ok(None);
+                    }
+                    if let Ok(payload) = c.check(c.buf.as_slice()) {
+                        c.state = State::Payload { remaining: payload };
+                    }
+                }
+            }
+            if let State::Payload { remaining } = c.state {
+                let n = sat(remaining).min(input.len());
+                c.stash(input, n)?;
+                if (n as u64) < remaining {
+                    c.state = State::Payload {
+                        remaining: remaining - n as u64,
+                    };
+                    return Ok(None);
+                }
+                c.state = State::Header;
+                c.delivered = true;
+                c.settle();
+                return Ok(Some(Ready::Buffer));
+            }
+        }
+        self.poll_general(input)
+    }
+
+    /// The state machine in full: bad headers, policies, failures, and the
+    /// first bytes of a frame.
+    #[inline(never)]
+    fn poll_general(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
         let c = &mut self.core;
         let result = c.begin().and_then(|()| c.step(input, input.len(), false));
         c.settle();
