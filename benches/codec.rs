@@ -1,2 +1,388 @@
-//! Placeholder, replaced by the benchmark suite.
-fn main() {}
+//! Codec throughput: framing's decoders and encoder beside tokio-util's
+//! `LengthDelimitedCodec`, a `read_exact` loop, a minimal hand-written loop
+//! and `copy_from_slice`, each group on the same bytes in the same run.
+//!
+//! Frames have a 4-byte big-endian length header (`Layout::new("!I")`) and
+//! payloads of 0, 16, 256, 4096 or 65536 bytes; a stream is about 4 MiB of
+//! them (256 KiB when fed one byte at a time), fed as one chunk or in chunks
+//! of 1500, 64, 7 or 1 bytes.
+//!
+//! ```text
+//!  group decode_<chunk>     one per chunk size: whole, 1500, 64, 7, 1
+//!    framing_decoder/<p>    framing Decoder, whole frames (64 KiB heapless buffer)
+//!    framing_stream/<p>     framing StreamDecoder, header + payload pieces
+//!    tokio_util/<p>         chunk appended to a BytesMut, decode until None
+//!    read_exact/<p>         Cursor (read <= chunk bytes a call), header, Vec payload
+//!    minimal_loop/<p>       read 4 bytes, slice the payload, advance: the whole
+//!                           stream at once whatever the group (per-frame floor)
+//!    memcpy/<p>             copy_from_slice of each chunk (floor for copying)
+//!  group encode
+//!    framing_encode/<p>     Layout::encode, header + payload into a buffer
+//!    framing_header/<p>     Layout::encode_header, then two IoSlices (vectored write)
+//!    tokio_util/<p>         Encoder<Bytes> into a BytesMut
+//!    memcpy/<p>             copy_from_slice of the encoded stream
+//! ```
+//!
+//! `cargo bench --bench codec` runs it all; `cargo bench --bench codec --
+//! decode_1500` one group; `-- --quick` a short run while developing.
+
+use std::hint::black_box;
+use std::io::{self, Cursor, IoSlice, Read};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
+    Throughput,
+};
+use framing_core::{heapless, Decoder, Event, Layout, StreamDecoder};
+use tokio_util::codec::{Decoder as _, Encoder as _, LengthDelimitedCodec};
+
+/// The layout every contender speaks: a big-endian `u32` payload length.
+const LAYOUT: Layout = Layout::new("!I");
+const HEADER: usize = 4;
+/// Payload sizes, the x axis of the chart.
+const PAYLOADS: [usize; 5] = [0, 16, 256, 4096, 65536];
+/// Stands for "the whole stream as one chunk".
+const WHOLE: usize = usize::MAX;
+/// Chunk sizes, one group each.
+const CHUNKS: [usize; 5] = [WHOLE, 1500, 64, 7, 1];
+/// Room for a 64 KiB payload and its header, and a little more.
+const BUF: usize = 65600;
+/// The whole-frame decoder under test (boxed: the buffer is 64 KiB).
+type FrameDecoder = Decoder<heapless::Vec<u8, BUF>>;
+/// The largest frame tokio-util is told to accept: more than any here.
+const TOKIO_MAX: usize = 1 << 20;
+
+/// Frames and payload bytes a contender saw; checked once, outside timing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    frames: usize,
+    payload: usize,
+}
+
+impl Tally {
+    #[inline(always)]
+    fn frame(&mut self, payload: &[u8]) {
+        self.frames += 1;
+        self.payload += black_box(payload.len());
+    }
+}
+
+/// A stream of identical-size frames, and what decoding it must give.
+struct Stream {
+    bytes: Vec<u8>,
+    expect: Tally,
+}
+
+impl Stream {
+    /// About `target` bytes of frames with `payload`-byte payloads (at least
+    /// four frames). Payload bytes vary so no contender sees a constant.
+    fn new(payload: usize, target: usize) -> Self {
+        let frames = (target / (HEADER + payload)).max(4);
+        let mut bytes = Vec::with_capacity(frames * (HEADER + payload));
+        for i in 0..frames {
+            let len = u32::try_from(payload).expect("payload fits u32");
+            bytes.extend_from_slice(&len.to_be_bytes());
+            bytes.extend((0..payload).map(|j| (i + j) as u8));
+        }
+        Stream {
+            bytes,
+            expect: Tally {
+                frames,
+                payload: frames * payload,
+            },
+        }
+    }
+}
+
+fn chunk_len(chunk: usize, stream: &[u8]) -> usize {
+    if chunk == WHOLE {
+        stream.len().max(1)
+    } else {
+        chunk
+    }
+}
+
+/// framing, whole frames: zero-copy when a frame lies whole in the chunk,
+/// assembled in the decoder's buffer when it straddles chunks.
+fn framing_decoder(decoder: &mut FrameDecoder, stream: &[u8], chunk: usize) -> Tally {
+    let mut tally = Tally::default();
+    for mut input in stream.chunks(chunk) {
+        while let Some(frame) = decoder.decode(&mut input).expect("a valid stream") {
+            tally.frame(frame.payload());
+        }
+    }
+    decoder
+        .finish()
+        .expect("the stream ends on a frame boundary");
+    tally
+}
+
+/// framing, streaming: a header, payload pieces borrowed from the chunk, an end.
+fn framing_stream(
+    decoder: &mut StreamDecoder<heapless::Vec<u8, HEADER>>,
+    stream: &[u8],
+    chunk: usize,
+) -> Tally {
+    let mut tally = Tally::default();
+    for mut input in stream.chunks(chunk) {
+        while let Some(event) = decoder.next(&mut input).expect("a valid stream") {
+            match event {
+                Event::Header(_) => {}
+                Event::Payload(piece) => tally.payload += black_box(piece.len()),
+                Event::End => tally.frames += 1,
+            }
+        }
+    }
+    decoder
+        .finish()
+        .expect("the stream ends on a frame boundary");
+    tally
+}
+
+fn tokio_codec() -> LengthDelimitedCodec {
+    // The defaults are "!I" with the header stripped; only the maximum differs.
+    LengthDelimitedCodec::builder()
+        .max_frame_length(TOKIO_MAX)
+        .new_codec()
+}
+
+/// tokio-util, as a socket reader drives it: append the chunk to a
+/// long-lived `BytesMut`, then `decode` until `None`.
+fn tokio_util(
+    codec: &mut LengthDelimitedCodec,
+    buf: &mut BytesMut,
+    stream: &[u8],
+    chunk: usize,
+) -> Tally {
+    let mut tally = Tally::default();
+    for input in stream.chunks(chunk) {
+        buf.extend_from_slice(input);
+        while let Some(frame) = codec.decode(buf).expect("a valid stream") {
+            tally.frame(&frame);
+        }
+    }
+    assert!(buf.is_empty(), "the stream ends on a frame boundary");
+    tally
+}
+
+/// A `Read` that hands out at most `chunk` bytes a call, as a socket does.
+struct Chunked<'a> {
+    inner: Cursor<&'a [u8]>,
+    chunk: usize,
+}
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.chunk);
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+/// The plain way: `read_exact` the header, then a fresh `Vec` for the payload.
+fn read_exact_loop(mut reader: impl Read) -> Tally {
+    let mut tally = Tally::default();
+    let mut header = [0u8; HEADER];
+    loop {
+        match reader.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+            Err(e) => panic!("{e}"),
+        }
+        let len = u32::from_be_bytes(header) as usize;
+        let mut payload = vec![0u8; len];
+        reader.read_exact(&mut payload).expect("a whole payload");
+        tally.frame(&payload);
+    }
+    tally
+}
+
+fn read_exact(stream: &[u8], chunk: usize) -> Tally {
+    if chunk >= stream.len() {
+        read_exact_loop(Cursor::new(stream))
+    } else {
+        read_exact_loop(Chunked {
+            inner: Cursor::new(stream),
+            chunk,
+        })
+    }
+}
+
+/// The floor for per-frame cost: read 4 bytes, slice the payload, advance.
+fn minimal_loop(mut stream: &[u8]) -> Tally {
+    let mut tally = Tally::default();
+    while let Some((header, rest)) = stream.split_first_chunk::<HEADER>() {
+        let len = u32::from_be_bytes(*header) as usize;
+        let (payload, rest) = rest.split_at(len);
+        tally.frame(payload);
+        stream = rest;
+    }
+    tally
+}
+
+/// The floor for anything that copies: each chunk copied once.
+fn memcpy(dst: &mut [u8], stream: &[u8], chunk: usize) -> usize {
+    let mut at = 0;
+    for input in stream.chunks(chunk) {
+        dst[at..at + input.len()].copy_from_slice(input);
+        at += input.len();
+    }
+    at
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_millis(1500))
+        .sampling_mode(SamplingMode::Flat);
+}
+
+fn decode(c: &mut Criterion) {
+    for chunk in CHUNKS {
+        let name = if chunk == WHOLE {
+            "decode_whole".to_string()
+        } else {
+            format!("decode_{chunk}")
+        };
+        // One byte at a time is slow for everyone: a smaller stream.
+        let target = if chunk == 1 { 256 << 10 } else { 4 << 20 };
+        let mut group = c.benchmark_group(name);
+        configure(&mut group);
+        for payload in PAYLOADS {
+            let stream = Stream::new(payload, target);
+            let s = &stream.bytes[..];
+            let n = chunk_len(chunk, s);
+            let expect = stream.expect;
+            group.throughput(Throughput::Bytes(s.len() as u64));
+
+            let mut decoder: Box<FrameDecoder> =
+                Box::new(Decoder::new(LAYOUT, heapless::Vec::new()));
+            assert_eq!(framing_decoder(&mut decoder, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_decoder", payload), |b| {
+                b.iter(|| framing_decoder(&mut decoder, black_box(s), black_box(n)))
+            });
+
+            let mut streaming = StreamDecoder::new(LAYOUT, heapless::Vec::new());
+            assert_eq!(framing_stream(&mut streaming, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_stream", payload), |b| {
+                b.iter(|| framing_stream(&mut streaming, black_box(s), black_box(n)))
+            });
+
+            let mut codec = tokio_codec();
+            let mut buf = BytesMut::new();
+            assert_eq!(tokio_util(&mut codec, &mut buf, s, n), expect);
+            group.bench_function(BenchmarkId::new("tokio_util", payload), |b| {
+                b.iter(|| tokio_util(&mut codec, &mut buf, black_box(s), black_box(n)))
+            });
+
+            assert_eq!(read_exact(s, n), expect);
+            group.bench_function(BenchmarkId::new("read_exact", payload), |b| {
+                b.iter(|| read_exact(black_box(s), black_box(n)))
+            });
+
+            assert_eq!(minimal_loop(s), expect);
+            group.bench_function(BenchmarkId::new("minimal_loop", payload), |b| {
+                b.iter(|| minimal_loop(black_box(s)))
+            });
+
+            let mut dst = vec![0u8; s.len()];
+            assert_eq!(memcpy(&mut dst, s, n), s.len());
+            assert_eq!(dst, s);
+            group.bench_function(BenchmarkId::new("memcpy", payload), |b| {
+                b.iter(|| memcpy(black_box(&mut dst), black_box(s), black_box(n)))
+            });
+        }
+        group.finish();
+    }
+}
+
+/// framing: header and payload into the output buffer.
+fn framing_encode(out: &mut [u8], payload: &[u8], frames: usize) -> usize {
+    let mut at = 0;
+    for _ in 0..frames {
+        at += LAYOUT
+            .encode(payload, &mut out[at..])
+            .expect("room for the frame");
+    }
+    at
+}
+
+/// framing: the header alone, then header and payload as two `IoSlice`s,
+/// ready for `write_vectored`; the payload is not copied.
+fn framing_header(payload: &[u8], frames: usize) -> usize {
+    let mut total = 0;
+    for _ in 0..frames {
+        let mut header = [0u8; HEADER];
+        let n = LAYOUT
+            .encode_header(payload.len(), &mut header)
+            .expect("room for the header");
+        let slices = [IoSlice::new(&header[..n]), IoSlice::new(payload)];
+        total += black_box(&slices).iter().map(|s| s.len()).sum::<usize>();
+    }
+    total
+}
+
+/// tokio-util: `Encoder<Bytes>` appends header and payload to a `BytesMut`.
+fn tokio_encode(
+    codec: &mut LengthDelimitedCodec,
+    dst: &mut BytesMut,
+    payload: &Bytes,
+    frames: usize,
+) -> usize {
+    dst.clear();
+    for _ in 0..frames {
+        codec
+            .encode(payload.clone(), dst)
+            .expect("a frame within the maximum");
+    }
+    dst.len()
+}
+
+fn encode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("encode");
+    configure(&mut group);
+    for payload_len in PAYLOADS {
+        let stream = Stream::new(payload_len, 4 << 20);
+        let s = &stream.bytes[..];
+        let frames = stream.expect.frames;
+        let payload = s[HEADER..HEADER + payload_len].to_vec();
+        group.throughput(Throughput::Bytes(s.len() as u64));
+
+        let mut out = vec![0u8; s.len()];
+        assert_eq!(framing_encode(&mut out, &payload, frames), s.len());
+        assert_eq!(&out[..HEADER + payload_len], &s[..HEADER + payload_len]);
+        group.bench_function(BenchmarkId::new("framing_encode", payload_len), |b| {
+            b.iter(|| framing_encode(black_box(&mut out), black_box(&payload), frames))
+        });
+
+        assert_eq!(framing_header(&payload, frames), s.len());
+        group.bench_function(BenchmarkId::new("framing_header", payload_len), |b| {
+            b.iter(|| framing_header(black_box(&payload), frames))
+        });
+
+        let mut codec = tokio_codec();
+        let mut dst = BytesMut::with_capacity(s.len());
+        let bytes = Bytes::from(payload.clone());
+        assert_eq!(tokio_encode(&mut codec, &mut dst, &bytes, frames), s.len());
+        assert_eq!(&dst[..HEADER + payload_len], &s[..HEADER + payload_len]);
+        group.bench_function(BenchmarkId::new("tokio_util", payload_len), |b| {
+            b.iter(|| tokio_encode(&mut codec, &mut dst, black_box(&bytes), frames))
+        });
+
+        group.bench_function(BenchmarkId::new("memcpy", payload_len), |b| {
+            b.iter(|| memcpy(black_box(&mut out), black_box(s), s.len()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // Criterion's own plots take seconds per benchmark; benches/chart.py
+    // draws the chart from the estimates instead.
+    config = Criterion::default().without_plots();
+    targets = decode, encode
+}
+criterion_main!(benches);

@@ -1,2 +1,290 @@
-//! Placeholder, replaced by the benchmark suite.
-fn main() {}
+//! End to end over TCP on 127.0.0.1: a sender thread writes frames with a
+//! 4-byte big-endian length header (`Layout::new("!I")`) and 16-byte or
+//! 64 KiB payloads, as fast as the socket takes them; the receiver is
+//!
+//! ```text
+//!  group tcp
+//!    framing_std/<p>           framing-std FrameReader::next_frame (64 KiB reads)
+//!    raw_read/<p>              a read loop into a 64 KiB buffer, no framing at all:
+//!                              what the socket gives
+//!    tokio_util/<p>            read 64 KiB chunks, append to a BytesMut, decode until None
+//!    bufreader_read_exact/<p>  BufReader (64 KiB) + read_exact header, Vec payload
+//! ```
+//!
+//! The sender writes the same 1 MiB block again and again: as many frames of
+//! the payload size as fit, then one shorter frame that fills the block
+//! exactly (see `Block`). Each iteration receives 8 blocks, 8 MiB of whole
+//! frames (the raw loop carries over what it read past them), so no
+//! measurement waits on a timer. The sender is started once per contender
+//! and payload size, before timing.
+//!
+//! `cargo bench --bench tcp`; `-- --quick` for a short run.
+
+use std::hint::black_box;
+use std::io::{self, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use framing_core::Layout;
+use framing_std::FrameReader;
+use tokio_util::codec::{Decoder as _, LengthDelimitedCodec};
+
+const LAYOUT: Layout = Layout::new("!I");
+const HEADER: usize = 4;
+const PAYLOADS: [usize; 2] = [16, 65536];
+/// Bytes received per iteration: a multiple of `WRITE`.
+const PER_ITER: usize = 8 << 20;
+/// Size of every write of the sender.
+const WRITE: usize = 1 << 20;
+/// Read size for every receiver: framing-std's default.
+const READ: usize = 64 * 1024;
+
+/// What the sender writes, again and again: `WRITE` bytes of frames.
+///
+/// The block is exactly 1 MiB, so every write starts at the same
+/// address and every stream offset keeps its place within a page. That
+/// matters more than any receiver on the reference machine: with writes of
+/// 1 MiB + 64 bytes the raw read loop ran at less than half the rate of
+/// writes of exactly 1 MiB, and the rates jumped from run to run.
+struct Block {
+    bytes: Vec<u8>,
+    /// Frames in the block, the filler included.
+    frames: usize,
+    /// Payload bytes in the block.
+    payload: usize,
+}
+
+impl Block {
+    fn new(payload: usize) -> Self {
+        let frame_len = HEADER + payload;
+        let mut whole = WRITE / frame_len;
+        if (1..HEADER).contains(&(WRITE - whole * frame_len)) {
+            whole -= 1; // leave room for the filler's header
+        }
+        let mut bytes = Vec::with_capacity(WRITE);
+        let mut push = |len: usize| {
+            bytes.extend_from_slice(&(len as u32).to_be_bytes());
+            bytes.extend((0..len).map(|j| j as u8));
+        };
+        for _ in 0..whole {
+            push(payload);
+        }
+        let rest = WRITE - whole * frame_len;
+        let mut frames = whole;
+        let mut total = whole * payload;
+        if rest > 0 {
+            push(rest - HEADER);
+            frames += 1;
+            total += rest - HEADER;
+        }
+        assert_eq!(bytes.len(), WRITE);
+        Block {
+            bytes,
+            frames,
+            payload: total,
+        }
+    }
+}
+
+/// A connected socket and the thread that fills it.
+struct Link {
+    stream: TcpStream,
+    sender: JoinHandle<()>,
+}
+
+impl Link {
+    /// Connects to a sender thread that writes `block` until the receiver
+    /// closes.
+    fn open(block: Vec<u8>) -> io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let sender = thread::spawn(move || {
+            let (mut socket, _) = listener.accept().expect("the receiver connects");
+            // Ends when the receiver closes (broken pipe / reset).
+            while socket.write_all(&block).is_ok() {}
+        });
+        let stream = TcpStream::connect(addr)?;
+        Ok(Link { stream, sender })
+    }
+
+    /// Closes the socket with unread bytes in it, so the kernel resets the
+    /// connection and the sender's blocked write fails; then joins it.
+    fn close(self) {
+        let Link { stream, sender } = self;
+        drop(stream);
+        sender.join().expect("the sender thread ends cleanly");
+    }
+}
+
+/// What one iteration receives.
+#[derive(Clone, Copy)]
+struct Quota {
+    frames: usize,
+    bytes: usize,
+    payload: usize,
+}
+
+/// A receiver: takes a quota of frames off the socket and returns the
+/// payload bytes it saw (the raw loop, which sees no frames: the quota's).
+trait Receiver {
+    fn receive(&mut self, quota: Quota) -> usize;
+}
+
+/// framing-std's reader: frames borrowed from its read buffer.
+struct Framing<'a>(FrameReader<&'a TcpStream>);
+
+impl Receiver for Framing<'_> {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let mut seen = 0;
+        for _ in 0..quota.frames {
+            let frame = self.0.next_frame().expect("read").expect("a frame");
+            seen += black_box(frame.payload().len());
+        }
+        seen
+    }
+}
+
+/// No framing: read what the socket gives until the bytes are in.
+struct Raw<'a> {
+    stream: &'a TcpStream,
+    buf: Vec<u8>,
+    /// Bytes read past the previous iteration's end.
+    carry: usize,
+}
+
+impl Receiver for Raw<'_> {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let want = quota.bytes;
+        let mut got = self.carry;
+        while got < want {
+            let n = self.stream.read(&mut self.buf).expect("read");
+            assert!(n > 0, "the sender never stops");
+            got += black_box(n);
+        }
+        self.carry = got - want;
+        quota.payload
+    }
+}
+
+/// tokio-util as a socket reader drives it: `decode` until `None`, then
+/// read and append the chunk to a `BytesMut`.
+struct Tokio<'a> {
+    stream: &'a TcpStream,
+    chunk: Vec<u8>,
+    buf: BytesMut,
+    codec: LengthDelimitedCodec,
+}
+
+impl Receiver for Tokio<'_> {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let mut seen = 0;
+        let mut got = 0;
+        // Decode the quota; bytes past it stay in the BytesMut for the next
+        // iteration.
+        while got < quota.frames {
+            match self.codec.decode(&mut self.buf).expect("a valid stream") {
+                Some(frame) => {
+                    seen += black_box(frame.len());
+                    got += 1;
+                }
+                None => {
+                    let n = self.stream.read(&mut self.chunk).expect("read");
+                    assert!(n > 0, "the sender never stops");
+                    self.buf.extend_from_slice(&self.chunk[..n]);
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// The plain way: `BufReader`, `read_exact` the header, a fresh `Vec` for
+/// the payload.
+struct ReadExact<'a>(BufReader<&'a TcpStream>);
+
+impl Receiver for ReadExact<'_> {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let mut seen = 0;
+        let mut header = [0u8; HEADER];
+        for _ in 0..quota.frames {
+            self.0.read_exact(&mut header).expect("a header");
+            let len = u32::from_be_bytes(header) as usize;
+            let mut payload = vec![0u8; len];
+            self.0.read_exact(&mut payload).expect("a payload");
+            seen += black_box(payload.len());
+        }
+        seen
+    }
+}
+
+fn run(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tcp");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for payload in PAYLOADS {
+        let block = Block::new(payload);
+        let per_iter = PER_ITER / WRITE;
+        let quota = Quota {
+            frames: per_iter * block.frames,
+            bytes: per_iter * WRITE,
+            payload: per_iter * block.payload,
+        };
+        group.throughput(Throughput::Bytes(quota.bytes as u64));
+        let contenders: [&str; 4] = [
+            "framing_std",
+            "raw_read",
+            "tokio_util",
+            "bufreader_read_exact",
+        ];
+        for name in contenders {
+            let link = Link::open(block.bytes.clone()).expect("a loopback connection");
+            let s = &link.stream;
+            let mut receiver: Box<dyn Receiver + '_> = match name {
+                "framing_std" => Box::new(Framing(FrameReader::new(s, LAYOUT))),
+                "raw_read" => Box::new(Raw {
+                    stream: s,
+                    buf: vec![0; READ],
+                    carry: 0,
+                }),
+                "tokio_util" => Box::new(Tokio {
+                    stream: s,
+                    chunk: vec![0; READ],
+                    buf: BytesMut::with_capacity(READ),
+                    codec: LengthDelimitedCodec::builder()
+                        .max_frame_length(1 << 20)
+                        .new_codec(),
+                }),
+                _ => Box::new(ReadExact(BufReader::with_capacity(READ, s))),
+            };
+            group.bench_function(BenchmarkId::new(name, payload), |b| {
+                b.iter_custom(|iters| {
+                    let mut seen = 0;
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        seen += receiver.receive(quota);
+                    }
+                    let elapsed = start.elapsed();
+                    assert_eq!(seen, iters as usize * quota.payload);
+                    elapsed
+                })
+            });
+            drop(receiver);
+            link.close();
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // Criterion's own plots take seconds per benchmark; benches/chart.py
+    // draws the chart from the estimates instead.
+    config = Criterion::default().without_plots();
+    targets = run
+}
+criterion_main!(benches);
