@@ -12,6 +12,8 @@
 //!    framing_decoder/<p>    framing Decoder, whole frames (64 KiB heapless buffer)
 //!    framing_stream/<p>     framing StreamDecoder, header + payload pieces
 //!    tokio_util/<p>         chunk appended to a BytesMut, decode until None
+//!    framing_tokio_codec/<p> framing-std's FrameCodec (feature tokio), driven
+//!                           the same way: split off the BytesMut, no copy
 //!    read_exact/<p>         Cursor (read <= chunk bytes a call), header, Vec payload
 //!    minimal_loop/<p>       read 4 bytes, slice the payload, advance: the whole
 //!                           stream at once whatever the group (per-frame floor)
@@ -36,10 +38,11 @@ use criterion::{
     Throughput,
 };
 use framing_core::{heapless, Decoder, Event, Layout, StreamDecoder};
+use framing_std::FrameCodec;
 use tokio_util::codec::{Decoder as _, Encoder as _, LengthDelimitedCodec};
 
 /// The layout every contender speaks: a big-endian `u32` payload length.
-const LAYOUT: Layout = Layout::new("!I");
+static LAYOUT: Layout = Layout::new("!I");
 const HEADER: usize = 4;
 /// Payload sizes, the x axis of the chart.
 const PAYLOADS: [usize; 5] = [0, 16, 256, 4096, 65536];
@@ -167,6 +170,20 @@ fn tokio_util(
     tally
 }
 
+/// framing's tokio-util codec (framing-std feature `tokio`), driven exactly
+/// as `tokio_util` drives `LengthDelimitedCodec`.
+fn framing_codec(codec: &mut FrameCodec, buf: &mut BytesMut, stream: &[u8], chunk: usize) -> Tally {
+    let mut tally = Tally::default();
+    for input in stream.chunks(chunk) {
+        buf.extend_from_slice(input);
+        while let Some(item) = codec.decode(buf).expect("a valid stream") {
+            tally.frame(item.frame().expect("no recovery reports").payload());
+        }
+    }
+    assert!(buf.is_empty(), "the stream ends on a frame boundary");
+    tally
+}
+
 /// A `Read` that hands out at most `chunk` bytes a call, as a socket does.
 struct Chunked<'a> {
     inner: Cursor<&'a [u8]>,
@@ -275,6 +292,13 @@ fn decode(c: &mut Criterion) {
             assert_eq!(tokio_util(&mut codec, &mut buf, s, n), expect);
             group.bench_function(BenchmarkId::new("tokio_util", payload), |b| {
                 b.iter(|| tokio_util(&mut codec, &mut buf, black_box(s), black_box(n)))
+            });
+
+            let mut codec = FrameCodec::from_static(&LAYOUT);
+            let mut buf = BytesMut::new();
+            assert_eq!(framing_codec(&mut codec, &mut buf, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_tokio_codec", payload), |b| {
+                b.iter(|| framing_codec(&mut codec, &mut buf, black_box(s), black_box(n)))
             });
 
             assert_eq!(read_exact(s, n), expect);

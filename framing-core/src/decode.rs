@@ -949,6 +949,7 @@ impl<B: Buffer> StreamDecoder<B> {
     /// # Errors
     /// As [`Decoder::decode`].
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next<'s, 'a: 's>(
         &'s mut self,
         input: &mut &'a [u8],
@@ -965,6 +966,7 @@ impl<B: Buffer> StreamDecoder<B> {
     ///
     /// # Errors
     /// As [`Decoder::decode`].
+    #[inline]
     pub fn poll(&mut self, input: &mut &[u8]) -> Result<Option<EventAt>, DecodeError> {
         let c = &mut self.core;
         if let Some(payload) = c.header_at(input) {
@@ -979,6 +981,35 @@ impl<B: Buffer> StreamDecoder<B> {
                 len: hlen,
             })));
         }
+        // Lean: the next payload piece, or the end of the payload.
+        if let (State::Payload { remaining }, None) = (c.state, c.failed) {
+            if c.delivered {
+                c.buf.clear();
+                c.delivered = false;
+            }
+            if remaining == 0 {
+                c.state = State::Header;
+                c.settle();
+                return Ok(Some(EventAt::End));
+            }
+            if input.is_empty() {
+                return Ok(None);
+            }
+            let len = sat(remaining).min(input.len());
+            *input = &input[len..];
+            c.pos += len as u64;
+            c.state = State::Payload {
+                remaining: remaining - len as u64,
+            };
+            return Ok(Some(EventAt::Payload { start: 0, len }));
+        }
+        self.poll_general(input)
+    }
+
+    /// The state machine in full.
+    #[inline(never)]
+    fn poll_general(&mut self, input: &mut &[u8]) -> Result<Option<EventAt>, DecodeError> {
+        let c = &mut self.core;
         let result = c.begin().and_then(|()| c.step(input, input.len(), true));
         c.settle();
         Ok(match result? {
@@ -991,6 +1022,7 @@ impl<B: Buffer> StreamDecoder<B> {
 
     /// The event `poll` found. `input` must be the slice as it was passed to
     /// that `poll` call; `None` if it cannot hold the event.
+    #[inline]
     pub fn event<'a>(&'a self, input: &'a [u8], at: EventAt) -> Option<Event<'a>> {
         Some(match at {
             EventAt::Header(Ready::Input { start, len }) => Event::Header(Header::new_checked(
