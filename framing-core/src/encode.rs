@@ -178,6 +178,7 @@ impl Layout {
     ///
     /// # Errors
     /// [`EncodeError`] if the payload is too long or `out` too small.
+    #[inline]
     pub fn encode_header(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, EncodeError> {
         self.encode_header_with(payload_len, &[], out)
     }
@@ -200,6 +201,7 @@ impl Layout {
     /// # Errors
     /// As [`encode_header`](Self::encode_header), and for a value that names
     /// no field, a fixed field, or does not fit.
+    #[inline]
     pub fn encode_header_with(
         &self,
         payload_len: usize,
@@ -226,7 +228,7 @@ impl Layout {
             return Err(EncodeError::LengthOutOfRange { length, value: v });
         }
         out.fill(0);
-        value::put_uint(v as u64, l.width, l.big, &mut out[l.offset..]);
+        l.uint.write(out, l.offset, v as u64);
         let order = self.format().byte_order();
         for c in self.constants() {
             // Checked when the constant was declared.
@@ -263,6 +265,7 @@ impl Layout {
     ///
     /// # Errors
     /// As [`encode_header`](Self::encode_header).
+    #[inline]
     pub fn encode(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, EncodeError> {
         let needed = self.frame_len(payload.len()).unwrap_or(usize::MAX);
         if out.len() < needed {

@@ -124,6 +124,32 @@ impl Uint {
         }
     }
 
+    /// Writes the low bytes of `v` at `offset`; `false` past the end of `out`.
+    #[inline(always)]
+    pub(crate) fn write(self, out: &mut [u8], offset: usize, v: u64) -> bool {
+        let Some(o) = out.get_mut(offset..) else {
+            return false;
+        };
+        fn put<const N: usize>(o: &mut [u8], bytes: [u8; N]) -> bool {
+            match o.first_chunk_mut::<N>() {
+                Some(dst) => {
+                    *dst = bytes;
+                    true
+                }
+                None => false,
+            }
+        }
+        match self {
+            Uint::U8 => put(o, [v as u8]),
+            Uint::Be16 => put(o, (v as u16).to_be_bytes()),
+            Uint::Le16 => put(o, (v as u16).to_le_bytes()),
+            Uint::Be32 => put(o, (v as u32).to_be_bytes()),
+            Uint::Le32 => put(o, (v as u32).to_le_bytes()),
+            Uint::Be64 => put(o, v.to_be_bytes()),
+            Uint::Le64 => put(o, v.to_le_bytes()),
+        }
+    }
+
     /// Reads the integer at `offset`, or `None` past the end of `bytes`.
     #[inline(always)]
     pub(crate) fn read(self, bytes: &[u8], offset: usize) -> Option<u64> {
