@@ -212,6 +212,47 @@ pub enum EventAt {
     End,
 }
 
+/// What an adapter needs from a decoder, whichever way it delivers frames:
+/// look for the next thing in a chunk, and check the end of the stream.
+/// [`Decoder`] finds whole frames ([`Ready`]), [`StreamDecoder`] events
+/// ([`EventAt`]); both turn what they found into a borrowed view afterwards.
+pub trait ChunkDecoder {
+    /// What [`poll`](Self::poll) finds: a plain value that borrows nothing.
+    type Found: Copy;
+    /// Looks for the next thing in `input`, advancing it past what was used.
+    ///
+    /// # Errors
+    /// A bad frame, as the decoder reports it.
+    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Self::Found>, DecodeError>;
+    /// Declares the end of the stream.
+    ///
+    /// # Errors
+    /// A stream that ended inside a frame.
+    fn finish(&mut self) -> Result<(), DecodeError>;
+}
+
+impl<B: Buffer> ChunkDecoder for Decoder<B> {
+    type Found = Ready;
+    #[inline]
+    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
+        Decoder::poll(self, input)
+    }
+    fn finish(&mut self) -> Result<(), DecodeError> {
+        Decoder::finish(self)
+    }
+}
+
+impl<B: Buffer> ChunkDecoder for StreamDecoder<B> {
+    type Found = EventAt;
+    #[inline]
+    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<EventAt>, DecodeError> {
+        StreamDecoder::poll(self, input)
+    }
+    fn finish(&mut self) -> Result<(), DecodeError> {
+        StreamDecoder::finish(self)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Collecting a header; the buffer holds its first bytes.

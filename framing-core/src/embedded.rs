@@ -29,7 +29,7 @@ use core::fmt;
 use embedded_io::{ErrorKind, Read, Write};
 
 use crate::buffer::Buffer;
-use crate::decode::{DecodeError, Decoder, Event, EventAt, Ready, StreamDecoder};
+use crate::decode::{ChunkDecoder, DecodeError, Decoder, Event, StreamDecoder};
 use crate::encode::EncodeError;
 use crate::header::Frame;
 use crate::layout::Layout;
@@ -76,34 +76,6 @@ impl<E: embedded_io::Error> embedded_io::Error for Error<E> {
     }
 }
 
-/// What both decoders offer a reader: look for the next thing in a chunk,
-/// and check the end of the stream.
-trait Drive {
-    type Found;
-    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Self::Found>, DecodeError>;
-    fn finish(&mut self) -> Result<(), DecodeError>;
-}
-
-impl<B: Buffer> Drive for Decoder<B> {
-    type Found = Ready;
-    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
-        Decoder::poll(self, input)
-    }
-    fn finish(&mut self) -> Result<(), DecodeError> {
-        Decoder::finish(self)
-    }
-}
-
-impl<B: Buffer> Drive for StreamDecoder<B> {
-    type Found = EventAt;
-    fn poll(&mut self, input: &mut &[u8]) -> Result<Option<EventAt>, DecodeError> {
-        StreamDecoder::poll(self, input)
-    }
-    fn finish(&mut self) -> Result<(), DecodeError> {
-        StreamDecoder::finish(self)
-    }
-}
-
 /// What [`Chunk::pump`] found, and where the slice it was found in began.
 type Pumped<T, E> = Result<Option<(usize, T)>, Error<E>>;
 
@@ -119,7 +91,7 @@ impl Chunk<'_> {
     /// Feeds the unread bytes to `poll`, reading more until it finds
     /// something; returns it with where the slice it was found in began, or
     /// `None` once `finish` accepts the end of the stream.
-    fn pump<R: Read, D: Drive>(
+    fn pump<R: Read, D: ChunkDecoder>(
         &mut self,
         inner: &mut R,
         decoder: &mut D,

@@ -16,7 +16,9 @@ mod layout;
 mod value;
 
 pub use buffer::{Buffer, Full, SliceBuffer};
-pub use decode::{DecodeError, DecodeErrorKind, Decoder, Event, EventAt, Ready, StreamDecoder};
+pub use decode::{
+    ChunkDecoder, DecodeError, DecodeErrorKind, Decoder, Event, EventAt, Ready, StreamDecoder,
+};
 pub use encode::EncodeError;
 pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
 pub use header::{Frame, Header};

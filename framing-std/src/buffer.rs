@@ -3,7 +3,9 @@
 
 use std::io::{self, Read};
 
-use framing_core::{Buffer, Full};
+use framing_core::{Buffer, ChunkDecoder, Full};
+
+use crate::error;
 
 /// A [`Buffer`] over a `Vec` that allocates lazily, never past `limit`.
 ///
@@ -114,12 +116,6 @@ impl ReadBuf {
         self.bytes.get(start..self.end).unwrap_or_default()
     }
 
-    /// Offset of the first pending byte.
-    #[inline]
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
     /// Marks `n` pending bytes as fed to the decoder.
     #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
@@ -136,6 +132,38 @@ impl ReadBuf {
     /// Bytes allocated now.
     pub(crate) fn allocated(&self) -> usize {
         self.bytes.len()
+    }
+
+    /// Feeds the pending bytes to `decoder`, reading more until it finds
+    /// something; returns it with the offset where the slice it was found in
+    /// began (pass `from(start)` to the decoder's `frame` or `event`), or
+    /// `None` once the decoder accepts the end of the stream.
+    ///
+    /// # Errors
+    /// The decoder's error as an [`io::Error`], or the reader's.
+    #[inline]
+    pub(crate) fn pump<R: Read + ?Sized, D: ChunkDecoder>(
+        &mut self,
+        inner: &mut R,
+        decoder: &mut D,
+    ) -> io::Result<Option<(usize, D::Found)>> {
+        loop {
+            let start = self.pos;
+            let mut input = self.pending();
+            let before = input.len();
+            let polled = decoder.poll(&mut input);
+            let used = before - input.len();
+            self.consume(used);
+            // `Ok(None)`: the pending bytes are used up (kept by the decoder
+            // if they begin a frame): read the next chunk.
+            if let Some(found) = polled.map_err(error::from_decode)? {
+                return Ok(Some((start, found)));
+            }
+            if self.fill(inner)? == 0 {
+                decoder.finish().map_err(error::from_decode)?;
+                return Ok(None);
+            }
+        }
     }
 
     /// Reads once into the emptied buffer, retrying [`Interrupted`]. Returns

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use framing_core::{Decoder, Event, Frame, Header, Layout, StreamDecoder, Value};
 
 use crate::buffer::{GrowBuf, ReadBuf};
-use crate::error;
 
 /// The default size of one read: 64 KiB.
 pub const DEFAULT_READ_CAPACITY: usize = 64 * 1024;
@@ -53,30 +52,13 @@ impl Rx {
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<Frame<'_>>> {
-        loop {
-            let start = self.chunk.pos();
-            let mut input = self.chunk.pending();
-            let before = input.len();
-            let polled = self.decoder.poll(&mut input);
-            let used = before - input.len();
-            self.chunk.consume(used);
-            match polled {
-                Ok(Some(ready)) => {
-                    // `from(start)` is the slice exactly as passed to `poll`.
-                    return match self.decoder.frame(self.chunk.from(start), ready) {
-                        Some(frame) => Ok(Some(frame)),
-                        None => Err(internal()),
-                    };
-                }
-                // The pending bytes are used up (kept by the decoder if they
-                // begin a frame): read the next chunk.
-                Ok(None) => {}
-                Err(e) => return Err(error::from_decode(e)),
-            }
-            if self.chunk.fill(inner)? == 0 {
-                self.decoder.finish().map_err(error::from_decode)?;
-                return Ok(None);
-            }
+        let Some((start, ready)) = self.chunk.pump(inner, &mut self.decoder)? else {
+            return Ok(None);
+        };
+        // `from(start)` is the slice exactly as passed to `poll`.
+        match self.decoder.frame(self.chunk.from(start), ready) {
+            Some(frame) => Ok(Some(frame)),
+            None => Err(internal()),
         }
     }
 
@@ -408,27 +390,12 @@ impl<R: Read> StreamReader<R> {
     /// part of its payload is [`UnexpectedEof`](io::ErrorKind::UnexpectedEof)
     /// with the missing byte count.
     pub fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
-        loop {
-            let start = self.chunk.pos();
-            let mut input = self.chunk.pending();
-            let before = input.len();
-            let polled = self.decoder.poll(&mut input);
-            let used = before - input.len();
-            self.chunk.consume(used);
-            match polled {
-                Ok(Some(at)) => {
-                    return match self.decoder.event(self.chunk.from(start), at) {
-                        Some(event) => Ok(Some(event)),
-                        None => Err(internal()),
-                    };
-                }
-                Ok(None) => {}
-                Err(e) => return Err(error::from_decode(e)),
-            }
-            if self.chunk.fill(&mut self.inner)? == 0 {
-                self.decoder.finish().map_err(error::from_decode)?;
-                return Ok(None);
-            }
+        let Some((start, at)) = self.chunk.pump(&mut self.inner, &mut self.decoder)? else {
+            return Ok(None);
+        };
+        match self.decoder.event(self.chunk.from(start), at) {
+            Some(event) => Ok(Some(event)),
+            None => Err(internal()),
         }
     }
 }
