@@ -132,7 +132,10 @@ pub fn decode(file: Option<&Path>, json: bool, header: &HeaderArgs) -> Result<()
     let mut reader = FrameReader::new(input, layout);
     let mut out = BufWriter::new(io::stdout().lock());
     let printer = Printer { json, peer: None };
-    let (_, result) = pump(&mut reader, printer, &mut out, false, None, |_| Ok(()));
+    // A file is read to its end: buffer the output. Stdin may be a live peer
+    // waiting for each frame to show: print each one as it comes.
+    let live = file.is_none();
+    let (_, result) = pump(&mut reader, printer, &mut out, live, None, |_| Ok(()));
     let flushed = out.flush();
     result?;
     flushed.map_err(|e| Fail::Data(format!("cannot write output: {e}")))

@@ -555,3 +555,36 @@ fn demo_runs_on_loopback_and_exits_0() {
         "{text}"
     );
 }
+
+#[test]
+fn decode_prints_each_frame_from_stdin_as_it_arrives() {
+    let mut child = Command::new(BIN)
+        .args(["decode", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn framing decode");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // One frame and half of the next: the first must be printed while the
+    // pipe stays open.
+    stdin.write_all(b"\x00\x00\x00\x02hi\x00\x00").unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let _ = stdout.read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(LIMIT)
+        .expect("the first frame printed before the input ended");
+    assert_eq!(line, "{\"fields\":[2],\"payload_hex\":\"6869\"}\n");
+    drop(stdin);
+    assert_eq!(
+        finish(child).status.code(),
+        Some(1),
+        "the stream ended inside a header"
+    );
+}
