@@ -5,7 +5,8 @@
 //! whole-frame way.
 
 use framing_core::{
-    Buffer, DecodeError, DecodeErrorKind, Decoder, Event, Layout, Oversize, StreamDecoder, Value,
+    Buffer, ChunkDecoder, DecodeError, DecodeErrorKind, Decoder, Event, Layout, Oversize,
+    StreamDecoder, Value,
 };
 use proptest::prelude::*;
 
@@ -30,8 +31,7 @@ fn run_whole<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
                 }),
                 Ok(None) => break,
                 Err(e) => {
-                    out.push(Out::Err(e));
-                    if !e.is_recoverable() {
+                    if record(&mut out, e) {
                         return out;
                     }
                 }
@@ -39,17 +39,7 @@ fn run_whole<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
         }
         assert!(chunk.is_empty(), "Ok(None) left input unconsumed");
     }
-    loop {
-        match d.finish() {
-            Ok(()) => break,
-            Err(e) => {
-                out.push(Out::Err(e));
-                if !e.is_recoverable() {
-                    break;
-                }
-            }
-        }
-    }
+    finish_all(&mut d, &mut out);
     out
 }
 
@@ -80,26 +70,31 @@ fn run_stream(layout: Layout, chunks: &[&[u8]]) -> Vec<Out> {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    out.push(Out::Err(e));
-                    if !e.is_recoverable() {
+                    if record(&mut out, e) {
                         return out;
                     }
                 }
             }
         }
+        assert!(chunk.is_empty(), "Ok(None) left input unconsumed");
     }
-    loop {
-        match d.finish() {
-            Ok(()) => break,
-            Err(e) => {
-                out.push(Out::Err(e));
-                if !e.is_recoverable() {
-                    break;
-                }
-            }
+    finish_all(&mut d, &mut out);
+    out
+}
+
+/// Records an error; `true` if it ends decoding (not recoverable).
+fn record(out: &mut Vec<Out>, e: DecodeError) -> bool {
+    out.push(Out::Err(e));
+    !e.is_recoverable()
+}
+
+/// Declares the end of the stream, recording what it reports.
+fn finish_all(d: &mut impl ChunkDecoder, out: &mut Vec<Out>) {
+    while let Err(e) = d.finish() {
+        if record(out, e) {
+            break;
         }
     }
-    out
 }
 
 /// Cuts `bytes` at the given points (taken modulo its length).
