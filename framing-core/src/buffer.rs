@@ -33,6 +33,15 @@ pub trait Buffer {
     /// [`Full`] if the total would exceed [`capacity`](Buffer::capacity); then
     /// nothing is appended.
     fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), Full>;
+    /// Appends one byte. The decoder uses it for one-byte chunks (a UART
+    /// read byte by byte, say); implement it when that can be cheaper than
+    /// [`extend_from_slice`](Buffer::extend_from_slice).
+    ///
+    /// # Errors
+    /// [`Full`] if the buffer is at its [`capacity`](Buffer::capacity).
+    fn push(&mut self, byte: u8) -> Result<(), Full> {
+        self.extend_from_slice(&[byte])
+    }
     /// Keeps only the first `len` bytes.
     fn truncate(&mut self, len: usize);
     /// Removes the first `n` bytes (all of them if `n` is larger).
@@ -60,6 +69,9 @@ impl<const N: usize> Buffer for heapless::Vec<u8, N> {
     }
     fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), Full> {
         heapless::Vec::extend_from_slice(self, data).map_err(|_| Full)
+    }
+    fn push(&mut self, byte: u8) -> Result<(), Full> {
+        heapless::Vec::push(self, byte).map_err(|_| Full)
     }
     fn truncate(&mut self, len: usize) {
         heapless::Vec::truncate(self, len);
@@ -120,6 +132,11 @@ impl Buffer for SliceBuffer<'_> {
         self.len = end;
         Ok(())
     }
+    fn push(&mut self, byte: u8) -> Result<(), Full> {
+        *self.storage.get_mut(self.len).ok_or(Full)? = byte;
+        self.len += 1;
+        Ok(())
+    }
     fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
@@ -139,6 +156,9 @@ impl<B: Buffer + ?Sized> Buffer for &mut B {
     }
     fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), Full> {
         (**self).extend_from_slice(data)
+    }
+    fn push(&mut self, byte: u8) -> Result<(), Full> {
+        (**self).push(byte)
     }
     fn truncate(&mut self, len: usize) {
         (**self).truncate(len);

@@ -361,9 +361,15 @@ impl<B: Buffer> Core<B> {
     /// The length of a valid frame whole at the start of `input`, if idle.
     #[inline(always)]
     fn frame_at(&self, input: &[u8]) -> Option<usize> {
+        self.frame_len(input).filter(|&total| input.len() >= total)
+    }
+
+    /// The length of a valid frame whose header is whole at the start of
+    /// `input`, if idle.
+    #[inline(always)]
+    fn frame_len(&self, input: &[u8]) -> Option<usize> {
         // `check` bounds the payload by `limit - header_len`: no overflow.
-        let total = self.layout.header_len + sat(self.header_at(input)?);
-        (input.len() >= total).then_some(total)
+        Some(self.layout.header_len + sat(self.header_at(input)?))
     }
 
     fn err(&self, kind: DecodeErrorKind) -> DecodeError {
@@ -471,7 +477,11 @@ impl<B: Buffer> Core<B> {
     /// checked before, so only a `Buffer` that breaks its promise fails here;
     /// that is reported rather than losing bytes.
     fn push(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
-        if self.buf.extend_from_slice(bytes).is_err() {
+        let pushed = match bytes {
+            [byte] => self.buf.push(*byte),
+            _ => self.buf.extend_from_slice(bytes),
+        };
+        if pushed.is_err() {
             let e = self.err(DecodeErrorKind::FrameTooLarge {
                 needed: (self.buf.len() + bytes.len()) as u64,
                 capacity: self.buf.capacity(),
@@ -804,6 +814,87 @@ impl<B: Buffer> Decoder<B> {
         }
     }
 
+    /// Like [`decode`](Self::decode), for the last bytes of the stream: once
+    /// `input` holds no more whole frames it declares the end of the stream,
+    /// as [`finish`](Self::finish) does, instead of keeping what is left.
+    /// `Ok(None)` when the stream ended on a frame boundary.
+    ///
+    /// For adapters that held back the start of a frame (see
+    /// [`frame_len`](Self::frame_len)) and then met the end of the stream:
+    /// the result is what feeding those bytes and calling `finish` gives,
+    /// without copying them into the buffer.
+    ///
+    /// ```
+    /// use framing_core::{Decoder, DecodeErrorKind, Layout};
+    ///
+    /// let mut decoder = Decoder::new(Layout::new("!H"), heapless::Vec::<u8, 64>::new());
+    /// let mut input = &b"\x00\x01a\x00\x05hel"[..];
+    /// assert_eq!(decoder.decode_eof(&mut input)?.unwrap().payload(), b"a");
+    /// let e = decoder.decode_eof(&mut input).unwrap_err();
+    /// assert_eq!(e.kind(), DecodeErrorKind::Truncated { missing: 2, in_header: false });
+    /// assert_eq!(e.offset(), 3);
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode), and as [`finish`](Self::finish) at the
+    /// end of `input`.
+    pub fn decode_eof<'s, 'a: 's>(
+        &'s mut self,
+        input: &mut &'a [u8],
+    ) -> Result<Option<Frame<'s>>, DecodeError> {
+        let c = &mut self.core;
+        if c.idle && !input.is_empty() && c.frame_at(input).is_none() {
+            let hlen = c.layout.header_len;
+            let truncated = if input.len() < hlen {
+                Some((hlen - input.len(), true))
+            } else {
+                c.frame_len(input).map(|total| (total - input.len(), false))
+            };
+            // The start of a frame and nothing more: truncated, no copy.
+            if let Some((missing, in_header)) = truncated {
+                c.frame_start = c.pos;
+                c.consume(input, input.len());
+                let e = c.err(DecodeErrorKind::Truncated {
+                    missing: missing as u64,
+                    in_header,
+                });
+                c.fail(e);
+                c.settle();
+                return Err(e);
+            }
+        }
+        let origin: &'a [u8] = input;
+        match self.poll(input)? {
+            Some(ready) => Ok(self.frame(origin, ready)),
+            None => self.finish().map(|()| None),
+        }
+    }
+
+    /// The length, header and payload, of the frame at the start of `input`,
+    /// when this decoder holds nothing (between frames, not failed) and
+    /// `input` begins with a whole header that passes every check. `None`
+    /// otherwise; [`decode`](Self::decode) then reports what is wrong, or
+    /// keeps what is partial.
+    ///
+    /// For adapters that own their read buffer: with the length known from
+    /// the header, they can make room for the whole frame and read the rest
+    /// after it, so the frame arrives whole and `decode` returns it without a
+    /// copy (tokio-util's `FramedRead` reserves room the same way).
+    ///
+    /// ```
+    /// use framing_core::{Decoder, Layout};
+    ///
+    /// let decoder = Decoder::new(Layout::new("!H"), heapless::Vec::<u8, 64>::new());
+    /// assert_eq!(decoder.frame_len(b"\x00\x05he"), Some(7)); // 2 + 5, partial
+    /// assert_eq!(decoder.frame_len(b"\x00"), None); // no whole header yet
+    /// assert_eq!(decoder.frame_len(b"\x01\x00"), None); // 256: over the buffer
+    /// ```
+    #[inline]
+    pub fn frame_len(&self, input: &[u8]) -> Option<usize> {
+        self.core.frame_len(input)
+    }
+
     /// Like [`decode`](Self::decode), but returns where the frame is instead
     /// of borrowing it; [`frame`](Self::frame) turns that into a [`Frame`].
     /// For adapters that must read more between frames.
@@ -847,6 +938,31 @@ impl<B: Buffer> Decoder<B> {
                     c.stash(input, n)?;
                     c.settle();
                     return Ok(None);
+                }
+                if have == 0 {
+                    if let Ok(payload) = c.check(&input[..hlen]) {
+                        // A valid header: the frame is whole in the input
+                        // (the decoder was not idle, having just delivered
+                        // from its buffer), or it starts there.
+                        let total = hlen + sat(payload);
+                        c.frame_start = c.pos;
+                        if input.len() >= total {
+                            *input = &input[total..];
+                            c.pos += total as u64;
+                            c.settle();
+                            return Ok(Some(Ready::Input {
+                                start: 0,
+                                len: total,
+                            }));
+                        }
+                        let n = input.len();
+                        c.stash(input, n)?;
+                        c.state = State::Payload {
+                            remaining: (total - n) as u64,
+                        };
+                        c.settle();
+                        return Ok(None);
+                    }
                 }
                 if have > 0 {
                     let n = (hlen - have).min(input.len());

@@ -6,7 +6,7 @@
 
 use framing_core::{
     Buffer, ChunkDecoder, DecodeError, DecodeErrorKind, Decoder, Event, Layout, Oversize,
-    StreamDecoder, Value,
+    SliceBuffer, StreamDecoder, Value,
 };
 use proptest::prelude::*;
 
@@ -22,25 +22,52 @@ fn run_whole<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
     let mut d = Decoder::new(layout, buf);
     let mut out = Vec::new();
     for chunk in chunks {
-        let mut chunk = *chunk;
-        loop {
-            match d.decode(&mut chunk) {
-                Ok(Some(f)) => out.push(Out::Frame {
-                    header: f.header().as_bytes().to_vec(),
-                    payload: f.payload().to_vec(),
-                }),
-                Ok(None) => break,
-                Err(e) => {
-                    if record(&mut out, e) {
-                        return out;
-                    }
-                }
-            }
+        if feed(&mut d, chunk, &mut out, false) {
+            return out;
         }
-        assert!(chunk.is_empty(), "Ok(None) left input unconsumed");
     }
     finish_all(&mut d, &mut out);
     out
+}
+
+/// The same, but the last chunk goes through `decode_eof`, which finishes.
+fn run_eof<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
+    let mut d = Decoder::new(layout, buf);
+    let mut out = Vec::new();
+    let (last, init) = chunks.split_last().expect("at least one chunk");
+    for chunk in init {
+        if feed(&mut d, chunk, &mut out, false) {
+            return out;
+        }
+    }
+    feed(&mut d, last, &mut out, true);
+    out
+}
+
+/// Decodes one chunk (with `decode_eof` if `eof`) until it is used up or a
+/// fatal error; returns whether one happened.
+fn feed<B: Buffer>(d: &mut Decoder<B>, mut chunk: &[u8], out: &mut Vec<Out>, eof: bool) -> bool {
+    loop {
+        let found = if eof {
+            d.decode_eof(&mut chunk)
+        } else {
+            d.decode(&mut chunk)
+        };
+        match found {
+            Ok(Some(f)) => out.push(Out::Frame {
+                header: f.header().as_bytes().to_vec(),
+                payload: f.payload().to_vec(),
+            }),
+            Ok(None) => break,
+            Err(e) => {
+                if record(out, e) {
+                    return true;
+                }
+            }
+        }
+    }
+    assert!(chunk.is_empty(), "Ok(None) left input unconsumed");
+    false
 }
 
 /// The same through the streaming decoder, pieces joined into frames.
@@ -228,6 +255,9 @@ proptest! {
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         prop_assert_eq!(&run_whole(layout, heapless::Vec::<u8, 4096>::new(), &bytes), &expected);
         prop_assert_eq!(&run_stream(layout, &bytes), &expected);
+        let mut storage = [0u8; 4096];
+        prop_assert_eq!(&run_whole(layout, SliceBuffer::new(&mut storage), &bytes), &expected);
+        prop_assert_eq!(&run_whole(layout, SliceBuffer::new(&mut storage), &chunks), &expected);
     }
 
     #[test]
@@ -248,6 +278,26 @@ proptest! {
         prop_assert_eq!(&run_whole(layout, heapless::Vec::<u8, 64>::new(), &chunks), &reference);
         let big = run_whole(layout, heapless::Vec::<u8, 4096>::new(), &[&stream]);
         prop_assert_eq!(&run_whole(layout, heapless::Vec::<u8, 4096>::new(), &chunks), &big);
+        // The end of the stream declared with the last chunk: the same.
+        prop_assert_eq!(&run_eof(layout, heapless::Vec::<u8, 4096>::new(), &chunks), &big);
+        prop_assert_eq!(&run_eof(layout, heapless::Vec::<u8, 64>::new(), &chunks), &reference);
+        // A header's frame length is the length of the frame decoded from it.
+        let fresh = Decoder::new(layout, heapless::Vec::<u8, 4096>::new());
+        if let Some(total) = fresh.frame_len(&stream) {
+            match big.first() {
+                Some(Out::Frame { header, payload }) => {
+                    prop_assert_eq!(header.len() + payload.len(), total);
+                }
+                Some(Out::Err(e)) => prop_assert_eq!(
+                    e.kind(),
+                    DecodeErrorKind::Truncated {
+                        missing: (total - stream.len()) as u64,
+                        in_header: false
+                    }
+                ),
+                None => prop_assert!(false, "frame_len accepted a header decode ignored"),
+            }
+        }
         // The streaming way has no payload buffer: it equals the whole-frame
         // way when the maximum payload, not the buffer, is the limit.
         let mut clamped = spec.clone();
