@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use framing_core::{Buffer, ChunkDecoder, Full};
+use framing_core::{Buffer, ChunkDecoder, Decoder, Frame, Full};
 
 use crate::error;
 
@@ -83,9 +83,13 @@ impl Buffer for GrowBuf {
 
 /// The chunk buffer a reader reads into: `bytes[pos..end]` is read and not
 /// yet fed to the decoder.
+///
+/// It starts at the capacity it was given and grows, when a frame longer than
+/// it arrives, to hold that frame whole (see [`reserve`](Self::reserve)).
 #[derive(Debug)]
 pub(crate) struct ReadBuf {
-    bytes: Box<[u8]>,
+    /// All initialised; its length is the room reads may fill.
+    bytes: Vec<u8>,
     pos: usize,
     end: usize,
     capacity: usize,
@@ -95,7 +99,7 @@ impl ReadBuf {
     /// A buffer of `capacity` bytes (at least one), allocated at the first read.
     pub(crate) fn new(capacity: usize) -> Self {
         ReadBuf {
-            bytes: Box::default(),
+            bytes: Vec::new(),
             pos: 0,
             end: 0,
             capacity: capacity.max(1),
@@ -131,7 +135,65 @@ impl ReadBuf {
 
     /// Bytes allocated now.
     pub(crate) fn allocated(&self) -> usize {
-        self.bytes.len()
+        self.bytes.capacity()
+    }
+
+    /// Decodes the pending bytes: the frame whole at their start (the caller
+    /// checked with [`Decoder::frame_len`]), borrowed from this buffer; or,
+    /// at the end of the stream (`eof`), whatever they are, with
+    /// [`Decoder::decode_eof`].
+    ///
+    /// # Errors
+    /// The decoder's error, as an [`io::Error`].
+    #[inline]
+    pub(crate) fn decode<'a, B: Buffer>(
+        &'a mut self,
+        decoder: &'a mut Decoder<B>,
+        eof: bool,
+    ) -> io::Result<Option<Frame<'a>>> {
+        let mut input = &self.bytes[self.pos..self.end];
+        let before = input.len();
+        let found = if eof {
+            decoder.decode_eof(&mut input)
+        } else {
+            decoder.decode(&mut input)
+        };
+        self.pos += before - input.len();
+        found.map_err(error::from_decode)
+    }
+
+    /// Makes room for a frame of `want` bytes that begins at the first
+    /// pending byte, so that it can be read whole into this buffer: moves
+    /// the pending bytes to the front if the frame would not fit where it
+    /// starts, and grows the buffer if it is shorter than the frame.
+    ///
+    /// Growth follows the bytes that arrived, not the length a header
+    /// announces: at most twice the pending bytes (or the initial
+    /// capacity), never past `want`; a longer frame grows it again as more
+    /// of it arrives.
+    pub(crate) fn reserve(&mut self, want: usize) {
+        if self.bytes.len() - self.pos >= want {
+            return;
+        }
+        let pending = self.end - self.pos;
+        if self.pos > 0 {
+            self.bytes.copy_within(self.pos..self.end, 0);
+            self.pos = 0;
+            self.end = pending;
+        }
+        let len = self.bytes.len();
+        if len < want {
+            let target = want
+                .min(pending.saturating_mul(2))
+                .max(self.capacity)
+                .max(len);
+            if target > len {
+                // Only the pending bytes are worth keeping across a move.
+                self.bytes.truncate(self.end);
+                self.bytes.reserve_exact(target - self.end);
+                self.bytes.resize(target, 0);
+            }
+        }
     }
 
     /// Feeds the pending bytes to `decoder`, reading more until it finds
@@ -149,16 +211,11 @@ impl ReadBuf {
     ) -> io::Result<Option<(usize, D::Found)>> {
         loop {
             let start = self.pos;
-            let mut input = self.pending();
-            let before = input.len();
-            let polled = decoder.poll(&mut input);
-            let used = before - input.len();
-            self.consume(used);
-            // `Ok(None)`: the pending bytes are used up (kept by the decoder
-            // if they begin a frame): read the next chunk.
-            if let Some(found) = polled.map_err(error::from_decode)? {
+            if let Some(found) = self.feed(decoder)? {
                 return Ok(Some((start, found)));
             }
+            // The pending bytes are used up (kept by the decoder if they
+            // begin a frame): read the next chunk.
             if self.fill(inner)? == 0 {
                 decoder.finish().map_err(error::from_decode)?;
                 return Ok(None);
@@ -166,26 +223,47 @@ impl ReadBuf {
         }
     }
 
-    /// Reads once into the emptied buffer, retrying [`Interrupted`]. Returns
-    /// the number of bytes read; 0 is the end of the stream. Call only when
-    /// every pending byte has been consumed.
+    /// Feeds the pending bytes to `decoder` once, marking what it used.
     ///
     /// # Errors
-    /// The reader's error (other than `Interrupted`); nothing is lost, as the
-    /// buffer held no pending bytes.
+    /// The decoder's error as an [`io::Error`].
+    #[inline]
+    pub(crate) fn feed<D: ChunkDecoder>(
+        &mut self,
+        decoder: &mut D,
+    ) -> io::Result<Option<D::Found>> {
+        let mut input = self.pending();
+        let before = input.len();
+        let polled = decoder.poll(&mut input);
+        let used = before - input.len();
+        self.consume(used);
+        polled.map_err(error::from_decode)
+    }
+
+    /// Reads once after the pending bytes (from the start of the buffer if
+    /// none are pending), retrying [`Interrupted`]. Returns the number of
+    /// bytes read; 0 is the end of the stream. Call only with room left
+    /// (after [`reserve`](Self::reserve), or with nothing pending).
+    ///
+    /// # Errors
+    /// The reader's error (other than `Interrupted`); nothing is lost, as
+    /// the pending bytes stay where they were.
     ///
     /// [`Interrupted`]: io::ErrorKind::Interrupted
     pub(crate) fn fill<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<usize> {
-        debug_assert!(self.is_empty());
-        self.pos = 0;
-        self.end = 0;
-        if self.bytes.is_empty() {
-            self.bytes = vec![0; self.capacity].into_boxed_slice();
+        if self.is_empty() {
+            self.pos = 0;
+            self.end = 0;
         }
+        if self.bytes.is_empty() {
+            self.bytes = vec![0; self.capacity];
+        }
+        let room = &mut self.bytes[self.end..];
+        debug_assert!(!room.is_empty(), "fill without room");
         loop {
-            match inner.read(&mut self.bytes) {
-                Ok(n) if n <= self.bytes.len() => {
-                    self.end = n;
+            match inner.read(room) {
+                Ok(n) if n <= room.len() => {
+                    self.end += n;
                     return Ok(n);
                 }
                 Ok(_) => {

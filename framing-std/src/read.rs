@@ -47,8 +47,46 @@ impl Rx {
         &self.layout
     }
 
+    /// The next frame. Frames are taken whole from the read buffer; one that
+    /// is not whole yet gets room there for all of it, and the rest is read
+    /// after its first bytes, so it too is taken without a copy. The decoder's
+    /// own buffer only serves the unusual paths (a bad header, a recovery
+    /// policy at work), through [`next_frame_slow`](Self::next_frame_slow).
     #[inline]
     pub(crate) fn next_frame<R: Read + ?Sized>(
+        &mut self,
+        inner: &mut R,
+    ) -> io::Result<Option<Frame<'_>>> {
+        let hlen = self.layout.header_len();
+        loop {
+            let pending = self.chunk.pending();
+            let want = match self.decoder.frame_len(pending) {
+                Some(total) if total <= pending.len() => break,
+                Some(total) => total,
+                // Between frames, with less than a header: wait for the rest.
+                None if pending.len() < hlen
+                    && self.decoder.failure().is_none()
+                    && self.decoder.is_at_boundary() =>
+                {
+                    hlen
+                }
+                None => return self.next_frame_slow(inner),
+            };
+            self.chunk.reserve(want);
+            if self.chunk.fill(inner)? == 0 {
+                return self.end_of_stream();
+            }
+        }
+        match self.chunk.decode(&mut self.decoder, false)? {
+            Some(frame) => Ok(Some(frame)),
+            None => Err(internal()),
+        }
+    }
+
+    /// Everything the decoder feeds on: its buffer assembles what straddles
+    /// reads, and it reports every error.
+    #[cold]
+    fn next_frame_slow<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<Frame<'_>>> {
@@ -60,6 +98,13 @@ impl Rx {
             Some(frame) => Ok(Some(frame)),
             None => Err(internal()),
         }
+    }
+
+    /// The stream ended with the pending bytes (part of a frame, or none):
+    /// the decoder says whether that was a clean end, without copying them.
+    #[cold]
+    fn end_of_stream(&mut self) -> io::Result<Option<Frame<'_>>> {
+        self.chunk.decode(&mut self.decoder, true)
     }
 
     pub(crate) fn read_frame<R: Read + ?Sized>(
@@ -176,20 +221,21 @@ impl fmt::Debug for OwnedFrame {
 ///
 /// It reads in large chunks ([`DEFAULT_READ_CAPACITY`] bytes unless told
 /// otherwise), so one `read` that returns many small frames costs one system
-/// call, and hands out each frame borrowed from its own buffers: no
-/// allocation per frame once running. A frame that arrived whole in one read
-/// is a slice of the read buffer; one split across reads is assembled in a
-/// second buffer that grows as its bytes arrive, never past the header plus
-/// the layout's [`max_payload`](Layout::max_payload). Memory is bounded by
-/// that and the read buffer, whatever the peer announces.
+/// call, and hands out each frame as a slice of its read buffer: no copy and
+/// no allocation per frame. When what was read ends inside a frame, the
+/// frame's first bytes are moved to the front of the buffer and the rest is
+/// read after them; a frame longer than the buffer grows it, as its bytes
+/// arrive (never by what a header announces, never past the header plus the
+/// layout's [`max_payload`](Layout::max_payload)). Memory is bounded by that,
+/// whatever the peer sends.
 ///
 /// ```text
 ///  read 1: | 00 02 h i | 00 03 y o |      a frame, and most of another
-///  read 2: | u |                          the end of it
+///  read 2:             | u |              the end of it, read after "yo"
 ///  read 3: (end of stream)
 ///
 ///  next_frame() -> Frame(b"hi")           a slice of the read buffer
-///  next_frame() -> Frame(b"you")          assembled across reads 1 and 2
+///  next_frame() -> Frame(b"you")          the same, once read 2 completed it
 ///  next_frame() -> None                   ended on a frame boundary
 /// ```
 ///
@@ -222,8 +268,9 @@ impl<R: Read> FrameReader<R> {
         Self::with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
     }
 
-    /// Like [`new`](Self::new), reading up to `capacity` bytes at a time
-    /// (at least 1). The read buffer is allocated at the first read.
+    /// Like [`new`](Self::new), with a read buffer of `capacity` bytes (at
+    /// least 1), allocated at the first read. It grows only to hold a frame
+    /// longer than that.
     pub fn with_capacity(capacity: usize, inner: R, layout: Layout) -> Self {
         FrameReader {
             inner,
@@ -286,9 +333,10 @@ impl<R> FrameReader<R> {
         self.rx.is_at_boundary()
     }
 
-    /// Bytes of heap memory the reader holds now: the read buffer plus the
-    /// buffer frames split across reads are assembled in. It follows the
-    /// bytes actually received, not the lengths headers announce.
+    /// Bytes of heap memory the reader holds now: the read buffer (grown to
+    /// the longest frame received, if longer than its capacity) plus the
+    /// decoder's buffer, which only the recovery policies use. It follows
+    /// the bytes actually received, not the lengths headers announce.
     pub fn buffer_capacity(&self) -> usize {
         self.rx.allocated()
     }
