@@ -892,7 +892,18 @@ impl<B: Buffer> Decoder<B> {
     /// ```
     #[inline]
     pub fn frame_len(&self, input: &[u8]) -> Option<usize> {
-        self.core.frame_len(input)
+        let c = &self.core;
+        if c.idle {
+            return c.frame_len(input);
+        }
+        // Between frames with the last frame still lent out of the buffer
+        // (it is dropped at the next call): as idle.
+        let hlen = c.layout.header_len;
+        if c.failed.is_some() || c.state != State::Header || !c.delivered || c.limit < hlen {
+            return None;
+        }
+        let payload = c.check(input.get(..hlen)?).ok()?;
+        Some(hlen + sat(payload))
     }
 
     /// Like [`decode`](Self::decode), but returns where the frame is instead

@@ -517,3 +517,28 @@ fn a_buffer_that_refuses_bytes_is_an_error_not_a_short_frame() {
         "{out:?}"
     );
 }
+
+#[test]
+fn frame_len_reads_the_next_header_between_frames_only() {
+    let layout = Layout::new("!H");
+    let mut d = Decoder::new(layout, heapless::Vec::<u8, 16>::new());
+    // A frame assembled across two chunks is lent from the buffer...
+    let mut first = &b"\x00\x03a"[..];
+    assert!(d.decode(&mut first).unwrap().is_none());
+    let mut second = &b"bc"[..];
+    assert_eq!(d.decode(&mut second).unwrap().unwrap().payload(), b"abc");
+    // ...and the next header is still read, whatever the buffer holds.
+    assert_eq!(d.frame_len(b"\x00\x05he"), Some(7));
+    assert_eq!(d.frame_len(b"\x00"), None);
+    // 20 bytes do not fit a 16-byte buffer: the decoder would refuse them.
+    assert_eq!(d.frame_len(b"\x00\x14"), None);
+    // Inside a frame there is no header to read.
+    let mut partial = &b"\x00\x02x"[..];
+    assert!(d.decode(&mut partial).unwrap().is_none());
+    assert_eq!(d.frame_len(b"\x00\x01"), None);
+    // After a failure neither.
+    let mut d = Decoder::new(layout, heapless::Vec::<u8, 16>::new());
+    let mut bad = &b"\x00\x20"[..];
+    assert!(d.decode(&mut bad).is_err());
+    assert_eq!(d.frame_len(b"\x00\x01"), None);
+}

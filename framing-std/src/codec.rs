@@ -136,7 +136,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::{Buffer, DecodeError, EventAt, Header, Layout, Ready, StreamDecoder, Value};
+use framing_core::{Buffer, DecodeError, Header, Layout, Ready, Value};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::buffer::GrowBuf;
@@ -193,17 +193,14 @@ pub struct FrameCodec {
     /// (bounded by the header plus the maximum payload, allocated as used)
     /// holds only what the recovery policies and the end of the stream need.
     decoder: framing_core::Decoder<GrowBuf>,
-    /// Asked whether a header is valid when its frame is not whole yet, so a
-    /// bad header is reported as soon as it arrives; reset after each
-    /// question, it keeps no state.
-    probe: StreamDecoder<GrowBuf>,
     /// Shared with every [`FrameBytes`] the codec makes.
     layout: SharedLayout,
     /// Stream offset of the first byte of the read buffer: bytes before it
     /// were split off as frames or dropped.
     base: u64,
-    /// The length of the frame at the start of the read buffer, once the
-    /// probe found its header valid and the frame was not whole yet.
+    /// The length of the frame at the start of the unfed bytes, once the
+    /// decoder found its header valid (`frame_len`) and the frame was not
+    /// whole yet.
     pending: Option<usize>,
 }
 
@@ -259,7 +256,6 @@ impl FrameCodec {
         let limit = layout.header_len().saturating_add(max);
         FrameCodec {
             decoder: framing_core::Decoder::new(*layout, GrowBuf::new(limit)),
-            probe: StreamDecoder::new(*layout, GrowBuf::new(layout.header_len())),
             layout,
             base: 0,
             pending: None,
@@ -302,35 +298,18 @@ impl FrameCodec {
         if self.decoder.failure().is_some() || !self.decoder.is_at_boundary() {
             return true;
         }
-        let hlen = self.layout.header_len();
-        let Some(header) = rest.get(..hlen) else {
+        if rest.len() < self.layout.header_len() {
             return false; // wait for the whole header
+        }
+        let total = match self.pending {
+            Some(total) => total,
+            None => match self.decoder.frame_len(rest) {
+                Some(total) => total,
+                None => return true, // a bad header: the decoder says why
+            },
         };
-        if let Some(total) = self.pending {
-            return rest.len() >= total;
-        }
-        // The frame's length if the header is valid: if the frame is whole
-        // by it, feed it; the decoder judges the header.
-        let length = Header::new_checked(header, &self.layout)
-            .map(|h| h.length_value() + i128::from(self.layout.length_adjust()));
-        if length.is_some_and(|n| n >= 0 && n <= (rest.len() - hlen) as i128) {
-            return true;
-        }
-        // Not whole by its length value: wait only if the core finds the
-        // header valid.
-        let mut input = header;
-        let valid = matches!(self.probe.poll(&mut input), Ok(Some(EventAt::Header(_))));
-        let payload = self.probe.remaining();
-        self.probe.reset();
-        match payload {
-            Some(payload) if valid => {
-                let payload = usize::try_from(payload).unwrap_or(usize::MAX);
-                let total = hlen.saturating_add(payload);
-                self.pending = Some(total);
-                rest.len() >= total
-            }
-            _ => true,
-        }
+        self.pending = Some(total);
+        rest.len() >= total
     }
 
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded>> {
