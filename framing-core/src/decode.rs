@@ -331,12 +331,14 @@ impl<B: Buffer> Core<B> {
         core
     }
 
-    /// Recomputes `idle` after the slow path changed anything.
+    /// Recomputes `idle` after the slow path changed anything. A frame or
+    /// header lent from the buffer (`delivered`) does not stop the fast
+    /// path, which never touches the buffer; every path that does clears it
+    /// first.
     fn settle(&mut self) {
         self.idle = self.failed.is_none()
             && self.state == State::Header
-            && self.buf.is_empty()
-            && !self.delivered
+            && (self.delivered || self.buf.is_empty())
             && self.buf.capacity() >= self.layout.header_len;
     }
 
@@ -892,18 +894,7 @@ impl<B: Buffer> Decoder<B> {
     /// ```
     #[inline]
     pub fn frame_len(&self, input: &[u8]) -> Option<usize> {
-        let c = &self.core;
-        if c.idle {
-            return c.frame_len(input);
-        }
-        // Between frames with the last frame still lent out of the buffer
-        // (it is dropped at the next call): as idle.
-        let hlen = c.layout.header_len;
-        if c.failed.is_some() || c.state != State::Header || !c.delivered || c.limit < hlen {
-            return None;
-        }
-        let payload = c.check(input.get(..hlen)?).ok()?;
-        Some(hlen + sat(payload))
+        self.core.frame_len(input)
     }
 
     /// Like [`decode`](Self::decode), but returns where the frame is instead
@@ -952,9 +943,9 @@ impl<B: Buffer> Decoder<B> {
                 }
                 if have == 0 {
                     if let Ok(payload) = c.check(&input[..hlen]) {
-                        // A valid header: the frame is whole in the input
-                        // (the decoder was not idle, having just delivered
-                        // from its buffer), or it starts there.
+                        // A valid header: the frame starts in the input
+                        // (or lies whole in it, which the fast path takes
+                        // whenever the decoder is idle).
                         let total = hlen + sat(payload);
                         c.frame_start = c.pos;
                         if input.len() >= total {
