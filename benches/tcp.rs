@@ -7,6 +7,10 @@
 //!    framing_std/<p>           framing-std FrameReader::next_frame (64 KiB reads)
 //!    raw_read/<p>              a read loop into a 64 KiB buffer, no framing at all:
 //!                              what the socket gives
+//!    minimal_loop/<p>          a hand-written frame loop over the same 64 KiB reads:
+//!                              slice each whole frame, move a partial one to the
+//!                              front and read after it (no checks): the floor for
+//!                              a framing reader
 //!    tokio_util/<p>            read 64 KiB chunks, append to a BytesMut, decode until None
 //!    bufreader_read_exact/<p>  BufReader (64 KiB) + read_exact header, Vec payload
 //! ```
@@ -169,6 +173,56 @@ impl Receiver for Raw<'_> {
     }
 }
 
+/// The least a framing reader can do: frames sliced from the read buffer,
+/// the start of a frame moved to the front and the rest read after it, the
+/// buffer grown for a frame longer than it. No validation at all.
+struct Minimal<'a> {
+    stream: &'a TcpStream,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+}
+
+impl Minimal<'_> {
+    /// Makes room for `want` bytes from `pos`, then reads once.
+    fn read_more(&mut self, want: usize) {
+        if self.buf.len() - self.pos < want {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+            if self.buf.len() < want {
+                self.buf.resize(want, 0);
+            }
+        }
+        let n = self.stream.read(&mut self.buf[self.end..]).expect("read");
+        assert!(n > 0, "the sender never stops");
+        self.end += n;
+    }
+}
+
+impl Receiver for Minimal<'_> {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let mut seen = 0;
+        let mut got = 0;
+        while got < quota.frames {
+            let pending = &self.buf[self.pos..self.end];
+            let Some(header) = pending.first_chunk::<HEADER>() else {
+                self.read_more(HEADER);
+                continue;
+            };
+            let total = HEADER + u32::from_be_bytes(*header) as usize;
+            let Some(frame) = pending.get(HEADER..total) else {
+                self.read_more(total);
+                continue;
+            };
+            seen += black_box(frame.len());
+            self.pos += total;
+            got += 1;
+        }
+        seen
+    }
+}
+
 /// tokio-util as a socket reader drives it: `decode` until `None`, then
 /// read and append the chunk to a `BytesMut`.
 struct Tokio<'a> {
@@ -235,9 +289,10 @@ fn run(c: &mut Criterion) {
             payload: per_iter * block.payload,
         };
         group.throughput(Throughput::Bytes(quota.bytes as u64));
-        let contenders: [&str; 4] = [
+        let contenders: [&str; 5] = [
             "framing_std",
             "raw_read",
+            "minimal_loop",
             "tokio_util",
             "bufreader_read_exact",
         ];
@@ -250,6 +305,12 @@ fn run(c: &mut Criterion) {
                     stream: s,
                     buf: vec![0; READ],
                     carry: 0,
+                }),
+                "minimal_loop" => Box::new(Minimal {
+                    stream: s,
+                    buf: vec![0; READ],
+                    pos: 0,
+                    end: 0,
                 }),
                 "tokio_util" => Box::new(Tokio {
                     stream: s,
