@@ -287,6 +287,11 @@ struct Core<B> {
     /// no adjust): the largest length value accepted, so one comparison
     /// validates a header. `None` for other layouts.
     quick_max: Option<u64>,
+    /// A whole-frame decoder assembling a payload, not failed: the next
+    /// bytes go straight to the buffer.
+    filling: bool,
+    /// A streaming decoder (payloads are handed out, never buffered).
+    stream: bool,
 }
 
 /// Outcome of judging a bad header.
@@ -326,6 +331,8 @@ impl<B: Buffer> Core<B> {
             limit,
             idle: false,
             quick_max,
+            filling: false,
+            stream,
         };
         core.settle();
         core
@@ -336,10 +343,10 @@ impl<B: Buffer> Core<B> {
     /// path, which never touches the buffer; every path that does clears it
     /// first.
     fn settle(&mut self) {
-        self.idle = self.failed.is_none()
-            && self.state == State::Header
-            && (self.delivered || self.buf.is_empty())
-            && self.buf.capacity() >= self.layout.header_len;
+        let healthy = self.failed.is_none() && self.buf.capacity() >= self.layout.header_len;
+        self.idle =
+            healthy && self.state == State::Header && (self.delivered || self.buf.is_empty());
+        self.filling = healthy && !self.stream && matches!(self.state, State::Payload { .. });
     }
 
     /// The payload length of a valid header whole at the start of `input`,
@@ -383,6 +390,8 @@ impl<B: Buffer> Core<B> {
 
     fn fail(&mut self, e: DecodeError) -> DecodeError {
         self.failed = Some(e);
+        self.idle = false;
+        self.filling = false;
         e
     }
 
@@ -922,6 +931,27 @@ impl<B: Buffer> Decoder<B> {
     #[inline]
     fn poll_slow(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
         let c = &mut self.core;
+        // The most frequent slow case, in small chunks: more of a payload.
+        if c.filling {
+            if let State::Payload { remaining } = c.state {
+                let want = sat(remaining);
+                let n = want.min(input.len());
+                let (piece, rest) = input.split_at(n);
+                c.push(piece)?;
+                *input = rest;
+                c.pos += n as u64;
+                if n < want {
+                    c.state = State::Payload {
+                        remaining: remaining - n as u64,
+                    };
+                    return Ok(None);
+                }
+                c.state = State::Header;
+                c.delivered = true;
+                c.settle();
+                return Ok(Some(Ready::Buffer));
+            }
+        }
         // The common slow cases, kept lean: a frame being assembled in the
         // buffer gets more bytes. Anything unusual (a bad header, a policy at
         // work, a failure) goes down the general path below.
@@ -984,6 +1014,9 @@ impl<B: Buffer> Decoder<B> {
                     c.state = State::Payload {
                         remaining: remaining - n as u64,
                     };
+                    // Healthy and inside a payload: the rest takes the
+                    // filling path above.
+                    c.filling = true;
                     return Ok(None);
                 }
                 c.state = State::Header;

@@ -293,17 +293,29 @@ fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
 /// Feeds `chunks` to a whole-frame decoder with a buffer of `cap` bytes until
 /// a fatal error, then finishes.
 pub fn run_whole(layout: Layout, cap: usize, chunks: &[&[u8]]) -> Vec<Out> {
+    run_whole_with(layout, cap, chunks, false)
+}
+
+/// As [`run_whole`]; with `eof`, the last chunk goes through `decode_eof`,
+/// which finishes by itself.
+pub fn run_whole_with(layout: Layout, cap: usize, chunks: &[&[u8]], eof: bool) -> Vec<Out> {
     let mut storage = vec![0u8; cap];
     let mut d = Decoder::new(layout, SliceBuffer::new(&mut storage));
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     let mut out = Vec::new();
-    for chunk in chunks {
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = eof && i + 1 == chunks.len();
         let mut chunk = *chunk;
         loop {
             // Each frame or error consumes at least one byte (a finish may
             // add two): more outputs than that means a loop.
             assert!(out.len() <= total + 2, "no progress: {out:?}");
-            match d.decode(&mut chunk) {
+            let found = if last {
+                d.decode_eof(&mut chunk)
+            } else {
+                d.decode(&mut chunk)
+            };
+            match found {
                 Ok(Some(f)) => {
                     assert_valid_frame(&layout, f.header().as_bytes(), f.payload());
                     out.push(Out::Frame {
@@ -324,6 +336,9 @@ pub fn run_whole(layout: Layout, cap: usize, chunks: &[&[u8]]) -> Vec<Out> {
         assert!(chunk.is_empty(), "Ok(None) left {} bytes", chunk.len());
     }
     assert_eq!(d.position(), total as u64, "position after all input");
+    if eof {
+        return out;
+    }
     loop {
         match d.finish() {
             Ok(()) => break,
@@ -441,6 +456,27 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     let whole = run_whole(layout, cap, &[stream]);
     let chunked = run_whole(layout, cap, &chunks);
     assert_eq!(chunked, whole, "chunks {sizes:?} differ from one chunk");
+    // The end declared with the last chunk (`decode_eof`) changes nothing.
+    assert_eq!(
+        run_whole_with(layout, cap, &chunks, true),
+        whole,
+        "decode_eof, chunks {sizes:?}"
+    );
+    // `frame_len` of the first header is the first frame's length.
+    let mut storage = vec![0u8; cap];
+    let fresh = Decoder::new(layout, SliceBuffer::new(&mut storage));
+    if let Some(total) = fresh.frame_len(stream) {
+        match whole.first() {
+            Some(Out::Frame { header, payload }) => {
+                assert_eq!(header.len() + payload.len(), total, "frame_len");
+            }
+            Some(Out::Err(e)) => assert!(
+                e.is_truncated() && total > stream.len(),
+                "frame_len accepted a header decode refused: {e}"
+            ),
+            None => panic!("frame_len found a header in nothing"),
+        }
+    }
     if stream.len() <= 1024 {
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(run_whole(layout, cap, &bytes), whole, "byte by byte");
