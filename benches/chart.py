@@ -327,6 +327,17 @@ def goals(data):
         out.append(f"- tokio-util over TCP, 16 B: {fmt_ratio(r)} of the raw read loop; "
                    "issue: about 0.15x.")
     out.append("")
+
+    # The floor over TCP: a hand-written loop that only slices frames.
+    floor = [(p, ratio(data, "tcp", "minimal_loop", "raw_read", p),
+              ratio(data, "tcp", "framing_std", "minimal_loop", p)) for p in (16, 65536)]
+    if any(f is not None for _, f, _ in floor):
+        out.append("#### Over TCP, the floor for any framing reader\n")
+        out.append("| payload | minimal_loop / raw_read | framing_std / minimal_loop |")
+        out.append("|---|---|---|")
+        for p, f, s in floor:
+            out.append(f"| {p} B | {fmt_ratio(f)} | {fmt_ratio(s)} |")
+        out.append("")
     return "\n".join(out)
 
 
