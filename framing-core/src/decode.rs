@@ -914,17 +914,44 @@ impl<B: Buffer> Decoder<B> {
     /// As [`decode`](Self::decode).
     #[inline]
     pub fn poll(&mut self, input: &mut &[u8]) -> Result<Option<Ready>, DecodeError> {
-        let c = &mut self.core;
-        if let Some(total) = c.frame_at(input) {
-            *input = &input[total..];
-            c.frame_start = c.pos;
-            c.pos += total as u64;
-            return Ok(Some(Ready::Input {
-                start: 0,
-                len: total,
-            }));
+        if let Some(ready) = self.take_whole(input) {
+            return Ok(Some(ready));
         }
         self.poll_slow(input)
+    }
+
+    /// Takes the frame that lies whole at the start of `input`, if the
+    /// decoder holds nothing and its header passes every check: advances
+    /// `input` past it and returns where it was, for [`frame`](Self::frame).
+    /// `None` otherwise, consuming and buffering nothing: the caller can read
+    /// the rest of a partial frame after it in its own buffer
+    /// ([`frame_len`](Self::frame_len) says how long it is), or hand the
+    /// input to [`poll`](Self::poll), which keeps what is partial and
+    /// reports a bad header.
+    ///
+    /// ```
+    /// use framing_core::{Decoder, Layout};
+    ///
+    /// let mut decoder = Decoder::new(Layout::new("!H"), heapless::Vec::<u8, 64>::new());
+    /// let chunk = &b"\x00\x01a\x00\x03bc"[..];
+    /// let mut input = chunk;
+    /// let ready = decoder.take_whole(&mut input).unwrap();
+    /// assert_eq!(decoder.frame(chunk, ready).unwrap().payload(), b"a");
+    /// assert_eq!(decoder.take_whole(&mut input), None); // "bc" is not all of it
+    /// assert_eq!(input, b"\x00\x03bc"); // nothing taken
+    /// assert_eq!(decoder.frame_len(input), Some(5));
+    /// ```
+    #[inline]
+    pub fn take_whole(&mut self, input: &mut &[u8]) -> Option<Ready> {
+        let c = &mut self.core;
+        let total = c.frame_at(input)?;
+        *input = &input[total..];
+        c.frame_start = c.pos;
+        c.pos += total as u64;
+        Some(Ready::Input {
+            start: 0,
+            len: total,
+        })
     }
 
     /// Everything but a whole frame at the start of an idle decoder's input.

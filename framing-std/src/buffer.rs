@@ -114,7 +114,7 @@ impl ReadBuf {
     }
 
     /// The whole filled region from `start` (an offset a caller saved from
-    /// [`pos`](Self::pos)) to the end of what was read.
+    /// [`start`](Self::start)) to the end of what was read.
     #[inline]
     pub(crate) fn from(&self, start: usize) -> &[u8] {
         self.bytes.get(start..self.end).unwrap_or_default()
@@ -138,26 +138,26 @@ impl ReadBuf {
         self.bytes.capacity()
     }
 
-    /// Decodes the pending bytes: the frame whole at their start (the caller
-    /// checked with [`Decoder::frame_len`]), borrowed from this buffer; or,
-    /// at the end of the stream (`eof`), whatever they are, with
-    /// [`Decoder::decode_eof`].
+    /// Where the pending bytes start: pass it to [`from`](Self::from) after
+    /// feeding them.
+    #[inline]
+    pub(crate) fn start(&self) -> usize {
+        self.pos
+    }
+
+    /// The stream ended: decodes the pending bytes with
+    /// [`Decoder::decode_eof`], which also declares the end, without copying
+    /// what is partial.
     ///
     /// # Errors
     /// The decoder's error, as an [`io::Error`].
-    #[inline]
-    pub(crate) fn decode<'a, B: Buffer>(
+    pub(crate) fn decode_eof<'a, B: Buffer>(
         &'a mut self,
         decoder: &'a mut Decoder<B>,
-        eof: bool,
     ) -> io::Result<Option<Frame<'a>>> {
         let mut input = &self.bytes[self.pos..self.end];
         let before = input.len();
-        let found = if eof {
-            decoder.decode_eof(&mut input)
-        } else {
-            decoder.decode(&mut input)
-        };
+        let found = decoder.decode_eof(&mut input);
         self.pos += before - input.len();
         found.map_err(error::from_decode)
     }
@@ -210,7 +210,7 @@ impl ReadBuf {
         decoder: &mut D,
     ) -> io::Result<Option<(usize, D::Found)>> {
         loop {
-            let start = self.pos;
+            let start = self.start();
             if let Some(found) = self.feed(decoder)? {
                 return Ok(Some((start, found)));
             }

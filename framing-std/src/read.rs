@@ -57,18 +57,29 @@ impl Rx {
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<Frame<'_>>> {
-        let hlen = self.layout.header_len();
         loop {
+            let start = self.chunk.start();
+            let mut input = self.chunk.pending();
+            let before = input.len();
+            if let Some(ready) = self.decoder.take_whole(&mut input) {
+                let used = before - input.len();
+                self.chunk.consume(used);
+                // `from(start)` is the slice exactly as passed to `take_whole`.
+                return match self.decoder.frame(self.chunk.from(start), ready) {
+                    Some(frame) => Ok(Some(frame)),
+                    None => Err(internal()),
+                };
+            }
             let pending = self.chunk.pending();
             let want = match self.decoder.frame_len(pending) {
-                Some(total) if total <= pending.len() => break,
+                // A valid header, its frame not whole yet.
                 Some(total) => total,
                 // Between frames, with less than a header: wait for the rest.
-                None if pending.len() < hlen
+                None if pending.len() < self.layout.header_len()
                     && self.decoder.failure().is_none()
                     && self.decoder.is_at_boundary() =>
                 {
-                    hlen
+                    self.layout.header_len()
                 }
                 None => return self.next_frame_slow(inner),
             };
@@ -76,10 +87,6 @@ impl Rx {
             if self.chunk.fill(inner)? == 0 {
                 return self.end_of_stream();
             }
-        }
-        match self.chunk.decode(&mut self.decoder, false)? {
-            Some(frame) => Ok(Some(frame)),
-            None => Err(internal()),
         }
     }
 
@@ -104,7 +111,7 @@ impl Rx {
     /// the decoder says whether that was a clean end, without copying them.
     #[cold]
     fn end_of_stream(&mut self) -> io::Result<Option<Frame<'_>>> {
-        self.chunk.decode(&mut self.decoder, true)
+        self.chunk.decode_eof(&mut self.decoder)
     }
 
     pub(crate) fn read_frame<R: Read + ?Sized>(
