@@ -48,7 +48,7 @@ COLOURS = {
     "read_exact": "#ff7f0e",
     "bufreader_read_exact": "#ff7f0e",
     "minimal_loop": "#2ca02c",
-    "raw_read": "#2ca02c",
+    "raw_read": "#7f7f7f",
     "memcpy": "#7f7f7f",
 }
 EXTRA = ["#9467bd", "#8c564b", "#e377c2", "#bcbd22"]
@@ -217,7 +217,7 @@ def status(r, goal):
     return "**met**" if r >= goal else "**missed**"
 
 
-def markdown(data):
+def markdown(data, others=()):
     lines = []
     for group, title in GROUPS:
         if group not in data:
@@ -238,7 +238,7 @@ def markdown(data):
                              f"{human_bytes(r['bps'])}<br>{human_frames(r['fps'])}")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines.append(goals(data))
+    lines.append(goals(data, others))
     return "\n".join(lines)
 
 
@@ -249,13 +249,14 @@ def ns_per_chunk(data, group, name, payload, chunk):
     return r["ns"] / math.ceil(r["bytes"] / chunk)
 
 
-def goals(data):
+def goal_rows(data):
+    """The issue's goals in `data`: (goal, ratio of, measured ratio or None,
+    wanted, whether a higher ratio is better)."""
     rows = []
 
     def goal(text, group, a, b, payload, want):
-        r = ratio(data, group, a, b, payload)
-        rows.append(f"| {text} | `{group}` {payload} B: {a} / {b} | {fmt_ratio(r)} | "
-                    f"{want:g}x | {status(r, want)} |")
+        rows.append((text, f"`{group}` {payload} B: {a} / {b}",
+                     ratio(data, group, a, b, payload), want, True))
 
     goal("whole stream, 16 B: >= 10x tokio-util", "decode_whole",
          "framing_decoder", "tokio_util", 16, 10)
@@ -280,16 +281,38 @@ def goals(data):
         r = None if small is None or big is None else big / small
         # Linear: a byte of a 64 KiB frame costs no more than twice a byte of
         # a 16 B frame (re-parsing what is buffered would grow with the frame).
-        ok = "not measured" if r is None else ("**met**" if r <= 2 else "**missed**")
-        rows.append(f"| 1-byte chunks: cost linear in chunks (no re-parsing) | `decode_1` {way}: "
-                    f"ns/chunk at 65536 B / at 16 B | {fmt_ratio(r)} | <= 2x | {ok} |")
+        rows.append(("1-byte chunks: cost linear in chunks (no re-parsing)",
+                     f"`decode_1` {way}: ns/chunk at 65536 B / at 16 B", r, 2, False))
     goal("TCP, 16 B: framing-std reader >= 0.7x raw read", "tcp",
          "framing_std", "raw_read", 16, 0.7)
     goal("TCP, 64 KiB: framing-std reader >= 0.95x raw read", "tcp",
          "framing_std", "raw_read", 65536, 0.95)
+    return rows
+
+
+def goals(data, others=()):
+    """The goals table: one measured column per run (`data` first), and a
+    status over all of them."""
+    runs = [goal_rows(data)] + [goal_rows(o) for o in others]
+    rows = []
+    for i, (text, of, _, want, higher) in enumerate(runs[0]):
+        measured = [run[i][2] for run in runs]
+        met = [None if r is None else (r >= want if higher else r <= want) for r in measured]
+        if any(m is None for m in met):
+            verdict = "not measured"
+        elif all(met):
+            verdict = "**met**"
+        elif not any(met):
+            verdict = "**missed**"
+        else:
+            verdict = f"met in {sum(met)} of {len(met)} runs"
+        wanted = f"{want:g}x" if higher else f"<= {want:g}x"
+        rows.append(f"| {text} | {of} | " + " | ".join(fmt_ratio(r) for r in measured) +
+                    f" | {wanted} | {verdict} |")
+    heads = ["measured"] if not others else ["run 1"] + [f"run {k + 2}" for k in range(len(others))]
     out = ["#### Goals\n",
-           "| goal | ratio of | measured | wanted | status |",
-           "|---|---|---|---|---|"] + rows + [""]
+           "| goal | ratio of | " + " | ".join(heads) + " | wanted | status |",
+           "|---|---|" + "---|" * len(heads) + "---|---|"] + rows + [""]
 
     # Linearity: the cost of a chunk must not grow with the frame it belongs to.
     out.append("#### Cost per chunk (ns), for the linearity goal\n")
@@ -349,14 +372,18 @@ def main():
     ap.add_argument("--svg", default=os.path.join(here, "throughput.svg"),
                     help="where to write the chart (default: benches/throughput.svg)")
     ap.add_argument("--markdown", action="store_true", help="print the tables for BENCHMARKS.md")
+    ap.add_argument("--also", action="append", default=[], metavar="DIR",
+                    help="another run's criterion folder: its goal ratios become a column "
+                         "of the goals table (repeatable)")
     args = ap.parse_args()
     data = load(args.criterion)
     if not data:
         sys.exit(f"no criterion results under {args.criterion}: run `cargo bench` first")
     svg_chart(data, args.svg)
     print(f"wrote {os.path.relpath(args.svg)}", file=sys.stderr)
+    others = [load(d) for d in args.also]
     if args.markdown:
-        print(markdown(data))
+        print(markdown(data, others))
 
 
 if __name__ == "__main__":
