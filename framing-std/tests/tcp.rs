@@ -373,7 +373,8 @@ fn a_peer_announcing_4_gib_gets_no_such_allocation() {
             in_header: false
         }
     );
-    // 256 KiB arrived: the assembly buffer holds about that, nothing near 4 GiB.
+    // 256 KiB arrived: the read buffer grew to hold about that (at most twice
+    // what arrived), nothing near 4 GiB.
     assert!(
         reader.buffer_capacity() <= 64 * 1024 + 2 * (256 * 1024 + 4),
         "{}",
