@@ -287,6 +287,10 @@ struct Core<B> {
     /// no adjust): the largest length value accepted, so one comparison
     /// validates a header. `None` for other layouts.
     quick_max: Option<u64>,
+    /// `quick_max + 1` while idle with such a layout, else 0: the fast path
+    /// takes a header whose length value is below it, with one comparison
+    /// for both questions.
+    quick_limit: u64,
     /// A whole-frame decoder assembling a payload, not failed: the next
     /// bytes go straight to the buffer.
     filling: bool,
@@ -331,6 +335,7 @@ impl<B: Buffer> Core<B> {
             limit,
             idle: false,
             quick_max,
+            quick_limit: 0,
             filling: false,
             stream,
         };
@@ -347,6 +352,11 @@ impl<B: Buffer> Core<B> {
         self.idle =
             healthy && self.state == State::Header && (self.delivered || self.buf.is_empty());
         self.filling = healthy && !self.stream && matches!(self.state, State::Payload { .. });
+        // `quick_max` is at most `usize::MAX - header_len`: no overflow.
+        self.quick_limit = match (self.idle, self.quick_max) {
+            (true, Some(max)) => max + 1,
+            _ => 0,
+        };
     }
 
     /// The payload length of a valid header whole at the start of `input`,
@@ -354,17 +364,15 @@ impl<B: Buffer> Core<B> {
     /// (which reports any error).
     #[inline(always)]
     fn header_at(&self, input: &[u8]) -> Option<u64> {
-        if !self.idle {
-            return None;
+        if self.quick_limit != 0 {
+            let header = input.get(..self.layout.header_len)?;
+            let len = self.layout.length.read(header)?;
+            return (len < self.quick_limit).then_some(len);
         }
-        let header = input.get(..self.layout.header_len)?;
-        match self.quick_max {
-            Some(max) => {
-                let len = self.layout.length.read(header)?;
-                (len <= max).then_some(len)
-            }
-            None => self.check(header).ok(),
+        if self.idle && self.quick_max.is_none() {
+            return self.check(input.get(..self.layout.header_len)?).ok();
         }
+        None
     }
 
     /// The length of a valid frame whole at the start of `input`, if idle.
@@ -391,6 +399,7 @@ impl<B: Buffer> Core<B> {
     fn fail(&mut self, e: DecodeError) -> DecodeError {
         self.failed = Some(e);
         self.idle = false;
+        self.quick_limit = 0;
         self.filling = false;
         e
     }
@@ -810,7 +819,8 @@ impl<B: Buffer> Decoder<B> {
         if let Some(total) = self.core.frame_at(input) {
             let (frame, rest) = input.split_at(total);
             *input = rest;
-            self.core.frame_start = self.core.pos;
+            // No `frame_start`: only errors read it, and every path that
+            // starts a frame it could be needed for sets it.
             self.core.pos += total as u64;
             let (header, payload) = frame.split_at(self.core.layout.header_len);
             return Ok(Some(Frame::new(
@@ -946,7 +956,7 @@ impl<B: Buffer> Decoder<B> {
         let c = &mut self.core;
         let total = c.frame_at(input)?;
         *input = &input[total..];
-        c.frame_start = c.pos;
+        // As in `decode`: a whole frame needs no `frame_start`.
         c.pos += total as u64;
         Some(Ready::Input {
             start: 0,
@@ -1195,6 +1205,7 @@ impl<B: Buffer> StreamDecoder<B> {
             c.pos += hlen as u64;
             c.state = State::Payload { remaining: payload };
             c.idle = false;
+            c.quick_limit = 0;
             return Ok(Some(EventAt::Header(Ready::Input {
                 start: 0,
                 len: hlen,
