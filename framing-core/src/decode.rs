@@ -519,6 +519,30 @@ impl<B: Buffer> Core<B> {
         Ok(())
     }
 
+    /// A healthy whole-frame decoder inside a payload with `remaining` bytes
+    /// to come: moves what the input holds of them into the buffer, and
+    /// delivers the frame from the buffer once it is complete.
+    #[inline(always)]
+    fn fill(&mut self, input: &mut &[u8], remaining: u64) -> Result<Option<Ready>, DecodeError> {
+        let n = sat(remaining).min(input.len());
+        let (piece, rest) = input.split_at(n);
+        self.push(piece)?;
+        *input = rest;
+        self.pos += n as u64;
+        if (n as u64) < remaining {
+            self.state = State::Payload {
+                remaining: remaining - n as u64,
+            };
+            // The rest takes the filling path.
+            self.filling = true;
+            return Ok(None);
+        }
+        self.state = State::Header;
+        self.delivered = true;
+        self.settle();
+        Ok(Some(Ready::Buffer))
+    }
+
     /// The slow paths: everything but a whole frame at the start of `input`.
     /// Returns a step, `Ok(None)` when the input is used up.
     fn step(
@@ -971,22 +995,7 @@ impl<B: Buffer> Decoder<B> {
         // The most frequent slow case, in small chunks: more of a payload.
         if c.filling {
             if let State::Payload { remaining } = c.state {
-                let want = sat(remaining);
-                let n = want.min(input.len());
-                let (piece, rest) = input.split_at(n);
-                c.push(piece)?;
-                *input = rest;
-                c.pos += n as u64;
-                if n < want {
-                    c.state = State::Payload {
-                        remaining: remaining - n as u64,
-                    };
-                    return Ok(None);
-                }
-                c.state = State::Header;
-                c.delivered = true;
-                c.settle();
-                return Ok(Some(Ready::Buffer));
+                return c.fill(input, remaining);
             }
         }
         // The common slow cases, kept lean: a frame being assembled in the
@@ -1045,21 +1054,7 @@ impl<B: Buffer> Decoder<B> {
                 }
             }
             if let State::Payload { remaining } = c.state {
-                let n = sat(remaining).min(input.len());
-                c.stash(input, n)?;
-                if (n as u64) < remaining {
-                    c.state = State::Payload {
-                        remaining: remaining - n as u64,
-                    };
-                    // Healthy and inside a payload: the rest takes the
-                    // filling path above.
-                    c.filling = true;
-                    return Ok(None);
-                }
-                c.state = State::Header;
-                c.delivered = true;
-                c.settle();
-                return Ok(Some(Ready::Buffer));
+                return c.fill(input, remaining);
             }
         }
         self.poll_general(input)
