@@ -4,124 +4,26 @@
 //! whatever the chunking; and the streaming way gives the same bytes as the
 //! whole-frame way.
 
-use framing_core::{
-    Buffer, ChunkDecoder, DecodeError, DecodeErrorKind, Decoder, Event, Layout, Oversize,
-    SliceBuffer, StreamDecoder, Value,
-};
+use framing_core::{Buffer, DecodeErrorKind, Decoder, Layout, Oversize, SliceBuffer, Value};
 use proptest::prelude::*;
 
-/// What a decoder produced, in order.
-#[derive(Clone, Debug, PartialEq)]
-enum Out {
-    Frame { header: Vec<u8>, payload: Vec<u8> },
-    Err(DecodeError),
-}
+// The decoding loops (and their own assertions: progress, valid frames, a
+// failed decoder stays failed, positions) are the fuzz targets' oracle.
+#[allow(dead_code)]
+#[path = "../../fuzz/src/checks.rs"]
+mod checks;
 
-/// Feeds `chunks` to a whole-frame decoder until a fatal error, then finishes.
+use checks::{run_stream, Out};
+
+/// Feeds `chunks` to a whole-frame decoder assembling in `buf` until a fatal
+/// error, then finishes.
 fn run_whole<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
-    let mut d = Decoder::new(layout, buf);
-    let mut out = Vec::new();
-    for chunk in chunks {
-        if feed(&mut d, chunk, &mut out, false) {
-            return out;
-        }
-    }
-    finish_all(&mut d, &mut out);
-    out
+    checks::run_whole_in(layout, buf, chunks, false)
 }
 
 /// The same, but the last chunk goes through `decode_eof`, which finishes.
 fn run_eof<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
-    let mut d = Decoder::new(layout, buf);
-    let mut out = Vec::new();
-    let (last, init) = chunks.split_last().expect("at least one chunk");
-    for chunk in init {
-        if feed(&mut d, chunk, &mut out, false) {
-            return out;
-        }
-    }
-    feed(&mut d, last, &mut out, true);
-    out
-}
-
-/// Decodes one chunk (with `decode_eof` if `eof`) until it is used up or a
-/// fatal error; returns whether one happened.
-fn feed<B: Buffer>(d: &mut Decoder<B>, mut chunk: &[u8], out: &mut Vec<Out>, eof: bool) -> bool {
-    loop {
-        let found = if eof {
-            d.decode_eof(&mut chunk)
-        } else {
-            d.decode(&mut chunk)
-        };
-        match found {
-            Ok(Some(f)) => out.push(Out::Frame {
-                header: f.header().as_bytes().to_vec(),
-                payload: f.payload().to_vec(),
-            }),
-            Ok(None) => break,
-            Err(e) => {
-                if record(out, e) {
-                    return true;
-                }
-            }
-        }
-    }
-    assert!(chunk.is_empty(), "Ok(None) left input unconsumed");
-    false
-}
-
-/// The same through the streaming decoder, pieces joined into frames.
-fn run_stream(layout: Layout, chunks: &[&[u8]]) -> Vec<Out> {
-    let mut d = StreamDecoder::new(layout, heapless::Vec::<u8, 256>::new());
-    let mut out = Vec::new();
-    let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
-    for chunk in chunks {
-        let mut chunk = *chunk;
-        loop {
-            match d.next(&mut chunk) {
-                Ok(Some(Event::Header(h))) => {
-                    assert!(current.is_none(), "header inside a frame");
-                    current = Some((h.as_bytes().to_vec(), Vec::new()));
-                }
-                Ok(Some(Event::Payload(p))) => {
-                    assert!(!p.is_empty(), "empty payload piece");
-                    current
-                        .as_mut()
-                        .expect("piece outside a frame")
-                        .1
-                        .extend_from_slice(p);
-                }
-                Ok(Some(Event::End)) => {
-                    let (header, payload) = current.take().expect("end outside a frame");
-                    out.push(Out::Frame { header, payload });
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    if record(&mut out, e) {
-                        return out;
-                    }
-                }
-            }
-        }
-        assert!(chunk.is_empty(), "Ok(None) left input unconsumed");
-    }
-    finish_all(&mut d, &mut out);
-    out
-}
-
-/// Records an error; `true` if it ends decoding (not recoverable).
-fn record(out: &mut Vec<Out>, e: DecodeError) -> bool {
-    out.push(Out::Err(e));
-    !e.is_recoverable()
-}
-
-/// Declares the end of the stream, recording what it reports.
-fn finish_all(d: &mut impl ChunkDecoder, out: &mut Vec<Out>) {
-    while let Err(e) = d.finish() {
-        if record(out, e) {
-            break;
-        }
-    }
+    checks::run_whole_in(layout, buf, chunks, true)
 }
 
 /// Cuts `bytes` at the given points (taken modulo its length).

@@ -300,7 +300,12 @@ pub fn run_whole(layout: Layout, cap: usize, chunks: &[&[u8]]) -> Vec<Out> {
 /// which finishes by itself.
 pub fn run_whole_with(layout: Layout, cap: usize, chunks: &[&[u8]], eof: bool) -> Vec<Out> {
     let mut storage = vec![0u8; cap];
-    let mut d = Decoder::new(layout, SliceBuffer::new(&mut storage));
+    run_whole_in(layout, SliceBuffer::new(&mut storage), chunks, eof)
+}
+
+/// As [`run_whole_with`], assembling in `buf`, whatever buffer type it is.
+pub fn run_whole_in<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]], eof: bool) -> Vec<Out> {
+    let mut d = Decoder::new(layout, buf);
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     let mut out = Vec::new();
     for (i, chunk) in chunks.iter().enumerate() {
