@@ -954,6 +954,37 @@ impl<B: Buffer> Decoder<B> {
         self.poll_slow(input)
     }
 
+    /// How many bytes, counted from the start of `input`, the next frame
+    /// needs before [`take_whole`](Self::take_whole) can take it: the
+    /// header's length while `input` holds less than a header, then the
+    /// frame's ([`frame_len`](Self::frame_len)). `None` when `input` must go
+    /// to [`poll`](Self::poll) instead: the header is bad (`poll` says why),
+    /// or the decoder is not between frames (it holds part of a frame, is
+    /// skipping or resynchronising, or has failed).
+    ///
+    /// The one question an adapter that keeps partial frames in its own
+    /// buffer asks before reading more.
+    ///
+    /// ```
+    /// use framing_core::{Decoder, Layout};
+    ///
+    /// let decoder = Decoder::new(Layout::new("!H"), heapless::Vec::<u8, 64>::new());
+    /// assert_eq!(decoder.needs(b""), Some(2)); // a header first
+    /// assert_eq!(decoder.needs(b"\x00\x05he"), Some(7)); // then the frame
+    /// assert_eq!(decoder.needs(b"\x01\x00"), None); // 256: over the buffer
+    /// ```
+    #[inline]
+    pub fn needs(&self, input: &[u8]) -> Option<usize> {
+        let c = &self.core;
+        if !c.idle {
+            return None;
+        }
+        if input.len() < c.layout.header_len {
+            return Some(c.layout.header_len);
+        }
+        c.frame_len(input)
+    }
+
     /// Takes the frame that lies whole at the start of `input`, if the
     /// decoder holds nothing and its header passes every check: advances
     /// `input` past it and returns where it was, for [`frame`](Self::frame).

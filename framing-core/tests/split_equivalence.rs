@@ -421,7 +421,7 @@ fn a_buffer_that_refuses_bytes_is_an_error_not_a_short_frame() {
 }
 
 #[test]
-fn frame_len_reads_the_next_header_between_frames_only() {
+fn frame_len_and_needs_read_the_next_header_between_frames_only() {
     let layout = Layout::new("!H");
     let mut d = Decoder::new(layout, heapless::Vec::<u8, 16>::new());
     // A frame assembled across two chunks is lent from the buffer...
@@ -432,15 +432,21 @@ fn frame_len_reads_the_next_header_between_frames_only() {
     // ...and the next header is still read, whatever the buffer holds.
     assert_eq!(d.frame_len(b"\x00\x05he"), Some(7));
     assert_eq!(d.frame_len(b"\x00"), None);
+    assert_eq!(d.needs(b"\x00\x05he"), Some(7));
+    assert_eq!(d.needs(b"\x00"), Some(2), "the rest of a header first");
+    assert_eq!(d.needs(b""), Some(2));
     // 20 bytes do not fit a 16-byte buffer: the decoder would refuse them.
     assert_eq!(d.frame_len(b"\x00\x14"), None);
+    assert_eq!(d.needs(b"\x00\x14"), None, "poll must report it");
     // Inside a frame there is no header to read.
     let mut partial = &b"\x00\x02x"[..];
     assert!(d.decode(&mut partial).unwrap().is_none());
     assert_eq!(d.frame_len(b"\x00\x01"), None);
+    assert_eq!(d.needs(b""), None, "the decoder holds part of a frame");
     // After a failure neither.
     let mut d = Decoder::new(layout, heapless::Vec::<u8, 16>::new());
     let mut bad = &b"\x00\x20"[..];
     assert!(d.decode(&mut bad).is_err());
     assert_eq!(d.frame_len(b"\x00\x01"), None);
+    assert_eq!(d.needs(b""), None);
 }

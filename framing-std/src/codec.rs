@@ -198,10 +198,6 @@ pub struct FrameCodec {
     /// Stream offset of the first byte of the read buffer: bytes before it
     /// were split off as frames or dropped.
     base: u64,
-    /// The length of the frame at the start of the unfed bytes, once the
-    /// decoder found its header valid (`frame_len`) and the frame was not
-    /// whole yet.
-    pending: Option<usize>,
 }
 
 /// The layout as the codec and its frames hold it.
@@ -258,7 +254,6 @@ impl FrameCodec {
             decoder: framing_core::Decoder::new(*layout, GrowBuf::new(limit)),
             layout,
             base: 0,
-            pending: None,
         }
     }
 
@@ -290,39 +285,25 @@ impl FrameCodec {
         self.base += drop as u64;
     }
 
-    /// Whether to feed the decoder the unfed bytes `rest` now. Between
-    /// frames: once they hold a whole frame, or a header the core finds
-    /// bad (so the error comes at once). Otherwise (inside a discard or a
-    /// resynchronisation, after a failure) always.
-    fn should_feed(&mut self, rest: &[u8]) -> bool {
-        if self.decoder.failure().is_some() || !self.decoder.is_at_boundary() {
-            return true;
-        }
-        if rest.len() < self.layout.header_len() {
-            return false; // wait for the whole header
-        }
-        let total = match self.pending {
-            Some(total) => total,
-            None => match self.decoder.frame_len(rest) {
-                Some(total) => total,
-                None => return true, // a bad header: the decoder says why
-            },
-        };
-        self.pending = Some(total);
-        rest.len() >= total
+    /// What the unfed bytes `rest` still lack before the decoder should see
+    /// them: `Some(n)` more bytes while they hold less than a whole frame
+    /// (between frames), `None` to feed them now: a whole frame, a header
+    /// the core finds bad (so the error comes at once), or any byte inside a
+    /// discard, a resynchronisation or after a failure.
+    fn missing(&self, rest: &[u8]) -> Option<usize> {
+        let needed = self.decoder.needs(rest)?;
+        (needed > rest.len()).then(|| needed - rest.len())
     }
 
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded>> {
         let fed = self.fed(src)?;
         let mut input = &src[fed..];
-        if !eof && !self.should_feed(input) {
-            if let Some(total) = self.pending {
-                let missing = total.saturating_sub(input.len());
+        if !eof {
+            if let Some(missing) = self.missing(input) {
                 src.reserve(missing.min(RESERVE_LIMIT));
+                return Ok(None);
             }
-            return Ok(None);
         }
-        self.pending = None;
         match self.decoder.poll(&mut input) {
             Ok(Some(ready)) => {
                 let len = match ready {

@@ -70,18 +70,9 @@ impl Rx {
                     None => Err(internal()),
                 };
             }
-            let pending = self.chunk.pending();
-            let want = match self.decoder.frame_len(pending) {
-                // A valid header, its frame not whole yet.
-                Some(total) => total,
-                // Between frames, with less than a header: wait for the rest.
-                None if pending.len() < self.layout.header_len()
-                    && self.decoder.failure().is_none()
-                    && self.decoder.is_at_boundary() =>
-                {
-                    self.layout.header_len()
-                }
-                None => return self.next_frame_slow(inner),
+            // Not whole yet: the rest of the header, or of the frame.
+            let Some(want) = self.decoder.needs(self.chunk.pending()) else {
+                return self.next_frame_slow(inner);
             };
             self.chunk.reserve(want);
             if self.chunk.fill(inner)? == 0 {
