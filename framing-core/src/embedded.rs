@@ -100,9 +100,11 @@ impl Chunk<'_> {
             let start = self.start;
             let mut input = &self.buf[start..self.end];
             let before = input.len();
-            let polled = decoder.poll(&mut input).map_err(Error::Decode)?;
+            let polled = decoder.poll(&mut input);
+            // Whatever `poll` found, error or report included, the bytes it
+            // used are gone: advance first, or they would be fed again.
             self.start += before - input.len();
-            if let Some(found) = polled {
+            if let Some(found) = polled.map_err(Error::Decode)? {
                 return Ok(Some((start, found)));
             }
             if self.fill(inner)? == 0 {

@@ -193,3 +193,65 @@ fn writer_errors_are_reported_not_panics() {
         Err(Error::Encode(_))
     ));
 }
+
+/// Regression: a recoverable report (bytes skipped while resynchronising,
+/// an oversized payload discarded) consumed bytes, and the embedded readers
+/// fed those bytes again, so they never returned the frame after it.
+#[test]
+fn recoveries_consume_their_bytes_in_the_embedded_readers() {
+    let resync = Layout::builder("<BH")
+        .length_field(1)
+        .constant(0, Value::Int(0x7e))
+        .resync(true)
+        .build_or_panic();
+    let wire = b"\x00\x01\x7e\x02\x00ok\x7e\x01\x00z";
+    for read_len in 1..=wire.len() {
+        let mut read_buf = vec![0u8; read_len];
+        let decoder = Decoder::new(resync, heapless::Vec::<u8, 16>::new());
+        let mut reader = FrameReader::new(&wire[..], decoder, &mut read_buf);
+        let mut got = Vec::new();
+        for _ in 0..20 {
+            match reader.next_frame() {
+                Ok(Some(f)) => got.push(f.payload().to_vec()),
+                Ok(None) => break,
+                Err(Error::Decode(e)) if e.is_recoverable() => {
+                    assert_eq!(e.kind(), DecodeErrorKind::Skipped { bytes: 2 });
+                }
+                Err(e) => panic!("read size {read_len}: {e:?}"),
+            }
+        }
+        assert_eq!(got, [b"ok".to_vec(), b"z".to_vec()], "read size {read_len}");
+    }
+
+    let discard = Layout::builder("<BH")
+        .length_field(1)
+        .constant(0, Value::Int(0x7e))
+        .max_payload(4)
+        .on_oversize(framing_core::Oversize::Discard)
+        .build_or_panic();
+    let wire = b"\x7e\x06\x00toobig\x7e\x02\x00ok";
+    for read_len in 1..=wire.len() {
+        let mut read_buf = vec![0u8; read_len];
+        let decoder = StreamDecoder::new(discard, heapless::Vec::<u8, 3>::new());
+        let mut reader = StreamReader::new(&wire[..], decoder, &mut read_buf);
+        let mut payload = Vec::new();
+        let mut discarded = 0;
+        for _ in 0..40 {
+            match reader.next_event() {
+                Ok(Some(Event::Payload(p))) => payload.extend_from_slice(p),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(Error::Decode(e)) if e.is_recoverable() => {
+                    assert_eq!(e.kind(), DecodeErrorKind::Discarded { length: 6 });
+                    discarded += 1;
+                }
+                Err(e) => panic!("read size {read_len}: {e:?}"),
+            }
+        }
+        assert_eq!(
+            (payload.as_slice(), discarded),
+            (&b"ok"[..], 1),
+            "read size {read_len}"
+        );
+    }
+}
