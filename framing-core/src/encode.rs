@@ -231,13 +231,11 @@ impl Layout {
         l.uint.write(out, l.offset, v as u64);
         let order = self.format().byte_order();
         for c in self.constants() {
-            // Checked when the constant was declared.
-            let _ = value::put_value(
-                &c.field,
-                order,
-                &c.value.as_value(),
-                &mut out[c.field.offset..],
-            );
+            // Encoded when the constant was declared; `out` is zeroed, so
+            // this writes what `put_value` would.
+            let bytes = self.constant_bytes(c);
+            let at = c.offset();
+            out[at..at + bytes.len()].copy_from_slice(bytes);
         }
         for &(index, ref val) in fields {
             let field = self

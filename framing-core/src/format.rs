@@ -109,28 +109,6 @@ pub struct Field {
     pub size: usize,
 }
 
-/// A run of values of one code, as stored in a [`Format`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Item {
-    pub(crate) code: u8,
-    pub(crate) kind: Kind,
-    /// Size of one value (for `s`/`p`, the whole string).
-    pub(crate) size: u32,
-    /// Number of values in the run (always 1 for `s`/`p`).
-    pub(crate) count: u32,
-    pub(crate) offset: u32,
-    pub(crate) first_value: u32,
-}
-
-const EMPTY_ITEM: Item = Item {
-    code: 0,
-    kind: Kind::Char,
-    size: 0,
-    count: 0,
-    offset: 0,
-    first_value: 0,
-};
-
 /// A parsed `struct` format string: byte order, fields and total size.
 ///
 /// ```
@@ -145,11 +123,20 @@ const EMPTY_ITEM: Item = Item {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Format {
+    // Stored compactly (a layout embeds its format): item `k` of `n_items` is
+    // a run of `codes[k]` at `offsets[k]`. `counts[k]` is the number of values
+    // in the run, except for `s`/`p`, where the run is one value and
+    // `counts[k]` is its length in bytes. Kind and size follow from the code
+    // and the byte order; unused slots stay zero, so equality and hashing see
+    // only the format itself. Every count and offset is at most
+    // `MAX_HEADER_LEN`, so `u16` holds them.
     order: ByteOrder,
-    items: [Item; MAX_ITEMS],
     n_items: u8,
-    size: u32,
+    size: u16,
     n_values: u32,
+    codes: [u8; MAX_ITEMS],
+    counts: [u16; MAX_ITEMS],
+    offsets: [u16; MAX_ITEMS],
 }
 
 /// Why a format string was rejected.
@@ -264,6 +251,30 @@ const fn code_info(code: u8, native: bool) -> Option<(Kind, usize, usize)> {
     }
 }
 
+/// Whether `code` is a string code (`s`, `p`): one value per run, whose
+/// repeat count is its size.
+const fn is_string(code: u8) -> bool {
+    matches!(code, b's' | b'p')
+}
+
+/// Kind and size of one value of a valid, non-string code.
+const fn value_info(code: u8, native: bool) -> (Kind, usize) {
+    match code_info(code, native) {
+        Some((kind, size, _)) => (kind, size),
+        None => (Kind::Char, 0),
+    }
+}
+
+/// The kind of a valid value code (not `x`).
+pub(crate) const fn kind_of(code: u8) -> Kind {
+    match code {
+        b's' => Kind::Bytes,
+        b'p' => Kind::Pascal,
+        // Kinds do not depend on the size mode.
+        _ => value_info(code, true).0,
+    }
+}
+
 const fn err(position: usize, kind: FormatErrorKind) -> Result<Format, FormatError> {
     Err(FormatError { position, kind })
 }
@@ -295,10 +306,12 @@ impl Format {
         let native = order.is_native_size();
         let mut f = Format {
             order,
-            items: [EMPTY_ITEM; MAX_ITEMS],
             n_items: 0,
             size: 0,
             n_values: 0,
+            codes: [0; MAX_ITEMS],
+            counts: [0; MAX_ITEMS],
+            offsets: [0; MAX_ITEMS],
         };
         let mut size: usize = 0;
         let mut n_values: usize = 0;
@@ -327,7 +340,7 @@ impl Format {
                 }
             }
             let code = s[i];
-            let (kind, item_size, align) = match code_info(code, native) {
+            let (_, item_size, align) = match code_info(code, native) {
                 Some(info) => info,
                 None if matches!(code, b'n' | b'N' | b'P') => {
                     return err(i, FormatErrorKind::NativeOnly(code))
@@ -350,42 +363,36 @@ impl Format {
             if size > MAX_HEADER_LEN {
                 return err(start, FormatErrorKind::HeaderTooLong);
             }
-            let (values, stored_size) = match code {
-                b'x' => (0, item_size),
-                b's' | b'p' => (1, count),
-                _ => (count, item_size),
+            let values = match code {
+                b'x' => 0,
+                b's' | b'p' => 1,
+                _ => count,
             };
             if values > 0 {
                 let n = f.n_items as usize;
-                let prev = if n > 0 { Some(f.items[n - 1]) } else { None };
-                let merge = match prev {
-                    Some(p) => {
-                        p.code == code
-                            && !matches!(code, b's' | b'p')
-                            && (p.offset + p.count * p.size) as usize == offset
-                    }
-                    None => false,
-                };
+                // A run continues the previous one if it has the same
+                // (non-string) code and follows it with no padding between.
+                let merge = n > 0
+                    && f.codes[n - 1] == code
+                    && !is_string(code)
+                    && f.offsets[n - 1] as usize + f.counts[n - 1] as usize * item_size == offset;
                 if merge {
-                    f.items[n - 1].count += values as u32;
+                    // The run's bytes end within the header: the count fits.
+                    f.counts[n - 1] += count as u16;
                 } else if n == MAX_ITEMS {
                     return err(start, FormatErrorKind::TooManyItems);
                 } else {
-                    f.items[n] = Item {
-                        code,
-                        kind,
-                        size: stored_size as u32,
-                        count: values as u32,
-                        offset: offset as u32,
-                        first_value: n_values as u32,
-                    };
+                    f.codes[n] = code;
+                    // Both are at most `size <= MAX_HEADER_LEN` (checked above).
+                    f.counts[n] = count as u16;
+                    f.offsets[n] = offset as u16;
                     f.n_items += 1;
                 }
                 n_values += values;
             }
             i += 1;
         }
-        f.size = size as u32;
+        f.size = size as u16;
         f.n_values = n_values as u32;
         Ok(f)
     }
@@ -405,21 +412,42 @@ impl Format {
         self.order
     }
 
+    /// Number of values in item `k`.
+    const fn item_values(&self, k: usize) -> usize {
+        if is_string(self.codes[k]) {
+            1
+        } else {
+            self.counts[k] as usize
+        }
+    }
+
+    /// The field of value `within` of item `k`, whose first value is `first`.
+    const fn item_field(&self, k: usize, first: usize, within: usize) -> Field {
+        let code = self.codes[k];
+        let (kind, size) = if is_string(code) {
+            (kind_of(code), self.counts[k] as usize)
+        } else {
+            value_info(code, self.order.is_native_size())
+        };
+        Field {
+            index: first + within,
+            code,
+            kind,
+            offset: self.offsets[k] as usize + within * size,
+            size,
+        }
+    }
+
     /// The field that holds value `index`, or `None` past the last value.
     pub const fn field(&self, index: usize) -> Option<Field> {
+        let mut first = 0;
         let mut k = 0;
         while k < self.n_items as usize {
-            let it = self.items[k];
-            let first = it.first_value as usize;
-            if index >= first && index < first + it.count as usize {
-                return Some(Field {
-                    index,
-                    code: it.code,
-                    kind: it.kind,
-                    offset: it.offset as usize + (index - first) * it.size as usize,
-                    size: it.size as usize,
-                });
+            let values = self.item_values(k);
+            if index < first + values {
+                return Some(self.item_field(k, first, index - first));
             }
+            first += values;
             k += 1;
         }
         None
@@ -430,6 +458,7 @@ impl Format {
         Fields {
             format: self,
             item: 0,
+            first: 0,
             within: 0,
         }
     }
@@ -439,34 +468,38 @@ impl Format {
 #[derive(Clone, Debug)]
 pub struct Fields<'a> {
     format: &'a Format,
+    /// The current item.
     item: usize,
-    within: u32,
+    /// Index of the current item's first value.
+    first: usize,
+    /// Position of the next value within the current item.
+    within: usize,
 }
 
 impl Iterator for Fields<'_> {
     type Item = Field;
 
     fn next(&mut self) -> Option<Field> {
-        let it = self.format.items[..self.format.n_items as usize].get(self.item)?;
-        let field = Field {
-            index: (it.first_value + self.within) as usize,
-            code: it.code,
-            kind: it.kind,
-            offset: (it.offset + self.within * it.size) as usize,
-            size: it.size as usize,
-        };
+        let f = self.format;
+        if self.item >= usize::from(f.n_items) {
+            return None;
+        }
+        let field = f.item_field(self.item, self.first, self.within);
         self.within += 1;
-        if self.within == it.count {
+        let values = f.item_values(self.item);
+        if self.within == values {
             self.item += 1;
+            self.first += values;
             self.within = 0;
         }
         Some(field)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = match self.format.items[..self.format.n_items as usize].get(self.item) {
-            Some(it) => (self.format.n_values - it.first_value - self.within) as usize,
-            None => 0,
+        let left = if self.item < usize::from(self.format.n_items) {
+            self.format.value_count() - self.first - self.within
+        } else {
+            0
         };
         (left, Some(left))
     }
@@ -552,6 +585,30 @@ mod tests {
         assert_eq!(f.field(4).unwrap().offset, 9);
         assert_eq!(f.field(6), None);
         assert_eq!(f.fields().len(), 6);
+    }
+
+    #[test]
+    fn long_runs_and_empty_strings() {
+        let f = Format::parse("<0s65000BxH0p").unwrap();
+        assert_eq!(f.value_count(), 65_003);
+        assert_eq!(f.size(), 65_003);
+        let at = |i: usize| f.field(i).map(|x| (x.code, x.offset, x.size));
+        assert_eq!(at(0), Some((b's', 0, 0)));
+        assert_eq!(at(1), Some((b'B', 0, 1)));
+        assert_eq!(at(65_000), Some((b'B', 64_999, 1)));
+        assert_eq!(at(65_001), Some((b'H', 65_001, 2)));
+        assert_eq!(at(65_002), Some((b'p', 65_003, 0)));
+        assert_eq!(at(65_003), None);
+        let mut it = f.fields().skip(65_000);
+        assert_eq!(it.size_hint(), (3, Some(3)));
+        assert_eq!(it.next().map(|x| x.index), Some(65_000));
+        assert_eq!(it.len(), 2);
+        assert_eq!(Format::parse("65535B").unwrap().size(), 65_535);
+        assert_eq!(
+            Format::parse("@b2H").unwrap(),
+            Format::parse("@bHH").unwrap()
+        );
+        assert_ne!(Format::parse("<H").unwrap(), Format::parse(">H").unwrap());
     }
 
     #[test]

@@ -11,7 +11,17 @@ use crate::value::{self, PutError, Value};
 pub const MAX_CONSTANTS: usize = 8;
 
 /// The longest byte-string constant (`c`, `s`, `p`), in bytes.
+///
+/// A layout keeps its constants' encoded bytes in [`MAX_CONSTANTS_BYTES`]
+/// bytes shared by all of them, so a layout with several long string
+/// constants may be refused (with [`LayoutError::ConstantsTooLarge`]) even
+/// though each is within this limit. A
+/// constant takes its field's size (an `s` constant all of its field), except
+/// `p`, which takes one byte more than its string.
 pub const MAX_CONSTANT_BYTES: usize = 32;
+
+/// The most bytes all of a layout's constants may take together.
+pub const MAX_CONSTANTS_BYTES: usize = 160;
 
 /// The default maximum payload length: 8 MiB, as tokio-util's codec.
 pub const DEFAULT_MAX_PAYLOAD: u64 = 8 * 1024 * 1024;
@@ -30,54 +40,132 @@ pub enum Oversize {
     Discard,
 }
 
-/// A header constant, stored in the normal form `struct.unpack` returns.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Bytes shared by a layout's constants for their encoded values (keep the
+/// number in [`MAX_CONSTANT_BYTES`]'s documentation in step). Each constant
+/// takes its field's size (`c`: 1, `s`: its length, integers and floats: their
+/// width, `?`: 1), except `p`, which takes its length byte and its string (or
+/// nothing for `0p`). Eight constants of up to 8 bytes always fit, and so do
+/// four 32-byte `s` constants with four 8-byte integers.
+const CONSTANT_POOL: usize = MAX_CONSTANTS_BYTES;
+
+/// How a header's bytes are compared with a constant's encoded bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Compare {
+    /// Byte for byte: integers, `c` and `s`, whose encoding is unique.
+    Bytes,
+    /// `?`: any non-zero byte is true.
+    Bool,
+    /// `e f d`: as numbers, `0.0 == -0.0`, and a NaN constant matches any NaN.
+    Float,
+    /// `p`: the string after the length byte, as `struct.unpack` reads it.
+    Pascal,
+    /// A negative `P` constant (`struct.pack` accepts it, `struct.unpack`
+    /// reads the field unsigned): it is returned as declared and matches no
+    /// header, as when constants were stored as values.
+    Never,
+}
+
+/// A header constant: where its field is, and where its encoded bytes (as
+/// `struct.pack` writes them) are in the layout's pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Constant {
-    pub(crate) field: Field,
-    pub(crate) value: ConstValue,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum ConstValue {
-    Int(i128),
-    Bool(bool),
-    Float(f64),
-    Bytes([u8; MAX_CONSTANT_BYTES], u8),
-}
-
-impl ConstValue {
-    pub(crate) const fn as_value(&self) -> Value<'_> {
-        match self {
-            ConstValue::Int(v) => Value::Int(*v),
-            ConstValue::Bool(v) => Value::Bool(*v),
-            ConstValue::Float(v) => Value::Float(*v),
-            ConstValue::Bytes(b, n) => Value::Bytes(b.split_at(*n as usize).0),
-        }
-    }
-
-    /// Whether a decoded value equals this constant. Floats compare as
-    /// numbers (`0.0 == -0.0`), except that a NaN constant matches any NaN.
-    fn matches(&self, v: &Value<'_>) -> bool {
-        match (self, v) {
-            (ConstValue::Int(a), Value::Int(b)) => a == b,
-            (ConstValue::Bool(a), Value::Bool(b)) => a == b,
-            (ConstValue::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
-            (ConstValue::Bytes(a, n), Value::Bytes(b)) => &a[..*n as usize] == *b,
-            _ => false,
-        }
-    }
+    /// The value's index (at most the format's value count, which fits).
+    index: u32,
+    /// The field's offset and size (both at most `MAX_HEADER_LEN`).
+    offset: u16,
+    size: u16,
+    code: u8,
+    /// The encoded bytes: `pool[start..start + len]`.
+    start: u8,
+    len: u8,
+    compare: Compare,
 }
 
 const NO_CONSTANT: Constant = Constant {
-    field: Field {
-        index: 0,
-        code: 0,
-        kind: Kind::Char,
-        offset: 0,
-        size: 0,
-    },
-    value: ConstValue::Int(0),
+    index: 0,
+    offset: 0,
+    size: 0,
+    code: 0,
+    start: 0,
+    len: 0,
+    compare: Compare::Bytes,
 };
+
+impl Constant {
+    /// The value's index in the tuple `struct.unpack` returns.
+    pub(crate) const fn index(&self) -> usize {
+        self.index as usize
+    }
+
+    /// The field's offset in the header.
+    pub(crate) const fn offset(&self) -> usize {
+        self.offset as usize
+    }
+
+    /// The field the constant is declared on.
+    pub(crate) const fn field(&self) -> Field {
+        Field {
+            index: self.index as usize,
+            code: self.code,
+            kind: crate::format::kind_of(self.code),
+            offset: self.offset as usize,
+            size: self.size as usize,
+        }
+    }
+
+    /// The encoded bytes, as `struct.pack` writes them at the field's offset.
+    pub(crate) fn bytes<'a>(&self, pool: &'a [u8; CONSTANT_POOL]) -> &'a [u8] {
+        &pool[usize::from(self.start)..][..usize::from(self.len)]
+    }
+
+    /// The constant as `struct.unpack` returns it (`s` zero padded).
+    fn value<'a>(&self, pool: &'a [u8; CONSTANT_POOL], big: bool) -> Value<'a> {
+        let bytes = self.bytes(pool);
+        let mut field = self.field();
+        match self.compare {
+            Compare::Never => {
+                let width = bytes.len();
+                let raw = value::Uint::new(width, big).read(bytes, 0).unwrap_or(0);
+                return Value::Int(i128::from(value::sign_extend(raw, width)));
+            }
+            // Only the length byte and the string are stored.
+            Compare::Pascal => field.size = bytes.len(),
+            _ => {}
+        }
+        match value::parse_value(&field, big, bytes) {
+            Ok((_, v)) => v,
+            // Unreachable: the bytes were written for this field.
+            Err(_) => Value::Int(0),
+        }
+    }
+
+    /// Whether the header `bytes` hold this constant.
+    #[inline]
+    fn matches(&self, pool: &[u8; CONSTANT_POOL], big: bool, bytes: &[u8]) -> bool {
+        let want = self.bytes(pool);
+        let at = usize::from(self.offset);
+        match self.compare {
+            Compare::Bytes => bytes.get(at..at + want.len()) == Some(want),
+            Compare::Bool => match bytes.get(at) {
+                Some(&b) => (b != 0) == (want[0] != 0),
+                None => false,
+            },
+            Compare::Never => false,
+            Compare::Float | Compare::Pascal => {
+                let found = bytes
+                    .get(at..)
+                    .and_then(|b| value::parse_value(&self.field(), big, b).ok());
+                match (self.value(pool, big), found) {
+                    (Value::Float(a), Some((_, Value::Float(b)))) => {
+                        a == b || (a.is_nan() && b.is_nan())
+                    }
+                    (Value::Bytes(a), Some((_, Value::Bytes(b)))) => a == b,
+                    _ => false,
+                }
+            }
+        }
+    }
+}
 
 /// Where the length lives in the header, pre-digested for the hot path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -118,7 +206,7 @@ impl LengthField {
 ///
 /// assert_eq!(LAYOUT.header_len(), 8);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Layout {
     format: Format,
     pub(crate) length: LengthField,
@@ -129,6 +217,29 @@ pub struct Layout {
     pub(crate) n_constants: u8,
     pub(crate) oversize: Oversize,
     pub(crate) resync: bool,
+    /// The constants' encoded bytes; unused bytes are zero.
+    pool: [u8; CONSTANT_POOL],
+}
+
+impl PartialEq for Layout {
+    /// Layouts are equal when everything they say is: the constants compare
+    /// as the values they are (so, as `f64`, a NaN constant is unequal to
+    /// itself and `-0.0` equals `0.0`).
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.constants(), other.constants());
+        self.format == other.format
+            && self.length == other.length
+            && self.adjust == other.adjust
+            && self.max_payload == other.max_payload
+            && self.header_len == other.header_len
+            && self.oversize == other.oversize
+            && self.resync == other.resync
+            && a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                x.field() == y.field()
+                    && x.value(&self.pool, self.big()) == y.value(&other.pool, other.big())
+            })
+    }
 }
 
 /// Why a layout could not be built.
@@ -187,6 +298,12 @@ pub enum LayoutError {
         /// Its format code.
         code: u8,
     },
+    /// The constants together take more than [`MAX_CONSTANTS_BYTES`] bytes
+    /// (each field's size; a `p` field's string plus one).
+    ConstantsTooLarge {
+        /// The index of the constant that did not fit.
+        index: usize,
+    },
     /// Resynchronisation was asked for, but the layout has no constants to
     /// find a header by.
     ResyncWithoutConstants,
@@ -208,6 +325,9 @@ impl LayoutError {
             LayoutError::DuplicateConstant { .. } => "a field was given two constants",
             LayoutError::ConstantType { .. } => "a constant is not of its field's type",
             LayoutError::ConstantRange { .. } => "a constant does not fit its field",
+            LayoutError::ConstantsTooLarge { .. } => {
+                "the constants together take more than 160 bytes"
+            }
             LayoutError::ResyncWithoutConstants => "resynchronisation needs at least one constant",
         }
     }
@@ -280,6 +400,8 @@ pub struct LayoutBuilder {
     max_payload: u64,
     constants: [Constant; MAX_CONSTANTS],
     n_constants: usize,
+    pool: [u8; CONSTANT_POOL],
+    pool_len: usize,
     error: Option<LayoutError>,
     oversize: Oversize,
     resync: bool,
@@ -305,6 +427,8 @@ impl LayoutBuilder {
     /// Declares value `index` a constant (a magic number, a version).
     /// Encoding writes it; decoding rejects a frame whose value differs.
     /// Default: no constants. Bytes are copied, so `value` may be temporary.
+    /// At most [`MAX_CONSTANTS`] constants, each (and, for `s`, its field) at
+    /// most [`MAX_CONSTANT_BYTES`] long, sharing the room described there.
     pub const fn constant(mut self, index: usize, value: Value<'_>) -> Self {
         if self.error.is_some() {
             return self;
@@ -329,14 +453,15 @@ impl LayoutBuilder {
         }
         let mut k = 0;
         while k < self.n_constants {
-            if self.constants[k].field.index == index {
+            if self.constants[k].index() == index {
                 self.error = Some(LayoutError::DuplicateConstant { index });
                 return self;
             }
             k += 1;
         }
-        // Check the value by writing it, exactly as the encoder will. Byte
-        // strings are stored inline, so they (and `s` fields) are bounded.
+        // Check the value by writing it, exactly as the encoder will. The
+        // bytes are stored in the layout, so strings (and `s` fields) are
+        // bounded.
         let too_long = match value {
             Value::Bytes(b) => {
                 b.len() > MAX_CONSTANT_BYTES
@@ -365,35 +490,41 @@ impl LayoutBuilder {
             self.error = err;
             return self;
         }
-        // Store what `struct.unpack` will return for it: `s` is zero padded.
-        let stored = match value {
-            Value::Int(v) => ConstValue::Int(v),
-            Value::Bool(v) => ConstValue::Bool(v),
-            // Floats are stored rounded as the field will hold them.
-            Value::Float(v) => ConstValue::Float(match (field.size, value::f64_to_f16(v)) {
-                (2, Some(h)) => value::f16_to_f64(h),
-                (4, _) => (v as f32) as f64,
-                _ => v,
-            }),
-            Value::Bytes(b) => {
-                let mut bytes = [0u8; MAX_CONSTANT_BYTES];
-                let mut i = 0;
-                while i < b.len() {
-                    bytes[i] = b[i];
-                    i += 1;
-                }
-                let n = if matches!(field.kind, Kind::Bytes) {
-                    field.size
-                } else {
-                    b.len()
-                };
-                ConstValue::Bytes(bytes, n as u8)
-            }
+        // Store the bytes the encoder writes: the whole field, except for
+        // `p`, whose padding after the string is left out.
+        let len = match (field.kind, value) {
+            (Kind::Pascal, Value::Bytes(b)) if field.size > 0 => 1 + b.len(),
+            (Kind::Pascal, _) => 0,
+            _ => field.size,
         };
+        let compare = match (field.kind, value) {
+            (Kind::Bool, _) => Compare::Bool,
+            (Kind::Float, _) => Compare::Float,
+            (Kind::Pascal, _) => Compare::Pascal,
+            (_, Value::Int(v)) if v < 0 && field.code == b'P' => Compare::Never,
+            _ => Compare::Bytes,
+        };
+        if len > CONSTANT_POOL - self.pool_len {
+            self.error = Some(LayoutError::ConstantsTooLarge { index });
+            return self;
+        }
+        let mut i = 0;
+        while i < len {
+            self.pool[self.pool_len + i] = scratch[i];
+            i += 1;
+        }
+        // Every number fits: the index is below the value count (a `u32`),
+        // offset and size are at most `MAX_HEADER_LEN`, and the pool is short.
         self.constants[self.n_constants] = Constant {
-            field,
-            value: stored,
+            index: index as u32,
+            offset: field.offset as u16,
+            size: field.size as u16,
+            code: field.code,
+            start: self.pool_len as u8,
+            len: len as u8,
+            compare,
         };
+        self.pool_len += len;
         self.n_constants += 1;
         self
     }
@@ -473,7 +604,7 @@ impl LayoutBuilder {
         }
         let mut k = 0;
         while k < self.n_constants {
-            if self.constants[k].field.index == index {
+            if self.constants[k].index() == index {
                 return Err(LayoutError::ConstantOnLength { index });
             }
             k += 1;
@@ -498,6 +629,7 @@ impl LayoutBuilder {
             n_constants: self.n_constants as u8,
             oversize: self.oversize,
             resync: self.resync,
+            pool: self.pool,
         })
     }
 
@@ -534,6 +666,8 @@ impl Layout {
             max_payload: DEFAULT_MAX_PAYLOAD,
             constants: [NO_CONSTANT; MAX_CONSTANTS],
             n_constants: 0,
+            pool: [0; CONSTANT_POOL],
+            pool_len: 0,
             error: None,
             oversize: Oversize::Fail,
             resync: false,
@@ -603,12 +737,22 @@ impl Layout {
     pub fn constant(&self, index: usize) -> Option<Value<'_>> {
         self.constants()
             .iter()
-            .find(|c| c.field.index == index)
-            .map(|c| c.value.as_value())
+            .find(|c| c.index() == index)
+            .map(|c| c.value(&self.pool, self.big()))
     }
 
     pub(crate) fn constants(&self) -> &[Constant] {
         &self.constants[..usize::from(self.n_constants)]
+    }
+
+    /// The encoded bytes of constant `c`, to be written at its offset into a
+    /// zeroed header.
+    pub(crate) fn constant_bytes(&self, c: &Constant) -> &[u8] {
+        c.bytes(&self.pool)
+    }
+
+    fn big(&self) -> bool {
+        self.format.byte_order().is_big_endian()
     }
 
     /// Validates a header (`bytes` holds at least `header_len` bytes) and
@@ -646,15 +790,10 @@ impl Layout {
 
     #[cold]
     fn check_constants(&self, bytes: &[u8]) -> Result<(), HeaderFault> {
-        let big = self.format.byte_order().is_big_endian();
+        let big = self.big();
         for c in self.constants() {
-            let found = bytes
-                .get(c.field.offset..)
-                .and_then(|b| value::parse_value(&c.field, big, b).ok())
-                .map(|(_, v)| v);
-            match found {
-                Some(v) if c.value.matches(&v) => {}
-                _ => return Err(HeaderFault::Constant(c.field.index)),
+            if !c.matches(&self.pool, big, bytes) {
+                return Err(HeaderFault::Constant(c.index()));
             }
         }
         Ok(())
@@ -729,6 +868,127 @@ mod tests {
         // `s` constants are stored zero padded, as unpack returns them.
         let l = b().constant(3, Value::Bytes(b"AB")).build().unwrap();
         assert_eq!(l.constant(3), Some(Value::Bytes(b"AB\0\0")));
+    }
+
+    #[test]
+    fn constants_share_a_pool() {
+        let s = [b'x'; MAX_CONSTANT_BYTES];
+        let mut b = Layout::builder("<32s32s32s32s32sBI").length_field(6);
+        for i in 0..5 {
+            b = b.constant(i, Value::Bytes(&s));
+        }
+        assert!(b.build().is_ok());
+        assert_eq!(
+            b.constant(5, Value::Int(1)).build().unwrap_err(),
+            LayoutError::ConstantsTooLarge { index: 5 }
+        );
+        let l = Layout::builder("<BHIQbhiq?Ib")
+            .length_field(9)
+            .constant(0, Value::Int(1))
+            .constant(1, Value::Int(2))
+            .constant(2, Value::Int(3))
+            .constant(3, Value::Int(4))
+            .constant(4, Value::Int(-1))
+            .constant(5, Value::Int(-2))
+            .constant(6, Value::Int(-3))
+            .constant(7, Value::Int(-4))
+            .build()
+            .unwrap();
+        assert_eq!(l.constant(7), Some(Value::Int(-4)));
+        assert_eq!(l.constant(3), Some(Value::Int(4)));
+    }
+
+    #[test]
+    fn constants_match_as_values_not_bytes() {
+        // `?`: any non-zero byte is true.
+        let l = Layout::builder("<?H")
+            .constant(0, Value::Bool(true))
+            .build()
+            .unwrap();
+        assert_eq!(l.check_header(&[2, 5, 0]), Ok(5));
+        assert_eq!(l.check_header(&[0, 5, 0]), Err(HeaderFault::Constant(0)));
+        // Floats: `-0.0 == 0.0`, a NaN constant matches any NaN, values are
+        // stored rounded to the field.
+        let l = Layout::builder(">dfeH")
+            .constant(0, Value::Float(0.0))
+            .constant(1, Value::Float(f64::NAN))
+            .constant(2, Value::Float(0.1))
+            .build()
+            .unwrap();
+        let mut h = [0u8; 16];
+        h[..8].copy_from_slice(&(-0.0f64).to_be_bytes());
+        h[8..12].copy_from_slice(&f32::from_bits(0xffc0_0001).to_bits().to_be_bytes());
+        h[12..14].copy_from_slice(&value::f64_to_f16(0.1).unwrap().to_be_bytes());
+        h[15] = 9;
+        assert_eq!(l.check_header(&h), Ok(9));
+        assert_eq!(
+            l.constant(2),
+            Some(Value::Float(value::f16_to_f64(
+                value::f64_to_f16(0.1).unwrap()
+            )))
+        );
+        h[12] ^= 1;
+        assert_eq!(l.check_header(&h), Err(HeaderFault::Constant(2)));
+        // `p`: the length byte is clamped to the room, padding is ignored.
+        let l = Layout::builder("<4pB")
+            .constant(0, Value::Bytes(b"abc"))
+            .build()
+            .unwrap();
+        assert_eq!(l.constant(0), Some(Value::Bytes(b"abc")));
+        assert_eq!(l.check_header(b"\xffabc\x01"), Ok(1));
+        assert_eq!(
+            l.check_header(b"\x02abc\x01"),
+            Err(HeaderFault::Constant(0))
+        );
+        let l = Layout::builder("<4pB")
+            .constant(0, Value::Bytes(b"a"))
+            .build()
+            .unwrap();
+        assert_eq!(l.check_header(b"\x01azz\x01"), Ok(1));
+        let mut out = [0xffu8; 5];
+        assert_eq!(l.encode_header(1, &mut out), Ok(5));
+        assert_eq!(&out, b"\x01a\0\0\x01");
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn negative_pointer_constants_are_kept_as_declared() {
+        // `struct.pack` takes a negative `P`, `struct.unpack` reads it back
+        // unsigned, so the constant (as declared) never matches a header.
+        let l = Layout::builder("@PH")
+            .length_field(1)
+            .constant(0, Value::Int(-1))
+            .build()
+            .unwrap();
+        assert_eq!(l.constant(0), Some(Value::Int(-1)));
+        let mut h = [0u8; 10];
+        assert_eq!(l.encode_header(3, &mut h), Ok(10));
+        assert_eq!(h[..8], [0xff; 8]);
+        assert_eq!(l.check_header(&h), Err(HeaderFault::Constant(0)));
+    }
+
+    #[test]
+    fn equality_compares_constants_as_values() {
+        let b = |v: f64| {
+            Layout::builder("<dH")
+                .constant(0, Value::Float(v))
+                .build()
+                .unwrap()
+        };
+        assert_eq!(b(0.0), b(-0.0));
+        assert_ne!(b(1.0), b(2.0));
+        assert_ne!(b(f64::NAN), b(f64::NAN));
+        assert_eq!(Layout::new("<4sH"), Layout::new("<4sH"));
+        assert_ne!(
+            Layout::builder("<4sH")
+                .constant(0, Value::Bytes(b"ab"))
+                .build()
+                .unwrap(),
+            Layout::builder("<4sH")
+                .constant(0, Value::Bytes(b"ab\0\x01"))
+                .build()
+                .unwrap()
+        );
     }
 
     #[test]

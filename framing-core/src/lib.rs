@@ -24,7 +24,7 @@ pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
 pub use header::{Frame, Header};
 pub use layout::{
     Layout, LayoutBuilder, LayoutError, Oversize, DEFAULT_MAX_PAYLOAD, MAX_CONSTANTS,
-    MAX_CONSTANT_BYTES,
+    MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES,
 };
 pub use value::Value;
 
