@@ -37,7 +37,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
     Throughput,
 };
-use framing_core::{heapless, Decoder, Event, Layout, StreamDecoder};
+use framing_core::{heapless, Decoded, Decoder, Event, Layout, StreamDecoder};
 use framing_std::FrameCodec;
 use tokio_util::codec::{Decoder as _, Encoder as _, LengthDelimitedCodec};
 
@@ -53,7 +53,7 @@ const CHUNKS: [usize; 5] = [WHOLE, 1500, 64, 7, 1];
 /// Room for a 64 KiB payload and its header, and a little more.
 const BUF: usize = 65600;
 /// The whole-frame decoder under test (boxed: the buffer is 64 KiB).
-type FrameDecoder = Decoder<heapless::Vec<u8, BUF>>;
+type FrameDecoder = Decoder<&'static Layout, heapless::Vec<u8, BUF>>;
 /// The largest frame tokio-util is told to accept: more than any here.
 const TOKIO_MAX: usize = 1 << 20;
 
@@ -112,8 +112,10 @@ fn chunk_len(chunk: usize, stream: &[u8]) -> usize {
 fn framing_decoder(decoder: &mut FrameDecoder, stream: &[u8], chunk: usize) -> Tally {
     let mut tally = Tally::default();
     for mut input in stream.chunks(chunk) {
-        while let Some(frame) = decoder.decode(&mut input).expect("a valid stream") {
-            tally.frame(frame.payload());
+        while let Some(item) = decoder.decode(&mut input).expect("a valid stream") {
+            if let Decoded::Frame(frame) = item {
+                tally.frame(frame.payload());
+            }
         }
     }
     decoder
@@ -124,15 +126,15 @@ fn framing_decoder(decoder: &mut FrameDecoder, stream: &[u8], chunk: usize) -> T
 
 /// framing, streaming: a header, payload pieces borrowed from the chunk, an end.
 fn framing_stream(
-    decoder: &mut StreamDecoder<heapless::Vec<u8, HEADER>>,
+    decoder: &mut StreamDecoder<&'static Layout, heapless::Vec<u8, HEADER>>,
     stream: &[u8],
     chunk: usize,
 ) -> Tally {
     let mut tally = Tally::default();
     for mut input in stream.chunks(chunk) {
-        while let Some(event) = decoder.next(&mut input).expect("a valid stream") {
+        while let Some(event) = decoder.decode(&mut input).expect("a valid stream") {
             match event {
-                Event::Header(_) => {}
+                Event::Header(_) | Event::Recovered(_) => {}
                 Event::Payload(piece) => tally.payload += black_box(piece.len()),
                 Event::End => tally.frames += 1,
             }
@@ -275,13 +277,13 @@ fn decode(c: &mut Criterion) {
             group.throughput(Throughput::Bytes(s.len() as u64));
 
             let mut decoder: Box<FrameDecoder> =
-                Box::new(Decoder::new(LAYOUT, heapless::Vec::new()));
+                Box::new(Decoder::new(&LAYOUT, heapless::Vec::new()));
             assert_eq!(framing_decoder(&mut decoder, s, n), expect);
             group.bench_function(BenchmarkId::new("framing_decoder", payload), |b| {
                 b.iter(|| framing_decoder(&mut decoder, black_box(s), black_box(n)))
             });
 
-            let mut streaming = StreamDecoder::new(LAYOUT, heapless::Vec::new());
+            let mut streaming = StreamDecoder::new(&LAYOUT, heapless::Vec::new());
             assert_eq!(framing_stream(&mut streaming, s, n), expect);
             group.bench_function(BenchmarkId::new("framing_stream", payload), |b| {
                 b.iter(|| framing_stream(&mut streaming, black_box(s), black_box(n)))

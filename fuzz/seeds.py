@@ -77,6 +77,26 @@ def reads(layout, stream, steps=(), read_size=64, owned=False):
     return layout + bytes([read_size - 1, int(owned), len(code)]) + bytes(code) + stream
 
 
+def embedded(layout, stream, steps=(), read_size=64, buffer=("big",), owned=False,
+             stream_extra=0):
+    """An embedded_reader input. read_size: 1..=64, or one of the large sizes
+    65, 100, 256, 1024; steps: "int" (Interrupted) or n (a read of at most n
+    bytes, 1..=64), repeated; buffer: the FrameReader's decoder buffer, as
+    for split; stream_extra: 0-3 bytes more than a header for the
+    StreamReader's decoder."""
+    kinds = {"big": 0, "header+": 1, "bytes": 2, "64": 3}
+    extra = buffer[1] if len(buffer) > 1 else 0
+    large = [65, 100, 256, 1024]
+    if read_size <= 64:
+        size = read_size - 1
+    else:
+        # The large sizes are picked by r % 4 for r >= 192.
+        size = next(r for r in range(192, 256) if r % 4 == large.index(read_size))
+    code = [0 if st == "int" else 4 * (st - 1) + 1 for st in steps]
+    return (layout + bytes([kinds[buffer[0]], extra, size, int(owned) | 2 * stream_extra, len(code)])
+            + bytes(code) + stream)
+
+
 def roundtrip(layout, frames):
     return layout + bytes([len(frames)]) + b"".join(frames)
 
@@ -175,6 +195,33 @@ STD = {
                       steps=["block", "block", 2]),
 }
 
+# "<BH": a 0x7e marker, a u16 length.
+MARKED = dict(tokens=[("B", None), ("H", None)], length=1, constants=[0], template=b"\x7e\0\0")
+
+EMBEDDED = {
+    # Short reads, interrupted, across frames, into a 7-byte read buffer.
+    "net-u32": embedded(spec("!", [("I", None)]), b"\0\0\0\x05hello\0\0\0\x02hi\0\0\0\x00",
+                        steps=[1, "int", 2, 3, "int", "int", 1, 5], read_size=7),
+    # Regression: the report of 2 bytes skipped consumed them, and the
+    # readers fed them again forever; "ok" and "z" follow it.
+    "resync-skipped": embedded(spec("<", resync=True, **MARKED),
+                               b"\x00\x01\x7e\x02\x00ok\x7e\x01\x00z",
+                               steps=[1, 2, "int", 3], read_size=3, buffer=("bytes", 16)),
+    # Regression: an oversized frame discarded before a good one.
+    "discard-then-good": embedded(spec("<", max_payload=("u8", 4), discard=True, **MARKED),
+                                  b"\x7e\x06\x00toobig\x7e\x02\x00ok",
+                                  steps=[2, "int", 1], read_size=4, buffer=("bytes", 16), owned=True),
+    # Frames longer than the read buffer, assembled in the decoder's.
+    "assembled": embedded(spec("<", [("H", None)]), b"\x0a\x001234567890\x03\x00abc\x01\x00!",
+                          steps=[3], read_size=5, buffer=("header+", 12), stream_extra=2),
+    # A truncated end and a large read buffer.
+    "truncated": embedded(spec(">", [("H", None)]), b"\x00\x02hi\x00\x05abc",
+                          steps=[1, 64], read_size=256),
+    # A frame too large for the decoder's buffer.
+    "too-large": embedded(spec("<", [("H", None)]), b"\x02\x00hi\x09\x00123456789",
+                          read_size=1, buffer=("header+", 4)),
+}
+
 FORMATS = {
     "net-u32": b"!I",
     "bad-char": b"<HZ",
@@ -204,3 +251,4 @@ write("split_equivalence", SPLIT)
 write("roundtrip", ROUNDTRIP)
 write("format_parse", FORMATS)
 write("std_reader", STD)
+write("embedded_reader", EMBEDDED)

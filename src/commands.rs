@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use framing_core::Layout;
-use framing_std::{error, FrameReader, FrameWriter};
+use framing_std::{error, Decoded, FrameReader, FrameWriter, Recovery};
 use serde_json::json;
 
 use crate::options::{hex_bytes, HeaderArgs};
@@ -48,6 +48,23 @@ impl Printer<'_> {
         line.push('\n');
         line
     }
+
+    fn report(&self, report: &framing_core::Recovery) -> String {
+        let mut line = if self.json {
+            let extra: Vec<(&str, serde_json::Value)> = match self.peer {
+                Some(p) => vec![("peer", json!(p.to_string()))],
+                None => vec![],
+            };
+            show::recovery_json(report, &extra)
+        } else {
+            match self.peer {
+                Some(p) => format!("{p}: {report}"),
+                None => report.to_string(),
+            }
+        };
+        line.push('\n');
+        line
+    }
 }
 
 /// What reading a stream of frames came to.
@@ -76,8 +93,21 @@ fn pump<R: Read>(
             if limit.is_some_and(|n| tally.frames >= n) {
                 break Ok(());
             }
-            let frame = match reader.next_frame() {
-                Ok(Some(frame)) => frame,
+            let frame = match reader.next_item() {
+                Ok(Some(Decoded::Frame(frame))) => frame,
+                Ok(Some(Decoded::Recovered(report))) => {
+                    // Under --resync or --discard-oversize: say what was
+                    // dropped, in order with the frames, and go on.
+                    tally.bytes += match report {
+                        Recovery::Discarded { length, .. } => header_len + length,
+                        Recovery::Skipped { bytes, .. } => bytes,
+                        _ => 0,
+                    };
+                    if let Err(e) = out.write_all(printer.report(&report).as_bytes()) {
+                        break Err(Fail::Data(format!("cannot write output: {e}")));
+                    }
+                    continue;
+                }
                 Ok(None) => match limit {
                     Some(n) => {
                         break Err(Fail::Data(format!(

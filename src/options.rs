@@ -2,7 +2,7 @@
 //! [`Layout`]. `--field N=VALUE` is parsed with `nom`.
 
 use clap::Args;
-use framing_core::{Format, Kind, Layout, Value};
+use framing_core::{Format, Kind, Layout, Oversize, Value};
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while};
 use nom::character::complete::{char, digit1, hex_digit1};
@@ -47,6 +47,17 @@ pub struct HeaderArgs {
     /// error and nothing of that size is allocated.
     #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_payload: u64,
+
+    /// Decoding: skip the payload of a frame over --max-payload, report it,
+    /// and go on with the next frame (default: stop with an error).
+    #[arg(long)]
+    pub discard_oversize: bool,
+
+    /// Decoding: after a bad header, skip forward to the next valid one
+    /// (found by its --field constants, so at least one is needed), report
+    /// the bytes skipped, and go on (default: stop with an error).
+    #[arg(long)]
+    pub resync: bool,
 }
 
 impl HeaderArgs {
@@ -55,9 +66,16 @@ impl HeaderArgs {
         let usage = |e: &dyn std::fmt::Display| Fail::Usage(format!("invalid header options: {e}"));
         let format = Format::parse(&self.format)
             .map_err(|e| Fail::Usage(format!("invalid --header {:?}: {e}", self.format)))?;
+        let oversize = if self.discard_oversize {
+            Oversize::Discard
+        } else {
+            Oversize::Fail
+        };
         let mut builder = Layout::builder(&self.format)
             .length_adjust(self.length_adjust)
-            .max_payload(self.max_payload);
+            .max_payload(self.max_payload)
+            .on_oversize(oversize)
+            .resync(self.resync);
         if let Some(n) = self.length_field {
             builder = builder.length_field(n);
         }

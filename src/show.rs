@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use framing_core::{Frame, Value};
+use framing_core::{Frame, Recovery, Value};
 use serde_json::{json, Map, Value as Json};
 
 /// Lowercase hex of `bytes`.
@@ -39,6 +39,32 @@ pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     let fields: Vec<Json> = frame.header().values().map(|v| value_json(&v)).collect();
     obj.insert("fields".into(), Json::Array(fields));
     obj.insert("payload_hex".into(), json!(hex(frame.payload())));
+    for (k, v) in extra {
+        obj.insert((*k).into(), v.clone());
+    }
+    Json::Object(obj).to_string()
+}
+
+/// A recovery report as one JSON object: `{"recovered":"skipped","offset":B,"bytes":N}`
+/// or `{"recovered":"discarded","offset":B,"length":N}`.
+pub fn recovery_json(report: &Recovery, extra: &[(&str, Json)]) -> String {
+    let mut obj = Map::new();
+    match *report {
+        Recovery::Skipped { offset, bytes } => {
+            obj.insert("recovered".into(), json!("skipped"));
+            obj.insert("offset".into(), json!(offset));
+            obj.insert("bytes".into(), json!(bytes));
+        }
+        Recovery::Discarded { offset, length } => {
+            obj.insert("recovered".into(), json!("discarded"));
+            obj.insert("offset".into(), json!(offset));
+            obj.insert("length".into(), json!(length));
+        }
+        _ => {
+            obj.insert("recovered".into(), json!(report.to_string()));
+            obj.insert("offset".into(), json!(report.offset()));
+        }
+    }
     for (k, v) in extra {
         obj.insert((*k).into(), v.clone());
     }
@@ -86,7 +112,7 @@ mod tests {
         let layout = Layout::builder("<H?eI").length_field(3).build().unwrap();
         let mut d = Decoder::new(layout, framing_core::heapless::Vec::<u8, 64>::new());
         let mut input: &[u8] = b"\xfe\xca\x01\x00\x7c\x02\x00\x00\x00\x00\xff";
-        let frame = d.decode(&mut input).unwrap().unwrap();
+        let frame = d.decode(&mut input).unwrap().unwrap().frame().unwrap();
         assert_eq!(
             json_line(&frame, &[]),
             r#"{"fields":[51966,true,"inf",2],"payload_hex":"00ff"}"#

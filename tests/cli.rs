@@ -278,6 +278,59 @@ fn decode_errors_keep_earlier_frames_and_name_the_offset() {
 }
 
 #[test]
+fn decode_recovery_policies_report_in_order_and_go_on() {
+    // A 7-byte frame over the maximum, discarded; then a good frame.
+    let out = run(
+        &[
+            "decode",
+            "--json",
+            "--max-payload",
+            "4",
+            "--discard-oversize",
+        ],
+        b"\x00\x00\x00\x07toolong\x00\x00\x00\x02ok",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"recovered": "discarded", "offset": 0, "length": 7})
+    );
+    assert_eq!(lines[1]["payload_hex"], "6f6b");
+    assert_eq!(lines.len(), 2);
+
+    // Junk before a frame with a magic number: skipped, reported, then the
+    // frame; the human line's offset counts the skipped bytes.
+    let args = [
+        "decode",
+        "--header",
+        "!HH",
+        "--length-field",
+        "1",
+        "--field",
+        "0=0xcafe",
+        "--resync",
+    ];
+    let out = run(&args, b"junk\xca\xfe\x00\x02hi");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "skipped 4 bytes from byte 0 to find the next valid header"
+    );
+    assert!(lines[1].starts_with("frame 1 at byte 4:"), "{text}");
+    assert_eq!(lines.len(), 2, "{text}");
+
+    // Resync needs a constant to find headers by: a usage error.
+    let out = run(&["decode", "--resync"], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn usage_errors_exit_2() {
     for args in [
         &["decode", "--header", "<Hz"][..],

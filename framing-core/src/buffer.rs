@@ -95,7 +95,7 @@ impl<const N: usize> Buffer for heapless::Vec<u8, N> {
 /// let mut storage = [0u8; 512];
 /// let mut decoder = Decoder::new(Layout::new("!H"), SliceBuffer::new(&mut storage));
 /// let mut chunk: &[u8] = b"\x00\x02hi";
-/// let frame = decoder.decode(&mut chunk).unwrap().unwrap();
+/// let frame = decoder.decode(&mut chunk).unwrap().unwrap().frame().unwrap();
 /// assert_eq!(frame.payload(), b"hi");
 /// ```
 #[derive(Debug)]

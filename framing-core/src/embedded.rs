@@ -10,13 +10,13 @@
 //!
 //! // Anything implementing embedded_io::Write; a byte slice here.
 //! let mut wire = [0u8; 64];
-//! let mut writer = FrameWriter::<_, 8>::new(&mut wire[..], LAYOUT);
+//! let mut writer = FrameWriter::<_, _, 8>::new(&mut wire[..], &LAYOUT);
 //! writer.write_frame(b"ping")?;
 //! writer.write_frame(b"pong")?;
 //!
 //! // Anything implementing embedded_io::Read; the written bytes here.
 //! let mut read_buf = [0u8; 16];
-//! let decoder = Decoder::new(LAYOUT, heapless::Vec::<u8, 32>::new());
+//! let decoder = Decoder::new(&LAYOUT, heapless::Vec::<u8, 32>::new());
 //! let mut reader = FrameReader::new(&wire[..12], decoder, &mut read_buf);
 //! assert_eq!(reader.next_frame()?.unwrap().payload(), b"ping");
 //! assert_eq!(reader.next_frame()?.unwrap().payload(), b"pong");
@@ -24,16 +24,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use core::borrow::Borrow;
 use core::fmt;
 
 use embedded_io::{ErrorKind, Read, Write};
 
 use crate::buffer::Buffer;
-use crate::decode::{ChunkDecoder, DecodeError, Decoder, Event, StreamDecoder};
+use crate::decode::{DecodeError, Decoded, Decoder, Event, Feed, Found, StreamDecoder};
 use crate::encode::EncodeError;
 use crate::header::Frame;
 use crate::layout::Layout;
 use crate::value::Value;
+use crate::window::{Pull, Window};
 
 /// An error from an embedded-io adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,109 +78,113 @@ impl<E: embedded_io::Error> embedded_io::Error for Error<E> {
     }
 }
 
-/// What [`Chunk::pump`] found, and where the slice it was found in began.
-type Pumped<T, E> = Result<Option<(usize, T)>, Error<E>>;
-
-/// A lent read buffer and the window of bytes read but not yet decoded.
+/// A lent read buffer, the window of bytes read but not yet fed, and the
+/// one feed loop ([`Window::pull`]) with a blocking read as its I/O.
 #[derive(Debug)]
-struct Chunk<'b> {
+struct Reads<'b> {
     buf: &'b mut [u8],
-    start: usize,
-    end: usize,
+    window: Window,
 }
 
-impl Chunk<'_> {
-    /// Feeds the unread bytes to `poll`, reading more until it finds
-    /// something; returns it with where the slice it was found in began, or
-    /// `None` once `finish` accepts the end of the stream.
-    fn pump<R: Read, D: ChunkDecoder>(
+impl<'b> Reads<'b> {
+    fn new(buf: &'b mut [u8]) -> Self {
+        Reads {
+            buf,
+            window: Window::new(),
+        }
+    }
+
+    /// Pulls from `decoder`, reading as it asks, until it finds something:
+    /// returns where the bytes it was found in begin, or `None` at a clean
+    /// end of the stream.
+    fn next<R: Read, D: Feed>(
         &mut self,
         inner: &mut R,
         decoder: &mut D,
-    ) -> Pumped<D::Found, R::Error> {
-        loop {
-            let start = self.start;
-            let mut input = &self.buf[start..self.end];
-            let before = input.len();
-            let polled = decoder.poll(&mut input);
-            // Whatever `poll` found, error or report included, the bytes it
-            // used are gone: advance first, or they would be fed again.
-            self.start += before - input.len();
-            if let Some(found) = polled.map_err(Error::Decode)? {
-                return Ok(Some((start, found)));
-            }
-            if self.fill(inner)? == 0 {
-                decoder.finish().map_err(Error::Decode)?;
-                return Ok(None);
-            }
-        }
-    }
-
-    /// The bytes from `start` to the end of the last read.
-    fn window(&self, start: usize) -> &[u8] {
-        &self.buf[start..self.end]
-    }
-
-    /// Reads into the buffer once it is used up; `Ok(0)` at end of stream.
-    /// `Interrupted` is retried.
-    fn fill<R: Read>(&mut self, inner: &mut R) -> Result<usize, Error<R::Error>> {
+    ) -> Result<Option<(usize, Found)>, Error<R::Error>> {
         use embedded_io::Error as _;
         loop {
-            match inner.read(self.buf) {
-                Ok(n) => {
-                    // A reader claiming more than it was given is capped.
-                    let n = n.min(self.buf.len());
-                    self.start = 0;
-                    self.end = n;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Io(e)),
+            // Frames up to the read buffer's size are kept whole in it.
+            match self.window.pull(self.buf, decoder, self.buf.len()) {
+                Pull::Found { at, found } => return Ok(Some((at, found))),
+                Pull::End => return Ok(None),
+                Pull::Failed(e) => return Err(Error::Decode(e)),
+                Pull::Read { .. } => {}
             }
+            let room = self.window.room(self.buf);
+            let n = loop {
+                match inner.read(room) {
+                    // A reader claiming more than it was given is capped.
+                    Ok(n) => break n.min(room.len()),
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Error::Io(e)),
+                }
+            };
+            self.window.filled(n);
         }
+    }
+
+    fn since(&self, at: usize) -> &[u8] {
+        self.window.since(self.buf, at)
     }
 }
 
-/// Reads whole frames from an [`embedded_io::Read`]: frames that lie whole in
-/// one read are slices of the read buffer; others are assembled in the
-/// decoder's buffer.
+/// Reads whole frames from an [`embedded_io::Read`]: frames that fit the
+/// read buffer are slices of it; longer ones are assembled in the decoder's
+/// buffer.
 #[derive(Debug)]
-pub struct FrameReader<'b, R, B> {
+pub struct FrameReader<'b, R, L, B> {
     inner: R,
-    decoder: Decoder<B>,
-    chunk: Chunk<'b>,
+    decoder: Decoder<L, B>,
+    reads: Reads<'b>,
 }
 
-impl<'b, R: Read, B: Buffer> FrameReader<'b, R, B> {
+impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// A reader over `inner`, decoding with `decoder` and reading up to
     /// `read_buf.len()` bytes at a time (a zero-length buffer reads nothing
     /// and reports the end of the stream).
-    pub fn new(inner: R, decoder: Decoder<B>, read_buf: &'b mut [u8]) -> Self {
+    pub fn new(inner: R, decoder: Decoder<L, B>, read_buf: &'b mut [u8]) -> Self {
         FrameReader {
             inner,
             decoder,
-            chunk: Chunk {
-                buf: read_buf,
-                start: 0,
-                end: 0,
-            },
+            reads: Reads::new(read_buf),
         }
     }
 
-    /// The next frame; `Ok(None)` when the stream ended on a frame boundary.
+    /// The next frame or recovery report; `Ok(None)` when the stream ended
+    /// on a frame boundary.
     ///
     /// # Errors
     /// [`Error::Decode`] for a bad frame or a stream that ended inside one
-    /// (recoverable decode errors: call again to go on); [`Error::Io`] from
-    /// the reader, after which calling again continues with nothing lost.
+    /// (the reader then returns it on every call); [`Error::Io`] from the
+    /// reader, after which calling again continues with nothing lost.
+    // Not `Iterator::next`: the items borrow the reader (a lending iterator).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Decoded<'_>>, Error<R::Error>> {
+        let found = self.reads.next(&mut self.inner, &mut self.decoder)?;
+        Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
+    }
+
+    /// The next frame, skipping recovery reports (see [`next`](Self::next)
+    /// to receive them); `Ok(None)` when the stream ended on a frame
+    /// boundary.
+    ///
+    /// # Errors
+    /// As [`next`](Self::next).
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
-        let found = self.chunk.pump(&mut self.inner, &mut self.decoder)?;
-        // `frame` only returns `None` if given another slice than `poll` was.
-        Ok(found.and_then(|(start, ready)| self.decoder.frame(self.chunk.window(start), ready)))
+        loop {
+            match self.reads.next(&mut self.inner, &mut self.decoder)? {
+                Some((_, found)) if found.recovery().is_some() => continue,
+                Some((at, found)) => {
+                    return Ok(self.decoder.item(self.reads.since(at), found).frame())
+                }
+                None => return Ok(None),
+            }
+        }
     }
 
     /// The decoder.
-    pub fn decoder(&self) -> &Decoder<B> {
+    pub fn decoder(&self) -> &Decoder<L, B> {
         &self.decoder
     }
 
@@ -202,38 +208,34 @@ impl<'b, R: Read, B: Buffer> FrameReader<'b, R, B> {
 /// [`embedded_io::Read`]: frames of any size pass through a read buffer of
 /// any size, for a firmware image over a UART, say.
 #[derive(Debug)]
-pub struct StreamReader<'b, R, B> {
+pub struct StreamReader<'b, R, L, B> {
     inner: R,
-    decoder: StreamDecoder<B>,
-    chunk: Chunk<'b>,
+    decoder: StreamDecoder<L, B>,
+    reads: Reads<'b>,
 }
 
-impl<'b, R: Read, B: Buffer> StreamReader<'b, R, B> {
+impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
     /// A streaming reader over `inner`, reading up to `read_buf.len()` bytes
     /// at a time.
-    pub fn new(inner: R, decoder: StreamDecoder<B>, read_buf: &'b mut [u8]) -> Self {
+    pub fn new(inner: R, decoder: StreamDecoder<L, B>, read_buf: &'b mut [u8]) -> Self {
         StreamReader {
             inner,
             decoder,
-            chunk: Chunk {
-                buf: read_buf,
-                start: 0,
-                end: 0,
-            },
+            reads: Reads::new(read_buf),
         }
     }
 
     /// The next event; `Ok(None)` when the stream ended on a frame boundary.
     ///
     /// # Errors
-    /// As [`FrameReader::next_frame`].
+    /// As [`FrameReader::next`].
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error<R::Error>> {
-        let found = self.chunk.pump(&mut self.inner, &mut self.decoder)?;
-        Ok(found.and_then(|(start, at)| self.decoder.event(self.chunk.window(start), at)))
+        let found = self.reads.next(&mut self.inner, &mut self.decoder)?;
+        Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
     }
 
     /// The decoder.
-    pub fn decoder(&self) -> &StreamDecoder<B> {
+    pub fn decoder(&self) -> &StreamDecoder<L, B> {
         &self.decoder
     }
 
@@ -258,14 +260,15 @@ impl<'b, R: Read, B: Buffer> StreamReader<'b, R, B> {
 /// [`EncodeError::BufferTooSmall`]), then header and payload are written
 /// with no copy of the payload.
 #[derive(Debug)]
-pub struct FrameWriter<W, const H: usize = 64> {
+pub struct FrameWriter<W, L, const H: usize = 64> {
     inner: W,
-    layout: Layout,
+    layout: L,
 }
 
-impl<W: Write, const H: usize> FrameWriter<W, H> {
-    /// A writer of frames of `layout` to `inner`.
-    pub fn new(inner: W, layout: Layout) -> Self {
+impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
+    /// A writer of frames of `layout` (owned, or shared as `&'static Layout`)
+    /// to `inner`.
+    pub fn new(inner: W, layout: L) -> Self {
         FrameWriter { inner, layout }
     }
 
@@ -292,6 +295,7 @@ impl<W: Write, const H: usize> FrameWriter<W, H> {
         let mut header = [0u8; H];
         let n = self
             .layout
+            .borrow()
             .encode_header_with(payload.len(), fields, &mut header)
             .map_err(Error::Encode)?;
         write_all(&mut self.inner, &header[..n])?;
@@ -308,7 +312,7 @@ impl<W: Write, const H: usize> FrameWriter<W, H> {
 
     /// The layout.
     pub fn layout(&self) -> &Layout {
-        &self.layout
+        self.layout.borrow()
     }
 
     /// The inner writer.

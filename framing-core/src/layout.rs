@@ -35,8 +35,8 @@ pub enum Oversize {
     #[default]
     Fail,
     /// Skip the announced payload without buffering it, report it once as a
-    /// recoverable [`DecodeErrorKind::Discarded`](crate::DecodeErrorKind::Discarded),
-    /// and go on with the next frame.
+    /// [`Recovery::Discarded`](crate::Recovery::Discarded) item (not an
+    /// error), and go on with the next frame.
     Discard,
 }
 
@@ -545,8 +545,10 @@ impl LayoutBuilder {
     }
 
     /// After a bad header, skip forward to the next position where the
-    /// constants match and the header is valid, report how many bytes were
-    /// skipped, and go on. Default `false` (TCP does not lose bytes; serial
+    /// constants match and the header is valid (or, under
+    /// [`Oversize::Discard`], oversized), report how many bytes were skipped
+    /// as a [`Recovery::Skipped`](crate::Recovery::Skipped) item (not an
+    /// error), and go on. Default `false` (TCP does not lose bytes; serial
     /// links do). Needs at least one constant. Decoding only.
     pub const fn resync(mut self, on: bool) -> Self {
         self.resync = on;

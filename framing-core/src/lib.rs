@@ -5,7 +5,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod buffer;
-mod decode;
+pub mod decode;
 #[cfg(feature = "embedded-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
 pub mod embedded;
@@ -14,10 +14,12 @@ pub mod format;
 mod header;
 mod layout;
 mod value;
+mod window;
 
 pub use buffer::{Buffer, Full, SliceBuffer};
 pub use decode::{
-    ChunkDecoder, DecodeError, DecodeErrorKind, Decoder, Event, EventAt, Ready, StreamDecoder,
+    DecodeError, DecodeErrorKind, Decoded, Decoder, Event, Fed, Feed, Found, Recovery,
+    StreamDecoder,
 };
 pub use encode::EncodeError;
 pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
@@ -27,6 +29,7 @@ pub use layout::{
     MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES,
 };
 pub use value::Value;
+pub use window::{Pull, Window};
 
 /// Re-exported so users name the same `heapless` version as the buffers.
 pub use heapless;

@@ -4,7 +4,9 @@
 
 use embedded_io::{ErrorKind, ErrorType, Read, Write};
 use framing_core::embedded::{Error, FrameReader, FrameWriter, StreamReader};
-use framing_core::{DecodeErrorKind, Decoder, Event, Layout, StreamDecoder, Value};
+use framing_core::{
+    DecodeErrorKind, Decoded, Decoder, Event, Layout, Recovery, StreamDecoder, Value,
+};
 
 const LAYOUT: Layout = Layout::builder("<BH")
     .length_field(1)
@@ -89,7 +91,7 @@ fn short_writes_and_reads_round_trip_every_frame() {
         rng: Rng(7),
         zero: false,
     };
-    let mut writer = FrameWriter::<_, 8>::new(&mut sink, LAYOUT);
+    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, &LAYOUT);
     for p in payloads() {
         writer.write_frame(&p).unwrap();
     }
@@ -98,7 +100,7 @@ fn short_writes_and_reads_round_trip_every_frame() {
 
     for (seed, read_size) in [(1u64, 1usize), (2, 7), (3, 64), (4, 4096)] {
         let mut read_buf = vec![0u8; read_size];
-        let decoder = Decoder::new(LAYOUT, heapless::Vec::<u8, 1024>::new());
+        let decoder = Decoder::new(&LAYOUT, heapless::Vec::<u8, 1024>::new());
         let trickle = Trickle {
             data: &wire,
             rng: Rng(seed),
@@ -130,6 +132,7 @@ fn short_writes_and_reads_round_trip_every_frame() {
                 Event::Header(_) => got.push(Vec::new()),
                 Event::Payload(p) => got.last_mut().unwrap().extend_from_slice(p),
                 Event::End => {}
+                Event::Recovered(r) => panic!("a clean stream reported {r}"),
             }
         }
         assert_eq!(got, payloads(), "streaming, read size {read_size}");
@@ -166,6 +169,9 @@ fn a_bad_constant_is_a_decode_error() {
         panic!("expected a decode error")
     };
     assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
+    // Every error is fatal: the reader returns it again.
+    assert_eq!(reader.next().map(|d| d.is_some()), Err(Error::Decode(e)));
+    assert_eq!(reader.decoder().failure(), Some(e));
     assert_eq!(
         embedded_io::Error::kind(&Error::<ErrorKind>::Decode(e)),
         ErrorKind::InvalidData
@@ -179,24 +185,24 @@ fn writer_errors_are_reported_not_panics() {
         rng: Rng(1),
         zero: true,
     };
-    let mut writer = FrameWriter::<_, 8>::new(&mut sink, LAYOUT);
+    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, LAYOUT);
     assert_eq!(writer.write_frame(b"x"), Err(Error::WriteZero));
     // A header longer than the writer's scratch space.
     let mut out = [0u8; 64];
-    let mut small = FrameWriter::<_, 2>::new(&mut out[..], LAYOUT);
+    let mut small = FrameWriter::<_, _, 2>::new(&mut out[..], LAYOUT);
     assert!(matches!(small.write_frame(b"x"), Err(Error::Encode(_))));
     // A payload over the maximum.
     let mut out = [0u8; 1024];
-    let mut writer = FrameWriter::<_, 8>::new(&mut out[..], LAYOUT);
+    let mut writer = FrameWriter::<_, _, 8>::new(&mut out[..], LAYOUT);
     assert!(matches!(
         writer.write_frame(&[0; 601]),
         Err(Error::Encode(_))
     ));
 }
 
-/// Regression: a recoverable report (bytes skipped while resynchronising,
-/// an oversized payload discarded) consumed bytes, and the embedded readers
-/// fed those bytes again, so they never returned the frame after it.
+/// Regression: a recovery report (bytes skipped while resynchronising, an
+/// oversized payload discarded) consumed bytes, and the embedded readers fed
+/// those bytes again, so they never returned the frame after it.
 #[test]
 fn recoveries_consume_their_bytes_in_the_embedded_readers() {
     let resync = Layout::builder("<BH")
@@ -207,20 +213,44 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
     let wire = b"\x00\x01\x7e\x02\x00ok\x7e\x01\x00z";
     for read_len in 1..=wire.len() {
         let mut read_buf = vec![0u8; read_len];
-        let decoder = Decoder::new(resync, heapless::Vec::<u8, 16>::new());
+        let decoder = Decoder::new(&resync, heapless::Vec::<u8, 16>::new());
         let mut reader = FrameReader::new(&wire[..], decoder, &mut read_buf);
         let mut got = Vec::new();
+        let mut reports = Vec::new();
         for _ in 0..20 {
-            match reader.next_frame() {
-                Ok(Some(f)) => got.push(f.payload().to_vec()),
-                Ok(None) => break,
-                Err(Error::Decode(e)) if e.is_recoverable() => {
-                    assert_eq!(e.kind(), DecodeErrorKind::Skipped { bytes: 2 });
+            match reader.next() {
+                Ok(Some(Decoded::Frame(f))) => got.push(f.payload().to_vec()),
+                Ok(Some(Decoded::Recovered(r))) => {
+                    assert!(got.is_empty(), "the report comes first");
+                    reports.push(r);
                 }
+                Ok(None) => break,
                 Err(e) => panic!("read size {read_len}: {e:?}"),
             }
         }
         assert_eq!(got, [b"ok".to_vec(), b"z".to_vec()], "read size {read_len}");
+        assert_eq!(
+            reports,
+            [Recovery::Skipped {
+                offset: 0,
+                bytes: 2
+            }],
+            "read size {read_len}"
+        );
+
+        // `next_frame` skips the report and gives the same frames.
+        let mut read_buf = vec![0u8; read_len];
+        let decoder = Decoder::new(&resync, heapless::Vec::<u8, 16>::new());
+        let mut reader = FrameReader::new(&wire[..], decoder, &mut read_buf);
+        let mut frames = Vec::new();
+        for _ in 0..20 {
+            match reader.next_frame() {
+                Ok(Some(f)) => frames.push(f.payload().to_vec()),
+                Ok(None) => break,
+                Err(e) => panic!("read size {read_len}: {e:?}"),
+            }
+        }
+        assert_eq!(frames, got, "next_frame, read size {read_len}");
     }
 
     let discard = Layout::builder("<BH")
@@ -232,26 +262,53 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
     let wire = b"\x7e\x06\x00toobig\x7e\x02\x00ok";
     for read_len in 1..=wire.len() {
         let mut read_buf = vec![0u8; read_len];
-        let decoder = StreamDecoder::new(discard, heapless::Vec::<u8, 3>::new());
+        let decoder = StreamDecoder::new(&discard, heapless::Vec::<u8, 3>::new());
         let mut reader = StreamReader::new(&wire[..], decoder, &mut read_buf);
         let mut payload = Vec::new();
-        let mut discarded = 0;
+        let mut reports = Vec::new();
         for _ in 0..40 {
             match reader.next_event() {
                 Ok(Some(Event::Payload(p))) => payload.extend_from_slice(p),
+                Ok(Some(Event::Recovered(r))) => reports.push(r),
                 Ok(Some(_)) => {}
                 Ok(None) => break,
-                Err(Error::Decode(e)) if e.is_recoverable() => {
-                    assert_eq!(e.kind(), DecodeErrorKind::Discarded { length: 6 });
-                    discarded += 1;
-                }
+                Err(e) => panic!("read size {read_len}: {e:?}"),
+            }
+        }
+        assert_eq!(payload, b"ok", "read size {read_len}");
+        assert_eq!(
+            reports,
+            [Recovery::Discarded {
+                offset: 0,
+                length: 6
+            }],
+            "read size {read_len}"
+        );
+
+        // The whole-frame reader too: the oversized frame is reported, the
+        // good one after it read.
+        let mut read_buf = vec![0u8; read_len];
+        let decoder = Decoder::new(&discard, heapless::Vec::<u8, 16>::new());
+        let mut reader = FrameReader::new(&wire[..], decoder, &mut read_buf);
+        let mut items = Vec::new();
+        for _ in 0..40 {
+            match reader.next() {
+                Ok(Some(Decoded::Frame(f))) => items.push(Ok(f.payload().to_vec())),
+                Ok(Some(Decoded::Recovered(r))) => items.push(Err(r)),
+                Ok(None) => break,
                 Err(e) => panic!("read size {read_len}: {e:?}"),
             }
         }
         assert_eq!(
-            (payload.as_slice(), discarded),
-            (&b"ok"[..], 1),
-            "read size {read_len}"
+            items,
+            [
+                Err(Recovery::Discarded {
+                    offset: 0,
+                    length: 6
+                }),
+                Ok(b"ok".to_vec())
+            ],
+            "frames, read size {read_len}"
         );
     }
 }

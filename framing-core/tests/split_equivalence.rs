@@ -4,7 +4,9 @@
 //! whatever the chunking; and the streaming way gives the same bytes as the
 //! whole-frame way.
 
-use framing_core::{Buffer, DecodeErrorKind, Decoder, Layout, Oversize, SliceBuffer, Value};
+use framing_core::{
+    Buffer, DecodeErrorKind, Decoded, Decoder, Layout, Oversize, Recovery, SliceBuffer, Value,
+};
 use proptest::prelude::*;
 
 // The decoding loops (and their own assertions: progress, valid frames, a
@@ -15,13 +17,14 @@ mod checks;
 
 use checks::{run_stream, Out};
 
-/// Feeds `chunks` to a whole-frame decoder assembling in `buf` until a fatal
-/// error, then finishes.
+/// Feeds `chunks` to a whole-frame decoder assembling in `buf` until an
+/// error (every error is fatal), then finishes.
 fn run_whole<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
     checks::run_whole_in(layout, buf, chunks, false)
 }
 
-/// The same, but the last chunk goes through `decode_eof`, which finishes.
+/// The same, but the last chunk is fed with `last` set (`feed(input, true)`),
+/// which declares the end by itself.
 fn run_eof<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
     checks::run_whole_in(layout, buf, chunks, true)
 }
@@ -183,9 +186,11 @@ proptest! {
         // The end of the stream declared with the last chunk: the same.
         prop_assert_eq!(&run_eof(layout, heapless::Vec::<u8, 4096>::new(), &chunks), &big);
         prop_assert_eq!(&run_eof(layout, heapless::Vec::<u8, 64>::new(), &chunks), &reference);
-        // A header's frame length is the length of the frame decoded from it.
-        let fresh = Decoder::new(layout, heapless::Vec::<u8, 4096>::new());
-        if let Some(total) = fresh.frame_len(&stream) {
+        // What `needs` says of a whole valid header is the length of the
+        // frame decoded from it.
+        let fresh = Decoder::new(&layout, heapless::Vec::<u8, 4096>::new());
+        let needs = fresh.needs(&stream).filter(|_| stream.len() >= layout.header_len());
+        if let Some(total) = needs {
             match big.first() {
                 Some(Out::Frame { header, payload }) => {
                     prop_assert_eq!(header.len() + payload.len(), total);
@@ -197,7 +202,7 @@ proptest! {
                         in_header: false
                     }
                 ),
-                None => prop_assert!(false, "frame_len accepted a header decode ignored"),
+                other => prop_assert!(false, "needs accepted a header decode gave {:?} for", other),
             }
         }
         // The streaming way has no payload buffer: it equals the whole-frame
@@ -270,16 +275,21 @@ fn a_failed_decoder_stays_failed_until_reset() {
         .constant(0, Value::Int(0x7e))
         .build()
         .unwrap();
-    let mut d = Decoder::new(layout, heapless::Vec::<u8, 64>::new());
+    let mut d = Decoder::new(&layout, heapless::Vec::<u8, 64>::new());
     let mut bad: &[u8] = b"\x7f\x00\x00";
     let e = d.decode(&mut bad).unwrap_err();
     assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
     let mut good: &[u8] = b"\x7e\x01\x00z";
     assert_eq!(d.decode(&mut good).unwrap_err(), e);
     assert_eq!(d.finish().unwrap_err(), e);
+    assert_eq!(d.failure(), Some(e));
     d.reset();
-    let f = d.decode(&mut good).unwrap().unwrap();
+    assert_eq!(d.failure(), None);
+    let f = d.decode(&mut good).unwrap().unwrap().frame().unwrap();
     assert_eq!(f.payload(), b"z");
+    // Offsets kept counting across the failure and the reset.
+    assert_eq!(d.position(), 4);
+    assert_eq!(d.finish(), Ok(None));
 }
 
 #[test]
@@ -296,14 +306,6 @@ fn oversized_frames_are_discarded_unbuffered_and_reported_once() {
             heapless::Vec::<u8, 8>::new(),
             &[&stream[..cut], &stream[cut..]],
         );
-        let discarded = Out::Err(
-            out.iter()
-                .find_map(|o| match o {
-                    Out::Err(e) => Some(*e),
-                    _ => None,
-                })
-                .unwrap(),
-        );
         assert_eq!(
             out,
             [
@@ -311,7 +313,10 @@ fn oversized_frames_are_discarded_unbuffered_and_reported_once() {
                     header: b"\x02\x00".to_vec(),
                     payload: b"ok".to_vec()
                 },
-                discarded.clone(),
+                Out::Recovered(Recovery::Discarded {
+                    offset: 4,
+                    length: 9
+                }),
                 Out::Frame {
                     header: b"\x01\x00".to_vec(),
                     payload: b"!".to_vec()
@@ -319,14 +324,7 @@ fn oversized_frames_are_discarded_unbuffered_and_reported_once() {
             ],
             "cut {cut}"
         );
-        let Out::Err(e) = discarded else {
-            unreachable!()
-        };
-        assert_eq!(
-            (e.kind(), e.offset()),
-            (DecodeErrorKind::Discarded { length: 9 }, 4)
-        );
-        assert!(e.is_recoverable());
+        assert_eq!(run_stream(layout, &[&stream[..cut], &stream[cut..]]), out);
     }
 }
 
@@ -349,12 +347,12 @@ fn resync_skips_to_the_next_valid_header() {
             &[&stream[..cut], &stream[cut..]],
         );
         assert_eq!(out.len(), 3, "cut {cut}: {out:?}");
-        let Out::Err(e) = out[1] else {
-            panic!("cut {cut}: {out:?}")
-        };
         assert_eq!(
-            (e.kind(), e.offset()),
-            (DecodeErrorKind::Skipped { bytes: 3 }, 5),
+            out[1],
+            Out::Recovered(Recovery::Skipped {
+                offset: 5,
+                bytes: 3
+            }),
             "cut {cut}"
         );
         assert_eq!(
@@ -421,32 +419,93 @@ fn a_buffer_that_refuses_bytes_is_an_error_not_a_short_frame() {
 }
 
 #[test]
-fn frame_len_and_needs_read_the_next_header_between_frames_only() {
+fn needs_reads_the_next_header_between_frames_only() {
     let layout = Layout::new("!H");
-    let mut d = Decoder::new(layout, heapless::Vec::<u8, 16>::new());
-    // A frame assembled across two chunks is lent from the buffer...
-    let mut first = &b"\x00\x03a"[..];
-    assert!(d.decode(&mut first).unwrap().is_none());
-    let mut second = &b"bc"[..];
-    assert_eq!(d.decode(&mut second).unwrap().unwrap().payload(), b"abc");
-    // ...and the next header is still read, whatever the buffer holds.
-    assert_eq!(d.frame_len(b"\x00\x05he"), Some(7));
-    assert_eq!(d.frame_len(b"\x00"), None);
+    let mut d = Decoder::new(&layout, heapless::Vec::<u8, 16>::new());
     assert_eq!(d.needs(b"\x00\x05he"), Some(7));
     assert_eq!(d.needs(b"\x00"), Some(2), "the rest of a header first");
     assert_eq!(d.needs(b""), Some(2));
     // 20 bytes do not fit a 16-byte buffer: the decoder would refuse them.
-    assert_eq!(d.frame_len(b"\x00\x14"), None);
-    assert_eq!(d.needs(b"\x00\x14"), None, "poll must report it");
+    assert_eq!(d.needs(b"\x00\x14"), None, "feed must report it");
+    // After a frame taken whole from the input, the same.
+    let mut whole = &b"\x00\x01z"[..];
+    let frame = d.decode(&mut whole).unwrap().unwrap().frame().unwrap();
+    assert_eq!(frame.payload(), b"z");
+    assert_eq!(d.needs(b"\x00\x05he"), Some(7));
     // Inside a frame there is no header to read.
     let mut partial = &b"\x00\x02x"[..];
     assert!(d.decode(&mut partial).unwrap().is_none());
-    assert_eq!(d.frame_len(b"\x00\x01"), None);
+    assert_eq!(d.needs(b"\x00\x01"), None);
     assert_eq!(d.needs(b""), None, "the decoder holds part of a frame");
     // After a failure neither.
-    let mut d = Decoder::new(layout, heapless::Vec::<u8, 16>::new());
+    let mut d = Decoder::new(&layout, heapless::Vec::<u8, 16>::new());
     let mut bad = &b"\x00\x20"[..];
     assert!(d.decode(&mut bad).is_err());
-    assert_eq!(d.frame_len(b"\x00\x01"), None);
+    assert_eq!(d.needs(b"\x00\x01"), None);
     assert_eq!(d.needs(b""), None);
+}
+
+/// `Feed::needs` promises `Some` between frames, and a decoder that just
+/// lent a frame from its buffer is between frames (`is_at_boundary`): were
+/// it `None` there, the adapters would feed the next partial frame at once
+/// and copy it, instead of keeping it whole in the read buffer.
+#[test]
+fn needs_reads_the_next_header_after_a_frame_lent_from_the_buffer() {
+    let layout = Layout::new("!H");
+    let mut d = Decoder::new(&layout, heapless::Vec::<u8, 16>::new());
+    // A frame assembled across two chunks is lent from the buffer...
+    let mut first = &b"\x00\x03a"[..];
+    assert!(d.decode(&mut first).unwrap().is_none());
+    let mut second = &b"bc"[..];
+    let frame = d.decode(&mut second).unwrap().unwrap().frame().unwrap();
+    assert_eq!(frame.payload(), b"abc");
+    assert!(d.is_at_boundary());
+    // ...and the next header is still read, whatever the buffer holds.
+    assert_eq!(d.needs(b"\x00\x05he"), Some(7));
+    assert_eq!(d.needs(b"\x00"), Some(2), "the rest of a header first");
+    assert_eq!(d.needs(b""), Some(2));
+}
+
+#[test]
+fn a_stream_that_ends_while_resynchronising_reports_the_bytes_left() {
+    let layout = Layout::builder(">HH")
+        .length_field(1)
+        .constant(0, Value::Int(0xCAFE))
+        .max_payload(16)
+        .resync(true)
+        .build()
+        .unwrap();
+    // A frame, then five bytes that never make a valid header.
+    let stream = b"\xca\xfe\x00\x01A\x01\x02\xca\xfe\x00";
+    let frame = Out::Frame {
+        header: b"\xca\xfe\x00\x01".to_vec(),
+        payload: b"A".to_vec(),
+    };
+    let skipped = Out::Recovered(Recovery::Skipped {
+        offset: 5,
+        bytes: 5,
+    });
+    for cut in 0..=stream.len() {
+        let chunks: [&[u8]; 2] = [&stream[..cut], &stream[cut..]];
+        let out = run_whole(layout, heapless::Vec::<u8, 32>::new(), &chunks);
+        assert_eq!(out, [frame.clone(), skipped.clone()], "cut {cut}");
+        assert_eq!(
+            run_eof(layout, heapless::Vec::<u8, 32>::new(), &chunks),
+            out
+        );
+        assert_eq!(run_stream(layout, &chunks), out, "cut {cut}");
+    }
+    // `finish` returns the report, then the decoder is at a clean end.
+    let mut d = Decoder::new(layout, heapless::Vec::<u8, 32>::new());
+    let mut input = &stream[..];
+    assert!(matches!(d.decode(&mut input), Ok(Some(Decoded::Frame(_)))));
+    while d.decode(&mut input).unwrap().is_some() {}
+    assert_eq!(
+        d.finish(),
+        Ok(Some(Recovery::Skipped {
+            offset: 5,
+            bytes: 5
+        }))
+    );
+    assert_eq!(d.finish(), Ok(None));
 }

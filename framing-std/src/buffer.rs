@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use framing_core::{Buffer, ChunkDecoder, Decoder, Frame, Full};
+use framing_core::{Buffer, Feed, Found, Full, Pull, Window};
 
 use crate::error;
 
@@ -81,17 +81,17 @@ impl Buffer for GrowBuf {
     }
 }
 
-/// The chunk buffer a reader reads into: `bytes[pos..end]` is read and not
-/// yet fed to the decoder.
+/// The chunk buffer a reader reads into: `bytes[window.start()..window.end()]`
+/// is read and not yet fed to the decoder. The feeding itself is the core's
+/// one feed loop, [`Window::pull`]; this type only does the I/O around it.
 ///
 /// It starts at the capacity it was given and grows, when a frame longer than
-/// it arrives, to hold that frame whole (see [`reserve`](Self::reserve)).
+/// it arrives, to hold that frame whole (see [`fill`](Self::fill)).
 #[derive(Debug)]
 pub(crate) struct ReadBuf {
     /// All initialised; its length is the room reads may fill.
     bytes: Vec<u8>,
-    pos: usize,
-    end: usize,
+    window: Window,
     capacity: usize,
 }
 
@@ -100,37 +100,15 @@ impl ReadBuf {
     pub(crate) fn new(capacity: usize) -> Self {
         ReadBuf {
             bytes: Vec::new(),
-            pos: 0,
-            end: 0,
+            window: Window::new(),
             capacity: capacity.max(1),
         }
-    }
-
-    /// The bytes read and not yet fed to the decoder.
-    #[inline]
-    pub(crate) fn pending(&self) -> &[u8] {
-        // `pos <= end <= bytes.len()` always holds (see `consume` and `fill`).
-        &self.bytes[self.pos..self.end]
-    }
-
-    /// The whole filled region from `start` (an offset a caller saved from
-    /// [`start`](Self::start)) to the end of what was read.
-    #[inline]
-    pub(crate) fn from(&self, start: usize) -> &[u8] {
-        self.bytes.get(start..self.end).unwrap_or_default()
-    }
-
-    /// Marks `n` pending bytes as fed to the decoder.
-    #[inline]
-    pub(crate) fn consume(&mut self, n: usize) {
-        // `n` never exceeds the pending bytes; the `min` keeps it so.
-        self.pos += n.min(self.end - self.pos);
     }
 
     /// Whether every byte read has been fed to the decoder.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.pos >= self.end
+        self.window.is_empty()
     }
 
     /// Bytes allocated now.
@@ -138,134 +116,86 @@ impl ReadBuf {
         self.bytes.capacity()
     }
 
-    /// Where the pending bytes start: pass it to [`from`](Self::from) after
-    /// feeding them.
-    #[inline]
-    pub(crate) fn start(&self) -> usize {
-        self.pos
-    }
-
-    /// The stream ended: decodes the pending bytes with
-    /// [`Decoder::decode_eof`], which also declares the end, without copying
-    /// what is partial.
+    /// Pulls from `decoder` (the core's feed loop), reading from `inner` as
+    /// it asks, until it finds something: returns where the bytes it was
+    /// found in begin (pass it to [`since`](Self::since)), or `None` at a
+    /// clean end of the stream. Frames up to `hold` bytes are kept whole in
+    /// this buffer, so the decoder takes them in place.
     ///
     /// # Errors
-    /// The decoder's error, as an [`io::Error`].
-    pub(crate) fn decode_eof<'a, B: Buffer>(
-        &'a mut self,
-        decoder: &'a mut Decoder<B>,
-    ) -> io::Result<Option<Frame<'a>>> {
-        let mut input = &self.bytes[self.pos..self.end];
-        let before = input.len();
-        let found = decoder.decode_eof(&mut input);
-        self.pos += before - input.len();
-        found.map_err(error::from_decode)
-    }
-
-    /// Makes room for a frame of `want` bytes that begins at the first
-    /// pending byte, so that it can be read whole into this buffer: moves
-    /// the pending bytes to the front if the frame would not fit where it
-    /// starts, and grows the buffer if it is shorter than the frame.
-    ///
-    /// Growth follows the bytes that arrived, not the length a header
-    /// announces: at most twice the pending bytes (or the initial
-    /// capacity), never past `want`; a longer frame grows it again as more
-    /// of it arrives.
-    pub(crate) fn reserve(&mut self, want: usize) {
-        if self.bytes.len() - self.pos >= want {
-            return;
-        }
-        let pending = self.end - self.pos;
-        if self.pos > 0 {
-            self.bytes.copy_within(self.pos..self.end, 0);
-            self.pos = 0;
-            self.end = pending;
-        }
-        let len = self.bytes.len();
-        if len < want {
-            let target = want
-                .min(pending.saturating_mul(2))
-                .max(self.capacity)
-                .max(len);
-            if target > len {
-                // Only the pending bytes are worth keeping across a move.
-                self.bytes.truncate(self.end);
-                self.bytes.reserve_exact(target - self.end);
-                self.bytes.resize(target, 0);
-            }
-        }
-    }
-
-    /// Feeds the pending bytes to `decoder`, reading more until it finds
-    /// something; returns it with the offset where the slice it was found in
-    /// began (pass `from(start)` to the decoder's `frame` or `event`), or
-    /// `None` once the decoder accepts the end of the stream.
-    ///
-    /// # Errors
-    /// The decoder's error as an [`io::Error`], or the reader's.
+    /// The decoder's error as an [`io::Error`], or the reader's (nothing is
+    /// lost then: calling again goes on).
     #[inline]
-    pub(crate) fn pump<R: Read + ?Sized, D: ChunkDecoder>(
+    pub(crate) fn next<R: Read + ?Sized, D: Feed>(
         &mut self,
         inner: &mut R,
         decoder: &mut D,
-    ) -> io::Result<Option<(usize, D::Found)>> {
+        hold: usize,
+    ) -> io::Result<Option<(usize, Found)>> {
         loop {
-            let start = self.start();
-            if let Some(found) = self.feed(decoder)? {
-                return Ok(Some((start, found)));
-            }
-            // The pending bytes are used up (kept by the decoder if they
-            // begin a frame): read the next chunk.
-            if self.fill(inner)? == 0 {
-                decoder.finish().map_err(error::from_decode)?;
-                return Ok(None);
+            match self.window.pull(&self.bytes, decoder, hold) {
+                Pull::Found { at, found } => return Ok(Some((at, found))),
+                Pull::End => return Ok(None),
+                Pull::Failed(e) => return Err(error::from_decode(e)),
+                Pull::Read { need } => {
+                    self.fill(inner, need)?;
+                }
             }
         }
     }
 
-    /// Feeds the pending bytes to `decoder` once, marking what it used.
-    ///
-    /// # Errors
-    /// The decoder's error as an [`io::Error`].
+    /// The bytes from `at` to the end of what was read.
     #[inline]
-    pub(crate) fn feed<D: ChunkDecoder>(
-        &mut self,
-        decoder: &mut D,
-    ) -> io::Result<Option<D::Found>> {
-        let mut input = self.pending();
-        let before = input.len();
-        let polled = decoder.poll(&mut input);
-        let used = before - input.len();
-        self.consume(used);
-        polled.map_err(error::from_decode)
+    pub(crate) fn since(&self, at: usize) -> &[u8] {
+        self.window.since(&self.bytes, at)
     }
 
-    /// Reads once after the pending bytes (from the start of the buffer if
-    /// none are pending), retrying [`Interrupted`]. Returns the number of
-    /// bytes read; 0 is the end of the stream. Call only with room left
-    /// (after [`reserve`](Self::reserve), or with nothing pending).
+    /// Reads once after the unfed bytes, having made room for a frame of
+    /// `need` bytes that begins at the first of them (0: none is held):
+    /// moves them to the front if the frame would not fit where it starts,
+    /// and grows the buffer if it is shorter than the frame. Growth follows
+    /// the bytes that arrived, not the length a header announces: at most
+    /// twice the unfed bytes (or the initial capacity), never past `need`.
+    /// Returns the number of bytes read; 0 is the end of the stream.
+    /// `Interrupted` is retried.
     ///
     /// # Errors
     /// The reader's error (other than `Interrupted`); nothing is lost, as
-    /// the pending bytes stay where they were.
-    ///
-    /// [`Interrupted`]: io::ErrorKind::Interrupted
-    pub(crate) fn fill<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<usize> {
-        if self.is_empty() {
-            self.pos = 0;
-            self.end = 0;
-        }
+    /// the unfed bytes stay where they were.
+    pub(crate) fn fill<R: Read + ?Sized>(
+        &mut self,
+        inner: &mut R,
+        need: usize,
+    ) -> io::Result<usize> {
         if self.bytes.is_empty() {
             self.bytes = vec![0; self.capacity];
         }
-        let room = &mut self.bytes[self.end..];
+        if !self.window.is_empty() && self.bytes.len() - self.window.start() < need {
+            self.window.compact(&mut self.bytes);
+        }
+        let len = self.bytes.len();
+        if need > len || self.window.end() >= len {
+            let pending = self.window.end() - self.window.start();
+            let target = need
+                .min(pending.saturating_mul(2))
+                .max(self.capacity)
+                .max(len)
+                .max(pending + 1);
+            if target > len {
+                // Only the unfed bytes are worth keeping across a move.
+                self.window.compact(&mut self.bytes);
+                let end = self.window.end();
+                self.bytes.truncate(end);
+                self.bytes.reserve_exact(target - end);
+                self.bytes.resize(target, 0);
+            }
+        }
+        let room = self.window.room(&mut self.bytes);
         debug_assert!(!room.is_empty(), "fill without room");
-        loop {
+        let room_len = room.len();
+        let n = loop {
             match inner.read(room) {
-                Ok(n) if n <= room.len() => {
-                    self.end += n;
-                    return Ok(n);
-                }
+                Ok(n) if n <= room_len => break n,
                 Ok(_) => {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -275,7 +205,9 @@ impl ReadBuf {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
-        }
+        };
+        self.window.filled(n);
+        Ok(n)
     }
 }
 
@@ -326,7 +258,7 @@ mod tests {
             }
         }
         let mut r = ReadBuf::new(8);
-        let e = r.fill(&mut Liar).unwrap_err();
+        let e = r.fill(&mut Liar, 0).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         assert!(r.is_empty());
     }

@@ -49,7 +49,7 @@
 //! # Errors and the recovery policies
 //!
 //! As in the std adapters, a bad frame is an [`io::Error`] wrapping the
-//! core's [`DecodeError`] (find it again with
+//! core's [`DecodeError`](framing_core::DecodeError) (find it again with
 //! [`error::decode_error`]):
 //!
 //! | what the stream holds                          | what the codec returns |
@@ -65,7 +65,7 @@
 //! ```
 //! use bytes::BytesMut;
 //! use framing_std::codec::{Decoded, FrameCodec};
-//! use framing_std::{DecodeErrorKind, Layout, Oversize};
+//! use framing_std::{Layout, Oversize, Recovery};
 //! use tokio_util::codec::Decoder;
 //!
 //! let layout = Layout::builder("!H").max_payload(4).on_oversize(Oversize::Discard).build()?;
@@ -73,8 +73,7 @@
 //! let mut buf = BytesMut::from(&b"\x00\x09too long!\x00\x02ok"[..]);
 //!
 //! let Some(Decoded::Recovered(report)) = codec.decode(&mut buf)? else { panic!() };
-//! assert_eq!(report.kind(), DecodeErrorKind::Discarded { length: 9 });
-//! assert_eq!(report.offset(), 0);
+//! assert_eq!(report, Recovery::Discarded { offset: 0, length: 9 });
 //! let Some(Decoded::Frame(frame)) = codec.decode(&mut buf)? else { panic!() };
 //! assert_eq!(frame.payload(), b"ok");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -130,13 +129,14 @@
 //! the core's buffer grows as their bytes arrive, up to the header plus
 //! the maximum payload.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::{Buffer, DecodeError, Header, Layout, Ready, Value};
+use framing_core::{Buffer, Header, Layout, Recovery, Value};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::buffer::GrowBuf;
@@ -192,7 +192,7 @@ pub struct FrameCodec {
     /// buffer, so it takes it in place and never copies it; its buffer
     /// (bounded by the header plus the maximum payload, allocated as used)
     /// holds only what the recovery policies and the end of the stream need.
-    decoder: framing_core::Decoder<GrowBuf>,
+    decoder: framing_core::Decoder<SharedLayout, GrowBuf>,
     /// Shared with every [`FrameBytes`] the codec makes.
     layout: SharedLayout,
     /// Stream offset of the first byte of the read buffer: bytes before it
@@ -215,6 +215,12 @@ impl Deref for SharedLayout {
             SharedLayout::Counted(layout) => layout,
             SharedLayout::Static(layout) => layout,
         }
+    }
+}
+
+impl Borrow<Layout> for SharedLayout {
+    fn borrow(&self) -> &Layout {
+        self
     }
 }
 
@@ -251,7 +257,7 @@ impl FrameCodec {
         let max = usize::try_from(layout.max_payload()).unwrap_or(usize::MAX);
         let limit = layout.header_len().saturating_add(max);
         FrameCodec {
-            decoder: framing_core::Decoder::new(*layout, GrowBuf::new(limit)),
+            decoder: framing_core::Decoder::new(layout.clone(), GrowBuf::new(limit)),
             layout,
             base: 0,
         }
@@ -285,60 +291,53 @@ impl FrameCodec {
         self.base += drop as u64;
     }
 
-    /// What the unfed bytes `rest` still lack before the decoder should see
-    /// them: `Some(n)` more bytes while they hold less than a whole frame
-    /// (between frames), `None` to feed them now: a whole frame, a header
-    /// the core finds bad (so the error comes at once), or any byte inside a
-    /// discard, a resynchronisation or after a failure.
-    fn missing(&self, rest: &[u8]) -> Option<usize> {
-        let needed = self.decoder.needs(rest)?;
-        (needed > rest.len()).then(|| needed - rest.len())
-    }
-
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded>> {
         let fed = self.fed(src)?;
-        let mut input = &src[fed..];
+        let input = &src[fed..];
         if !eof {
-            if let Some(missing) = self.missing(input) {
-                src.reserve(missing.min(RESERVE_LIMIT));
-                return Ok(None);
+            // Between frames, a frame is fed only once it lies whole in
+            // `src`: room is reserved for the rest.
+            if let Some(needed) = self.decoder.needs(input) {
+                if needed > input.len() {
+                    src.reserve((needed - input.len()).min(RESERVE_LIMIT));
+                    return Ok(None);
+                }
             }
         }
-        match self.decoder.poll(&mut input) {
-            Ok(Some(ready)) => {
-                let len = match ready {
-                    Ready::Input { len, .. } => len,
-                    // Assembled in the decoder's buffer (only after a
-                    // header found by resynchronisation in bytes it held):
-                    // they are the last bytes fed, still in `src` too.
-                    Ready::Buffer => self.decoder.buffer().len(),
-                };
-                // The frame ends at the decoder's position; bytes before it
-                // were skipped (a discarded payload, say).
-                let start = self.decoder.position().checked_sub(len as u64);
-                let skip = start
-                    .and_then(|start| start.checked_sub(self.base))
-                    .and_then(|n| usize::try_from(n).ok())
-                    .filter(|&n| n.saturating_add(len) <= src.len())
-                    .ok_or_else(lost)?;
-                src.advance(skip);
-                let bytes = src.split_to(len).freeze();
-                self.base = self.decoder.position();
-                Ok(Some(Decoded::Frame(FrameBytes {
-                    bytes,
-                    layout: self.layout.clone(),
-                })))
-            }
+        let step = self.decoder.feed(input, eof);
+        let found = match step.result {
+            Ok(Some(found)) => found,
             Ok(None) => {
                 self.release(src);
-                Ok(None)
+                return Ok(None);
             }
-            Err(e) if e.is_recoverable() => {
-                self.release(src);
-                Ok(Some(Decoded::Recovered(e)))
-            }
-            Err(e) => Err(error::from_decode(e)),
+            Err(e) => return Err(error::from_decode(e)),
+        };
+        if let Some(report) = found.recovery() {
+            self.release(src);
+            return Ok(Some(Decoded::Recovered(report)));
         }
+        // A frame: whole in `src`, or assembled in the decoder's buffer
+        // (after a header found by resynchronisation in bytes it held), when
+        // its bytes are the last fed and still in `src` too. Either way it
+        // ends at the decoder's position.
+        let len = match self.decoder.item(input, found).frame() {
+            Some(frame) => frame.header().as_bytes().len() + frame.payload().len(),
+            None => return Err(lost()),
+        };
+        let start = self.decoder.position().checked_sub(len as u64);
+        let skip = start
+            .and_then(|start| start.checked_sub(self.base))
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n.saturating_add(len) <= src.len())
+            .ok_or_else(lost)?;
+        src.advance(skip);
+        let bytes = src.split_to(len).freeze();
+        self.base = self.decoder.position();
+        Ok(Some(Decoded::Frame(FrameBytes {
+            bytes,
+            layout: self.layout.clone(),
+        })))
     }
 }
 
@@ -353,7 +352,7 @@ impl Decoder for FrameCodec {
     ///
     /// # Errors
     /// [`InvalidData`](io::ErrorKind::InvalidData) wrapping the core's
-    /// [`DecodeError`] for a bad frame; the codec then returns it on every
+    /// [`DecodeError`](framing_core::DecodeError) for a bad frame; the codec then returns it on every
     /// call. [`Other`](io::ErrorKind::Other) if bytes the codec was holding
     /// were removed from `src` by someone else.
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
@@ -369,19 +368,9 @@ impl Decoder for FrameCodec {
     /// missing byte count) if the stream ended inside a frame.
     fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
         // Whatever waits (a partial header, a frame not whole) goes to the
-        // decoder now, which then judges the end.
-        if let Some(item) = self.next(src, true)? {
-            return Ok(Some(item));
-        }
-        match self.decoder.finish() {
-            Ok(()) => Ok(None),
-            // The stream ended while resynchronising: a last report.
-            Err(e) if e.is_recoverable() => {
-                self.release(src);
-                Ok(Some(Decoded::Recovered(e)))
-            }
-            Err(e) => Err(error::from_decode(e)),
-        }
+        // decoder now, with the end declared: a frame, a last report, the
+        // clean end, or `Truncated`.
+        self.next(src, true)
     }
 }
 
@@ -430,15 +419,13 @@ impl Encoder<Bytes> for FrameCodec {
 pub enum Decoded {
     /// A whole, valid frame.
     Frame(FrameBytes),
-    /// A [recoverable](DecodeError::is_recoverable) error: an oversized
-    /// frame whose payload is being discarded
-    /// ([`Discarded`](framing_core::DecodeErrorKind::Discarded), under
+    /// A recovery report: an oversized frame whose payload is being
+    /// discarded ([`Recovery::Discarded`], under
     /// [`Oversize::Discard`](framing_core::Oversize::Discard)), or bytes
-    /// skipped to find the next valid header
-    /// ([`Skipped`](framing_core::DecodeErrorKind::Skipped), under
-    /// [`resync`](framing_core::LayoutBuilder::resync)). Framing-core's
-    /// `Decoder` returns it as an `Err` at the same point of the stream.
-    Recovered(DecodeError),
+    /// skipped to find the next valid header ([`Recovery::Skipped`], under
+    /// [`resync`](framing_core::LayoutBuilder::resync)), as framing-core's
+    /// `Decoder` returns it at the same point of the stream.
+    Recovered(Recovery),
 }
 
 impl Decoded {
@@ -459,7 +446,7 @@ impl Decoded {
     }
 
     /// The recovery report, if this is one.
-    pub fn recovered(&self) -> Option<DecodeError> {
+    pub fn recovered(&self) -> Option<Recovery> {
         match self {
             Decoded::Frame(_) => None,
             Decoded::Recovered(e) => Some(*e),

@@ -14,7 +14,7 @@ mod write;
 
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use codec::{Decoded, FrameBytes, FrameCodec};
+pub use codec::{FrameBytes, FrameCodec};
 pub use net::FramedStream;
 pub use read::{FrameReader, OwnedFrame, StreamReader, DEFAULT_READ_CAPACITY};
 pub use write::{FrameWriter, DEFAULT_WRITE_CAPACITY};
@@ -22,6 +22,6 @@ pub use write::{FrameWriter, DEFAULT_WRITE_CAPACITY};
 /// The core crate, re-exported so one dependency is enough.
 pub use framing_core;
 pub use framing_core::{
-    DecodeError, DecodeErrorKind, EncodeError, Event, Frame, Header, Layout, LayoutBuilder,
-    LayoutError, Oversize, Value,
+    DecodeError, DecodeErrorKind, Decoded, EncodeError, Event, Frame, Header, Layout,
+    LayoutBuilder, LayoutError, Oversize, Recovery, Value,
 };

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 
-use framing_core::{Frame, Layout, Value};
+use framing_core::{Decoded, Frame, Layout, Value};
 
 use crate::read::{FrameReader, OwnedFrame, Rx, DEFAULT_READ_CAPACITY};
 use crate::write::{FrameWriter, Tx, DEFAULT_WRITE_CAPACITY};
@@ -72,6 +72,15 @@ impl<S: Read + Write> FramedStream<S> {
     /// As [`FrameReader::next_frame`].
     pub fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
         self.rx.next_frame(&mut self.stream)
+    }
+
+    /// The next frame or recovery report, borrowed. As
+    /// [`FrameReader::next_item`].
+    ///
+    /// # Errors
+    /// As [`FrameReader::next_frame`].
+    pub fn next_item(&mut self) -> io::Result<Option<Decoded<'_>>> {
+        self.rx.next_item(&mut self.stream)
     }
 
     /// The next frame, owned. As [`FrameReader::read_frame`].

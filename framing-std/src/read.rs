@@ -5,17 +5,12 @@ use std::fmt;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use framing_core::{Decoder, Event, Frame, Header, Layout, StreamDecoder, Value};
+use framing_core::{Decoded, Decoder, Event, Frame, Header, Layout, StreamDecoder, Value};
 
 use crate::buffer::{GrowBuf, ReadBuf};
 
 /// The default size of one read: 64 KiB.
 pub const DEFAULT_READ_CAPACITY: usize = 64 * 1024;
-
-/// The error for a broken internal invariant; never expected.
-fn internal() -> io::Error {
-    io::Error::other("framing-std: the decoder pointed outside the read buffer (a bug)")
-}
 
 /// The largest header + payload a whole-frame decoder of `layout` may hold.
 fn frame_limit(layout: &Layout) -> usize {
@@ -27,93 +22,77 @@ fn frame_limit(layout: &Layout) -> usize {
 /// keep one stream and hand the state to a [`FrameReader`] when split.
 #[derive(Debug)]
 pub(crate) struct Rx {
-    decoder: Decoder<GrowBuf>,
+    /// Shares the layout with every [`OwnedFrame`] this reader makes.
+    decoder: Decoder<Arc<Layout>, GrowBuf>,
     chunk: ReadBuf,
-    /// Shared with every [`OwnedFrame`] this reader makes.
+    /// The longest frame kept whole in the read buffer: any valid one.
+    hold: usize,
+    /// The decoder's layout, for the frames it makes.
     layout: Arc<Layout>,
 }
 
 impl Rx {
     pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
-        let buffer = GrowBuf::new(frame_limit(&layout));
+        let hold = frame_limit(&layout);
+        let layout = Arc::new(layout);
         Rx {
-            decoder: Decoder::new(layout, buffer),
+            decoder: Decoder::new(Arc::clone(&layout), GrowBuf::new(hold)),
             chunk: ReadBuf::new(read_capacity),
-            layout: Arc::new(layout),
+            hold,
+            layout,
         }
     }
 
     pub(crate) fn layout(&self) -> &Layout {
-        &self.layout
+        self.decoder.layout()
     }
 
-    /// The next frame. Frames are taken whole from the read buffer; one that
-    /// is not whole yet gets room there for all of it, and the rest is read
-    /// after its first bytes, so it too is taken without a copy. The decoder's
-    /// own buffer only serves the unusual paths (a bad header, a recovery
-    /// policy at work), through [`next_frame_slow`](Self::next_frame_slow).
+    /// The next frame or report. Frames are taken whole from the read
+    /// buffer: one that is not whole yet gets room there for all of it, and
+    /// the rest is read after its first bytes. The decoder's own buffer only
+    /// serves the unusual paths (a recovery policy at work).
+    #[inline]
+    pub(crate) fn next_item<R: Read + ?Sized>(
+        &mut self,
+        inner: &mut R,
+    ) -> io::Result<Option<Decoded<'_>>> {
+        let found = self.chunk.next(inner, &mut self.decoder, self.hold)?;
+        Ok(found.map(|(at, found)| self.decoder.item(self.chunk.since(at), found)))
+    }
+
+    /// The next frame, skipping reports.
     #[inline]
     pub(crate) fn next_frame<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<Frame<'_>>> {
         loop {
-            let start = self.chunk.start();
-            let mut input = self.chunk.pending();
-            let before = input.len();
-            if let Some(ready) = self.decoder.take_whole(&mut input) {
-                let used = before - input.len();
-                self.chunk.consume(used);
-                // `from(start)` is the slice exactly as passed to `take_whole`.
-                return match self.decoder.frame(self.chunk.from(start), ready) {
-                    Some(frame) => Ok(Some(frame)),
-                    None => Err(internal()),
-                };
-            }
-            // Not whole yet: the rest of the header, or of the frame.
-            let Some(want) = self.decoder.needs(self.chunk.pending()) else {
-                return self.next_frame_slow(inner);
-            };
-            self.chunk.reserve(want);
-            if self.chunk.fill(inner)? == 0 {
-                return self.end_of_stream();
+            match self.chunk.next(inner, &mut self.decoder, self.hold)? {
+                Some((_, found)) if found.recovery().is_some() => continue,
+                Some((at, found)) => {
+                    return Ok(self.decoder.item(self.chunk.since(at), found).frame())
+                }
+                None => return Ok(None),
             }
         }
-    }
-
-    /// Everything the decoder feeds on: its buffer assembles what straddles
-    /// reads, and it reports every error.
-    #[cold]
-    fn next_frame_slow<R: Read + ?Sized>(
-        &mut self,
-        inner: &mut R,
-    ) -> io::Result<Option<Frame<'_>>> {
-        let Some((start, ready)) = self.chunk.pump(inner, &mut self.decoder)? else {
-            return Ok(None);
-        };
-        // `from(start)` is the slice exactly as passed to `poll`.
-        match self.decoder.frame(self.chunk.from(start), ready) {
-            Some(frame) => Ok(Some(frame)),
-            None => Err(internal()),
-        }
-    }
-
-    /// The stream ended with the pending bytes (part of a frame, or none):
-    /// the decoder says whether that was a clean end, without copying them.
-    #[cold]
-    fn end_of_stream(&mut self) -> io::Result<Option<Frame<'_>>> {
-        self.chunk.decode_eof(&mut self.decoder)
     }
 
     pub(crate) fn read_frame<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<OwnedFrame>> {
-        let layout = Arc::clone(&self.layout);
-        Ok(self.next_frame(inner)?.map(|frame| OwnedFrame {
-            layout,
-            bytes: [frame.header().as_bytes(), frame.payload()].concat(),
-        }))
+        loop {
+            let Some((at, found)) = self.chunk.next(inner, &mut self.decoder, self.hold)? else {
+                return Ok(None);
+            };
+            if let Decoded::Frame(frame) = self.decoder.item(self.chunk.since(at), found) {
+                let bytes = [frame.header().as_bytes(), frame.payload()].concat();
+                return Ok(Some(OwnedFrame {
+                    layout: Arc::clone(&self.layout),
+                    bytes,
+                }));
+            }
+        }
     }
 
     pub(crate) fn is_at_boundary(&self) -> bool {
@@ -283,6 +262,9 @@ impl<R: Read> FrameReader<R> {
     /// The next frame, borrowed from the reader's buffers; `Ok(None)` when
     /// the stream ended on a frame boundary (or was empty). Reads from the
     /// inner reader only when the bytes already read hold no whole frame.
+    /// Recovery reports (under a layout's [`Oversize::Discard`] or
+    /// [`resync`](framing_core::LayoutBuilder::resync) policy) are skipped:
+    /// [`next_item`](Self::next_item) returns them too.
     ///
     /// # Errors
     /// - [`UnexpectedEof`](io::ErrorKind::UnexpectedEof): the stream ended
@@ -293,19 +275,38 @@ impl<R: Read> FrameReader<R> {
     ///   length, over the maximum, constant mismatch); it wraps the
     ///   core's [`DecodeError`](framing_core::DecodeError), naming the stream
     ///   offset. The reader then reads nothing more and returns the same
-    ///   error on every call. The exception is a
-    ///   [recoverable](framing_core::DecodeError::is_recoverable) error, a
-    ///   report that the layout's recovery policy discarded an oversized
-    ///   frame or skipped bytes to resynchronise: the next call goes on with
-    ///   the following frame.
+    ///   error on every call.
     /// - Any error of the inner reader (`WouldBlock` on a non-blocking
     ///   socket, `TimedOut`/`WouldBlock` after a read timeout,
     ///   `ConnectionReset`, ...), as it was. The reader keeps every byte it
     ///   read, so the next call continues where this one stopped: no byte is
     ///   lost or delivered twice. `Interrupted` is retried, never returned.
+    ///
+    /// [`Oversize::Discard`]: framing_core::Oversize::Discard
     #[inline]
     pub fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
         self.rx.next_frame(&mut self.inner)
+    }
+
+    /// The next frame or recovery report, borrowed; `Ok(None)` when the
+    /// stream ended on a frame boundary.
+    ///
+    /// ```
+    /// use framing_std::{Decoded, FrameReader, Layout, Oversize, Recovery};
+    ///
+    /// let layout = Layout::builder("!H").max_payload(4).on_oversize(Oversize::Discard).build()?;
+    /// let mut reader = FrameReader::new(&b"\x00\x06toobig\x00\x02ok"[..], layout);
+    /// let Some(Decoded::Recovered(report)) = reader.next_item()? else { panic!() };
+    /// assert_eq!(report, Recovery::Discarded { offset: 0, length: 6 });
+    /// assert_eq!(reader.next_frame()?.unwrap().payload(), b"ok");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`next_frame`](Self::next_frame).
+    #[inline]
+    pub fn next_item(&mut self) -> io::Result<Option<Decoded<'_>>> {
+        self.rx.next_item(&mut self.inner)
     }
 
     /// Like [`next_frame`](Self::next_frame), but returns a frame that owns
@@ -397,6 +398,7 @@ impl<R: Read> Iterator for FrameReader<R> {
 ///         Event::Header(h) => assert_eq!(h.length_value(), 4096),
 ///         Event::Payload(piece) => sink.extend_from_slice(piece),
 ///         Event::End => assert_eq!(sink.len(), 4096),
+///         Event::Recovered(report) => eprintln!("{report}"), // only under a policy
 ///     }
 /// }
 /// # Ok::<(), std::io::Error>(())
@@ -404,7 +406,7 @@ impl<R: Read> Iterator for FrameReader<R> {
 #[derive(Debug)]
 pub struct StreamReader<R> {
     inner: R,
-    decoder: StreamDecoder<GrowBuf>,
+    decoder: StreamDecoder<Layout, GrowBuf>,
     chunk: ReadBuf,
 }
 
@@ -436,13 +438,8 @@ impl<R: Read> StreamReader<R> {
     /// part of its payload is [`UnexpectedEof`](io::ErrorKind::UnexpectedEof)
     /// with the missing byte count.
     pub fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
-        let Some((start, at)) = self.chunk.pump(&mut self.inner, &mut self.decoder)? else {
-            return Ok(None);
-        };
-        match self.decoder.event(self.chunk.from(start), at) {
-            Some(event) => Ok(Some(event)),
-            None => Err(internal()),
-        }
+        let found = self.chunk.next(&mut self.inner, &mut self.decoder, 0)?;
+        Ok(found.map(|(at, found)| self.decoder.item(self.chunk.since(at), found)))
     }
 }
 

@@ -8,8 +8,8 @@ use std::io::{self, Cursor};
 
 use common::{core_kind, encode, payloads, sink, Recorder, Rng, Script, Step};
 use framing_std::{
-    error, DecodeErrorKind, EncodeError, Event, FrameReader, FrameWriter, FramedStream, Layout,
-    Oversize, StreamReader, Value,
+    error, DecodeErrorKind, Decoded, EncodeError, Event, FrameReader, FrameWriter, FramedStream,
+    Layout, Oversize, Recovery, StreamReader, Value,
 };
 
 const BE32: Layout = Layout::new("!I");
@@ -114,6 +114,7 @@ fn any_split_and_any_read_size_give_the_same_frames() {
                     assert_eq!(len, payload.len() as i128);
                     got.push(payload);
                 }
+                Event::Recovered(r) => panic!("no policy, yet {r}"),
             }
         }
         assert_eq!(got, frames, "seed {seed}");
@@ -346,8 +347,11 @@ fn the_discard_policy_reports_and_goes_on() {
             "chunks of {size}"
         );
         assert_eq!(
-            out.decode_errors,
-            [DecodeErrorKind::Discarded { length: 12 }]
+            out.reports,
+            [Recovery::Discarded {
+                offset: 7,
+                length: 12
+            }]
         );
         assert!(reader.buffer_capacity() < framing_std::DEFAULT_READ_CAPACITY + 1024);
     }
@@ -372,7 +376,13 @@ fn the_resync_policy_skips_garbage_and_goes_on() {
             [b"one".to_vec(), b"two".to_vec()],
             "chunks of {size}"
         );
-        assert_eq!(out.decode_errors, [DecodeErrorKind::Skipped { bytes: 7 }]);
+        assert_eq!(
+            out.reports,
+            [Recovery::Skipped {
+                offset: 7,
+                bytes: 7
+            }]
+        );
     }
 }
 
@@ -389,7 +399,13 @@ fn garbage_at_the_end_under_resync_is_reported_then_the_stream_ends() {
     let mut reader = FrameReader::new(&bytes[..], layout);
     let out = read_through_recovering(&mut reader);
     assert_eq!(out.frames, [b"one".to_vec()]);
-    assert_eq!(out.decode_errors, [DecodeErrorKind::Skipped { bytes: 8 }]);
+    assert_eq!(
+        out.reports,
+        [Recovery::Skipped {
+            offset: 7,
+            bytes: 8
+        }]
+    );
 }
 
 #[test]
@@ -405,21 +421,16 @@ fn the_adapters_can_move_between_threads() {
 #[derive(Default)]
 struct Recovered {
     frames: Vec<Vec<u8>>,
-    decode_errors: Vec<DecodeErrorKind>,
+    reports: Vec<Recovery>,
 }
 
 fn read_through_recovering<R: io::Read>(reader: &mut FrameReader<R>) -> Recovered {
     let mut out = Recovered::default();
     for _ in 0..1000 {
-        match reader.next_frame() {
-            Ok(Some(f)) => out.frames.push(f.payload().to_vec()),
-            Ok(None) => return out,
-            Err(e) => {
-                assert_eq!(e.kind(), io::ErrorKind::InvalidData);
-                let core = error::decode_error(&e).unwrap();
-                assert!(core.is_recoverable(), "{core}");
-                out.decode_errors.push(core.kind());
-            }
+        match reader.next_item().unwrap() {
+            Some(Decoded::Frame(f)) => out.frames.push(f.payload().to_vec()),
+            Some(Decoded::Recovered(r)) => out.reports.push(r),
+            None => return out,
         }
     }
     panic!("no end");

@@ -15,8 +15,10 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use common::{encode, payloads, Rng};
 use framing_std::codec::{Decoded, FrameCodec};
-use framing_std::framing_core::{Decoder as CoreDecoder, SliceBuffer};
-use framing_std::{error, DecodeError, DecodeErrorKind, EncodeError, Layout, Oversize, Value};
+use framing_std::framing_core::{Decoded as CoreDecoded, Decoder as CoreDecoder, SliceBuffer};
+use framing_std::{
+    error, DecodeError, DecodeErrorKind, EncodeError, Layout, Oversize, Recovery, Value,
+};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -37,8 +39,8 @@ async fn bounded<F: Future>(fut: F) -> F::Output {
 enum Out {
     /// A frame's bytes, header and payload.
     Frame(Vec<u8>),
-    /// A recoverable error (a recovery policy's report).
-    Recovered(DecodeError),
+    /// A recovery policy's report.
+    Recovered(Recovery),
     /// An unrecoverable error; nothing follows it.
     Fatal(DecodeError),
 }
@@ -53,9 +55,11 @@ fn reference(layout: Layout, stream: &[u8]) -> Vec<Out> {
     let mut out = Vec::new();
     loop {
         match decoder.decode(&mut input) {
-            Ok(Some(f)) => out.push(Out::Frame([f.header().as_bytes(), f.payload()].concat())),
+            Ok(Some(CoreDecoded::Frame(f))) => {
+                out.push(Out::Frame([f.header().as_bytes(), f.payload()].concat()))
+            }
+            Ok(Some(CoreDecoded::Recovered(r))) => out.push(Out::Recovered(r)),
             Ok(None) => break,
-            Err(e) if e.is_recoverable() => out.push(Out::Recovered(e)),
             Err(e) => {
                 out.push(Out::Fatal(e));
                 return out;
@@ -63,8 +67,8 @@ fn reference(layout: Layout, stream: &[u8]) -> Vec<Out> {
         }
     }
     match decoder.finish() {
-        Ok(()) => {}
-        Err(e) if e.is_recoverable() => out.push(Out::Recovered(e)),
+        Ok(None) => {}
+        Ok(Some(r)) => out.push(Out::Recovered(r)),
         Err(e) => out.push(Out::Fatal(e)),
     }
     out
@@ -92,10 +96,7 @@ fn out(item: io::Result<Option<Decoded>>) -> Option<Out> {
             assert_eq!(f.payload_bytes(), f.payload());
             Some(Out::Frame(f.into_bytes().to_vec()))
         }
-        Ok(Some(Decoded::Recovered(e))) => {
-            assert!(e.is_recoverable());
-            Some(Out::Recovered(e))
-        }
+        Ok(Some(Decoded::Recovered(r))) => Some(Out::Recovered(r)),
         Ok(None) => None,
         Err(e) => Some(Out::Fatal(fatal(&e))),
     }
@@ -584,13 +585,13 @@ async fn a_report_does_not_stall_a_request_and_response_connection() {
             }
             drop(client);
             let reports = server.await.unwrap()?;
-            let expected = if layout.resyncs() {
-                DecodeErrorKind::Skipped { bytes: 5 }
-            } else {
-                DecodeErrorKind::Discarded { length: 40 }
+            let expected = |r: &Recovery| match r {
+                Recovery::Skipped { bytes, .. } => layout.resyncs() && *bytes == 5,
+                Recovery::Discarded { length, .. } => !layout.resyncs() && *length == 40,
+                _ => false,
             };
             assert_eq!(reports.len(), 3);
-            assert!(reports.iter().all(|r| r.kind() == expected), "{reports:?}");
+            assert!(reports.iter().all(expected), "{reports:?}");
         }
         io::Result::Ok(())
     })
@@ -673,8 +674,11 @@ fn a_bad_header_is_reported_when_it_arrives_not_when_its_length_has() {
     let mut codec = FrameCodec::new(tagged(100, Oversize::Discard));
     let report = codec.decode(&mut src).unwrap().unwrap();
     assert_eq!(
-        report.recovered().map(|e| e.kind()),
-        Some(DecodeErrorKind::Discarded { length: 900 })
+        report.recovered(),
+        Some(Recovery::Discarded {
+            offset: 0,
+            length: 900
+        })
     );
     assert!(src.is_empty());
 }
@@ -716,8 +720,11 @@ fn a_discarded_payload_is_dropped_as_it_arrives_not_buffered() {
     assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
     assert_eq!(items.len(), 2);
     assert_eq!(
-        items[0].recovered().map(|e| (e.kind(), e.offset())),
-        Some((DecodeErrorKind::Discarded { length: 1 << 20 }, 0))
+        items[0].recovered(),
+        Some(Recovery::Discarded {
+            offset: 0,
+            length: 1 << 20
+        })
     );
     assert_eq!(items[1].frame().unwrap().payload(), b"after");
 }
@@ -733,8 +740,11 @@ fn a_stream_ending_while_resynchronising_reports_the_skipped_bytes_then_ends() {
     assert_eq!(first.frame().unwrap().payload(), b"ok");
     let report = codec.decode_eof(&mut src).unwrap().unwrap();
     assert_eq!(
-        report.recovered().map(|e| (e.kind(), e.offset())),
-        Some((DecodeErrorKind::Skipped { bytes: 4 }, 6))
+        report.recovered(),
+        Some(Recovery::Skipped {
+            offset: 6,
+            bytes: 4
+        })
     );
     assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
     assert!(src.is_empty());

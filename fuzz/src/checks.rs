@@ -11,13 +11,16 @@
 //!  format_parse:      | the format string (lossy UTF-8) ......................... |
 //! ```
 //!
+//! (`embedded_checks.rs` and `std_checks.rs` read the same layout spec and
+//! buffer, then their own fields.)
+//!
 //! A check returns `true` when the input exercised its property (a layout
 //! could be built), `false` when it was skipped; it panics when the property
 //! does not hold.
 
 use framing_core::{
-    Buffer, ByteOrder, DecodeError, Decoder, EncodeError, Event, Format, Kind, Layout, Oversize,
-    SliceBuffer, StreamDecoder, Value,
+    Buffer, ByteOrder, DecodeError, Decoded, Decoder, EncodeError, Event, Format, Kind, Layout,
+    Oversize, Recovery, SliceBuffer, StreamDecoder, Value,
 };
 
 /// A cursor over the fuzz input. Reading past the end gives zeros and empty
@@ -82,7 +85,7 @@ const CODES: &[u8] = b"xcbB?hHiIlLqQnNefdspP";
 /// The most format items a layout spec writes.
 const MAX_TOKENS: u8 = 6;
 /// The whole-frame decoder's buffer when it must never be the limit.
-const BIG_BUFFER: usize = 4096;
+pub const BIG_BUFFER: usize = 4096;
 
 /// A header value that owns its bytes.
 #[derive(Clone, Debug)]
@@ -243,7 +246,7 @@ impl<'a> Spec<'a> {
 /// Reads the whole-frame decoder's buffer capacity for `layout`: often
 /// smaller than a frame (so `FrameTooLarge` happens), sometimes smaller than
 /// a header (so `BufferTooSmall` does).
-fn capacity(input: &mut Input<'_>, layout: &Layout) -> usize {
+pub fn capacity(input: &mut Input<'_>, layout: &Layout) -> usize {
     let sel = input.byte();
     let extra = usize::from(input.byte());
     match sel % 4 {
@@ -264,13 +267,15 @@ pub enum Out {
         /// The payload.
         payload: Vec<u8>,
     },
-    /// An error, recoverable or not.
+    /// A recovery report (bytes skipped, a frame discarded).
+    Recovered(Recovery),
+    /// The error that broke the stream (always the last output).
     Err(DecodeError),
 }
 
 /// Asserts that a decoded frame is one the layout allows: a header of the
 /// right size whose length gives the payload's, and whose constants match.
-fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
+pub fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
     assert_eq!(header.len(), layout.header_len(), "header length");
     let h = framing_core::Header::new_checked(header, layout).expect("a whole header");
     assert_eq!(
@@ -290,14 +295,28 @@ fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
     }
 }
 
+/// Collects what a whole-frame decoder returns, checking each frame.
+pub fn out_of(layout: &Layout, item: Decoded<'_>) -> Out {
+    match item {
+        Decoded::Frame(f) => {
+            assert_valid_frame(layout, f.header().as_bytes(), f.payload());
+            Out::Frame {
+                header: f.header().as_bytes().to_vec(),
+                payload: f.payload().to_vec(),
+            }
+        }
+        Decoded::Recovered(r) => Out::Recovered(r),
+    }
+}
+
 /// Feeds `chunks` to a whole-frame decoder with a buffer of `cap` bytes until
-/// a fatal error, then finishes.
+/// an error, then finishes.
 pub fn run_whole(layout: Layout, cap: usize, chunks: &[&[u8]]) -> Vec<Out> {
     run_whole_with(layout, cap, chunks, false)
 }
 
-/// As [`run_whole`]; with `eof`, the last chunk goes through `decode_eof`,
-/// which finishes by itself.
+/// As [`run_whole`]; with `eof`, the last chunk is fed with `last` set (the
+/// feed primitive declares the end by itself), instead of `finish`.
 pub fn run_whole_with(layout: Layout, cap: usize, chunks: &[&[u8]], eof: bool) -> Vec<Out> {
     let mut storage = vec![0u8; cap];
     run_whole_in(layout, SliceBuffer::new(&mut storage), chunks, eof)
@@ -305,36 +324,36 @@ pub fn run_whole_with(layout: Layout, cap: usize, chunks: &[&[u8]], eof: bool) -
 
 /// As [`run_whole_with`], assembling in `buf`, whatever buffer type it is.
 pub fn run_whole_in<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]], eof: bool) -> Vec<Out> {
-    let mut d = Decoder::new(layout, buf);
+    let mut d = Decoder::new(&layout, buf);
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     let mut out = Vec::new();
     for (i, chunk) in chunks.iter().enumerate() {
         let last = eof && i + 1 == chunks.len();
         let mut chunk = *chunk;
         loop {
-            // Each frame or error consumes at least one byte (a finish may
-            // add two): more outputs than that means a loop.
+            // Each frame or report consumes at least one byte (the end may
+            // add one): more outputs than that means a loop.
             assert!(out.len() <= total + 2, "no progress: {out:?}");
-            let found = if last {
-                d.decode_eof(&mut chunk)
+            let result = if last {
+                let fed = d.feed(chunk, true);
+                let origin = chunk;
+                chunk = &chunk[fed.consumed..];
+                match fed.result {
+                    Ok(Some(found)) => Ok(Some(out_of(&layout, d.item(origin, found)))),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                }
             } else {
                 d.decode(&mut chunk)
+                    .map(|item| item.map(|item| out_of(&layout, item)))
             };
-            match found {
-                Ok(Some(f)) => {
-                    assert_valid_frame(&layout, f.header().as_bytes(), f.payload());
-                    out.push(Out::Frame {
-                        header: f.header().as_bytes().to_vec(),
-                        payload: f.payload().to_vec(),
-                    });
-                }
+            match result {
+                Ok(Some(o)) => out.push(o),
                 Ok(None) => break,
                 Err(e) => {
                     out.push(Out::Err(e));
-                    if !e.is_recoverable() {
-                        assert_stays_failed(&mut d, e, chunk);
-                        return out;
-                    }
+                    assert_stays_failed(&mut d, e, chunk);
+                    return out;
                 }
             }
         }
@@ -342,25 +361,22 @@ pub fn run_whole_in<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]], eof: bo
     }
     assert_eq!(d.position(), total as u64, "position after all input");
     if eof {
+        assert_eq!(d.finish(), Ok(None), "finish after the last feed");
         return out;
     }
-    loop {
-        match d.finish() {
-            Ok(()) => break,
-            Err(e) => {
-                out.push(Out::Err(e));
-                if !e.is_recoverable() {
-                    assert_stays_failed(&mut d, e, &[]);
-                    break;
-                }
-            }
+    match d.finish() {
+        Ok(None) => {}
+        Ok(Some(r)) => out.push(Out::Recovered(r)),
+        Err(e) => {
+            out.push(Out::Err(e));
+            assert_stays_failed(&mut d, e, &[]);
         }
     }
     out
 }
 
-/// After a fatal error, `decode` and `finish` return it again.
-fn assert_stays_failed<B: Buffer>(d: &mut Decoder<B>, e: DecodeError, mut rest: &[u8]) {
+/// After an error, `decode` and `finish` return it again.
+fn assert_stays_failed<B: Buffer>(d: &mut Decoder<&Layout, B>, e: DecodeError, mut rest: &[u8]) {
     assert_eq!(d.failure(), Some(e));
     let again = d.decode(&mut rest).map(|f| f.is_some());
     assert_eq!(again, Err(e), "a failed decoder returns its error");
@@ -371,59 +387,93 @@ fn assert_stays_failed<B: Buffer>(d: &mut Decoder<B>, e: DecodeError, mut rest: 
     );
 }
 
+/// Joins a streaming decoder's events into the outputs of a whole-frame one.
+#[derive(Default)]
+pub struct Joiner {
+    current: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Joiner {
+    /// Takes one event; returns an output once a frame is complete.
+    pub fn event(&mut self, layout: &Layout, event: Event<'_>) -> Option<Out> {
+        match event {
+            Event::Header(h) => {
+                assert!(self.current.is_none(), "header inside a frame");
+                self.current = Some((h.as_bytes().to_vec(), Vec::new()));
+                None
+            }
+            Event::Payload(p) => {
+                assert!(!p.is_empty(), "empty payload piece");
+                let frame = self.current.as_mut().expect("piece outside a frame");
+                frame.1.extend_from_slice(p);
+                None
+            }
+            Event::End => {
+                let (header, payload) = self.current.take().expect("end outside a frame");
+                assert_valid_frame(layout, &header, &payload);
+                Some(Out::Frame { header, payload })
+            }
+            Event::Recovered(r) => {
+                assert!(self.current.is_none(), "report inside a frame");
+                Some(Out::Recovered(r))
+            }
+        }
+    }
+}
+
 /// The same through the streaming decoder, with a buffer of exactly one
 /// header, pieces joined into frames.
 pub fn run_stream(layout: Layout, chunks: &[&[u8]]) -> Vec<Out> {
     let mut storage = vec![0u8; layout.header_len()];
-    let mut d = StreamDecoder::new(layout, SliceBuffer::new(&mut storage));
+    let mut d = StreamDecoder::new(&layout, SliceBuffer::new(&mut storage));
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     let mut out = Vec::new();
-    let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
+    let mut joiner = Joiner::default();
     let mut events = 0usize;
     for chunk in chunks {
         let mut chunk = *chunk;
         loop {
             events += 1;
             assert!(events <= 3 * total + 3 * chunks.len() + 3, "no progress");
-            match d.next(&mut chunk) {
-                Ok(Some(Event::Header(h))) => {
-                    assert!(current.is_none(), "header inside a frame");
-                    current = Some((h.as_bytes().to_vec(), Vec::new()));
-                }
-                Ok(Some(Event::Payload(p))) => {
-                    assert!(!p.is_empty(), "empty payload piece");
-                    let frame = current.as_mut().expect("piece outside a frame");
-                    frame.1.extend_from_slice(p);
-                }
-                Ok(Some(Event::End)) => {
-                    let (header, payload) = current.take().expect("end outside a frame");
-                    assert_valid_frame(&layout, &header, &payload);
-                    out.push(Out::Frame { header, payload });
-                }
+            match d.decode(&mut chunk) {
+                Ok(Some(event)) => out.extend(joiner.event(&layout, event)),
                 Ok(None) => break,
                 Err(e) => {
                     out.push(Out::Err(e));
-                    if !e.is_recoverable() {
-                        return out;
-                    }
+                    assert_stream_stays_failed(&mut d, e, chunk);
+                    return out;
                 }
             }
         }
         assert!(chunk.is_empty(), "Ok(None) left {} bytes", chunk.len());
     }
     assert_eq!(d.position(), total as u64, "position after all input");
-    loop {
-        match d.finish() {
-            Ok(()) => break,
-            Err(e) => {
-                out.push(Out::Err(e));
-                if !e.is_recoverable() {
-                    break;
-                }
-            }
+    match d.finish() {
+        Ok(None) => {}
+        Ok(Some(r)) => out.push(Out::Recovered(r)),
+        Err(e) => {
+            out.push(Out::Err(e));
+            assert_stream_stays_failed(&mut d, e, &[]);
         }
     }
     out
+}
+
+/// After an error, the streaming decoder's `decode` and `finish` return it
+/// again.
+fn assert_stream_stays_failed<B: Buffer>(
+    d: &mut StreamDecoder<&Layout, B>,
+    e: DecodeError,
+    mut rest: &[u8],
+) {
+    assert_eq!(d.failure(), Some(e));
+    let again = d.decode(&mut rest).map(|f| f.is_some());
+    assert_eq!(again, Err(e), "a failed decoder returns its error");
+    assert_eq!(
+        d.finish(),
+        Err(e),
+        "a failed decoder finishes with its error"
+    );
 }
 
 /// Cuts `bytes` into chunks of the given sizes (empty ones included), then
@@ -461,25 +511,29 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     let whole = run_whole(layout, cap, &[stream]);
     let chunked = run_whole(layout, cap, &chunks);
     assert_eq!(chunked, whole, "chunks {sizes:?} differ from one chunk");
-    // The end declared with the last chunk (`decode_eof`) changes nothing.
+    // The end declared with the last chunk (`feed(chunk, true)`) changes
+    // nothing.
     assert_eq!(
         run_whole_with(layout, cap, &chunks, true),
         whole,
-        "decode_eof, chunks {sizes:?}"
+        "feed with last, chunks {sizes:?}"
     );
-    // `frame_len` of the first header is the first frame's length.
+    // `needs` of the first header is the first frame's length.
     let mut storage = vec![0u8; cap];
-    let fresh = Decoder::new(layout, SliceBuffer::new(&mut storage));
-    if let Some(total) = fresh.frame_len(stream) {
+    let fresh = Decoder::new(&layout, SliceBuffer::new(&mut storage));
+    if let Some(total) = fresh
+        .needs(stream)
+        .filter(|_| stream.len() >= layout.header_len())
+    {
         match whole.first() {
             Some(Out::Frame { header, payload }) => {
-                assert_eq!(header.len() + payload.len(), total, "frame_len");
+                assert_eq!(header.len() + payload.len(), total, "needs");
             }
             Some(Out::Err(e)) => assert!(
                 e.is_truncated() && total > stream.len(),
-                "frame_len accepted a header decode refused: {e}"
+                "needs accepted a header decode refused: {e}"
             ),
-            None => panic!("frame_len found a header in nothing"),
+            other => panic!("needs accepted a header for which decode gave {other:?}"),
         }
     }
     if stream.len() <= 1024 {

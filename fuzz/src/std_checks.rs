@@ -15,7 +15,7 @@ use std::io::{self, Read};
 
 use framing_std::{error, FrameReader, StreamReader};
 
-use crate::checks::{run_whole, Input, Out, Spec};
+use crate::checks::{out_of, run_whole, Input, Joiner, Out, Spec};
 
 /// The whole-frame decoder's buffer in the reference decode.
 const BIG_BUFFER: usize = 4096;
@@ -109,6 +109,7 @@ fn run_frame_reader(
     let mut out = Vec::new();
     let mut would_block = 0;
     loop {
+        // Owned frames skip the reports; borrowed items carry them.
         let got = if owned {
             reader.read_frame().map(|f| {
                 f.map(|f| Out::Frame {
@@ -117,15 +118,12 @@ fn run_frame_reader(
                 })
             })
         } else {
-            reader.next_frame().map(|f| {
-                f.map(|f| Out::Frame {
-                    header: f.header().as_bytes().to_vec(),
-                    payload: f.payload().to_vec(),
-                })
-            })
+            reader
+                .next_item()
+                .map(|f| f.map(|item| out_of(&layout, item)))
         };
         match got {
-            Ok(Some(frame)) => out.push(frame),
+            Ok(Some(o)) => out.push(o),
             Ok(None) => {
                 assert!(reader.is_at_boundary(), "ended off a frame boundary");
                 break;
@@ -134,12 +132,10 @@ fn run_frame_reader(
                 Failure::Retry => would_block += 1,
                 Failure::Decode(de) => {
                     out.push(Out::Err(de));
-                    if !de.is_recoverable() {
-                        let again = reader.next_frame().map(|f| f.is_some());
-                        let again = again.map_err(|e| error::decode_error(&e));
-                        assert_eq!(again, Err(Some(de)), "a failed reader repeats its error");
-                        break;
-                    }
+                    let again = reader.next_frame().map(|f| f.is_some());
+                    let again = again.map_err(|e| error::decode_error(&e));
+                    assert_eq!(again, Err(Some(de)), "a failed reader repeats its error");
+                    break;
                 }
             },
         }
@@ -158,7 +154,7 @@ fn run_stream_reader(
 ) -> Vec<Out> {
     let mut reader = StreamReader::with_capacity(read_size, Scripted::new(stream, steps), layout);
     let mut out = Vec::new();
-    let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
+    let mut joiner = Joiner::default();
     let mut would_block = 0;
     let mut events = 0usize;
     loop {
@@ -168,30 +164,13 @@ fn run_stream_reader(
             "no progress"
         );
         match reader.next_event() {
-            Ok(Some(framing_core::Event::Header(h))) => {
-                assert!(current.is_none(), "header inside a frame");
-                current = Some((h.as_bytes().to_vec(), Vec::new()));
-            }
-            Ok(Some(framing_core::Event::Payload(p))) => {
-                assert!(!p.is_empty(), "empty payload piece");
-                current
-                    .as_mut()
-                    .expect("piece outside a frame")
-                    .1
-                    .extend_from_slice(p);
-            }
-            Ok(Some(framing_core::Event::End)) => {
-                let (header, payload) = current.take().expect("end outside a frame");
-                out.push(Out::Frame { header, payload });
-            }
+            Ok(Some(event)) => out.extend(joiner.event(&layout, event)),
             Ok(None) => break,
             Err(e) => match classify(&e) {
                 Failure::Retry => would_block += 1,
                 Failure::Decode(de) => {
                     out.push(Out::Err(de));
-                    if !de.is_recoverable() {
-                        break;
-                    }
+                    break;
                 }
             },
         }
@@ -236,8 +215,22 @@ pub fn std_reader(data: &[u8]) -> bool {
 
     let cap = layout.header_len() + max as usize;
     let reference = run_whole(layout, cap, &[stream]);
-    let frames = run_frame_reader(layout, read_size, api & 1 != 0, stream, &steps);
-    assert_eq!(frames, reference, "FrameReader, steps {steps:?}");
+    let owned = api & 1 != 0;
+    let frames = run_frame_reader(layout, read_size, owned, stream, &steps);
+    if owned {
+        // Owned frames come without the reports.
+        let frames_only: Vec<Out> = reference
+            .iter()
+            .filter(|o| !matches!(o, Out::Recovered(_)))
+            .cloned()
+            .collect();
+        assert_eq!(
+            frames, frames_only,
+            "FrameReader::read_frame, steps {steps:?}"
+        );
+    } else {
+        assert_eq!(frames, reference, "FrameReader::next_item, steps {steps:?}");
+    }
     let events = run_stream_reader(layout, read_size, stream, &steps);
     assert_eq!(events, reference, "StreamReader, steps {steps:?}");
     true

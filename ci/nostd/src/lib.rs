@@ -3,7 +3,7 @@
 
 use core::panic::PanicInfo;
 
-use framing_core::{Decoder, Event, Layout, StreamDecoder, Value};
+use framing_core::{Decoded, Decoder, Event, Layout, StreamDecoder, Value};
 
 const LAYOUT: Layout = Layout::builder("<HI")
     .length_field(1)
@@ -15,20 +15,22 @@ const LAYOUT: Layout = Layout::builder("<HI")
 /// -1 on a bad stream. Exported so the linker keeps the decoder's code.
 #[no_mangle]
 pub extern "C" fn framing_count_frames(data: &[u8; 64]) -> i32 {
-    let mut decoder = Decoder::new(LAYOUT, heapless::Vec::<u8, 256>::new());
-    let mut streaming = StreamDecoder::new(LAYOUT, heapless::Vec::<u8, 6>::new());
+    // The layout is shared, not copied: each decoder holds a reference.
+    let mut decoder = Decoder::new(&LAYOUT, heapless::Vec::<u8, 256>::new());
+    let mut streaming = StreamDecoder::new(&LAYOUT, heapless::Vec::<u8, 6>::new());
     let mut frames = 0;
     for chunk in data.chunks(5) {
         let mut c = chunk;
         loop {
             match decoder.decode(&mut c) {
-                Ok(Some(_)) => frames += 1,
+                Ok(Some(Decoded::Frame(_))) => frames += 1,
+                Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(_) => return -1,
             }
         }
         let mut c = chunk;
-        while let Ok(Some(event)) = streaming.next(&mut c) {
+        while let Ok(Some(event)) = streaming.decode(&mut c) {
             if let Event::End = event {
                 frames += 1;
             }

@@ -1,0 +1,175 @@
+//! The one feed loop every adapter runs over its read buffer: [`Window`].
+
+use crate::decode::{DecodeError, Feed, Found};
+
+/// The one feed loop every adapter runs over its read buffer.
+///
+/// An adapter reads bytes into a buffer it owns or borrows; [`Window`]
+/// remembers which of them are read but not yet fed (`buf[start..end]`),
+/// feeds them through the [feed primitive](crate::Feed), drops exactly what
+/// the decoder consumed (errors and reports included), and says when to read
+/// more. The adapter's own code is only the I/O: a blocking read, an async
+/// read, a `Vec` that grows.
+///
+/// ```
+/// use framing_core::{Decoded, Decoder, Layout, Pull, Window};
+///
+/// let mut wire: &[u8] = b"\x00\x02hi\x00\x03you";
+/// let mut buf = [0u8; 4]; // smaller than a frame: the decoder assembles it
+/// let mut window = Window::new();
+/// let mut decoder = Decoder::new(Layout::new("!H"), framing_core::heapless::Vec::<u8, 16>::new());
+/// let mut got = Vec::new();
+/// loop {
+///     match window.pull(&buf, &mut decoder, buf.len()) {
+///         Pull::Found { at, found } => {
+///             if let Decoded::Frame(f) = decoder.item(window.since(&buf, at), found) {
+///                 got.push(f.payload().to_vec());
+///             }
+///         }
+///         Pull::Read { .. } => {
+///             // Any reader: here, up to 3 bytes of `wire` at a time.
+///             let room = window.room(&mut buf);
+///             let n = room.len().min(3).min(wire.len());
+///             room[..n].copy_from_slice(&wire[..n]);
+///             wire = &wire[n..];
+///             window.filled(n); // 0: the end of the stream
+///         }
+///         Pull::End => break,
+///         Pull::Failed(e) => panic!("{e}"),
+///     }
+/// }
+/// assert_eq!(got, [b"hi".to_vec(), b"you".to_vec()]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    start: usize,
+    end: usize,
+    ended: bool,
+}
+
+/// What [`Window::pull`] asks the adapter to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Pull {
+    /// An item: turn it into one with the decoder's `item`, passing
+    /// [`Window::since`]`(buf, at)`.
+    Found {
+        /// Where the bytes it was found in began in the buffer.
+        at: usize,
+        /// What the decoder found.
+        found: Found,
+    },
+    /// Read more: into [`Window::room`], then report it with
+    /// [`Window::filled`]. `need` is the size, from the first unfed byte,
+    /// the next frame needs whole in the buffer (0 when the decoder took
+    /// every byte): an adapter whose buffer grows makes room for it first.
+    Read {
+        /// Bytes the buffer should hold from [`Window::start`], or 0.
+        need: usize,
+    },
+    /// The stream ended cleanly, on a frame boundary.
+    End,
+    /// The stream is broken; pulling again returns the same error.
+    Failed(DecodeError),
+}
+
+impl Window {
+    /// An empty window: nothing read yet.
+    pub const fn new() -> Self {
+        Window {
+            start: 0,
+            end: 0,
+            ended: false,
+        }
+    }
+
+    /// Feeds the unfed bytes of `buf` once and drops what the decoder
+    /// consumed. `hold` is the longest frame the adapter can keep whole in
+    /// `buf` (its capacity, or 0): a frame not yet whole that fits is left
+    /// unfed, so it arrives whole and is returned without a copy; a longer
+    /// one is assembled by the decoder.
+    #[inline]
+    pub fn pull<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D, hold: usize) -> Pull {
+        let window = buf.get(self.start..self.end).unwrap_or_default();
+        if !self.ended {
+            if let Some(need) = decoder.needs(window) {
+                if need > window.len() && need <= hold {
+                    return Pull::Read { need };
+                }
+            }
+        }
+        let fed = decoder.feed(window, self.ended);
+        let at = self.start;
+        // Whatever was found, error or report included, the bytes used are
+        // gone: drop them before anything else.
+        self.start += fed.consumed.min(window.len());
+        match fed.result {
+            Err(e) => Pull::Failed(e),
+            Ok(Some(found)) => Pull::Found { at, found },
+            Ok(None) if self.ended => Pull::End,
+            Ok(None) => {
+                debug_assert_eq!(self.start, self.end, "the decoder left bytes unfed");
+                Pull::Read { need: 0 }
+            }
+        }
+    }
+
+    /// The bytes of `buf` from `at` (from [`Pull::Found`]) to the end of
+    /// what was read: the input the item was found in.
+    #[inline]
+    pub fn since<'b>(&self, buf: &'b [u8], at: usize) -> &'b [u8] {
+        buf.get(at..self.end).unwrap_or_default()
+    }
+
+    /// Where the next read goes: the free space after the unfed bytes.
+    /// Moves the unfed bytes to the front of `buf` first when there is no
+    /// room after them, and starts over at the front when there are none.
+    pub fn room<'b>(&mut self, buf: &'b mut [u8]) -> &'b mut [u8] {
+        if self.start >= self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end >= buf.len() && self.start > 0 {
+            self.compact(buf);
+        }
+        buf.get_mut(self.end..).unwrap_or_default()
+    }
+
+    /// Moves the unfed bytes to the front of `buf`.
+    pub fn compact(&mut self, buf: &mut [u8]) {
+        if self.start > 0 {
+            let end = self.end.min(buf.len());
+            buf.copy_within(self.start.min(end)..end, 0);
+            self.end = end - self.start.min(end);
+            self.start = 0;
+        }
+    }
+
+    /// Records a read of `n` bytes into [`room`](Self::room); 0 is the end
+    /// of the stream.
+    pub fn filled(&mut self, n: usize) {
+        if n == 0 {
+            self.ended = true;
+        }
+        self.end += n;
+    }
+
+    /// Offset in the buffer of the first unfed byte.
+    pub const fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Offset in the buffer just past the last byte read.
+    pub const fn end(&self) -> usize {
+        self.end
+    }
+
+    /// Whether every byte read has been fed.
+    pub const fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+
+    /// Whether the end of the stream was read.
+    pub const fn is_ended(&self) -> bool {
+        self.ended
+    }
+}
