@@ -7,42 +7,59 @@
 //!
 //! # The machine
 //!
-//! Every call offers the machine a chunk (`input`) and returns at most one
-//! item, with the number of bytes it consumed ([`Fed`]). An item is a frame,
-//! a header, a payload piece, an end marker or a recovery report
-//! ([`Recovery`]); `Err` only ever means the stream is broken. "Head" is the
-//! fixed header of a [`Layout`]; "body" its payload.
+//! Every call offers the machine a chunk (`input`; with `last`, the end of
+//! the stream follows it) and returns at most one item with the number of
+//! bytes it consumed ([`Fed`]). An item is a frame, a header, a payload
+//! piece, an end marker or a recovery report ([`Recovery`]); `Err` only ever
+//! means the stream is broken. The machine asks the framing one question,
+//! "what do these head bytes say" (need more, a valid head announcing a body
+//! of n bytes, or a fault); for a [`Layout`] the head is its fixed header and
+//! the body its payload. Other framings (3-byte and varint lengths,
+//! trailers) plug in there.
 //!
 //! ```text
-//!                 whole valid frame in input (I1)
-//!              +-------------------------------+
-//!              v                               |
-//!   reset -> Idle --- partial head (I3) ---> Head --- head valid (H2) ---> Body
-//!            ^  ^ \                           |  \                        |
-//!            |  |  `-- bad head (I4/H3) --> Resync / Discard / Failed    |
-//!            |  `------------- body complete, frame lent (B1) --- Lent <-+
-//!            `------------------------------------------------------'
+//!              I1: a whole valid frame (whole mode)
+//!              +----+
+//!              v    |            H1             H2 (stream: header)
+//!  new/reset -> Idle ---- I3 ----> Head ----------------------> Body --+
+//!              ^ ^ ^ \                                          ^ |   | B2/B3
+//!              | | |  `------------- I2 (stream) / I2' ---------' |   +--> Body
+//!              | | |                                               | B1 (whole)
+//!              | | `--------------- Lent <-------------------------+
+//!              | `-- B4 (stream: end marker) ----------------------'
+//!              `---- Discard / Resync <--- a bad head (I4, H3) ---> Failed
 //! ```
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
 //! | `Idle` | empty | nothing | `Idle` | `None` (with `last`: the clean end) |
-//! | `Idle` | I1: a valid head, whole frame in input (whole mode) | the frame | `Idle` | frame, borrowed from input |
-//! | `Idle` | I2: a valid head (stream mode) | the head | `Body` | header, borrowed from input |
-//! | `Idle` | I2': a valid head, frame not whole (whole mode) | all | `Body` | `None` (head and body bytes buffered) |
+//! | `Idle` | I1: a valid head, the whole frame in the input (whole mode) | the frame | `Idle` | frame, borrowed from the input |
+//! | `Idle` | I2: a valid head (stream mode) | the head | `Body` | header, borrowed from the input |
+//! | `Idle` | I2': a valid head, the frame not whole (whole mode) | all | `Body` | `None` (head and body bytes buffered) |
 //! | `Idle` | I3: part of a head | all | `Head` | `None` (bytes buffered) |
-//! | `Idle` / `Head` | I4/H3: a bad head | see [judging a bad head](#judging-a-bad-head) | | |
-//! | `Head` | H1: more of the head | up to the head's end | `Head` | `None` |
-//! | `Head` | H2: the head completes, valid | up to the head's end | `Body` | stream mode: header, lent from the buffer |
+//! | `Idle`, `Head` | I4, H3: a bad head | see [judging a bad head](#judging-a-bad-head) | | |
+//! | `Head` | H1: more of the head, not all of it | all | `Head` | `None` |
+//! | `Head` | H2: the rest of the head, valid | up to the head's end | `Body` | stream mode: header, lent from the buffer; whole mode: goes on |
 //! | `Body` | B1: the rest of the body (whole mode) | up to the body's end | `Lent` | frame, lent from the buffer |
 //! | `Body` | B2: part of the body (whole mode) | all | `Body` | `None` (bytes buffered) |
-//! | `Body` | B3: body bytes (stream mode) | up to the body's end | `Body` | a payload piece, borrowed from input (`None` if the input is empty) |
-//! | `Body` | B4: 0 bytes left (stream mode) | nothing | `Idle` | end marker |
-//! | `Lent` | anything | nothing | `Idle` | (goes on: the buffer is cleared) |
-//! | `Discard` | body bytes | up to the body's end | `Discard` or `Idle` | `None` / (goes on) |
-//! | `Resync` | bytes | up to a valid head | `Idle` or `Head` | report: bytes skipped |
+//! | `Body` | B3: body bytes, or none (stream mode) | up to the body's end | `Body` | a payload piece, borrowed from the input (`None` for empty input) |
+//! | `Body` | B4: no body bytes left (stream mode) | nothing | `Idle` | end marker |
+//! | `Lent` | anything | nothing | `Idle` | goes on (the buffer is cleared) |
+//! | `Discard` | D1: the rest of the body | up to the body's end | `Idle` | goes on |
+//! | `Discard` | D2: part of the body | all | `Discard` | `None` |
+//! | `Resync` | R1: bytes up to an acceptable head | up to the head (a head begun in the buffer: its end) | `Idle` (`Head` if the head is in the buffer) | report: bytes skipped |
+//! | `Resync` | R2: bytes with no acceptable head | all (kept if they may begin one) | `Resync` | `None` |
 //! | `Failed` | anything | nothing | `Failed` | the same `Err` |
-//! | any but `Idle` | the end (`last`), nothing more to do | all | `Failed` | `Err(Truncated)` (in `Resync`: a last report) |
+//!
+//! At the end of the stream (`last`), a transition that would wait for more
+//! bytes instead consumes all and moves to `Failed` with
+//! [`Truncated`](DecodeErrorKind::Truncated) (in `Idle` with a partial head or
+//! frame, `Head`, `Body`, `Discard`), except in `Resync`, which reports the
+//! bytes left as skipped and moves to `Idle`. A buffer that refuses bytes
+//! it was promised room for (a broken [`Buffer`]) moves to `Failed` with
+//! [`FrameTooLarge`](DecodeErrorKind::FrameTooLarge), consuming nothing; a
+//! decoder built (or reset) with a buffer smaller than a head starts in
+//! `Failed` with [`BufferTooSmall`](DecodeErrorKind::BufferTooSmall).
 //!
 //! ## Judging a bad head
 //! Under [`Oversize::Discard`], a head whose body is too long (above the
@@ -50,23 +67,24 @@
 //! reported ([`Recovery::Discarded`]); its body is then skipped unbuffered
 //! (`Discard`). Else, with [`resync`](crate::LayoutBuilder::resync) on, its
 //! first byte is skipped and `Resync` slides a head-sized window forward
-//! until it holds an acceptable head, then reports the bytes skipped
-//! ([`Recovery::Skipped`]). Else the machine is `Failed` with the error,
-//! consuming nothing more.
+//! until it holds an acceptable head (valid, or oversized under the discard
+//! policy), then reports the bytes skipped ([`Recovery::Skipped`]). Else the
+//! machine is `Failed` with the error, consuming nothing more.
 //!
-//! ## The shortcuts
-//! A few transitions carry nearly all the traffic: I1 (a whole frame in the
-//! input), I2 and B3 (a header, a payload piece, in stream mode), I2', I3,
-//! H1 and B2 (a chunk that ends inside a frame) and B1 (the chunk that
-//! completes one). [`Decoder::feed`] takes them first, each in the state the
-//! table says and leaving the state the table says, written without the
-//! general loop; everything else (and these too, when a guard fails) goes
-//! to the general step. I1 needs one comparison where the layout allows it:
-//! for a layout without constants or adjust, a header is valid and its
-//! frame fits exactly when its length value is below `fast_limit`, a
-//! constant derived from the layout and the buffer when the decoder is
-//! built and checked against the full validation by `debug_assert!`. No
-//! shortcut keeps state of its own.
+//! ## One loop, and shortcuts with no state of their own
+//! Each state's transitions are one handler; the general loop runs the
+//! handler of the current state until one returns. [`Feed::feed`] first
+//! tries a few shortcuts, the transitions nearly all traffic takes (I1, I2,
+//! I2', I3, H1, B1, B2, B3, B4), each in the state the table says, leaving the
+//! state the table says, with its guard beside it, inline in the caller;
+//! anything else goes to the loop. The fuzz oracle (`fuzz/src/checks.rs`)
+//! holds `feed` to the loop alone (`feed_general`) on every input and split.
+//! I1's fast path needs one comparison: for a layout without constants or
+//! adjust, a header is valid and its frame fits exactly when its length
+//! value is below `fast_limit`, a constant derived from the layout and the
+//! buffer when the decoder is built (checked against the full validation by
+//! `debug_assert!`). Each state's invariant on the buffer is checked by
+//! `debug_assert!` at the end of every call.
 
 use core::borrow::Borrow;
 use core::fmt;
@@ -289,12 +307,34 @@ pub enum Event<'a> {
     Recovered(Recovery),
 }
 
-/// What one call of the feed primitive found: an opaque handle that only a
-/// decoder makes, turned into an item by [`Feed::item`] (for example
-/// [`Decoder::item`]). It borrows nothing, so an adapter can find an item,
-/// update its own bookkeeping, and only then borrow it.
+/// What one call of the feed primitive found: a recovery report, or an item
+/// of the decoder's own ([`At`]) to turn into a frame ([`Decoder::frame`])
+/// or an event ([`StreamDecoder::event`]). It borrows nothing, so an adapter
+/// can find an item, update its own bookkeeping, and only then borrow it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Found(Place);
+pub enum Found {
+    /// A frame (whole mode) or an event (stream mode), where [`At`] says.
+    Item(At),
+    /// The layout's recovery policy dropped bytes; decoding goes on.
+    Recovered(Recovery),
+}
+
+/// Where a found frame or event lies: an opaque handle only the decoder
+/// makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At(Place);
+
+impl At {
+    /// Where in the input given to `feed` the item's bytes lie, if they lie
+    /// there (not in the decoder's buffer): for adapters that split frames
+    /// off their read buffer without a copy.
+    pub const fn in_input(&self) -> Option<core::ops::Range<usize>> {
+        match self.0 {
+            Place::Input { start, len } | Place::Piece { start, len } => Some(start..start + len),
+            Place::Buffer | Place::End => None,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Place {
@@ -306,18 +346,6 @@ enum Place {
     Piece { start: usize, len: usize },
     /// The end of a payload (stream mode).
     End,
-    /// A recovery report.
-    Recovered(Recovery),
-}
-
-impl Found {
-    /// The recovery report, if this is one.
-    pub const fn recovery(&self) -> Option<Recovery> {
-        match self.0 {
-            Place::Recovered(r) => Some(r),
-            _ => None,
-        }
-    }
 }
 
 /// The result of the feed primitive: how many bytes of the input the decoder
@@ -327,9 +355,9 @@ impl Found {
 pub struct Fed {
     /// Bytes consumed from the start of the input: never feed them again.
     pub consumed: usize,
-    /// `Ok(Some)`: an item (see [`Feed::item`]); `Ok(None)`: every byte was
-    /// consumed and more are needed (or, with `last`, the stream ended
-    /// cleanly); `Err`: the stream is broken.
+    /// `Ok(Some)`: an item; `Ok(None)`: every byte was consumed and more are
+    /// needed (or, with `last`, the stream ended cleanly); `Err`: the stream
+    /// is broken.
     pub result: Result<Option<Found>, DecodeError>,
 }
 
@@ -347,14 +375,16 @@ pub trait Feed {
 
     /// Offers `input` (the unread window of the adapter's buffer); `last`
     /// says that no byte follows it (the end of the stream). Consumes what
-    /// it uses and returns at most one item; see [`Fed`].
+    /// it uses and returns at most one item; see [`Fed`] and the
+    /// [transition table](self).
     fn feed(&mut self, input: &[u8], last: bool) -> Fed;
 
     /// Turns what [`feed`](Self::feed) found into an item.
     ///
     /// # Panics
     /// If `input` does not begin with the bytes given to the `feed` call
-    /// that found it (a bug in the adapter, never a matter of the bytes).
+    /// that found it, or the decoder was fed again since (a bug in the
+    /// adapter, never a matter of the bytes).
     fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Self::Item<'a>;
 
     /// How many bytes, from the start of `window`, the next item needs to
@@ -366,14 +396,102 @@ pub trait Feed {
     fn needs(&self, window: &[u8]) -> Option<usize>;
 }
 
-/// Outcome of parsing a head: the one question the machine asks a framing.
-enum Head {
+/// What the head bytes at the start of a slice say: the one question the
+/// machine asks a framing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Head {
     /// Not enough bytes: the head needs this many in all.
     Need(usize),
     /// A valid head of `len` bytes announcing a body of `body` bytes.
     Valid { len: usize, body: u64 },
     /// A head that fails a check.
     Bad(HeaderFault),
+}
+
+/// What the machine needs of a framing: the seam where other framings
+/// (other length encodings, trailers) plug in, each a small impl. Today a
+/// [`Layout`], owned or shared.
+pub(crate) trait Framing {
+    /// What the head at the start of `bytes` says, for a decoder that holds
+    /// at most `limit` bytes of head and body.
+    fn head(&self, bytes: &[u8], limit: usize) -> Head;
+    /// The length of a head as the `Resync` window slides (a fixed head's).
+    fn window(&self) -> usize;
+    /// One more than the largest raw length value that by itself makes a
+    /// valid head whose frame fits `limit`; 0 if one value cannot decide.
+    fn fast_limit(&self, limit: usize) -> u64;
+    /// The raw length value of the head whole at the start of `bytes`.
+    fn raw_len(&self, bytes: &[u8]) -> Option<u64>;
+    /// The policies for a bad head: discard oversized bodies, resynchronise.
+    fn policies(&self) -> (Oversize, bool);
+    /// The error for a head fault.
+    fn fault(&self, fault: HeaderFault, limit: usize) -> DecodeErrorKind;
+}
+
+impl<L: Borrow<Layout>> Framing for L {
+    #[inline(always)]
+    fn head(&self, bytes: &[u8], limit: usize) -> Head {
+        let l = self.borrow();
+        let hlen = l.header_len;
+        let Some(head) = bytes.get(..hlen) else {
+            return Head::Need(hlen);
+        };
+        match l.check_header(head) {
+            Ok(body) if (limit - hlen) < sat(body) => Head::Bad(HeaderFault::TooLong(body)),
+            Ok(body) => Head::Valid { len: hlen, body },
+            Err(fault) => Head::Bad(fault),
+        }
+    }
+
+    #[inline(always)]
+    fn window(&self) -> usize {
+        self.borrow().header_len
+    }
+
+    fn fast_limit(&self, limit: usize) -> u64 {
+        let l = self.borrow();
+        if l.n_constants != 0 || l.adjust != 0 || limit < l.header_len {
+            return 0;
+        }
+        let (_, field_max) = crate::value::int_range(l.length.signed, l.length.width);
+        let room = (limit - l.header_len) as u64;
+        let max = (field_max.min(i128::from(u64::MAX)) as u64)
+            .min(l.max_payload)
+            .min(room);
+        // `max` is below `u64::MAX`: `room` is at most `usize::MAX - 1`.
+        max.saturating_add(1)
+    }
+
+    #[inline(always)]
+    fn raw_len(&self, bytes: &[u8]) -> Option<u64> {
+        let l = self.borrow();
+        l.length.read(bytes.get(..l.header_len)?)
+    }
+
+    fn policies(&self) -> (Oversize, bool) {
+        let l = self.borrow();
+        (l.oversize, l.resync)
+    }
+
+    fn fault(&self, fault: HeaderFault, limit: usize) -> DecodeErrorKind {
+        let l = self.borrow();
+        match fault {
+            HeaderFault::Negative(value) => DecodeErrorKind::NegativeLength { value },
+            HeaderFault::Adjust(value) => DecodeErrorKind::LengthAdjust {
+                value,
+                adjust: l.adjust,
+            },
+            HeaderFault::TooLong(length) if length > l.max_payload => DecodeErrorKind::TooLong {
+                length,
+                max: l.max_payload,
+            },
+            HeaderFault::TooLong(length) => DecodeErrorKind::FrameTooLarge {
+                needed: length.saturating_add(l.header_len as u64),
+                capacity: limit,
+            },
+            HeaderFault::Constant(field) => DecodeErrorKind::ConstantMismatch { field },
+        }
+    }
 }
 
 /// What a bad head leads to.
@@ -400,10 +518,11 @@ enum State {
     /// the buffer holds the head and the body so far. Stream mode: it holds
     /// the header lent out (or nothing).
     Body { remaining: u64 },
-    /// Skipping the body of an oversized frame.
+    /// Skipping the body of an oversized frame; `remaining` > 0.
     Discard { remaining: u64 },
     /// Looking for a valid head; the buffer holds bytes not yet tested as
-    /// the start of one. `skipped` bytes dropped since stream offset `from`.
+    /// the start of one. `skipped` (at least 1) bytes dropped since stream
+    /// offset `from`.
     Resync { skipped: u64, from: u64 },
     /// Broken: returns the error until reset.
     Failed(DecodeError),
@@ -414,58 +533,40 @@ fn sat(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
+/// What a state's handler did: returned, or moved to another state having
+/// consumed up to `at`.
+enum Next {
+    Done(Fed),
+    Go(usize),
+}
+
 /// The machine both decoders are. `STREAM` picks how bodies are delivered.
 #[derive(Debug)]
-struct Machine<L, B, const STREAM: bool> {
-    layout: L,
+struct Machine<F, B, const STREAM: bool> {
+    framing: F,
     buf: B,
     state: State,
     /// Stream offset of the next input byte.
     pos: u64,
     /// Stream offset of the current frame's head (for errors and reports).
     frame_start: u64,
-    /// For layouts whose length value is the body length (no constants, no
-    /// adjust): one more than the largest length value whose frame is valid
-    /// and fits; 0 for other layouts. Fixed when the decoder is built.
+    /// See [`Framing::fast_limit`]; fixed when the decoder is built.
     fast_limit: u64,
 }
 
-impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
-    fn new(layout: L, buf: B) -> Self {
+impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
+    fn new(framing: F, buf: B) -> Self {
         let mut m = Machine {
-            layout,
+            framing,
             buf,
             state: State::Idle,
             pos: 0,
             frame_start: 0,
             fast_limit: 0,
         };
-        let l = m.layout.borrow();
-        let hlen = l.header_len;
-        if m.buf.capacity() < hlen {
-            m.state = State::Failed(DecodeError {
-                kind: DecodeErrorKind::BufferTooSmall {
-                    header: hlen,
-                    capacity: m.buf.capacity(),
-                },
-                offset: 0,
-            });
-        } else if l.n_constants == 0 && l.adjust == 0 {
-            let (_, field_max) = crate::value::int_range(l.length.signed, l.length.width);
-            let room = (m.limit() - hlen) as u64;
-            let max = (field_max.min(i128::from(u64::MAX)) as u64)
-                .min(l.max_payload)
-                .min(room)
-                .min(usize::MAX as u64 - hlen as u64);
-            // `max` is below `u64::MAX`: `room` is at most `usize::MAX - hlen`.
-            m.fast_limit = max.saturating_add(1);
-        }
+        m.fast_limit = m.framing.fast_limit(m.limit());
+        m.reset();
         m
-    }
-
-    #[inline(always)]
-    fn layout(&self) -> &Layout {
-        self.layout.borrow()
     }
 
     /// The largest head + body accepted: the buffer for whole frames.
@@ -478,86 +579,43 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
         }
     }
 
-    /// Validates a head and the frame's size against the limit. Only called
-    /// when not failed, so the buffer holds a head (`limit >= head_len`).
-    #[inline(always)]
-    fn check(&self, head: &[u8]) -> Result<u64, HeaderFault> {
-        let l = self.layout();
-        let body = l.check_header(head)?;
-        if (self.limit() - l.header_len) < sat(body) {
-            return Err(HeaderFault::TooLong(body));
-        }
-        Ok(body)
-    }
-
-    /// What the head at the start of `bytes` says.
-    #[inline(always)]
-    fn head(&self, bytes: &[u8]) -> Head {
-        let hlen = self.layout().header_len;
-        match bytes.get(..hlen) {
-            None => Head::Need(hlen),
-            Some(head) => match self.check(head) {
-                Ok(body) => Head::Valid { len: hlen, body },
-                Err(fault) => Head::Bad(fault),
-            },
-        }
-    }
-
-    /// The body length announced by a valid head lying whole at the start
-    /// of `input`, for the shortcuts out of `Idle`; `None` sends the input
-    /// to the general step (which reports any fault).
-    #[inline(always)]
-    fn valid_at(&self, input: &[u8]) -> Option<u64> {
-        debug_assert!(self.state == State::Idle);
-        let l = self.layout();
-        let head = input.get(..l.header_len)?;
-        if self.fast_limit != 0 {
-            let raw = l.length.read(head)?;
-            if raw >= self.fast_limit {
-                return None;
-            }
-            // The invariant that makes one comparison enough.
-            debug_assert_eq!(self.check(head), Ok(raw));
-            Some(raw)
-        } else {
-            self.check(head).ok()
-        }
-    }
-
-    /// The feed primitive: the shortcuts, then the general step.
+    /// The feed primitive: the shortcuts, then the general loop.
     ///
     /// Each shortcut is one transition of the table, taken in the state the
-    /// table says, with the same result and the same next state, written
-    /// without the general loop; the guard beside each is the invariant
-    /// that makes it valid. `step` takes every other case (and these too).
+    /// table says, with the same consumption, result and next state as the
+    /// state's handler in [`run`](Self::run) gives, but without the loop,
+    /// inline in the caller; the guard beside each is the invariant that
+    /// makes it valid. Every other case, and these when a guard fails, goes
+    /// to the loop. `fuzz/src/checks.rs` holds the two to the same outputs
+    /// (`feed_general`).
     #[inline(always)]
     fn feed(&mut self, input: &[u8], last: bool) -> Fed {
         if !STREAM && self.state == State::Lent {
-            // Lent: the frame lent out is no longer borrowed; go on.
-            self.buf.clear();
-            self.state = State::Idle;
+            self.lent();
         }
         match self.state {
             State::Idle => {
-                if let Some(body) = self.valid_at(input) {
-                    let hlen = self.layout().header_len;
+                let valid = if self.fast_limit != 0 {
+                    self.quick_valid(input)
+                } else {
+                    match self.framing.head(input, self.limit()) {
+                        Head::Valid { body, .. } => Some(body),
+                        _ => None,
+                    }
+                };
+                if let Some(body) = valid {
+                    let len = self.framing.window();
                     if STREAM {
-                        // I2 (stream mode): a valid head.
+                        // I2: a valid head.
                         self.frame_start = self.pos;
                         self.state = State::Body { remaining: body };
-                        return self.found(
-                            hlen,
-                            Place::Input {
-                                start: 0,
-                                len: hlen,
-                            },
-                        );
+                        return self.item_at(len, Place::Input { start: 0, len });
                     }
-                    // `check` bounds the body by `limit - hlen`: no overflow.
-                    let total = hlen + sat(body);
+                    // `fast_limit` bounds the body by `limit - len`: no overflow.
+                    let total = len + sat(body);
                     if input.len() >= total {
-                        // I1 (whole mode): a whole valid frame.
-                        return self.found(
+                        // I1: a whole valid frame.
+                        return self.item_at(
                             total,
                             Place::Input {
                                 start: 0,
@@ -566,7 +624,7 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
                         );
                     }
                     if !last {
-                        // I2' (whole mode): a valid head, the frame goes on.
+                        // I2': a valid head, the frame goes on.
                         self.frame_start = self.pos;
                         if let Err(e) = self.push(input) {
                             return self.out(0, Err(e));
@@ -581,7 +639,7 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
                     // Nothing to do (with `last`: the clean end).
                     return self.out(0, Ok(None));
                 }
-                if let (Head::Need(_), false) = (self.head(input), last) {
+                if let (Head::Need(_), false) = (self.framing.head(input, self.limit()), last) {
                     // I3: part of a head.
                     self.frame_start = self.pos;
                     if let Err(e) = self.push(input) {
@@ -591,10 +649,10 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
                     return self.out(input.len(), Ok(None));
                 }
             }
-            // H1: the input ends before the head does (and the stream goes on).
+            // H1: the input ends before the head does.
             State::Head if !last => {
                 let have = self.buf.len();
-                if let Head::Need(n) = self.head(self.buf.as_slice()) {
+                if let Head::Need(n) = self.framing.head(self.buf.as_slice(), self.limit()) {
                     if input.len() < n - have {
                         if let Err(e) = self.push(input) {
                             return self.out(0, Err(e));
@@ -621,7 +679,13 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
                     return self.out(0, Err(e));
                 }
                 self.state = State::Lent;
-                return self.found(n, Place::Buffer);
+                return self.item_at(n, Place::Buffer);
+            }
+            // B4 (stream mode): the body is over.
+            State::Body { remaining: 0 } if STREAM => {
+                self.buf.clear();
+                self.state = State::Idle;
+                return self.item_at(0, Place::End);
             }
             // B3 (stream mode): the next piece of the body, or none yet.
             State::Body { remaining } if STREAM && remaining > 0 && !last => {
@@ -632,11 +696,75 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
                 self.state = State::Body {
                     remaining: remaining - len as u64,
                 };
-                return self.found(len, Place::Piece { start: 0, len });
+                return self.item_at(len, Place::Piece { start: 0, len });
             }
             _ => {}
         }
-        self.step(input, last)
+        self.run(input, 0, last)
+    }
+
+    /// The general loop alone, without the shortcuts: for the oracle that
+    /// holds the shortcuts to it.
+    #[doc(hidden)]
+    fn feed_general(&mut self, input: &[u8], last: bool) -> Fed {
+        self.run(input, 0, last)
+    }
+
+    /// The body length announced by a valid head whole at the start of
+    /// `input`, decided by one comparison (I1's fast path); `None` where
+    /// that cannot decide, leaving it to the full validation.
+    #[inline(always)]
+    fn quick_valid(&self, input: &[u8]) -> Option<u64> {
+        let raw = self.framing.raw_len(input)?;
+        if raw >= self.fast_limit {
+            return None;
+        }
+        // The invariant that makes one comparison enough.
+        debug_assert_eq!(
+            self.framing.head(input, self.limit()),
+            Head::Valid {
+                len: self.framing.window(),
+                body: raw
+            }
+        );
+        Some(raw)
+    }
+
+    #[inline(always)]
+    fn item_at(&mut self, consumed: usize, place: Place) -> Fed {
+        self.out(consumed, Ok(Some(Found::Item(At(place)))))
+    }
+
+    /// The one loop: runs the current state's handler until one returns.
+    #[inline(never)]
+    fn run(&mut self, input: &[u8], mut at: usize, last: bool) -> Fed {
+        loop {
+            let next = match self.state {
+                State::Idle => self.idle(input, at, last),
+                State::Lent => {
+                    self.lent();
+                    Next::Go(at)
+                }
+                State::Head => self.in_head(input, at, last),
+                State::Body { remaining } if STREAM => self.stream_body(input, at, last, remaining),
+                State::Body { remaining } => self.whole_body(input, at, last, remaining),
+                State::Discard { remaining } => self.discard(input, at, last, remaining),
+                State::Resync { .. } => self.resync(input, at, last),
+                State::Failed(e) => Next::Done(self.out(at, Err(e))),
+            };
+            match next {
+                Next::Done(fed) => return fed,
+                Next::Go(to) => at = to,
+            }
+        }
+    }
+
+    /// `Lent`: the frame lent out is no longer borrowed; goes on in `Idle`.
+    #[inline(always)]
+    fn lent(&mut self) {
+        debug_assert!(!STREAM && self.state == State::Lent);
+        self.buf.clear();
+        self.state = State::Idle;
     }
 
     /// Ends a call: `consumed` bytes are gone.
@@ -647,28 +775,34 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
         Fed { consumed, result }
     }
 
-    /// Each state's invariant on the buffer, checked at the end of every
-    /// call in debug builds.
+    #[inline(always)]
+    fn found(&mut self, consumed: usize, place: Place) -> Next {
+        Next::Done(self.out(consumed, Ok(Some(Found::Item(At(place))))))
+    }
+
+    #[inline(always)]
+    fn none(&mut self, consumed: usize) -> Next {
+        Next::Done(self.out(consumed, Ok(None)))
+    }
+
+    /// Each state's invariant, checked at the end of every call in debug
+    /// builds.
     #[inline(always)]
     fn debug_check(&self) {
         if cfg!(debug_assertions) {
-            let (have, hlen) = (self.buf.len(), self.layout().header_len);
+            let (have, window) = (self.buf.len(), self.framing.window());
             let holds = match self.state {
-                State::Idle | State::Discard { .. } => have == 0,
-                State::Lent => !STREAM && have >= hlen,
-                State::Head => have > 0 && have <= hlen,
-                State::Body { .. } if STREAM => have == 0 || have == hlen,
-                State::Body { .. } => have >= hlen,
-                State::Resync { .. } => have < hlen,
+                State::Idle => have == 0,
+                State::Discard { remaining } => have == 0 && remaining > 0,
+                State::Lent => !STREAM && have >= window,
+                State::Head => have > 0 && have <= window,
+                State::Body { .. } if STREAM => have == 0 || have == window,
+                State::Body { remaining } => have >= window && remaining > 0,
+                State::Resync { skipped, .. } => have < window && skipped > 0,
                 State::Failed(_) => true,
             };
             debug_assert!(holds, "{:?} with {have} bytes buffered", self.state);
         }
-    }
-
-    #[inline(always)]
-    fn found(&mut self, consumed: usize, place: Place) -> Fed {
-        self.out(consumed, Ok(Some(Found(place))))
     }
 
     fn fail(&mut self, kind: DecodeErrorKind) -> DecodeError {
@@ -682,15 +816,15 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
 
     /// The stream ended inside a frame: every byte is consumed.
     #[cold]
-    fn truncated(&mut self, consumed: usize, missing: u64, in_header: bool) -> Fed {
+    fn truncated(&mut self, consumed: usize, missing: u64, in_header: bool) -> Next {
         let e = self.fail(DecodeErrorKind::Truncated { missing, in_header });
-        self.out(consumed, Err(e))
+        Next::Done(self.out(consumed, Err(e)))
     }
 
     /// Appends `bytes` to the buffer. Callers stay within the capacity
     /// checked before, so only a `Buffer` that breaks its promise fails
     /// here; that is reported rather than losing bytes.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
         let pushed = match bytes {
             [] => Ok(()),
@@ -698,207 +832,219 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
             _ => self.buf.extend_from_slice(bytes),
         };
         if pushed.is_err() {
-            let needed = (self.buf.len() as u64).saturating_add(bytes.len() as u64);
-            let capacity = self.buf.capacity();
-            return Err(self.fail(DecodeErrorKind::FrameTooLarge { needed, capacity }));
+            return Err(self.refused(bytes.len()));
         }
         Ok(())
     }
 
-    /// Every transition but the shortcut, in one loop over the states.
-    fn step(&mut self, input: &[u8], last: bool) -> Fed {
-        let mut at = 0;
-        loop {
-            let rest = &input[at..];
-            match self.state {
-                State::Failed(e) => return self.out(at, Err(e)),
-                State::Lent => {
-                    debug_assert!(!STREAM);
-                    self.buf.clear();
-                    self.state = State::Idle;
-                }
-                State::Idle => {
-                    debug_assert!(self.buf.is_empty());
-                    if rest.is_empty() {
-                        return self.out(at, Ok(None));
-                    }
-                    self.frame_start = self.pos + at as u64;
-                    match self.head(rest) {
-                        Head::Valid { len, body } if STREAM => {
-                            // I2 (stream mode).
-                            self.state = State::Body { remaining: body };
-                            return self.found(at + len, Place::Input { start: at, len });
-                        }
-                        Head::Valid { len, body } => {
-                            let total = len + sat(body);
-                            if rest.len() >= total {
-                                // I1, when the shortcut did not take it.
-                                return self.found(
-                                    at + total,
-                                    Place::Input {
-                                        start: at,
-                                        len: total,
-                                    },
-                                );
-                            }
-                            let missing = (total - rest.len()) as u64;
-                            if last {
-                                return self.truncated(input.len(), missing, false);
-                            }
-                            // I2': the frame continues in later chunks.
-                            if let Err(e) = self.push(rest) {
-                                return self.out(at, Err(e));
-                            }
-                            self.state = State::Body { remaining: missing };
-                            return self.out(input.len(), Ok(None));
-                        }
-                        Head::Need(n) => {
-                            // I3.
-                            let missing = (n - rest.len()) as u64;
-                            if last {
-                                return self.truncated(input.len(), missing, true);
-                            }
-                            if let Err(e) = self.push(rest) {
-                                return self.out(at, Err(e));
-                            }
-                            self.state = State::Head;
-                            return self.out(input.len(), Ok(None));
-                        }
-                        Head::Bad(fault) => match self.judge(fault) {
-                            Verdict::Discard(report) => {
-                                let hlen = self.layout().header_len;
-                                return self.found(at + hlen, Place::Recovered(report));
-                            }
-                            Verdict::Resync => at += 1,
-                            Verdict::Fail(e) => return self.out(at, Err(e)),
+    #[cold]
+    fn refused(&mut self, n: usize) -> DecodeError {
+        let needed = (self.buf.len() as u64).saturating_add(n as u64);
+        let capacity = self.buf.capacity();
+        self.fail(DecodeErrorKind::FrameTooLarge { needed, capacity })
+    }
+
+    /// `push`, ending the call without consuming on a refusal.
+    #[inline(always)]
+    fn stash(&mut self, bytes: &[u8], at: usize) -> Option<Next> {
+        match self.push(bytes) {
+            Ok(()) => None,
+            Err(e) => Some(Next::Done(self.out(at, Err(e)))),
+        }
+    }
+
+    /// `Idle`: I1, I2, I2', I3, I4.
+    #[inline(always)]
+    fn idle(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+        debug_assert!(self.buf.is_empty());
+        let rest = &input[at..];
+        if rest.is_empty() {
+            return self.none(at);
+        }
+        // I1's fast path where the framing allows it, else the full parse.
+        let head = match self.quick_valid(rest) {
+            Some(body) => Head::Valid {
+                len: self.framing.window(),
+                body,
+            },
+            None => self.framing.head(rest, self.limit()),
+        };
+        match head {
+            Head::Valid { len, body } if STREAM => {
+                // I2.
+                self.frame_start = self.pos + at as u64;
+                self.state = State::Body { remaining: body };
+                self.found(at + len, Place::Input { start: at, len })
+            }
+            Head::Valid { len, body } => {
+                // `head` bounds the body by `limit - len`: no overflow.
+                let total = len + sat(body);
+                if rest.len() >= total {
+                    // I1: no `frame_start`, which only errors read.
+                    return self.found(
+                        at + total,
+                        Place::Input {
+                            start: at,
+                            len: total,
                         },
-                    }
+                    );
                 }
-                State::Head => match self.head(self.buf.as_slice()) {
-                    Head::Need(n) => {
-                        // H1.
-                        let have = self.buf.len();
-                        let take = (n - have).min(rest.len());
-                        if take < n - have && last {
-                            let missing = (n - have - take) as u64;
-                            return self.truncated(input.len(), missing, true);
-                        }
-                        if let Err(e) = self.push(&rest[..take]) {
-                            return self.out(at, Err(e));
-                        }
-                        at += take;
-                        if self.buf.len() < n {
-                            return self.out(at, Ok(None));
-                        }
-                    }
-                    Head::Valid { body, .. } => {
-                        // H2.
-                        self.state = State::Body { remaining: body };
-                        if STREAM {
-                            return self.found(at, Place::Buffer);
-                        }
-                    }
-                    Head::Bad(fault) => match self.judge(fault) {
-                        Verdict::Discard(report) => {
-                            self.buf.clear();
-                            return self.found(at, Place::Recovered(report));
-                        }
-                        Verdict::Resync => self.buf.drop_front(1),
-                        Verdict::Fail(e) => return self.out(at, Err(e)),
-                    },
-                },
-                State::Body { remaining } if STREAM => {
-                    if remaining == 0 {
-                        // B4.
-                        self.buf.clear();
-                        self.state = State::Idle;
-                        return self.found(at, Place::End);
-                    }
-                    if rest.is_empty() {
-                        if last {
-                            return self.truncated(at, remaining, false);
-                        }
-                        return self.out(at, Ok(None));
-                    }
-                    // B3.
-                    let len = sat(remaining).min(rest.len());
-                    self.state = State::Body {
-                        remaining: remaining - len as u64,
-                    };
-                    return self.found(at + len, Place::Piece { start: at, len });
+                // I2'.
+                self.frame_start = self.pos + at as u64;
+                let missing = (total - rest.len()) as u64;
+                if last {
+                    return self.truncated(input.len(), missing, false);
                 }
-                State::Body { remaining } => {
-                    let n = sat(remaining).min(rest.len());
-                    let left = remaining - n as u64;
-                    if left > 0 && last {
-                        return self.truncated(input.len(), left, false);
-                    }
-                    if let Err(e) = self.push(&rest[..n]) {
-                        return self.out(at, Err(e));
-                    }
-                    at += n;
-                    if left > 0 {
-                        // B2.
-                        self.state = State::Body { remaining: left };
-                        return self.out(at, Ok(None));
-                    }
-                    // B1.
-                    self.state = State::Lent;
-                    return self.found(at, Place::Buffer);
+                if let Some(next) = self.stash(rest, at) {
+                    return next;
                 }
-                State::Discard { remaining } => {
-                    let n = sat(remaining).min(rest.len());
-                    at += n;
-                    let left = remaining - n as u64;
-                    if left == 0 {
-                        self.state = State::Idle;
-                        continue;
-                    }
-                    self.state = State::Discard { remaining: left };
-                    if last {
-                        return self.truncated(at, left, false);
-                    }
-                    return self.out(at, Ok(None));
+                self.state = State::Body { remaining: missing };
+                self.none(input.len())
+            }
+            Head::Need(n) => {
+                // I3.
+                self.frame_start = self.pos + at as u64;
+                let missing = (n - rest.len()) as u64;
+                if last {
+                    return self.truncated(input.len(), missing, true);
                 }
-                State::Resync { skipped, from } => {
-                    let (used, found) = match self.resync(rest, last) {
-                        Ok(r) => r,
-                        Err(e) => return self.out(at, Err(e)),
-                    };
-                    at += used;
-                    if !found {
-                        return self.out(at, Ok(None));
+                if let Some(next) = self.stash(rest, at) {
+                    return next;
+                }
+                self.state = State::Head;
+                self.none(input.len())
+            }
+            Head::Bad(fault) => {
+                // I4.
+                self.frame_start = self.pos + at as u64;
+                match self.judge(fault) {
+                    Verdict::Discard(report) => {
+                        let len = self.framing.window();
+                        self.report(at + len, report)
                     }
-                    // `resync` counted the bytes in the state.
-                    let bytes = match self.state {
-                        State::Resync { skipped, .. } => skipped,
-                        _ => skipped,
-                    };
-                    self.state = if self.buf.is_empty() {
-                        State::Idle
-                    } else {
-                        // The head it found is in the buffer, its last
-                        // bytes the last consumed.
-                        let hlen = self.layout().header_len as u64;
-                        self.frame_start = self.pos + at as u64 - hlen;
-                        State::Head
-                    };
-                    let report = Recovery::Skipped {
-                        offset: from,
-                        bytes,
-                    };
-                    return self.found(at, Place::Recovered(report));
+                    Verdict::Resync => Next::Go(at + 1),
+                    Verdict::Fail(e) => Next::Done(self.out(at, Err(e))),
                 }
             }
         }
+    }
+
+    fn report(&mut self, consumed: usize, report: Recovery) -> Next {
+        Next::Done(self.out(consumed, Ok(Some(Found::Recovered(report)))))
+    }
+
+    /// `Head`: H1, H2, H3.
+    #[inline(always)]
+    fn in_head(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+        let rest = &input[at..];
+        match self.framing.head(self.buf.as_slice(), self.limit()) {
+            Head::Need(n) => {
+                let have = self.buf.len();
+                let take = (n - have).min(rest.len());
+                if take < n - have && last {
+                    return self.truncated(input.len(), (n - have - take) as u64, true);
+                }
+                if let Some(next) = self.stash(&rest[..take], at) {
+                    return next;
+                }
+                if self.buf.len() < n {
+                    // H1.
+                    return self.none(at + take);
+                }
+                // The head is complete: judge it.
+                Next::Go(at + take)
+            }
+            Head::Valid { body, .. } => {
+                // H2.
+                self.state = State::Body { remaining: body };
+                if STREAM {
+                    return self.found(at, Place::Buffer);
+                }
+                Next::Go(at)
+            }
+            Head::Bad(fault) => match self.judge(fault) {
+                // H3.
+                Verdict::Discard(report) => {
+                    self.buf.clear();
+                    self.report(at, report)
+                }
+                Verdict::Resync => {
+                    self.buf.drop_front(1);
+                    Next::Go(at)
+                }
+                Verdict::Fail(e) => Next::Done(self.out(at, Err(e))),
+            },
+        }
+    }
+
+    /// `Body`, whole mode: B1, B2.
+    #[inline(always)]
+    fn whole_body(&mut self, input: &[u8], at: usize, last: bool, remaining: u64) -> Next {
+        let rest = &input[at..];
+        let n = sat(remaining).min(rest.len());
+        let left = remaining - n as u64;
+        if left > 0 && last {
+            return self.truncated(input.len(), left, false);
+        }
+        if let Some(next) = self.stash(&rest[..n], at) {
+            return next;
+        }
+        if left > 0 {
+            // B2.
+            self.state = State::Body { remaining: left };
+            return self.none(at + n);
+        }
+        // B1.
+        self.state = State::Lent;
+        self.found(at + n, Place::Buffer)
+    }
+
+    /// `Body`, stream mode: B3, B4.
+    #[inline(always)]
+    fn stream_body(&mut self, input: &[u8], at: usize, last: bool, remaining: u64) -> Next {
+        if remaining == 0 {
+            // B4.
+            self.buf.clear();
+            self.state = State::Idle;
+            return self.found(at, Place::End);
+        }
+        let rest = &input[at..];
+        if rest.is_empty() {
+            if last {
+                return self.truncated(at, remaining, false);
+            }
+            return self.none(at);
+        }
+        // B3.
+        let len = sat(remaining).min(rest.len());
+        self.state = State::Body {
+            remaining: remaining - len as u64,
+        };
+        self.found(at + len, Place::Piece { start: at, len })
+    }
+
+    /// `Discard`: D1, D2.
+    fn discard(&mut self, input: &[u8], at: usize, last: bool, remaining: u64) -> Next {
+        let n = sat(remaining).min(input.len() - at);
+        let left = remaining - n as u64;
+        if left == 0 {
+            // D1.
+            self.state = State::Idle;
+            return Next::Go(at + n);
+        }
+        // D2.
+        self.state = State::Discard { remaining: left };
+        if last {
+            return self.truncated(at + n, left, false);
+        }
+        self.none(at + n)
     }
 
     /// Decides what a bad head leads to and moves the state there; the
     /// caller consumes what the verdict says.
     #[cold]
     fn judge(&mut self, fault: HeaderFault) -> Verdict {
-        let l = self.layout();
-        let (oversize, resync) = (l.oversize, l.resync);
+        let (oversize, resync) = self.framing.policies();
         match fault {
             HeaderFault::TooLong(length) if oversize == Oversize::Discard => {
                 self.state = State::Discard { remaining: length };
@@ -914,37 +1060,17 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
                 };
                 Verdict::Resync
             }
-            _ => Verdict::Fail(self.fail(self.fault_kind(fault))),
-        }
-    }
-
-    fn fault_kind(&self, fault: HeaderFault) -> DecodeErrorKind {
-        let l = self.layout();
-        match fault {
-            HeaderFault::Negative(value) => DecodeErrorKind::NegativeLength { value },
-            HeaderFault::Adjust(value) => DecodeErrorKind::LengthAdjust {
-                value,
-                adjust: l.adjust,
-            },
-            HeaderFault::TooLong(length) if length > l.max_payload => DecodeErrorKind::TooLong {
-                length,
-                max: l.max_payload,
-            },
-            HeaderFault::TooLong(length) => DecodeErrorKind::FrameTooLarge {
-                needed: length.saturating_add(l.header_len as u64),
-                capacity: self.limit(),
-            },
-            HeaderFault::Constant(field) => DecodeErrorKind::ConstantMismatch { field },
+            _ => Verdict::Fail(self.fail(self.framing.fault(fault, self.limit()))),
         }
     }
 
     /// Whether resynchronising may stop at a head: valid, or oversized
     /// under the discard policy (which then skips its body).
     fn acceptable(&self, head: &[u8]) -> bool {
-        match self.check(head) {
-            Ok(_) => true,
-            Err(HeaderFault::TooLong(_)) => self.layout().oversize == Oversize::Discard,
-            Err(_) => false,
+        match self.framing.head(head, self.limit()) {
+            Head::Valid { .. } => true,
+            Head::Bad(HeaderFault::TooLong(_)) => self.framing.policies().0 == Oversize::Discard,
+            Head::Bad(_) | Head::Need(_) => false,
         }
     }
 
@@ -954,63 +1080,112 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
         }
     }
 
-    /// The `Resync` state: slides a head-sized window one byte at a time
-    /// until it holds an acceptable head (left in the buffer, or at the
-    /// start of what is not consumed). Returns the bytes of `rest` consumed
-    /// and whether to report: a head was found, or (with `last`) the stream
-    /// ended and every byte left was skipped.
-    fn resync(&mut self, rest: &[u8], last: bool) -> Result<(usize, bool), DecodeError> {
-        let hlen = self.layout().header_len;
+    /// `Resync`: R1, R2. Slides a head-sized window one byte at a time until
+    /// it holds an acceptable head (left in the buffer, or at the start of
+    /// what is not consumed).
+    #[inline(never)]
+    fn resync(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+        let State::Resync { from, .. } = self.state else {
+            unreachable!("resync outside Resync");
+        };
+        let rest = &input[at..];
+        let window = self.framing.window();
         // Windows that begin in the buffer: each is tested with the input's
         // bytes appended, which are consumed only if it passes.
-        while !self.buf.is_empty() {
+        let mut used = None;
+        while used.is_none() && !self.buf.is_empty() {
             let have = self.buf.len();
-            let need = hlen - have;
+            let need = window - have;
             if rest.len() < need {
                 if last {
                     self.skip((have + rest.len()) as u64);
                     self.buf.clear();
-                    return Ok((rest.len(), true));
+                    used = Some(rest.len());
+                    break;
                 }
-                self.push(rest)?;
-                return Ok((rest.len(), false));
+                // R2.
+                if let Some(next) = self.stash(rest, at) {
+                    return next;
+                }
+                return self.none(input.len());
             }
-            self.push(&rest[..need])?;
+            if let Some(next) = self.stash(&rest[..need], at) {
+                return next;
+            }
             if self.acceptable(self.buf.as_slice()) {
-                return Ok((need, true));
+                used = Some(need);
+            } else {
+                self.buf.truncate(have);
+                self.buf.drop_front(1);
+                self.skip(1);
             }
-            self.buf.truncate(have);
-            self.buf.drop_front(1);
-            self.skip(1);
         }
-        // Windows that lie in the input: no copying.
-        let mut i = 0;
-        while rest.len() - i >= hlen {
-            if self.acceptable(&rest[i..i + hlen]) {
-                self.skip(i as u64);
-                return Ok((i, true));
+        let used = match used {
+            Some(n) => n,
+            None => {
+                // Windows that lie in the input: no copying.
+                let mut i = 0;
+                loop {
+                    if rest.len() - i < window {
+                        if last {
+                            self.skip((rest.len() - i) as u64);
+                            self.skip(i as u64);
+                            break rest.len();
+                        }
+                        // R2: keep what may begin a head.
+                        self.skip(i as u64);
+                        if let Some(next) = self.stash(&rest[i..], at + i) {
+                            return next;
+                        }
+                        return self.none(input.len());
+                    }
+                    if self.acceptable(&rest[i..i + window]) {
+                        self.skip(i as u64);
+                        break i;
+                    }
+                    i += 1;
+                }
             }
-            i += 1;
-        }
-        if last {
-            self.skip(rest.len() as u64);
-            return Ok((rest.len(), true));
-        }
-        self.skip(i as u64);
-        self.push(&rest[i..])?;
-        Ok((rest.len(), false))
+        };
+        // R1 (or the end of the stream): report.
+        let bytes = match self.state {
+            State::Resync { skipped, .. } => skipped,
+            _ => 0,
+        };
+        let consumed = at + used;
+        self.state = if self.buf.is_empty() {
+            State::Idle
+        } else {
+            // The head found is in the buffer, its last bytes the last
+            // consumed.
+            self.frame_start = self.pos + consumed as u64 - window as u64;
+            State::Head
+        };
+        self.report(
+            consumed,
+            Recovery::Skipped {
+                offset: from,
+                bytes,
+            },
+        )
     }
 
     /// Declares the end of the stream: the clean end, a last report, or
-    /// `Truncated`.
+    /// `Truncated`. Called once `feed` returned `Ok(None)`; an item still
+    /// pending then (an adapter that did not drain the decoder) is dropped.
     fn finish(&mut self) -> Result<Option<Recovery>, DecodeError> {
         let mut report = None;
         // At most three rounds: a pending end marker or report, then the end.
         loop {
-            match self.step(&[], true).result? {
+            match self.run(&[], 0, true).result? {
                 None => return Ok(report),
-                Some(Found(Place::Recovered(r))) => report = Some(r),
-                Some(_) => {}
+                Some(Found::Recovered(r)) => report = Some(r),
+                Some(Found::Item(At(place))) => {
+                    debug_assert!(
+                        matches!(place, Place::End),
+                        "finish before the decoder was drained"
+                    );
+                }
             }
         }
     }
@@ -1018,11 +1193,11 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
     fn reset(&mut self) {
         self.buf.clear();
         self.state = State::Idle;
-        let hlen = self.layout().header_len;
-        if self.buf.capacity() < hlen {
+        let window = self.framing.window();
+        if self.buf.capacity() < window {
             self.frame_start = self.pos;
             self.fail(DecodeErrorKind::BufferTooSmall {
-                header: hlen,
+                header: window,
                 capacity: self.buf.capacity(),
             });
         }
@@ -1036,7 +1211,7 @@ impl<L: Borrow<Layout>, B: Buffer, const STREAM: bool> Machine<L, B, STREAM> {
         if STREAM || !matches!(self.state, State::Idle | State::Lent) {
             return None;
         }
-        match self.head(window) {
+        match self.framing.head(window, self.limit()) {
             Head::Need(n) => Some(n),
             Head::Valid { len, body } => Some(len + sat(body)),
             Head::Bad(_) => None,
@@ -1121,7 +1296,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
         let fed = self.machine.feed(origin, false);
         *input = &origin[fed.consumed..];
         match fed.result? {
-            Some(found) => Ok(Some(self.item(origin, found))),
+            Some(found) => Ok(Some(Feed::item(self, origin, found))),
             None => Ok(None),
         }
     }
@@ -1142,48 +1317,35 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
         self.machine.reset();
     }
 
-    /// The feed primitive (for adapters): see [`Feed::feed`].
-    #[inline(always)]
-    pub fn feed(&mut self, input: &[u8], last: bool) -> Fed {
-        self.machine.feed(input, last)
-    }
-
-    /// Turns what [`feed`](Self::feed) found into an item (for adapters).
+    /// The frame [`Feed::feed`] found (for adapters; [`Feed::item`] takes
+    /// any [`Found`]).
     ///
     /// # Panics
     /// If `input` does not begin with the bytes given to the `feed` call
-    /// that found it.
+    /// that found it, if the decoder was fed again since, or if `at` came
+    /// from a [`StreamDecoder`].
     #[inline(always)]
-    pub fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Decoded<'a> {
-        let layout = self.machine.layout();
-        let bytes = match found.0 {
+    pub fn frame<'a>(&'a self, input: &'a [u8], at: At) -> Frame<'a> {
+        let layout = self.machine.framing.borrow();
+        let bytes = match at.0 {
             Place::Input { start, len } => &input[start..start + len],
             Place::Buffer => self.machine.buf.as_slice(),
-            Place::Recovered(r) => return Decoded::Recovered(r),
-            Place::Piece { .. } | Place::End => unreachable!("a stream item from a Decoder"),
+            Place::Piece { .. } | Place::End => panic!("a StreamDecoder's item given to a Decoder"),
         };
         let (header, payload) = bytes.split_at(layout.header_len);
-        Decoded::Frame(Frame::new(Header::new(header, layout), payload))
+        Frame::new(Header::new(header, layout), payload)
     }
 
-    /// See [`Feed::needs`] (for adapters).
-    ///
-    /// ```
-    /// use framing_core::{Decoder, Layout};
-    ///
-    /// let decoder = Decoder::new(Layout::new("!H"), framing_core::heapless::Vec::<u8, 64>::new());
-    /// assert_eq!(decoder.needs(b""), Some(2)); // a header first
-    /// assert_eq!(decoder.needs(b"\x00\x05he"), Some(7)); // then the frame
-    /// assert_eq!(decoder.needs(b"\x01\x00"), None); // 256: over the buffer
-    /// ```
-    #[inline]
-    pub fn needs(&self, window: &[u8]) -> Option<usize> {
-        self.machine.needs(window)
+    /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
+    /// for use; the fuzz oracle holds `feed` to it.
+    #[doc(hidden)]
+    pub fn feed_general(&mut self, input: &[u8], last: bool) -> Fed {
+        self.machine.feed_general(input, last)
     }
 
     /// The layout.
     pub fn layout(&self) -> &Layout {
-        self.machine.layout()
+        self.machine.framing.borrow()
     }
 
     /// Stream offset of the next byte to be fed.
@@ -1220,17 +1382,28 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 
     #[inline(always)]
     fn feed(&mut self, input: &[u8], last: bool) -> Fed {
-        Decoder::feed(self, input, last)
+        self.machine.feed(input, last)
     }
 
     #[inline(always)]
     fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Decoded<'a> {
-        Decoder::item(self, input, found)
+        match found {
+            Found::Item(at) => Decoded::Frame(self.frame(input, at)),
+            Found::Recovered(r) => Decoded::Recovered(r),
+        }
     }
 
+    /// ```
+    /// use framing_core::{Decoder, Feed, Layout};
+    ///
+    /// let decoder = Decoder::new(Layout::new("!H"), framing_core::heapless::Vec::<u8, 64>::new());
+    /// assert_eq!(decoder.needs(b""), Some(2)); // a header first
+    /// assert_eq!(decoder.needs(b"\x00\x05he"), Some(7)); // then the frame
+    /// assert_eq!(decoder.needs(b"\x01\x00"), None); // 256: over the buffer
+    /// ```
     #[inline]
     fn needs(&self, window: &[u8]) -> Option<usize> {
-        Decoder::needs(self, window)
+        self.machine.needs(window)
     }
 }
 
@@ -1285,7 +1458,7 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
         let fed = self.machine.feed(origin, false);
         *input = &origin[fed.consumed..];
         match fed.result? {
-            Some(found) => Ok(Some(self.item(origin, found))),
+            Some(found) => Ok(Some(Feed::item(self, origin, found))),
             None => Ok(None),
         }
     }
@@ -1304,34 +1477,35 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
         self.machine.reset();
     }
 
-    /// The feed primitive (for adapters): see [`Feed::feed`].
-    #[inline(always)]
-    pub fn feed(&mut self, input: &[u8], last: bool) -> Fed {
-        self.machine.feed(input, last)
-    }
-
-    /// Turns what [`feed`](Self::feed) found into an event (for adapters).
+    /// The event [`Feed::feed`] found (for adapters; [`Feed::item`] takes
+    /// any [`Found`]).
     ///
     /// # Panics
     /// If `input` does not begin with the bytes given to the `feed` call
-    /// that found it.
+    /// that found it, or if the decoder was fed again since.
     #[inline(always)]
-    pub fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Event<'a> {
-        let layout = self.machine.layout();
-        match found.0 {
+    pub fn event<'a>(&'a self, input: &'a [u8], at: At) -> Event<'a> {
+        let layout = self.machine.framing.borrow();
+        match at.0 {
             Place::Input { start, len } => {
                 Event::Header(Header::new(&input[start..start + len], layout))
             }
             Place::Buffer => Event::Header(Header::new(self.machine.buf.as_slice(), layout)),
             Place::Piece { start, len } => Event::Payload(&input[start..start + len]),
             Place::End => Event::End,
-            Place::Recovered(r) => Event::Recovered(r),
         }
+    }
+
+    /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
+    /// for use; the fuzz oracle holds `feed` to it.
+    #[doc(hidden)]
+    pub fn feed_general(&mut self, input: &[u8], last: bool) -> Fed {
+        self.machine.feed_general(input, last)
     }
 
     /// The layout.
     pub fn layout(&self) -> &Layout {
-        self.machine.layout()
+        self.machine.framing.borrow()
     }
 
     /// Stream offset of the next byte to be fed.
@@ -1371,12 +1545,15 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for StreamDecoder<L, B> {
 
     #[inline(always)]
     fn feed(&mut self, input: &[u8], last: bool) -> Fed {
-        StreamDecoder::feed(self, input, last)
+        self.machine.feed(input, last)
     }
 
     #[inline(always)]
     fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Event<'a> {
-        StreamDecoder::item(self, input, found)
+        match found {
+            Found::Item(at) => self.event(input, at),
+            Found::Recovered(r) => Event::Recovered(r),
+        }
     }
 
     /// Always `None`: a streaming decoder takes every byte as it comes.

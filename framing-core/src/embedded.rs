@@ -174,9 +174,9 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
         loop {
             match self.reads.next(&mut self.inner, &mut self.decoder)? {
-                Some((_, found)) if found.recovery().is_some() => continue,
-                Some((at, found)) => {
-                    return Ok(self.decoder.item(self.reads.since(at), found).frame())
+                Some((_, Found::Recovered(_))) => continue,
+                Some((from, Found::Item(at))) => {
+                    return Ok(Some(self.decoder.frame(self.reads.since(from), at)))
                 }
                 None => return Ok(None),
             }

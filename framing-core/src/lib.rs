@@ -18,7 +18,7 @@ mod window;
 
 pub use buffer::{Buffer, Full, SliceBuffer};
 pub use decode::{
-    DecodeError, DecodeErrorKind, Decoded, Decoder, Event, Fed, Feed, Found, Recovery,
+    At, DecodeError, DecodeErrorKind, Decoded, Decoder, Event, Fed, Feed, Found, Recovery,
     StreamDecoder,
 };
 pub use encode::EncodeError;

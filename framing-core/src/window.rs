@@ -12,7 +12,7 @@ use crate::decode::{DecodeError, Feed, Found};
 /// read, a `Vec` that grows.
 ///
 /// ```
-/// use framing_core::{Decoded, Decoder, Layout, Pull, Window};
+/// use framing_core::{Decoded, Decoder, Feed, Layout, Pull, Window};
 ///
 /// let mut wire: &[u8] = b"\x00\x02hi\x00\x03you";
 /// let mut buf = [0u8; 4]; // smaller than a frame: the decoder assembles it
@@ -102,6 +102,7 @@ impl Window {
         let at = self.start;
         // Whatever was found, error or report included, the bytes used are
         // gone: drop them before anything else.
+        debug_assert!(fed.consumed <= window.len(), "consumed more than fed");
         self.start += fed.consumed.min(window.len());
         match fed.result {
             Err(e) => Pull::Failed(e),

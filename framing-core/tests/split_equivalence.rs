@@ -5,7 +5,7 @@
 //! whole-frame way.
 
 use framing_core::{
-    Buffer, DecodeErrorKind, Decoded, Decoder, Layout, Oversize, Recovery, SliceBuffer, Value,
+    Buffer, DecodeErrorKind, Decoded, Decoder, Feed, Layout, Oversize, Recovery, SliceBuffer, Value,
 };
 use proptest::prelude::*;
 

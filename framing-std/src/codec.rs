@@ -136,7 +136,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::{Buffer, Header, Layout, Recovery, Value};
+use framing_core::{Buffer, Feed, Found, Header, Layout, Recovery, Value};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::buffer::GrowBuf;
@@ -195,9 +195,9 @@ pub struct FrameCodec {
     decoder: framing_core::Decoder<SharedLayout, GrowBuf>,
     /// Shared with every [`FrameBytes`] the codec makes.
     layout: SharedLayout,
-    /// Stream offset of the first byte of the read buffer: bytes before it
-    /// were split off as frames or dropped.
-    base: u64,
+    /// Bytes at the start of the read buffer already fed to the decoder:
+    /// only ever those its buffer holds, the last it consumed.
+    fed: usize,
 }
 
 /// The layout as the codec and its frames hold it.
@@ -259,7 +259,7 @@ impl FrameCodec {
         FrameCodec {
             decoder: framing_core::Decoder::new(layout.clone(), GrowBuf::new(limit)),
             layout,
-            base: 0,
+            fed: 0,
         }
     }
 
@@ -268,32 +268,20 @@ impl FrameCodec {
         &self.layout
     }
 
-    /// Bytes at the start of `src` already fed to the decoder.
-    fn fed(&self, src: &BytesMut) -> io::Result<usize> {
-        self.decoder
-            .position()
-            .checked_sub(self.base)
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n <= src.len())
-            .ok_or_else(lost)
-    }
-
     /// Drops from `src` the bytes fed to the decoder that it no longer
     /// holds: all but those of a partial frame (or resynchronisation
     /// window) in its buffer, which are the last ones fed.
     fn release(&mut self, src: &mut BytesMut) {
-        let held = self.decoder.buffer().len() as u64;
-        let keep_from = self.decoder.position().saturating_sub(held);
-        let drop = usize::try_from(keep_from.saturating_sub(self.base))
-            .unwrap_or(usize::MAX)
-            .min(src.len());
+        let held = self.decoder.buffer().len();
+        let drop = self.fed.saturating_sub(held).min(src.len());
         src.advance(drop);
-        self.base += drop as u64;
+        self.fed -= drop;
     }
 
+    /// The codec's turn of the feed loop over `src`, which tokio-util's
+    /// `FramedRead` owns: `src[..fed]` was fed, `src[fed..]` was not.
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded>> {
-        let fed = self.fed(src)?;
-        let input = &src[fed..];
+        let input = src.get(self.fed..).ok_or_else(lost)?;
         if !eof {
             // Between frames, a frame is fed only once it lies whole in
             // `src`: room is reserved for the rest.
@@ -304,36 +292,38 @@ impl FrameCodec {
                 }
             }
         }
+        let start = self.fed;
         let step = self.decoder.feed(input, eof);
-        let found = match step.result {
-            Ok(Some(found)) => found,
+        // Whatever was found, the bytes used are fed.
+        self.fed += step.consumed;
+        let at = match step.result {
+            Ok(Some(Found::Item(at))) => at,
+            Ok(Some(Found::Recovered(report))) => {
+                self.release(src);
+                return Ok(Some(Decoded::Recovered(report)));
+            }
             Ok(None) => {
                 self.release(src);
                 return Ok(None);
             }
             Err(e) => return Err(error::from_decode(e)),
         };
-        if let Some(report) = found.recovery() {
-            self.release(src);
-            return Ok(Some(Decoded::Recovered(report)));
-        }
-        // A frame: whole in `src`, or assembled in the decoder's buffer
+        // A frame: whole in the input, or assembled in the decoder's buffer
         // (after a header found by resynchronisation in bytes it held), when
-        // its bytes are the last fed and still in `src` too. Either way it
-        // ends at the decoder's position.
-        let len = match self.decoder.item(input, found).frame() {
-            Some(frame) => frame.header().as_bytes().len() + frame.payload().len(),
-            None => return Err(lost()),
+        // its bytes are the last fed, still in `src` too.
+        let frame = match at.in_input() {
+            Some(range) => start + range.start..start + range.end,
+            None => {
+                let len = self.decoder.buffer().len();
+                self.fed.checked_sub(len).ok_or_else(lost)?..self.fed
+            }
         };
-        let start = self.decoder.position().checked_sub(len as u64);
-        let skip = start
-            .and_then(|start| start.checked_sub(self.base))
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n.saturating_add(len) <= src.len())
-            .ok_or_else(lost)?;
-        src.advance(skip);
-        let bytes = src.split_to(len).freeze();
-        self.base = self.decoder.position();
+        if frame.end > src.len() {
+            return Err(lost());
+        }
+        src.advance(frame.start);
+        let bytes = src.split_to(frame.len()).freeze();
+        self.fed -= frame.end;
         Ok(Some(Decoded::Frame(FrameBytes {
             bytes,
             layout: self.layout.clone(),

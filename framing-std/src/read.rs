@@ -5,7 +5,9 @@ use std::fmt;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use framing_core::{Decoded, Decoder, Event, Frame, Header, Layout, StreamDecoder, Value};
+use framing_core::{
+    Decoded, Decoder, Event, Feed, Found, Frame, Header, Layout, StreamDecoder, Value,
+};
 
 use crate::buffer::{GrowBuf, ReadBuf};
 
@@ -68,9 +70,9 @@ impl Rx {
     ) -> io::Result<Option<Frame<'_>>> {
         loop {
             match self.chunk.next(inner, &mut self.decoder, self.hold)? {
-                Some((_, found)) if found.recovery().is_some() => continue,
-                Some((at, found)) => {
-                    return Ok(self.decoder.item(self.chunk.since(at), found).frame())
+                Some((_, Found::Recovered(_))) => continue,
+                Some((from, Found::Item(at))) => {
+                    return Ok(Some(self.decoder.frame(self.chunk.since(from), at)))
                 }
                 None => return Ok(None),
             }
@@ -82,10 +84,11 @@ impl Rx {
         inner: &mut R,
     ) -> io::Result<Option<OwnedFrame>> {
         loop {
-            let Some((at, found)) = self.chunk.next(inner, &mut self.decoder, self.hold)? else {
+            let Some((from, found)) = self.chunk.next(inner, &mut self.decoder, self.hold)? else {
                 return Ok(None);
             };
-            if let Decoded::Frame(frame) = self.decoder.item(self.chunk.since(at), found) {
+            if let Found::Item(at) = found {
+                let frame = self.decoder.frame(self.chunk.since(from), at);
                 let bytes = [frame.header().as_bytes(), frame.payload()].concat();
                 return Ok(Some(OwnedFrame {
                     layout: Arc::clone(&self.layout),

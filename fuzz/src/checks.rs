@@ -19,8 +19,8 @@
 //! does not hold.
 
 use framing_core::{
-    Buffer, ByteOrder, DecodeError, Decoded, Decoder, EncodeError, Event, Format, Kind, Layout,
-    Oversize, Recovery, SliceBuffer, StreamDecoder, Value,
+    Buffer, ByteOrder, DecodeError, Decoded, Decoder, EncodeError, Event, Feed, Format, Kind,
+    Layout, Oversize, Recovery, SliceBuffer, StreamDecoder, Value,
 };
 
 /// A cursor over the fuzz input. Reading past the end gives zeros and empty
@@ -476,6 +476,52 @@ fn assert_stream_stays_failed<B: Buffer>(
     );
 }
 
+/// Both decoders fed through the general loop alone (`feed_general`, no
+/// shortcuts), frames and joined events as [`run_whole`] and [`run_stream`]
+/// give them: the shortcuts must change nothing.
+pub fn run_general(layout: Layout, cap: usize, chunks: &[&[u8]], stream: bool) -> Vec<Out> {
+    let total: usize = chunks.iter().map(|c| c.len()).sum();
+    let mut out = Vec::new();
+    let mut joiner = Joiner::default();
+    let mut storage = vec![0u8; if stream { layout.header_len() } else { cap }];
+    let buf = SliceBuffer::new(&mut storage);
+    let (mut whole, mut streaming) = if stream {
+        (None, Some(StreamDecoder::new(&layout, buf)))
+    } else {
+        (Some(Decoder::new(&layout, buf)), None)
+    };
+    let mut calls = 0usize;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = i + 1 == chunks.len();
+        let mut chunk = *chunk;
+        loop {
+            calls += 1;
+            assert!(calls <= 3 * total + 3 * chunks.len() + 6, "no progress");
+            let fed = match (&mut whole, &mut streaming) {
+                (Some(d), _) => d.feed_general(chunk, last),
+                (_, Some(d)) => d.feed_general(chunk, last),
+                _ => unreachable!(),
+            };
+            let origin = chunk;
+            chunk = &chunk[fed.consumed..];
+            match fed.result {
+                Ok(Some(found)) => match (&whole, &streaming) {
+                    (Some(d), _) => out.push(out_of(&layout, d.item(origin, found))),
+                    (_, Some(d)) => out.extend(joiner.event(&layout, d.item(origin, found))),
+                    _ => unreachable!(),
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(Out::Err(e));
+                    return out;
+                }
+            }
+        }
+        assert!(chunk.is_empty(), "Ok(None) left {} bytes", chunk.len());
+    }
+    out
+}
+
 /// Cuts `bytes` into chunks of the given sizes (empty ones included), then
 /// one chunk with the rest.
 pub fn split<'a>(mut bytes: &'a [u8], sizes: &[u8]) -> Vec<&'a [u8]> {
@@ -540,6 +586,12 @@ pub fn split_equivalence(data: &[u8]) -> bool {
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(run_whole(layout, cap, &bytes), whole, "byte by byte");
     }
+    // The shortcuts of `feed` are the general loop's transitions.
+    assert_eq!(
+        run_general(layout, cap, &chunks, false),
+        whole,
+        "general loop, chunks {sizes:?}"
+    );
 
     let clamped_max = spec
         .max_payload
@@ -552,6 +604,11 @@ pub fn split_equivalence(data: &[u8]) -> bool {
         run_stream(clamped, &chunks),
         reference,
         "stream decoder, chunks {sizes:?}"
+    );
+    assert_eq!(
+        run_general(clamped, BIG_BUFFER, &chunks, true),
+        reference,
+        "stream decoder, general loop, chunks {sizes:?}"
     );
     if stream.len() <= 1024 {
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
