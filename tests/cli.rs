@@ -331,6 +331,14 @@ fn decode_recovery_policies_report_in_order_and_go_on() {
 }
 
 #[test]
+fn a_length_below_the_adjust_names_the_value_the_header_carried() {
+    let out = run(&["decode", "--length-adjust", "-4"], b"\0\0\0\0");
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("length 0 with adjust -4"), "{err}");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     for args in [
         &["decode", "--header", "<Hz"][..],

@@ -1211,6 +1211,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if STREAM || !matches!(self.state, State::Idle | State::Lent) {
             return None;
         }
+        if let Some(body) = self.quick_valid(window) {
+            // `fast_limit` bounds the body by `limit - len`: no overflow.
+            return Some(self.framing.window() + sat(body));
+        }
         match self.framing.head(window, self.limit()) {
             Head::Need(n) => Some(n),
             Head::Valid { len, body } => Some(len + sat(body)),

@@ -769,19 +769,19 @@ impl Layout {
         if self.n_constants != 0 {
             self.check_constants(bytes)?;
         }
-        let payload = if l.signed {
+        let value = if l.signed {
             let v = value::sign_extend(raw, l.width);
             if v < 0 && self.adjust == 0 {
                 return Err(HeaderFault::Negative(v));
             }
-            i128::from(v) + i128::from(self.adjust)
-        } else if self.adjust == 0 {
-            i128::from(raw)
+            i128::from(v)
         } else {
-            i128::from(raw) + i128::from(self.adjust)
+            i128::from(raw)
         };
+        let payload = value + i128::from(self.adjust);
         if payload < 0 || payload > i128::from(u64::MAX) {
-            return Err(HeaderFault::Adjust(payload));
+            // The value the header carried, not the adjusted one.
+            return Err(HeaderFault::Adjust(value));
         }
         let payload = payload as u64;
         if payload > self.max_payload || payload > usize::MAX as u64 {
@@ -1015,7 +1015,7 @@ mod tests {
         assert_eq!(whole.check_header(&[0, 0, 0, 4]), Ok(0));
         assert_eq!(
             whole.check_header(&[0, 0, 0, 3]),
-            Err(HeaderFault::Adjust(-1))
+            Err(HeaderFault::Adjust(3))
         );
         let big = Layout::builder("!Q")
             .length_adjust(1)
@@ -1024,7 +1024,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             big.check_header(&[0xff; 8]),
-            Err(HeaderFault::Adjust(i128::from(u64::MAX) + 1))
+            Err(HeaderFault::Adjust(i128::from(u64::MAX)))
         );
     }
 }

@@ -350,7 +350,7 @@ bad! {
         => DecodeErrorKind::ConstantMismatch { field: 1 }, at 8;
     a_length_below_the_adjust_is_invalid_data:
         tagged(100, Oversize::Fail), b"\xfe\xca\x01\0\x07\0\0\0"
-        => DecodeErrorKind::LengthAdjust { value: -1, adjust: -8 }, at 0;
+        => DecodeErrorKind::LengthAdjust { value: 7, adjust: -8 }, at 0;
 }
 
 #[tokio::test]
