@@ -158,19 +158,17 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// [`Error::Decode`] for a bad frame or a stream that ended inside one
     /// (the reader then returns it on every call); [`Error::Io`] from the
     /// reader, after which calling again continues with nothing lost.
-    // Not `Iterator::next`: the items borrow the reader (a lending iterator).
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> Result<Option<Decoded<'_>>, Error<R::Error>> {
+    pub fn next_item(&mut self) -> Result<Option<Decoded<'_>>, Error<R::Error>> {
         let found = self.reads.next(&mut self.inner, &mut self.decoder)?;
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
     }
 
-    /// The next frame, skipping recovery reports (see [`next`](Self::next)
+    /// The next frame, skipping recovery reports (see [`next_item`](Self::next_item)
     /// to receive them); `Ok(None)` when the stream ended on a frame
     /// boundary.
     ///
     /// # Errors
-    /// As [`next`](Self::next).
+    /// As [`next_item`](Self::next_item).
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
         loop {
             match self.reads.next(&mut self.inner, &mut self.decoder)? {
@@ -228,7 +226,7 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
     /// The next event; `Ok(None)` when the stream ended on a frame boundary.
     ///
     /// # Errors
-    /// As [`FrameReader::next`].
+    /// As [`FrameReader::next_item`].
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error<R::Error>> {
         let found = self.reads.next(&mut self.inner, &mut self.decoder)?;
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))

@@ -170,7 +170,10 @@ fn a_bad_constant_is_a_decode_error() {
     };
     assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
     // Every error is fatal: the reader returns it again.
-    assert_eq!(reader.next().map(|d| d.is_some()), Err(Error::Decode(e)));
+    assert_eq!(
+        reader.next_item().map(|d| d.is_some()),
+        Err(Error::Decode(e))
+    );
     assert_eq!(reader.decoder().failure(), Some(e));
     assert_eq!(
         embedded_io::Error::kind(&Error::<ErrorKind>::Decode(e)),
@@ -218,7 +221,7 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
         let mut got = Vec::new();
         let mut reports = Vec::new();
         for _ in 0..20 {
-            match reader.next() {
+            match reader.next_item() {
                 Ok(Some(Decoded::Frame(f))) => got.push(f.payload().to_vec()),
                 Ok(Some(Decoded::Recovered(r))) => {
                     assert!(got.is_empty(), "the report comes first");
@@ -292,7 +295,7 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
         let mut reader = FrameReader::new(&wire[..], decoder, &mut read_buf);
         let mut items = Vec::new();
         for _ in 0..40 {
-            match reader.next() {
+            match reader.next_item() {
                 Ok(Some(Decoded::Frame(f))) => items.push(Ok(f.payload().to_vec())),
                 Ok(Some(Decoded::Recovered(r))) => items.push(Err(r)),
                 Ok(None) => break,

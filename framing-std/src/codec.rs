@@ -56,7 +56,7 @@
 //! |------------------------------------------------|------------------------|
 //! | a negative length, a length over the maximum, a constant that differs | `Err`: [`InvalidData`](io::ErrorKind::InvalidData), the core's error with the header's offset; the codec stays failed |
 //! | an end inside a header or payload ([`decode_eof`](Decoder::decode_eof)) | `Err`: [`UnexpectedEof`](io::ErrorKind::UnexpectedEof), the core's [`Truncated`](framing_core::DecodeErrorKind::Truncated) error |
-//! | an oversized frame under [`Oversize::Discard`](framing_core::Oversize::Discard), bytes skipped under [`resync`](framing_core::LayoutBuilder::resync) | `Ok(Some(`[`Decoded::Recovered`]`))`, then the frames after it |
+//! | an oversized frame under [`Oversize::Discard`](framing_core::Oversize::Discard), bytes skipped under [`resync`](framing_core::LayoutBuilder::resync) | `Ok(Some(`[`Decoded::Recovered`]`))` (`recovery()` gives the report), then the frames after it |
 //!
 //! The recovery reports are items, not errors, because tokio-util's
 //! `Framed` ends the stream after an error: reported as an `Err`, they would
@@ -436,7 +436,7 @@ impl Decoded {
     }
 
     /// The recovery report, if this is one.
-    pub fn recovered(&self) -> Option<Recovery> {
+    pub fn recovery(&self) -> Option<Recovery> {
         match self {
             Decoded::Frame(_) => None,
             Decoded::Recovered(e) => Some(*e),

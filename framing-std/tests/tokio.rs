@@ -674,7 +674,7 @@ fn a_bad_header_is_reported_when_it_arrives_not_when_its_length_has() {
     let mut codec = FrameCodec::new(tagged(100, Oversize::Discard));
     let report = codec.decode(&mut src).unwrap().unwrap();
     assert_eq!(
-        report.recovered(),
+        report.recovery(),
         Some(Recovery::Discarded {
             offset: 0,
             length: 900
@@ -720,7 +720,7 @@ fn a_discarded_payload_is_dropped_as_it_arrives_not_buffered() {
     assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
     assert_eq!(items.len(), 2);
     assert_eq!(
-        items[0].recovered(),
+        items[0].recovery(),
         Some(Recovery::Discarded {
             offset: 0,
             length: 1 << 20
@@ -740,7 +740,7 @@ fn a_stream_ending_while_resynchronising_reports_the_skipped_bytes_then_ends() {
     assert_eq!(first.frame().unwrap().payload(), b"ok");
     let report = codec.decode_eof(&mut src).unwrap().unwrap();
     assert_eq!(
-        report.recovered(),
+        report.recovery(),
         Some(Recovery::Skipped {
             offset: 6,
             bytes: 4

@@ -144,7 +144,7 @@ fn decode_error(e: Error<ErrorKind>) -> framing_core::DecodeError {
     }
 }
 
-/// Reads every item with `FrameReader::next` (or, with `frames_only`,
+/// Reads every item with `FrameReader::next_item` (or, with `frames_only`,
 /// every frame with `next_frame`) until the end or an error.
 fn run_frame_reader<L: Borrow<Layout>>(
     layout: &Layout,
@@ -171,7 +171,7 @@ fn run_frame_reader<L: Borrow<Layout>>(
         let got = if frames_only {
             reader.next_frame().map(|f| f.map(Decoded::Frame))
         } else {
-            reader.next()
+            reader.next_item()
         };
         match got {
             Ok(Some(item)) => {
@@ -202,7 +202,7 @@ fn run_frame_reader<L: Borrow<Layout>>(
                     "ended before the end of the stream"
                 );
                 assert_eq!(
-                    reader.next().map(|d| d.is_some()),
+                    reader.next_item().map(|d| d.is_some()),
                     Ok(false),
                     "after the end"
                 );
@@ -212,7 +212,7 @@ fn run_frame_reader<L: Borrow<Layout>>(
             Err(e) => {
                 let e = decode_error(e);
                 out.push(Out::Err(e));
-                let again = reader.next().map(|d| d.is_some());
+                let again = reader.next_item().map(|d| d.is_some());
                 assert_eq!(
                     again,
                     Err(Error::Decode(e)),
@@ -350,7 +350,7 @@ fn check_layout(
 
 /// `embedded_reader`: for a layout, a decoder buffer, a read buffer size,
 /// a script of short and interrupted reads and stream bytes from `data`,
-/// `FrameReader::next` gives exactly the frames, reports and error of one
+/// `FrameReader::next_item` gives exactly the frames, reports and error of one
 /// whole decode, `next_frame` the same without the reports, and
 /// `StreamReader` those of the streaming reference; `Interrupted` never
 /// surfaces, no byte is lost or read twice, a failed reader repeats its
