@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use framing_core::Layout;
@@ -88,65 +90,69 @@ fn pump<R: Read>(
         bytes: 0,
     };
     let header_len = reader.layout().header_len() as u64;
-    let result =
-        loop {
-            if limit.is_some_and(|n| tally.frames >= n) {
-                break Ok(());
-            }
-            let frame = match reader.next_item() {
-                Ok(Some(Decoded::Frame(frame))) => frame,
-                Ok(Some(Decoded::Recovered(report))) => {
-                    // Under --resync or --discard-oversize: say what was
-                    // dropped, in order with the frames, and go on.
-                    tally.bytes += match report {
-                        Recovery::Discarded { length, .. } => header_len + length,
-                        Recovery::Skipped { bytes, .. } => bytes,
-                        _ => 0,
-                    };
-                    if let Err(e) = out.write_all(printer.report(&report).as_bytes()) {
-                        break Err(Fail::Data(format!("cannot write output: {e}")));
-                    }
-                    continue;
+    let result = loop {
+        if limit.is_some_and(|n| tally.frames >= n) {
+            break Ok(());
+        }
+        let frame = match reader.next_item() {
+            Ok(Some(Decoded::Frame(frame))) => frame,
+            Ok(Some(Decoded::Recovered(report))) => {
+                // Under --resync or --discard-oversize: say what was
+                // dropped, in order with the frames, and go on.
+                tally.bytes += match report {
+                    Recovery::Discarded { length, .. } => header_len + length,
+                    Recovery::Skipped { bytes, .. } => bytes,
+                    _ => 0,
+                };
+                let flush = flush_each && !reader.frame_ready();
+                let written = out
+                    .write_all(printer.report(&report).as_bytes())
+                    .and_then(|()| if flush { out.flush() } else { Ok(()) });
+                if let Err(e) = written {
+                    break Err(Fail::Data(format!("cannot write output: {e}")));
                 }
-                Ok(None) => match limit {
-                    Some(n) => {
-                        break Err(Fail::Data(format!(
-                            "connection closed after {} of {n} frames",
-                            tally.frames
-                        )))
-                    }
-                    None => break Ok(()),
-                },
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
+                continue;
+            }
+            Ok(None) => match limit {
+                Some(n) => {
                     break Err(Fail::Data(format!(
-                        "timed out waiting for frame {}",
-                        tally.frames + 1
+                        "connection closed after {} of {n} frames",
+                        tally.frames
                     )))
                 }
-                Err(e) => break Err(Fail::Data(describe(&e))),
-            };
-            let line = printer.line(&frame, tally.frames + 1, tally.bytes);
-            let written = out.write_all(line.as_bytes()).and_then(|()| {
-                if flush_each {
-                    out.flush()
-                } else {
-                    Ok(())
-                }
-            });
-            if let Err(e) = written {
+                None => break Ok(()),
+            },
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                break Err(Fail::Data(format!(
+                    "timed out waiting for frame {}",
+                    tally.frames + 1
+                )))
+            }
+            Err(e) => break Err(Fail::Data(describe(&e))),
+        };
+        let line = printer.line(&frame, tally.frames + 1, tally.bytes);
+        if let Err(e) = out.write_all(line.as_bytes()) {
+            break Err(Fail::Data(format!("cannot write output: {e}")));
+        }
+        tally.frames += 1;
+        tally.bytes += header_len + frame.payload().len() as u64;
+        if let Err(e) = each(frame.payload()) {
+            break Err(Fail::Data(format!("cannot send: {e}")));
+        }
+        // Live output: flush once the frames already read are printed,
+        // before the reader waits for more, so a live peer sees each
+        // frame at once and a bulk input pays one flush a read.
+        if flush_each && !reader.frame_ready() {
+            if let Err(e) = out.flush() {
                 break Err(Fail::Data(format!("cannot write output: {e}")));
             }
-            tally.frames += 1;
-            tally.bytes += header_len + frame.payload().len() as u64;
-            if let Err(e) = each(frame.payload()) {
-                break Err(Fail::Data(format!("cannot send: {e}")));
-            }
-        };
+        }
+    };
     (tally, result)
 }
 
@@ -257,6 +263,7 @@ fn serve_one(
     layout: Layout,
     json: bool,
     echo: bool,
+    log: &Log,
 ) -> (Tally, Result<(), Fail>) {
     let mut writer = match echo.then(|| stream.try_clone()).transpose() {
         Ok(w) => w.map(|s| FrameWriter::new(s, layout)),
@@ -275,7 +282,7 @@ fn serve_one(
         json,
         peer: Some(&peer),
     };
-    let mut out = io::stdout();
+    let mut out = log.clone();
     pump(
         &mut reader,
         printer,
@@ -315,25 +322,117 @@ pub fn serve(
         .local_addr()
         .map_err(|e| Fail::Data(format!("cannot listen on {listen}: {e}")))?;
     eprintln!("listening on {local}");
+    let (log, writer) = Log::start();
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if out_of_descriptors(&e) => {
+                // Every accept would fail the same way until a connection
+                // closes: pause instead of spinning (nginx pauses 500 ms),
+                // and say so once a pause.
+                eprintln!("framing: accept failed: {e}; pausing accepts for 500 ms");
+                std::thread::sleep(ACCEPT_PAUSE);
+                continue;
+            }
             Err(e) => {
                 eprintln!("framing: accept failed: {e}");
                 continue;
             }
         };
         if once {
-            let (tally, result) = serve_one(stream, peer, layout, json, echo);
+            let (tally, result) = serve_one(stream, peer, layout, json, echo, &log);
+            // Every line written before the summary and the exit.
+            drop(log);
+            if let Some(writer) = writer {
+                let _ = writer.join();
+            }
             summary(&peer, &tally, &result);
             return result;
         }
-        std::thread::spawn(move || {
-            let (tally, result) = serve_one(stream, peer, layout, json, echo);
-            summary(&peer, &tally, &result);
-        });
+        let log = log.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("serve {peer}"))
+            .spawn(move || {
+                let (tally, result) = serve_one(stream, peer, layout, json, echo, &log);
+                summary(&peer, &tally, &result);
+            });
+        if let Err(e) = spawned {
+            // The connection moved into the closure and was dropped with
+            // it: closed. The others go on.
+            eprintln!("{peer}: not served: cannot start a thread for it: {e}");
+        }
     }
+}
+
+/// The lines `serve` prints, written to stdout by a thread of their own, so
+/// that a connection never waits for stdout: when stdout does not keep up
+/// (a pipe nobody reads), lines past [`LOG_BACKLOG`] are dropped, whole,
+/// and counted, and the count is printed once stdout takes lines again.
+#[derive(Clone)]
+struct Log {
+    lines: mpsc::SyncSender<Vec<u8>>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// Lines `serve` keeps for a slow stdout before it drops them.
+const LOG_BACKLOG: usize = 4096;
+
+impl Log {
+    /// The log, and the thread that writes it (`None` if it could not be
+    /// started: then nothing is printed, and connections are still served).
+    fn start() -> (Log, Option<std::thread::JoinHandle<()>>) {
+        let (lines, rx) = mpsc::sync_channel::<Vec<u8>>(LOG_BACKLOG);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&dropped);
+        let writer = std::thread::Builder::new()
+            .name("serve output".into())
+            .spawn(move || {
+                let stdout = io::stdout();
+                for line in rx {
+                    let mut out = stdout.lock();
+                    let lost = counted.swap(0, Ordering::Relaxed);
+                    if lost > 0 {
+                        let _ = writeln!(
+                            out,
+                            "framing: {lost} lines not printed: stdout did not keep up"
+                        );
+                    }
+                    let _ = out.write_all(&line).and_then(|()| out.flush());
+                }
+            });
+        let writer = match writer {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                eprintln!("framing: cannot start the output thread: {e}; frames are not printed");
+                None
+            }
+        };
+        (Log { lines, dropped }, writer)
+    }
+}
+
+impl Write for Log {
+    /// Sends `buf` as one line, or drops and counts it if the output thread
+    /// is that far behind. Never blocks.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.lines.try_send(buf.to_vec()).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How long `serve` stops accepting when descriptors run out.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(500);
+
+/// `EMFILE` or `ENFILE`: the process or the system is out of descriptors.
+fn out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
 }
 
 pub fn send(

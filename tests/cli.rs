@@ -649,3 +649,100 @@ fn decode_prints_each_frame_from_stdin_as_it_arrives() {
         "the stream ended inside a header"
     );
 }
+
+#[test]
+fn serve_pauses_accepting_when_descriptors_run_out_and_then_goes_on() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "prlimit is needed under CI"
+        );
+        eprintln!("skipped: no prlimit");
+        return;
+    }
+    // 24 descriptors: the standard three, the listener, and room for a
+    // few --echo connections (two descriptors each).
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=24:24", "--", BIN, "serve", "--echo"])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn framing serve under prlimit");
+    let (tx, rx) = mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    thread::spawn(move || {
+        for line in stderr.lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(LIMIT).expect("serve printed its address");
+    let addr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    // Open connections until the server reports it cannot accept.
+    let mut hogs = Vec::new();
+    let mut failures = 0;
+    for _ in 0..40 {
+        hogs.push(TcpStream::connect(&addr).unwrap());
+        while let Ok(line) = rx.try_recv() {
+            failures += usize::from(line.contains("accept failed"));
+        }
+        if failures > 0 {
+            break;
+        }
+    }
+    // Other lines (a connection that could not get its second descriptor)
+    // may come first.
+    let mut others = Vec::new();
+    while failures == 0 && others.len() < 100 {
+        let line = rx.recv_timeout(LIMIT).expect("an accept failure");
+        if line.contains("accept failed") {
+            failures += 1;
+        } else {
+            others.push(line);
+        }
+    }
+    assert!(failures > 0, "descriptors never ran out: {others:?}");
+    // Free them: the server goes on and serves a new client.
+    drop(hogs);
+    let mut good = connect(&addr);
+    good.write_all(b"\x00\x00\x00\x02ok").unwrap();
+    let mut echo = [0u8; 6];
+    good.read_exact(&mut echo)
+        .expect("the echo, once descriptors are free");
+    assert_eq!(&echo, b"\x00\x00\x00\x02ok");
+    let _ = child.kill();
+    let _ = child.wait();
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+        failures += usize::from(line.contains("accept failed"));
+    }
+    // A pause per failure, not a tight loop of them (millions a few seconds
+    // before the pause existed).
+    assert!(failures < 40, "{failures} accept failures logged");
+}
+
+#[test]
+fn serve_echoes_while_nobody_reads_its_output() {
+    // Stdout is a pipe nobody reads: each frame's line (80 KB of hex) is
+    // more than the pipe holds. Echo must not wait for it.
+    let mut server = serve(&["--echo", "--json"]);
+    let mut client = connect(&server.addr);
+    let payload = vec![0x5a; 40 * 1024];
+    let mut frame = (payload.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&payload);
+    for _ in 0..3 {
+        client.write_all(&frame).unwrap();
+        let mut echo = vec![0u8; frame.len()];
+        client.read_exact(&mut echo).expect("the echo, within the limit");
+        assert!(echo == frame, "the echo differs from the frame sent");
+    }
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+}

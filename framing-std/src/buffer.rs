@@ -111,6 +111,11 @@ impl ReadBuf {
         self.window.is_empty()
     }
 
+    /// The bytes read and not yet fed to the decoder.
+    pub(crate) fn unfed(&self) -> &[u8] {
+        self.since(self.window.start())
+    }
+
     /// Bytes allocated now.
     pub(crate) fn allocated(&self) -> usize {
         self.bytes.capacity()
@@ -155,7 +160,8 @@ impl ReadBuf {
     /// moves them to the front if the frame would not fit where it starts,
     /// and grows the buffer if it is shorter than the frame. Growth follows
     /// the bytes that arrived, not the length a header announces: at most
-    /// twice the unfed bytes (or the initial capacity), never past `need`.
+    /// 1.25 times the unfed bytes (or the initial capacity), never past
+    /// `need`.
     /// Returns the number of bytes read; 0 is the end of the stream.
     /// `Interrupted` is retried.
     ///
@@ -176,8 +182,12 @@ impl ReadBuf {
         let len = self.bytes.len();
         if need > len || self.window.end() >= len {
             let pending = self.window.end() - self.window.start();
+            // A quarter more than what arrived: geometric, so a frame
+            // arriving in small reads costs linear time (one zero-fill
+            // and one move a growth, not a read), and the allocation stays
+            // within 1.25 times the bytes received (or the initial size).
             let target = need
-                .min(pending.saturating_mul(2))
+                .min(pending.saturating_add(pending / 4))
                 .max(self.capacity)
                 .max(len)
                 .max(pending + 1);

@@ -102,6 +102,12 @@ impl Rx {
         self.chunk.is_empty() && self.decoder.is_at_boundary()
     }
 
+    pub(crate) fn frame_ready(&self) -> bool {
+        let window = self.chunk.unfed();
+        !window.is_empty()
+            && matches!(self.decoder.needs(window), Some(n) if n <= window.len())
+    }
+
     pub(crate) fn is_failed(&self) -> bool {
         self.decoder.failure().is_some()
     }
@@ -333,6 +339,14 @@ impl<R> FrameReader<R> {
     /// closing now would be a clean end.
     pub fn is_at_boundary(&self) -> bool {
         self.rx.is_at_boundary()
+    }
+
+    /// Whether a whole frame already read waits in the buffer, so that the
+    /// next [`next_frame`](Self::next_frame) returns it without reading. A
+    /// printer that flushes only when this is `false` shows a live peer each
+    /// frame at once and pays one flush a read on bulk input.
+    pub fn frame_ready(&self) -> bool {
+        self.rx.frame_ready()
     }
 
     /// Bytes of heap memory the reader holds now: the read buffer (grown to

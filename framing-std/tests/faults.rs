@@ -769,3 +769,25 @@ fn is_at_boundary_tells_a_partial_frame() {
     reader.next_frame().unwrap().unwrap();
     assert!(reader.is_at_boundary());
 }
+
+#[test]
+fn a_long_frame_in_small_reads_holds_at_most_a_quarter_more_than_arrived() {
+    // 256 KiB, 512 KiB and 1 MiB of a 2 MiB frame, in 512-byte reads,
+    // then the end.
+    let layout = Layout::builder("!I").max_payload(4 << 20).build().unwrap();
+    for sent in [256usize << 10, 512 << 10, 1 << 20] {
+        let mut bytes = (2u32 << 20).to_be_bytes().to_vec();
+        bytes.resize(4 + sent, 0x5a);
+        let script = Script::chunks(&bytes, std::iter::repeat(512));
+        let mut reader = FrameReader::new(script, layout);
+        let e = reader.next_frame().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        let held = reader.buffer_capacity();
+        let bound = (4 + sent) + (4 + sent) / 4 + framing_std::DEFAULT_READ_CAPACITY;
+        assert!(
+            held <= bound,
+            "{sent} bytes sent, {held} held (bound {bound})"
+        );
+        assert!(held >= 4 + sent, "{held} held for {sent} sent");
+    }
+}
