@@ -740,7 +740,9 @@ fn serve_echoes_while_nobody_reads_its_output() {
     for _ in 0..3 {
         client.write_all(&frame).unwrap();
         let mut echo = vec![0u8; frame.len()];
-        client.read_exact(&mut echo).expect("the echo, within the limit");
+        client
+            .read_exact(&mut echo)
+            .expect("the echo, within the limit");
         assert!(echo == frame, "the echo differs from the frame sent");
     }
     let _ = server.child.kill();

@@ -70,6 +70,39 @@ pub fn encode_error(e: &io::Error) -> Option<EncodeError> {
     e.get_ref()?.downcast_ref::<EncodeError>().copied()
 }
 
+/// A writer's queue is at its high-water mark and the inner writer takes
+/// no more now: the frame offered was not queued (nothing of it was
+/// written). Wrapped in an [`io::Error`] of kind
+/// [`WouldBlock`](io::ErrorKind::WouldBlock); find it with [`backpressure`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backpressure {
+    /// Bytes queued.
+    pub queued: usize,
+    /// The writer's high-water mark.
+    pub high_water_mark: usize,
+}
+
+impl std::fmt::Display for Backpressure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} bytes queued, at or past the high-water mark of {}: the frame was not queued; \
+             flush, then offer it again",
+            self.queued, self.high_water_mark
+        )
+    }
+}
+
+impl std::error::Error for Backpressure {}
+
+/// The [`Backpressure`] inside an [`io::Error`] from a writer of this crate:
+/// `Some` when the frame was refused whole (offer the same frame again once
+/// [`flush`](crate::FrameWriter::flush) succeeds), `None` for any other
+/// error (a `WouldBlock` without it means the frame was queued).
+pub fn backpressure(e: &io::Error) -> Option<Backpressure> {
+    e.get_ref()?.downcast_ref::<Backpressure>().copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

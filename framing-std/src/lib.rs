@@ -17,7 +17,7 @@ mod write;
 pub use codec::{FrameBytes, FrameCodec};
 pub use net::FramedStream;
 pub use read::{FrameReader, OwnedFrame, StreamReader, DEFAULT_READ_CAPACITY};
-pub use write::{FrameWriter, DEFAULT_WRITE_CAPACITY};
+pub use write::{FrameWriter, DEFAULT_HIGH_WATER_MARK, DEFAULT_WRITE_CAPACITY};
 
 /// The core crate, re-exported so one dependency is enough.
 pub use framing_core;

@@ -104,8 +104,7 @@ impl Rx {
 
     pub(crate) fn frame_ready(&self) -> bool {
         let window = self.chunk.unfed();
-        !window.is_empty()
-            && matches!(self.decoder.needs(window), Some(n) if n <= window.len())
+        !window.is_empty() && matches!(self.decoder.needs(window), Some(n) if n <= window.len())
     }
 
     pub(crate) fn is_failed(&self) -> bool {

@@ -10,6 +10,10 @@ use crate::error;
 /// The default batch size of a [`FrameWriter`]: 64 KiB.
 pub const DEFAULT_WRITE_CAPACITY: usize = 64 * 1024;
 
+/// The default high-water mark of a writer's queue: 64 KiB, as Netty's
+/// `WriteBufferWaterMark`. See [`FrameWriter::set_high_water_mark`].
+pub const DEFAULT_HIGH_WATER_MARK: usize = 64 * 1024;
+
 /// Writes every byte of `parts`, in order, with vectored writes: retries
 /// `Interrupted`, resumes after partial writes. Returns how many bytes were
 /// written, and the error that stopped it early, if any.
@@ -71,6 +75,8 @@ pub(crate) struct Tx {
     header: Vec<u8>,
     /// Batch size: a frame at least this long skips the queue.
     capacity: usize,
+    /// Past this many queued bytes, a new frame is refused, not queued.
+    high_water: usize,
 }
 
 impl Tx {
@@ -80,6 +86,32 @@ impl Tx {
             queue: Vec::new(),
             header: vec![0; layout.header_len()],
             capacity,
+            high_water: DEFAULT_HIGH_WATER_MARK,
+        }
+    }
+
+    /// Before a new frame: with the queue at the high-water mark, writes it
+    /// out; if the inner writer takes not all of it, refuses the frame (it
+    /// is neither written nor queued) with [`error::Backpressure`].
+    fn admit<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.queue.len() < self.high_water {
+            return Ok(());
+        }
+        match self.write_queue(w) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut =>
+            {
+                Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    error::Backpressure {
+                        queued: self.queue.len(),
+                        high_water_mark: self.high_water,
+                    },
+                ))
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -133,6 +165,7 @@ impl Tx {
         fields: &[(usize, Value<'_>)],
     ) -> io::Result<()> {
         self.encode(payload, fields)?;
+        self.admit(w)?;
         self.send(w, payload)
     }
 
@@ -143,6 +176,7 @@ impl Tx {
         fields: &[(usize, Value<'_>)],
     ) -> io::Result<()> {
         self.encode(payload, fields)?;
+        self.admit(w)?;
         let frame = self.header.len().saturating_add(payload.len());
         if frame >= self.capacity {
             // Too big to be worth copying: write it with the queue, vectored.
@@ -313,9 +347,26 @@ impl<W> FrameWriter<W> {
         self.tx.layout()
     }
 
-    /// Bytes queued and not yet written.
+    /// Bytes queued and not yet written. Once it reaches the high-water
+    /// mark, the next frame is written only if the queue can be written out
+    /// first; else it is refused whole (see
+    /// [`error::backpressure`](crate::error::backpressure)): wait until the
+    /// inner writer takes bytes again (a writable socket), `flush`, and
+    /// offer the frame again.
     pub fn queued(&self) -> usize {
         self.tx.queued()
+    }
+
+    /// Sets the high-water mark: with this many bytes queued (unwritten
+    /// frames, or the rest of a frame a `WouldBlock` interrupted), a new
+    /// frame is accepted only if the queue can be written out first; else
+    /// it is refused with an error of kind `WouldBlock` that
+    /// [`error::backpressure`](crate::error::backpressure) recognises,
+    /// nothing of it queued. The queue thus holds at most the mark plus
+    /// the rest of one frame, whatever a peer that stops reading does.
+    /// Default [`DEFAULT_HIGH_WATER_MARK`] (64 KiB).
+    pub fn set_high_water_mark(&mut self, bytes: usize) {
+        self.tx.high_water = bytes;
     }
 
     /// The inner writer.

@@ -791,3 +791,53 @@ fn a_long_frame_in_small_reads_holds_at_most_a_quarter_more_than_arrived() {
         assert!(held >= 4 + sent, "{held} held for {sent} sent");
     }
 }
+
+#[test]
+fn a_writer_past_its_high_water_mark_refuses_frames_whole_and_loses_none() {
+    /// Takes nothing (WouldBlock) until opened, then everything.
+    struct Gate {
+        open: bool,
+        out: Vec<u8>,
+    }
+    impl io::Write for Gate {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !self.open {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.out.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let frames: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 600]).collect();
+    let mut writer = FrameWriter::new(
+        Gate {
+            open: false,
+            out: Vec::new(),
+        },
+        BE32,
+    );
+    writer.set_high_water_mark(1000);
+    // Under the mark: a WouldBlock queues the frame (no backpressure).
+    for f in &frames[..2] {
+        let e = writer.write_frame(f).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(error::backpressure(&e), None);
+    }
+    assert_eq!(writer.queued(), 2 * 604);
+    // Past it: refused whole, nothing queued, as often as it is offered.
+    for _ in 0..100 {
+        let e = writer.write_frame(&frames[2]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        let bp = error::backpressure(&e).expect("a backpressure error");
+        assert_eq!((bp.queued, bp.high_water_mark), (2 * 604, 1000));
+        assert_eq!(writer.queued(), 2 * 604);
+    }
+    // The peer reads again: flush, offer the refused frame again.
+    writer.get_mut().open = true;
+    writer.flush().unwrap();
+    writer.write_frame(&frames[2]).unwrap();
+    assert_eq!(writer.get_ref().out, encode(BE32, &frames));
+}
