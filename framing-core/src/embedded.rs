@@ -1,6 +1,9 @@
 //! Frames over [`embedded_io`]'s blocking `Read` and `Write`: UARTs, embedded
 //! TCP stacks, anything with an `embedded-io` driver. `no_std`, no
 //! allocation: the caller lends the read buffer, the decoder holds its own.
+//! Their async twins, over `embedded_io_async`, are in `embedded_async`
+//! (feature `embedded-io-async`), sharing this module's [`Error`] and read
+//! loop.
 //!
 //! ```
 //! use framing_core::embedded::{FrameReader, FrameWriter};
@@ -78,53 +81,82 @@ impl<E: embedded_io::Error> embedded_io::Error for Error<E> {
     }
 }
 
+/// What a reader's turn of the feed loop gives: where the bytes an item
+/// was found in begin and what was found, `None` at a clean end of the
+/// stream, or an error.
+pub(crate) type Next<E> = Result<Option<(usize, Found)>, Error<E>>;
+
 /// A lent read buffer, the window of bytes read but not yet fed, and the
-/// one feed loop ([`Window::pull`]) with a blocking read as its I/O.
+/// one feed loop ([`Window::pull`]) around a read. The blocking readers run
+/// it with a blocking read ([`next`](Reads::next)), the async ones
+/// (`embedded_async`) with an awaited one; everything but the read call is
+/// here, shared: [`pull`](Reads::pull), [`room`](Reads::room) and
+/// [`filled`](Reads::filled).
 #[derive(Debug)]
-struct Reads<'b> {
+pub(crate) struct Reads<'b> {
     buf: &'b mut [u8],
     window: Window,
 }
 
 impl<'b> Reads<'b> {
-    fn new(buf: &'b mut [u8]) -> Self {
+    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
         Reads {
             buf,
             window: Window::new(),
         }
     }
 
-    /// Pulls from `decoder`, reading as it asks, until it finds something:
-    /// returns where the bytes it was found in begin, or `None` at a clean
-    /// end of the stream.
-    fn next<R: Read, D: Feed>(
-        &mut self,
-        inner: &mut R,
-        decoder: &mut D,
-    ) -> Result<Option<(usize, Found)>, Error<R::Error>> {
+    /// One turn of the feed loop: what the decoder found (where the bytes
+    /// it was found in begin, or `None` at a clean end of the stream), or
+    /// `None`: read into [`room`](Self::room), then call
+    /// [`filled`](Self::filled).
+    #[inline]
+    pub(crate) fn pull<D: Feed, E>(&mut self, decoder: &mut D) -> Option<Next<E>> {
+        // Frames up to the read buffer's size are kept whole in it.
+        match self.window.pull(self.buf, decoder, self.buf.len()) {
+            Pull::Found { at, found } => Some(Ok(Some((at, found)))),
+            Pull::End => Some(Ok(None)),
+            Pull::Failed(e) => Some(Err(Error::Decode(e))),
+            Pull::Read { .. } => None,
+        }
+    }
+
+    /// Where the next read goes.
+    #[inline]
+    pub(crate) fn room(&mut self) -> &mut [u8] {
+        self.window.room(self.buf)
+    }
+
+    /// Records a read of `n` bytes into [`room`](Self::room) (0: the end of
+    /// the stream). A reader claiming more than it was given is capped.
+    #[inline]
+    pub(crate) fn filled(&mut self, n: usize) {
+        let room = self.buf.len().saturating_sub(self.window.end());
+        self.window.filled(n.min(room));
+    }
+
+    /// Pulls from `decoder`, reading from `inner` as it asks, until it
+    /// finds something: returns where the bytes it was found in begin, or
+    /// `None` at a clean end of the stream.
+    fn next<R: Read, D: Feed>(&mut self, inner: &mut R, decoder: &mut D) -> Next<R::Error> {
         use embedded_io::Error as _;
         loop {
-            // Frames up to the read buffer's size are kept whole in it.
-            match self.window.pull(self.buf, decoder, self.buf.len()) {
-                Pull::Found { at, found } => return Ok(Some((at, found))),
-                Pull::End => return Ok(None),
-                Pull::Failed(e) => return Err(Error::Decode(e)),
-                Pull::Read { .. } => {}
+            if let Some(found) = self.pull(decoder) {
+                return found;
             }
-            let room = self.window.room(self.buf);
+            let room = self.room();
             let n = loop {
                 match inner.read(room) {
-                    // A reader claiming more than it was given is capped.
-                    Ok(n) => break n.min(room.len()),
+                    Ok(n) => break n,
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                     Err(e) => return Err(Error::Io(e)),
                 }
             };
-            self.window.filled(n);
+            self.filled(n);
         }
     }
 
-    fn since(&self, at: usize) -> &[u8] {
+    pub(crate) fn since(&self, at: usize) -> &[u8] {
         self.window.since(self.buf, at)
     }
 }
@@ -290,13 +322,8 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
         payload: &[u8],
         fields: &[(usize, Value<'_>)],
     ) -> Result<(), Error<W::Error>> {
-        let mut header = [0u8; H];
-        let n = self
-            .layout
-            .borrow()
-            .encode_header_with(payload.len(), fields, &mut header)
-            .map_err(Error::Encode)?;
-        write_all(&mut self.inner, &header[..n])?;
+        let (header, n) = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
+        write_all(&mut self.inner, header.get(..n).unwrap_or_default())?;
         write_all(&mut self.inner, payload)
     }
 
@@ -327,6 +354,22 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     pub fn into_inner(self) -> W {
         self.inner
     }
+}
+
+/// The header of a frame of `payload`, encoded into `H` bytes of scratch
+/// space: the bytes and how many of them are the header. Shared by the
+/// blocking and the async writer.
+#[inline]
+pub(crate) fn encode_header<const H: usize, E>(
+    layout: &Layout,
+    payload: &[u8],
+    fields: &[(usize, Value<'_>)],
+) -> Result<([u8; H], usize), Error<E>> {
+    let mut header = [0u8; H];
+    let n = layout
+        .encode_header_with(payload.len(), fields, &mut header)
+        .map_err(Error::Encode)?;
+    Ok((header, n))
 }
 
 /// `write_all` that reports `Ok(0)` instead of panicking, and retries

@@ -9,6 +9,9 @@ pub mod decode;
 #[cfg(feature = "embedded-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embedded-io")))]
 pub mod embedded;
+#[cfg(feature = "embedded-io-async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embedded-io-async")))]
+pub mod embedded_async;
 mod encode;
 pub mod format;
 mod header;

@@ -1,6 +1,10 @@
-//! The codec for tokio: [`FrameCodec`] implements tokio-util's
-//! [`Decoder`] and [`Encoder`], so `Framed<TcpStream, FrameCodec>`,
-//! `FramedRead` and `FramedWrite` speak any framing [`Layout`].
+//! The codec for tokio and for futures-io: [`FrameCodec`] implements
+//! tokio-util's `Decoder` and `Encoder` (feature `tokio`), so
+//! `Framed<TcpStream, FrameCodec>`, `FramedRead` and `FramedWrite` speak
+//! any framing [`Layout`]; and asynchronous-codec's (feature `futures`), so
+//! its `Framed` does the same over any `futures::io::AsyncRead`/`AsyncWrite`
+//! (smol, async-std). Both impls run the same code: one turn of the feed
+//! loop over the read buffer, one encoder.
 //!
 //! ```text
 //!  layout "!H" (big-endian u16 length); the read buffer after two reads:
@@ -15,6 +19,8 @@
 //! ```
 //!
 //! ```
+//! # #[cfg(feature = "tokio")]
+//! # fn main() -> std::io::Result<()> {
 //! use bytes::BytesMut;
 //! use framing_std::codec::{Decoded, FrameCodec};
 //! use framing_std::{Layout, Value};
@@ -33,7 +39,10 @@
 //! assert_eq!(frame.payload(), b"you");
 //! assert_eq!(frame.as_bytes(), b"\x00\x03you"); // header and payload, as sent
 //! assert_eq!(codec.decode_eof(&mut buf)?, None); // a clean end
-//! # Ok::<(), std::io::Error>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "tokio"))]
+//! # fn main() {}
 //! ```
 //!
 //! Decoding is framing-core's: the codec drives a
@@ -63,6 +72,8 @@
 //! stop the connection the policy is meant to keep going.
 //!
 //! ```
+//! # #[cfg(feature = "tokio")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use bytes::BytesMut;
 //! use framing_std::codec::{Decoded, FrameCodec};
 //! use framing_std::{Layout, Oversize, Recovery};
@@ -76,12 +87,17 @@
 //! assert_eq!(report, Recovery::Discarded { offset: 0, length: 9 });
 //! let Some(Decoded::Frame(frame)) = codec.decode(&mut buf)? else { panic!() };
 //! assert_eq!(frame.payload(), b"ok");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "tokio"))]
+//! # fn main() {}
 //! ```
 //!
 //! # Over TCP
 //!
 //! ```
+//! # #[cfg(feature = "tokio")]
+//! # fn main() -> std::io::Result<()> {
 //! use futures_util::{SinkExt, StreamExt};
 //! use framing_std::codec::{Decoded, FrameCodec};
 //! use framing_std::Layout;
@@ -89,7 +105,6 @@
 //!
 //! const LAYOUT: Layout = Layout::new("!I");
 //!
-//! # fn main() -> std::io::Result<()> {
 //! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 //! rt.block_on(async {
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -114,6 +129,37 @@
 //!     server.await.unwrap()
 //! })
 //! # }
+//! # #[cfg(not(feature = "tokio"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Over futures-io (smol, async-std)
+//!
+//! With the `futures` feature, asynchronous-codec's `Framed`, `FramedRead`
+//! and `FramedWrite` take the same codec over any
+//! `futures::io::AsyncRead`/`AsyncWrite`: a byte slice here.
+//!
+//! ```
+//! # #[cfg(feature = "futures")]
+//! # fn main() -> std::io::Result<()> {
+//! use asynchronous_codec::FramedRead;
+//! use framing_std::codec::FrameCodec;
+//! use framing_std::Layout;
+//! use futures_util::StreamExt;
+//!
+//! let wire = b"\x00\x02hi\x00\x03you";
+//! smol::block_on(async {
+//!     let mut frames = FramedRead::new(&wire[..], FrameCodec::new(Layout::new("!H")));
+//!     let mut got = Vec::new();
+//!     while let Some(item) = frames.next().await {
+//!         got.push(item?.into_frame().unwrap().payload().to_vec());
+//!     }
+//!     assert_eq!(got, [b"hi".to_vec(), b"you".to_vec()]);
+//!     Ok(())
+//! })
+//! # }
+//! # #[cfg(not(feature = "futures"))]
+//! # fn main() {}
 //! ```
 //!
 //! # Memory
@@ -137,6 +183,7 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 use framing_core::{Buffer, Feed, Found, Header, Layout, Recovery, Value};
+#[cfg(feature = "tokio")]
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::buffer::GrowBuf;
@@ -161,6 +208,8 @@ fn lost() -> io::Error {
 /// payload into the write buffer.
 ///
 /// ```
+/// # #[cfg(feature = "tokio")]
+/// # fn main() -> std::io::Result<()> {
 /// use bytes::BytesMut;
 /// use framing_std::codec::FrameCodec;
 /// use framing_std::{Layout, Value};
@@ -183,7 +232,10 @@ fn lost() -> io::Error {
 /// assert_eq!(frame.value(0), Some(Value::Int(0xCAFE)));
 /// assert_eq!(frame.payload(), b"hello");
 /// assert!(buf.is_empty());
-/// # Ok::<(), std::io::Error>(())
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "tokio"))]
+/// # fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct FrameCodec {
@@ -329,8 +381,26 @@ impl FrameCodec {
             layout: self.layout.clone(),
         })))
     }
+
+    /// The encoder of both codec traits: appends the frame for `payload`
+    /// to `dst`, or leaves `dst` as it was and returns the error.
+    fn encode_payload(&self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
+        let hlen = self.layout.header_len();
+        let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
+        // Room for the whole frame, but never more than a valid one needs.
+        dst.reserve(hlen.saturating_add(payload.len().min(max)));
+        let start = dst.len();
+        dst.resize(start + hlen, 0);
+        if let Err(e) = self.layout.encode_header(payload.len(), &mut dst[start..]) {
+            dst.truncate(start);
+            return Err(error::from_encode(e));
+        }
+        dst.extend_from_slice(payload);
+        Ok(())
+    }
 }
 
+#[cfg(feature = "tokio")]
 impl Decoder for FrameCodec {
     type Item = Decoded;
     type Error = io::Error;
@@ -364,6 +434,7 @@ impl Decoder for FrameCodec {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl Encoder<&[u8]> for FrameCodec {
     type Error = io::Error;
 
@@ -376,21 +447,11 @@ impl Encoder<&[u8]> for FrameCodec {
     /// than the layout's maximum or its length does not fit the length
     /// field; `dst` is then left as it was.
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
-        let hlen = self.layout.header_len();
-        let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
-        // Room for the whole frame, but never more than a valid one needs.
-        dst.reserve(hlen.saturating_add(payload.len().min(max)));
-        let start = dst.len();
-        dst.resize(start + hlen, 0);
-        if let Err(e) = self.layout.encode_header(payload.len(), &mut dst[start..]) {
-            dst.truncate(start);
-            return Err(error::from_encode(e));
-        }
-        dst.extend_from_slice(payload);
-        Ok(())
+        self.encode_payload(payload, dst)
     }
 }
 
+#[cfg(feature = "tokio")]
 impl Encoder<Bytes> for FrameCodec {
     type Error = io::Error;
 
@@ -400,6 +461,49 @@ impl Encoder<Bytes> for FrameCodec {
     /// As the `&[u8]` encoder.
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> io::Result<()> {
         Encoder::<&[u8]>::encode(self, &payload, dst)
+    }
+}
+
+/// asynchronous-codec's `Decoder` (the futures-io counterpart of
+/// tokio-util's): the same turn of the feed loop as the tokio `Decoder`.
+#[cfg(feature = "futures")]
+impl asynchronous_codec::Decoder for FrameCodec {
+    type Item = Decoded;
+    type Error = io::Error;
+
+    /// As the tokio `Decoder::decode`: the next frame or recovery report,
+    /// `Ok(None)` when `src` holds no more of either.
+    ///
+    /// # Errors
+    /// As the tokio `Decoder::decode`.
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+        self.next(src, false)
+    }
+
+    /// As the tokio `Decoder::decode_eof`: declares the end of the stream.
+    ///
+    /// # Errors
+    /// As the tokio `Decoder::decode_eof`: `UnexpectedEof` if the stream
+    /// ended inside a frame.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+        self.next(src, true)
+    }
+}
+
+/// asynchronous-codec's `Encoder`, for payloads as `&[u8]`: the same
+/// encoder as the tokio `Encoder`.
+#[cfg(feature = "futures")]
+impl asynchronous_codec::Encoder for FrameCodec {
+    type Item<'a> = &'a [u8];
+    type Error = io::Error;
+
+    /// As the tokio `Encoder::encode`.
+    ///
+    /// # Errors
+    /// As the tokio `Encoder::encode`: `InvalidInput` for a payload that
+    /// cannot be encoded, `dst` left as it was.
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
+        self.encode_payload(payload, dst)
     }
 }
 
@@ -517,7 +621,7 @@ impl fmt::Debug for FrameBytes {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "tokio"))]
 mod tests {
     use super::*;
 

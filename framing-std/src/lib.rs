@@ -4,16 +4,16 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod buffer;
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+#[cfg(any(feature = "tokio", feature = "futures"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures"))))]
 pub mod codec;
 pub mod error;
 mod net;
 mod read;
 mod write;
 
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+#[cfg(any(feature = "tokio", feature = "futures"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures"))))]
 pub use codec::{FrameBytes, FrameCodec};
 pub use net::FramedStream;
 pub use read::{FrameReader, OwnedFrame, StreamReader, DEFAULT_READ_CAPACITY};
