@@ -180,7 +180,7 @@ impl ReadBuf {
             self.window.compact(&mut self.bytes);
         }
         let len = self.bytes.len();
-        if need > len || self.window.end() >= len {
+        if self.window.end() >= len {
             let pending = self.window.end() - self.window.start();
             // A quarter more than what arrived: geometric, so a frame
             // arriving in small reads costs linear time (one zero-fill
@@ -257,6 +257,42 @@ mod tests {
         let mut b = GrowBuf::new(usize::MAX);
         b.extend_from_slice(&[7; 100]).unwrap();
         assert!(b.allocated() < 1024);
+    }
+
+    #[test]
+    fn a_long_frame_in_small_reads_grows_the_buffer_geometrically() {
+        // 16 MiB of a frame in 512-byte reads: the buffer grows a bounded
+        // number of times (each growth moves and zero-fills once), not once
+        // a read, and never holds more than a quarter over what arrived.
+        struct Trickle(usize);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(512).min(self.0);
+                buf[..n].fill(7);
+                self.0 -= n;
+                Ok(n)
+            }
+        }
+        let total = 16 << 20;
+        let mut r = ReadBuf::new(64 * 1024);
+        let mut src = Trickle(total);
+        let (mut growths, mut last) = (0, 0);
+        let mut received = 0;
+        loop {
+            let n = r.fill(&mut src, total).unwrap();
+            if n == 0 {
+                break;
+            }
+            received += n;
+            if r.allocated() != last {
+                growths += 1;
+                last = r.allocated();
+                assert!(last <= (received + received / 4).max(64 * 1024) + 512);
+            }
+        }
+        assert_eq!(received, total);
+        // 64 KiB to 16 MiB by a quarter each time: about 25 growths.
+        assert!(growths <= 30, "{growths} growths for {total} bytes");
     }
 
     #[test]
