@@ -265,6 +265,36 @@ impl Layout {
     /// As [`encode_header`](Self::encode_header).
     #[inline]
     pub fn encode(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, EncodeError> {
+        self.encode_with(payload, &[], out)
+    }
+
+    /// Like [`encode`](Self::encode), with values for header fields that are
+    /// neither the length nor constants, as `(index, value)` pairs (`index`
+    /// into the tuple `struct.unpack` returns), as
+    /// [`encode_header_with`](Self::encode_header_with) takes them.
+    ///
+    /// ```
+    /// use framing_core::{Layout, Value};
+    ///
+    /// // message type u8, length u16
+    /// let layout = Layout::builder("!BH").length_field(1).build_or_panic();
+    /// let mut out = [0u8; 16];
+    /// let n = layout.encode_with(b"hi", &[(0, Value::Int(7))], &mut out)?;
+    /// assert_eq!(&out[..n], b"\x07\x00\x02hi"); // struct.pack('!BH', 7, 2) + b'hi'
+    /// # Ok::<(), framing_core::EncodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode_header_with`](Self::encode_header_with), and
+    /// [`BufferTooSmall`](EncodeError::BufferTooSmall) if `out` cannot hold
+    /// the whole frame (nothing is written then).
+    #[inline]
+    pub fn encode_with(
+        &self,
+        payload: &[u8],
+        fields: &[(usize, Value<'_>)],
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
         let needed = self.frame_len(payload.len()).unwrap_or(usize::MAX);
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall {
@@ -272,7 +302,7 @@ impl Layout {
                 available: out.len(),
             });
         }
-        let hlen = self.encode_header(payload.len(), out)?;
+        let hlen = self.encode_header_with(payload.len(), fields, out)?;
         out[hlen..needed].copy_from_slice(payload);
         Ok(needed)
     }

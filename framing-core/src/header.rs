@@ -46,6 +46,25 @@ impl<'a> Header<'a> {
         self.layout.format().value(self.bytes, index)
     }
 
+    /// Value `index` as an integer, if it is one (`b` to `Q`, `n`, `N`,
+    /// `P`): the typed getter for the common case.
+    ///
+    /// ```
+    /// use framing_core::{Decoder, Layout};
+    ///
+    /// // magic u16, version u8, a pad byte, length u32
+    /// let layout = Layout::builder("<HBxI").length_field(2).build_or_panic();
+    /// let mut decoder = Decoder::new(&layout, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut input: &[u8] = b"\xfe\xca\x01\x00\x02\x00\x00\x00hi";
+    /// let frame = decoder.decode(&mut input)?.unwrap().frame().unwrap();
+    /// assert_eq!(frame.int(1), Some(1)); // the version
+    /// assert_eq!(frame.header().int(0), Some(0xCAFE));
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub fn int(&self, index: usize) -> Option<i128> {
+        self.value(index)?.as_int()
+    }
+
     /// All values in order, as `struct.unpack` returns them.
     pub fn values(&self) -> impl ExactSizeIterator<Item = Value<'a>> + 'a {
         self.layout.format().values(self.bytes)
@@ -161,5 +180,15 @@ impl<'a> Frame<'a> {
     /// The payload.
     pub fn payload(&self) -> &'a [u8] {
         self.payload
+    }
+
+    /// Header value `index`, as `struct.unpack(format, header)[index]`.
+    pub fn value(&self, index: usize) -> Option<Value<'a>> {
+        self.header.value(index)
+    }
+
+    /// Header value `index` as an integer, if it is one.
+    pub fn int(&self, index: usize) -> Option<i128> {
+        self.header.int(index)
     }
 }

@@ -509,3 +509,33 @@ fn a_stream_that_ends_while_resynchronising_reports_the_bytes_left() {
     );
     assert_eq!(d.finish(), Ok(None));
 }
+
+/// Frames from `encode_with` decode to the values written, read with the
+/// same getters on the header and the frame.
+#[test]
+fn encode_with_writes_the_fields_and_the_getters_read_them() {
+    let layout = Layout::builder("<HBxI")
+        .length_field(2)
+        .length_adjust(-8)
+        .constant(0, Value::Int(0xCAFE))
+        .build()
+        .unwrap();
+    let mut out = [0u8; 32];
+    let n = layout
+        .encode_with(b"hello", &[(1, Value::Int(3))], &mut out)
+        .unwrap();
+    assert_eq!(&out[..n], b"\xfe\xca\x03\x00\x0d\x00\x00\x00hello");
+    let mut d = Decoder::new(&layout, heapless::Vec::<u8, 64>::new());
+    let mut input = &out[..n];
+    let frame = d.decode(&mut input).unwrap().unwrap().frame().unwrap();
+    assert_eq!(frame.int(0), Some(0xCAFE));
+    assert_eq!(frame.int(1), Some(3));
+    assert_eq!(frame.int(2), Some(13));
+    assert_eq!(frame.value(1), Some(Value::Int(3)));
+    assert_eq!(frame.int(3), None); // no such value
+    assert_eq!(frame.payload(), b"hello");
+    // Too small a buffer writes nothing.
+    let mut small = [0xAAu8; 12];
+    assert!(layout.encode_with(b"hello", &[], &mut small).is_err());
+    assert_eq!(small, [0xAA; 12]);
+}

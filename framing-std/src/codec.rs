@@ -230,6 +230,7 @@ fn lost() -> io::Error {
 ///
 /// let frame = codec.decode(&mut buf)?.unwrap().into_frame().unwrap();
 /// assert_eq!(frame.value(0), Some(Value::Int(0xCAFE)));
+/// assert_eq!(frame.int(1), Some(1));
 /// assert_eq!(frame.payload(), b"hello");
 /// assert!(buf.is_empty());
 /// # Ok(())
@@ -569,6 +570,12 @@ impl FrameBytes {
     /// Header value `index`, as `struct.unpack(format, header)[index]`.
     pub fn value(&self, index: usize) -> Option<Value<'_>> {
         self.header().value(index)
+    }
+
+    /// Header value `index` as an integer, if it is one (as
+    /// [`Frame::int`](framing_core::Frame::int)).
+    pub fn int(&self, index: usize) -> Option<i128> {
+        self.header().int(index)
     }
 
     /// The header's bytes.

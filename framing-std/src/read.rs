@@ -130,6 +130,7 @@ impl Rx {
 ///     .collect::<std::io::Result<_>>()?;
 /// assert_eq!(frames[1].payload(), b"you");
 /// assert_eq!(frames[1].value(0), Some(Value::Int(3)));
+/// assert_eq!(frames[1].int(0), Some(3));
 /// assert_eq!(frames[1].as_bytes(), b"\x00\x03you");
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -151,6 +152,12 @@ impl OwnedFrame {
     /// Header value `index`, as `struct.unpack(format, header)[index]`.
     pub fn value(&self, index: usize) -> Option<Value<'_>> {
         self.header().value(index)
+    }
+
+    /// Header value `index` as an integer, if it is one (as
+    /// [`Frame::int`](framing_core::Frame::int)).
+    pub fn int(&self, index: usize) -> Option<i128> {
+        self.header().int(index)
     }
 
     /// The header's bytes.
