@@ -18,6 +18,14 @@
 //!    minimal_loop/<p>       read 4 bytes, slice the payload, advance: the whole
 //!                           stream at once whatever the group (per-frame floor)
 //!    memcpy/<p>             copy_from_slice of each chunk (floor for copying)
+//!  group lengths_<chunk>   whole and 1500: the same payloads under other layouts
+//!    u32/<p>                `!I`, as in decode_*
+//!    u24/<p>                `!3s`: a 3-byte length field (goal: <= 1.2x u32)
+//!    varint/<p>             no header, a LEB128 varint length (protobuf-delimited)
+//!    u32_crc32/<p>          `!I` and a CRC-32 trailer over header + payload
+//!                           (goal: <= u32 + crc32_alone)
+//!    crc32_alone/<p>        the `crc` crate's CRC-32 over each frame's header +
+//!                           payload, nothing else
 //!  group encode
 //!    framing_encode/<p>     Layout::encode, header + payload into a buffer
 //!    framing_header/<p>     Layout::encode_header, then two IoSlices (vectored write)
@@ -404,11 +412,87 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
+/// A stream of `frames` frames of `payload` bytes encoded under `layout`.
+fn encoded(layout: &Layout, payload: usize, target: usize) -> (Vec<u8>, Tally) {
+    let frame = layout.frame_len(payload).expect("a small frame");
+    let frames = (target / frame).max(4);
+    let mut bytes = vec![0u8; frames * frame];
+    for (i, out) in bytes.chunks_mut(frame).enumerate() {
+        let p: Vec<u8> = (0..payload).map(|j| (i + j) as u8).collect();
+        assert_eq!(layout.encode(&p, out), Ok(frame));
+    }
+    let tally = Tally {
+        frames,
+        payload: frames * payload,
+    };
+    (bytes, tally)
+}
+
+/// The same decoder loop as `framing_decoder`, for any layout.
+fn decode_with(decoder: &mut FrameDecoder, stream: &[u8], chunk: usize) -> Tally {
+    framing_decoder(decoder, stream, chunk)
+}
+
+static U24: Layout = Layout::builder("!3s").length_field(0).build_or_panic();
+static VARINT: Layout = Layout::builder("").varint_length().build_or_panic();
+static U32_CRC32: Layout = Layout::builder("!I")
+    .trailer(framing_core::Checksum::Crc32)
+    .build_or_panic();
+static CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// The `crc` crate alone: CRC-32 over each frame's header and payload (the
+/// bytes `U32_CRC32`'s trailer covers), frames of `frame` bytes.
+fn crc32_alone(stream: &[u8], frame: usize) -> u32 {
+    let mut x = 0;
+    for f in stream.chunks(frame) {
+        x ^= CRC32.checksum(&f[..f.len() - 4]);
+    }
+    x
+}
+
+fn lengths(c: &mut Criterion) {
+    for chunk in [WHOLE, 1500] {
+        let name = if chunk == WHOLE {
+            "lengths_whole".to_string()
+        } else {
+            format!("lengths_{chunk}")
+        };
+        let mut group = c.benchmark_group(name);
+        configure(&mut group);
+        for payload in [16usize, 256, 4096] {
+            for (id, layout) in [
+                ("u32", &LAYOUT),
+                ("u24", &U24),
+                ("varint", &VARINT),
+                ("u32_crc32", &U32_CRC32),
+            ] {
+                let (stream, expect) = encoded(layout, payload, 4 << 20);
+                let s = &stream[..];
+                let n = chunk_len(chunk, s);
+                group.throughput(Throughput::Bytes(s.len() as u64));
+                let mut decoder: Box<FrameDecoder> =
+                    Box::new(Decoder::new(layout, heapless::Vec::new()));
+                assert_eq!(decode_with(&mut decoder, s, n), expect);
+                group.bench_function(BenchmarkId::new(id, payload), |b| {
+                    b.iter(|| decode_with(&mut decoder, black_box(s), black_box(n)))
+                });
+                if id == "u32_crc32" {
+                    let frame = U32_CRC32.frame_len(payload).expect("a small frame");
+                    group.bench_function(BenchmarkId::new("crc32_alone", payload), |b| {
+                        b.iter(|| crc32_alone(black_box(s), frame))
+                    });
+                }
+            }
+        }
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     // Criterion's own plots take seconds per benchmark; benches/chart.py
     // draws the chart from the estimates instead.
     config = Criterion::default().without_plots();
-    targets = decode, encode
+    targets = decode, encode, lengths
 }
 criterion_main!(benches);

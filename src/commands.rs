@@ -89,7 +89,7 @@ fn pump<R: Read>(
         frames: 0,
         bytes: 0,
     };
-    let header_len = reader.layout().header_len() as u64;
+    let layout = *reader.layout();
     let result = loop {
         if limit.is_some_and(|n| tally.frames >= n) {
             break Ok(());
@@ -99,10 +99,14 @@ fn pump<R: Read>(
             Ok(Some(Decoded::Recovered(report))) => {
                 // Under --resync or --discard-oversize: say what was
                 // dropped, in order with the frames, and go on.
-                tally.bytes += match report {
-                    Recovery::Discarded { length, .. } => header_len + length,
-                    Recovery::Skipped { bytes, .. } => bytes,
-                    _ => 0,
+                tally.bytes = match report {
+                    Recovery::Discarded { offset, length } => {
+                        let head = layout.head_len(usize::try_from(length).unwrap_or(usize::MAX));
+                        offset + head as u64 + length + layout.trailer_len() as u64
+                    }
+                    Recovery::Skipped { offset, bytes } => offset + bytes,
+                    Recovery::Corrupt { offset, length, .. } => offset + length,
+                    _ => tally.bytes,
                 };
                 let flush = flush_each && !reader.frame_ready();
                 let written = out
@@ -140,7 +144,9 @@ fn pump<R: Read>(
             break Err(Fail::Data(format!("cannot write output: {e}")));
         }
         tally.frames += 1;
-        tally.bytes += header_len + frame.payload().len() as u64;
+        tally.bytes += (frame.header().as_bytes().len()
+            + frame.payload().len()
+            + frame.trailer().len()) as u64;
         if let Err(e) = each(frame.payload()) {
             break Err(Fail::Data(format!("cannot send: {e}")));
         }

@@ -2,7 +2,7 @@
 //! [`Layout`]. `--field N=VALUE` is parsed with `nom`.
 
 use clap::Args;
-use framing_core::{Format, Kind, Layout, Oversize, Value};
+use framing_core::{ByteOrder, Checksum, Covers, Format, Kind, Layout, Oversize, Value};
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while};
 use nom::character::complete::{char, digit1, hex_digit1};
@@ -23,8 +23,30 @@ pub struct HeaderArgs {
 
     /// Which header value holds the payload length: an index into the tuple
     /// `struct.unpack(FMT, header)` returns. Default: the only integer value.
-    #[arg(long, value_name = "N")]
+    /// An integer, or an `Ns` field of 1 to 8 bytes read as an unsigned
+    /// integer in the header's byte order (a 3-byte length is `3s`: HTTP/2
+    /// is `--header '!3sBBI' --length-field 0`).
+    #[arg(long, value_name = "N", conflicts_with = "varint")]
     pub length_field: Option<usize>,
+    /// The payload length is an unsigned LEB128 varint (protobuf's) right
+    /// after the header; `--header ''` for none (a protobuf-delimited
+    /// stream).
+    #[arg(long)]
+    pub varint: bool,
+    /// A checksum trailer after the payload, checked when decoding, written
+    /// when encoding.
+    #[arg(long, value_name = "CRC", value_parser = [
+        "crc32", "crc32c", "crc16-xmodem", "crc16-modbus", "crc16-ccitt-false",
+    ])]
+    pub trailer: Option<String>,
+    /// What the trailer's checksum covers: the header and the payload, or
+    /// the payload alone.
+    #[arg(long, value_name = "WHAT", value_parser = ["frame", "payload"], default_value = "frame",
+          requires = "trailer")]
+    pub trailer_covers: String,
+    /// The trailer's byte order, when it is not the header's.
+    #[arg(long, value_name = "ORDER", value_parser = ["big", "little"], requires = "trailer")]
+    pub trailer_byte_order: Option<String>,
 
     /// Payload length = length value + K. A length that counts the whole
     /// frame uses K = -(header size).
@@ -78,6 +100,26 @@ impl HeaderArgs {
             .resync(self.resync);
         if let Some(n) = self.length_field {
             builder = builder.length_field(n);
+        }
+        if self.varint {
+            builder = builder.varint_length();
+        }
+        if let Some(name) = &self.trailer {
+            let checksum = Checksum::from_name(name)
+                .ok_or_else(|| Fail::Usage(format!("unknown --trailer {name:?}")))?;
+            builder =
+                builder
+                    .trailer(checksum)
+                    .trailer_covers(if self.trailer_covers == "payload" {
+                        Covers::Payload
+                    } else {
+                        Covers::Frame
+                    });
+            match self.trailer_byte_order.as_deref() {
+                Some("big") => builder = builder.trailer_byte_order(ByteOrder::Big),
+                Some("little") => builder = builder.trailer_byte_order(ByteOrder::Little),
+                _ => {}
+            }
         }
         let mut storage = Vec::new();
         for spec in &self.fields {

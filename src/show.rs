@@ -38,7 +38,11 @@ pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     let mut obj = Map::new();
     let fields: Vec<Json> = frame.header().values().map(|v| value_json(&v)).collect();
     obj.insert("fields".into(), Json::Array(fields));
+    obj.insert("length".into(), json!(frame.payload().len()));
     obj.insert("payload_hex".into(), json!(hex(frame.payload())));
+    if !frame.trailer().is_empty() {
+        obj.insert("trailer".into(), json!(hex(frame.trailer())));
+    }
     for (k, v) in extra {
         obj.insert((*k).into(), v.clone());
     }
@@ -59,6 +63,18 @@ pub fn recovery_json(report: &Recovery, extra: &[(&str, Json)]) -> String {
             obj.insert("recovered".into(), json!("discarded"));
             obj.insert("offset".into(), json!(offset));
             obj.insert("length".into(), json!(length));
+        }
+        Recovery::Corrupt {
+            offset,
+            length,
+            computed,
+            carried,
+        } => {
+            obj.insert("recovered".into(), json!("corrupt"));
+            obj.insert("offset".into(), json!(offset));
+            obj.insert("length".into(), json!(length));
+            obj.insert("computed".into(), json!(format!("{computed:x}")));
+            obj.insert("carried".into(), json!(format!("{carried:x}")));
         }
         _ => {
             obj.insert("recovered".into(), json!(report.to_string()));
@@ -87,6 +103,9 @@ pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
             }
         }
     }
+    if frame.header().layout().has_varint_length() {
+        let _ = write!(s, " varint={}", frame.header().length_value());
+    }
     let payload = frame.payload();
     let _ = write!(s, " | {} bytes", payload.len());
     if !payload.is_empty() {
@@ -98,6 +117,9 @@ pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
                 let _ = write!(s, " 0x{}", hex(payload));
             }
         }
+    }
+    if !frame.trailer().is_empty() {
+        let _ = write!(s, " | trailer 0x{}", hex(frame.trailer()));
     }
     s
 }
@@ -115,7 +137,7 @@ mod tests {
         let frame = d.decode(&mut input).unwrap().unwrap().frame().unwrap();
         assert_eq!(
             json_line(&frame, &[]),
-            r#"{"fields":[51966,true,"inf",2],"payload_hex":"00ff"}"#
+            r#"{"fields":[51966,true,"inf",2],"length":2,"payload_hex":"00ff"}"#
         );
         assert_eq!(
             human_line(&frame, 1, 0),

@@ -13,9 +13,9 @@
 //! piece, an end marker or a recovery report ([`Recovery`]); `Err` only ever
 //! means the stream is broken. The machine asks the framing one question,
 //! "what do these head bytes say" (need more, a valid head announcing a body
-//! of n bytes, or a fault); for a [`Layout`] the head is its fixed header and
-//! the body its payload. Other framings (3-byte and varint lengths,
-//! trailers) plug in there.
+//! of n bytes, or a fault); for a [`Layout`] the head is its fixed header
+//! (with a varint length after it, if it has one) and the body its payload
+//! and trailer. Other framings plug in there.
 //!
 //! ```text
 //!              I1: a whole valid frame (whole mode)
@@ -44,6 +44,10 @@
 //! | `Body` | B2: part of the body (whole mode) | all | `Body` | `None` (bytes buffered) |
 //! | `Body` | B3: body bytes, or none (stream mode) | up to the body's end | `Body` | a payload piece, borrowed from the input (`None` for empty input) |
 //! | `Body` | B4: no body bytes left (stream mode) | nothing | `Idle` | end marker |
+//! | `Body` | B5: no payload bytes left, a trailer follows (stream mode) | nothing | `Tail` | goes on |
+//! | `Tail` | T2: part of the trailer (stream mode) | all | `Tail` | `None` (bytes buffered) |
+//! | `Tail` | T3: the rest of a matching trailer (stream mode) | up to its end | `Idle` | end marker |
+//! | `Idle`, `Body`, `Tail` | T1: a whole frame (or trailer) that does not match | see [a bad trailer](#a-bad-trailer) | | |
 //! | `Lent` | anything | nothing | `Idle` | goes on (the buffer is cleared) |
 //! | `Discard` | D1: the rest of the body | up to the body's end | `Idle` | goes on |
 //! | `Discard` | D2: part of the body | all | `Discard` | `None` |
@@ -66,10 +70,25 @@
 //! layout's maximum, or for whole frames above the buffer) is consumed and
 //! reported ([`Recovery::Discarded`]); its body is then skipped unbuffered
 //! (`Discard`). Else, with [`resync`](crate::LayoutBuilder::resync) on, its
-//! first byte is skipped and `Resync` slides a head-sized window forward
-//! until it holds an acceptable head (valid, or oversized under the discard
+//! first byte is skipped and `Resync` moves forward one byte at a time
+//! until the bytes there hold an acceptable head (valid, or oversized under the discard
 //! policy), then reports the bytes skipped ([`Recovery::Skipped`]). Else the
-//! machine is `Failed` with the error, consuming nothing more.
+//! machine is `Failed` with the error, consuming nothing more. A head is
+//! judged as soon as its bytes decide it: a varint length's bytes are asked
+//! for one at a time, and a position whose head is still incomplete at the
+//! end of the stream is skipped.
+//!
+//! ## A bad trailer
+//! A frame whose trailer does not hold the checksum of its bytes (checked
+//! in I1 and B1 before the frame is returned; in stream mode against the
+//! checksum run over the pieces, T3) is, with
+//! [`resync`](crate::LayoutBuilder::resync) on, consumed whole and reported
+//! ([`Recovery::Corrupt`], in place of the end marker in stream mode), and
+//! the machine goes on in `Idle` after it; else the machine is `Failed` with
+//! [`ChecksumMismatch`](DecodeErrorKind::ChecksumMismatch). Dropping the
+//! frame whole, rather than resynchronising from its second byte, is what
+//! both modes can do alike: a streaming decoder has already handed out the
+//! payload and cannot look at it again.
 //!
 //! ## One loop, and shortcuts with no state of their own
 //! Each state's transitions are one handler; the general loop runs the
@@ -77,7 +96,7 @@
 //! tries a few shortcuts, the transitions nearly all traffic takes (I1, I2,
 //! I2', I3, H1, B1, B2, B3, B4), each in the state the table says, leaving the
 //! state the table says, with its guard beside it, inline in the caller;
-//! anything else goes to the loop. The fuzz oracle (`fuzz/src/checks.rs`)
+//! anything else goes to the loop (B1 and B4 with a trailer among them). The fuzz oracle (`fuzz/src/checks.rs`)
 //! holds `feed` to the loop alone (`feed_general`) on every input and split.
 //! I1's fast path needs one comparison: for a layout without constants or
 //! adjust, a header is valid and its frame fits exactly when its length
@@ -92,6 +111,8 @@ use core::fmt;
 use crate::buffer::Buffer;
 use crate::header::{Frame, Header};
 use crate::layout::{HeaderFault, Layout, Oversize};
+use crate::trailer::{Covers, Running};
+use crate::varint::{self, Varint};
 
 /// Why decoding failed. After any of these the decoder stays failed and
 /// returns the same error until [`reset`](Decoder::reset).
@@ -136,6 +157,16 @@ pub enum DecodeErrorKind {
         header: usize,
         /// The buffer's capacity.
         capacity: usize,
+    },
+    /// A varint length takes more than 10 bytes, or its value more than 64
+    /// bits.
+    VarintOverflow,
+    /// A frame's trailer does not hold the checksum of its bytes.
+    ChecksumMismatch {
+        /// The checksum of the frame's bytes.
+        computed: u32,
+        /// The checksum its trailer carried.
+        carried: u32,
     },
     /// The stream ended inside a frame.
     Truncated {
@@ -203,6 +234,15 @@ impl fmt::Display for DecodeError {
                 f,
                 "the decoder's {capacity}-byte buffer cannot hold a {header}-byte header"
             ),
+            DecodeErrorKind::VarintOverflow => write!(
+                f,
+                "frame at byte {at}: its varint length takes more than 10 bytes or 64 bits"
+            ),
+            DecodeErrorKind::ChecksumMismatch { computed, carried } => write!(
+                f,
+                "frame at byte {at}: its trailer carries checksum {carried:#x}, but its bytes \
+                 give {computed:#x}"
+            ),
             DecodeErrorKind::Truncated { missing, in_header } => write!(
                 f,
                 "stream ended inside the {} of the frame at byte {at}: {missing} bytes missing",
@@ -237,13 +277,30 @@ pub enum Recovery {
         /// How many bytes were skipped.
         bytes: u64,
     },
+    /// A frame whose trailer does not match its bytes, dropped whole under
+    /// [`resync`](crate::LayoutBuilder::resync): a corrupt frame, or a
+    /// false sync on bytes that looked like a header. Decoding goes on
+    /// after its trailer. A [`StreamDecoder`] reports it in place of the
+    /// frame's [`Event::End`]: drop the payload pieces it gave.
+    Corrupt {
+        /// Stream offset of the frame's header.
+        offset: u64,
+        /// The frame's length: head, payload and trailer.
+        length: u64,
+        /// The checksum of the frame's bytes.
+        computed: u32,
+        /// The checksum its trailer carried.
+        carried: u32,
+    },
 }
 
 impl Recovery {
     /// Stream offset of the frame discarded, or of the first byte skipped.
     pub const fn offset(&self) -> u64 {
         match *self {
-            Recovery::Discarded { offset, .. } | Recovery::Skipped { offset, .. } => offset,
+            Recovery::Discarded { offset, .. }
+            | Recovery::Skipped { offset, .. }
+            | Recovery::Corrupt { offset, .. } => offset,
         }
     }
 }
@@ -258,6 +315,16 @@ impl fmt::Display for Recovery {
             Recovery::Skipped { offset, bytes } => write!(
                 f,
                 "skipped {bytes} bytes from byte {offset} to find the next valid header"
+            ),
+            Recovery::Corrupt {
+                offset,
+                length,
+                computed,
+                carried,
+            } => write!(
+                f,
+                "frame at byte {offset}: dropped its {length} bytes, its trailer carries checksum \
+                 {carried:#x} but its bytes give {computed:#x}"
             ),
         }
     }
@@ -404,19 +471,34 @@ pub(crate) enum Head {
     Need(usize),
     /// A valid head of `len` bytes announcing a body of `body` bytes.
     Valid { len: usize, body: u64 },
-    /// A head that fails a check.
-    Bad(HeaderFault),
+    /// A head of `.1` bytes that fails a check (its length is the fixed
+    /// header's when the check failed before a varint was read).
+    Bad(HeaderFault, usize),
 }
 
 /// What the machine needs of a framing: the seam where other framings
-/// (other length encodings, trailers) plug in, each a small impl. Today a
-/// [`Layout`], owned or shared.
+/// plug in, each a small impl. Today a [`Layout`], owned or shared, whose
+/// head is its fixed header (and a varint length after it, if it has one)
+/// and whose body is the payload and the trailer.
 pub(crate) trait Framing {
     /// What the head at the start of `bytes` says, for a decoder that holds
-    /// at most `limit` bytes of head and body.
+    /// at most `limit` bytes of head and body. Asked again with more bytes
+    /// after `Need`; its verdict on a prefix never changes once given.
     fn head(&self, bytes: &[u8], limit: usize) -> Head;
-    /// The length of a head as the `Resync` window slides (a fixed head's).
+    /// The longest head: what the `Resync` state may hold, and what every
+    /// buffer must.
     fn window(&self) -> usize;
+    /// The trailer's length, the last bytes of every body; 0 for none.
+    fn tail(&self) -> usize;
+    /// Checks a whole frame's trailer (whole mode).
+    fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault>;
+    /// Starts the running checksum of a frame whose head is `head`
+    /// (stream mode, with a trailer).
+    fn sum_start(&self, head: &[u8]) -> Running;
+    /// Adds payload bytes to the running checksum.
+    fn sum(&self, running: Running, bytes: &[u8]) -> Running;
+    /// Checks the trailer against the running checksum.
+    fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault>;
     /// One more than the largest raw length value that by itself makes a
     /// valid head whose frame fits `limit`; 0 if one value cannot decide.
     fn fast_limit(&self, limit: usize) -> u64;
@@ -433,24 +515,101 @@ impl<L: Borrow<Layout>> Framing for L {
     fn head(&self, bytes: &[u8], limit: usize) -> Head {
         let l = self.borrow();
         let hlen = l.header_len;
-        let Some(head) = bytes.get(..hlen) else {
+        let Some(fixed) = bytes.get(..hlen) else {
             return Head::Need(hlen);
         };
-        match l.check_header(head) {
-            Ok(body) if (limit - hlen) < sat(body) => Head::Bad(HeaderFault::TooLong(body)),
-            Ok(body) => Head::Valid { len: hlen, body },
-            Err(fault) => Head::Bad(fault),
+        let (len, checked) = if l.varint {
+            let rest = &bytes[hlen..];
+            match varint::read(rest) {
+                Varint::Value(raw, n) => (hlen + n, l.check_length(fixed, raw)),
+                other => {
+                    // The constants are judged as soon as the fixed header is
+                    // whole, whatever the varint after it.
+                    if l.n_constants != 0 {
+                        if let Err(fault) = l.check_constants(fixed) {
+                            return Head::Bad(fault, hlen);
+                        }
+                    }
+                    return match other {
+                        Varint::Need(n) => Head::Need(hlen + n),
+                        _ => Head::Bad(HeaderFault::Varint, hlen + varint::len_in(rest)),
+                    };
+                }
+            }
+        } else {
+            (hlen, l.check_header(fixed))
+        };
+        match checked {
+            Ok(payload) => {
+                let body = payload.saturating_add(l.trailer_len() as u64);
+                if (limit - len) < sat(body) {
+                    Head::Bad(HeaderFault::TooLong(payload), len)
+                } else {
+                    Head::Valid { len, body }
+                }
+            }
+            Err(fault) => Head::Bad(fault, len),
         }
     }
 
     #[inline(always)]
     fn window(&self) -> usize {
-        self.borrow().header_len
+        self.borrow().max_head_len()
+    }
+
+    #[inline(always)]
+    fn tail(&self) -> usize {
+        self.borrow().trailer_len()
+    }
+
+    fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault> {
+        let l = self.borrow();
+        let Some(t) = l.trailer else {
+            return Ok(());
+        };
+        let end = frame.len() - t.checksum.byte_len();
+        let start = match t.covers {
+            Covers::Frame => 0,
+            Covers::Payload => l.head_len_in(frame),
+        };
+        let computed = t.checksum.checksum(&frame[start..end]);
+        check(computed, t.uint.read(frame, end).unwrap_or(0) as u32)
+    }
+
+    fn sum_start(&self, head: &[u8]) -> Running {
+        let l = self.borrow();
+        match l.trailer {
+            Some(t) if t.covers == Covers::Frame => t.checksum.update(t.checksum.start(), head),
+            Some(t) => t.checksum.start(),
+            None => Running::default(),
+        }
+    }
+
+    fn sum(&self, running: Running, bytes: &[u8]) -> Running {
+        match self.borrow().trailer {
+            Some(t) => t.checksum.update(running, bytes),
+            None => running,
+        }
+    }
+
+    fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault> {
+        match self.borrow().trailer {
+            Some(t) => check(
+                t.checksum.finish(running),
+                t.uint.read(trailer, 0).unwrap_or(0) as u32,
+            ),
+            None => Ok(()),
+        }
     }
 
     fn fast_limit(&self, limit: usize) -> u64 {
         let l = self.borrow();
-        if l.n_constants != 0 || l.adjust != 0 || limit < l.header_len {
+        if l.n_constants != 0
+            || l.adjust != 0
+            || l.varint
+            || l.trailer.is_some()
+            || limit < l.header_len
+        {
             return 0;
         }
         let (_, field_max) = crate::value::int_range(l.length.signed, l.length.width);
@@ -486,12 +645,34 @@ impl<L: Borrow<Layout>> Framing for L {
                 max: l.max_payload,
             },
             HeaderFault::TooLong(length) => DecodeErrorKind::FrameTooLarge {
-                needed: length.saturating_add(l.header_len as u64),
+                needed: length
+                    .saturating_add(l.header_len as u64)
+                    .saturating_add(l.trailer_len() as u64),
                 capacity: limit,
             },
             HeaderFault::Constant(field) => DecodeErrorKind::ConstantMismatch { field },
+            HeaderFault::Varint => DecodeErrorKind::VarintOverflow,
+            HeaderFault::Checksum { computed, carried } => {
+                DecodeErrorKind::ChecksumMismatch { computed, carried }
+            }
         }
     }
+}
+
+/// A trailer's verdict.
+fn check(computed: u32, carried: u32) -> Result<(), HeaderFault> {
+    if computed == carried {
+        Ok(())
+    } else {
+        Err(HeaderFault::Checksum { computed, carried })
+    }
+}
+
+/// What resynchronising makes of a position.
+enum Probe {
+    Stop,
+    Skip,
+    More,
 }
 
 /// What a bad head leads to.
@@ -515,9 +696,14 @@ enum State {
     /// a whole head found by resynchronising, not yet judged).
     Head,
     /// A valid head was read; `remaining` body bytes to come. Whole mode:
-    /// the buffer holds the head and the body so far. Stream mode: it holds
-    /// the header lent out (or nothing).
-    Body { remaining: u64 },
+    /// the buffer holds the head and the body so far (the body being the
+    /// payload and the trailer). Stream mode: `remaining` counts payload
+    /// bytes alone, `sum` is the running checksum if there is a trailer, and
+    /// the buffer holds the header lent out (or nothing).
+    Body { remaining: u64, sum: Running },
+    /// Stream mode, after the payload: the buffer holds the trailer's first
+    /// bytes; `sum` is the checksum of what it covers.
+    Tail { sum: Running },
     /// Skipping the body of an oversized frame; `remaining` > 0.
     Discard { remaining: u64 },
     /// Looking for a valid head; the buffer holds bytes not yet tested as
@@ -597,24 +783,28 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             State::Idle => {
                 let valid = if self.fast_limit != 0 {
                     self.quick_valid(input)
+                        .map(|body| (self.framing.window(), body))
                 } else {
                     match self.framing.head(input, self.limit()) {
-                        Head::Valid { body, .. } => Some(body),
+                        Head::Valid { len, body } => Some((len, body)),
                         _ => None,
                     }
                 };
-                if let Some(body) = valid {
-                    let len = self.framing.window();
+                if let Some((len, body)) = valid {
                     if STREAM {
                         // I2: a valid head.
                         self.frame_start = self.pos;
-                        self.state = State::Body { remaining: body };
+                        self.state = self.stream_body(&input[..len], body);
                         return self.item_at(len, Place::Input { start: 0, len });
                     }
-                    // `fast_limit` bounds the body by `limit - len`: no overflow.
+                    // `head` bounds the body by `limit - len`: no overflow.
                     let total = len + sat(body);
-                    if input.len() >= total {
-                        // I1: a whole valid frame.
+                    // I1: a whole valid frame (with a trailer, a good one;
+                    // a bad trailer is the loop's).
+                    if input.len() >= total
+                        && (self.framing.tail() == 0
+                            || self.framing.check_frame(&input[..total]).is_ok())
+                    {
                         return self.item_at(
                             total,
                             Place::Input {
@@ -623,7 +813,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                             },
                         );
                     }
-                    if !last {
+                    if input.len() < total && !last {
                         // I2': a valid head, the frame goes on.
                         self.frame_start = self.pos;
                         if let Err(e) = self.push(input) {
@@ -631,6 +821,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                         }
                         self.state = State::Body {
                             remaining: (total - input.len()) as u64,
+                            sum: Running::default(),
                         };
                         return self.out(input.len(), Ok(None));
                     }
@@ -662,17 +853,23 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
             }
             // B2 (whole mode): the input ends before the body does.
-            State::Body { remaining } if !STREAM && !last && (input.len() as u64) < remaining => {
+            State::Body { remaining, sum }
+                if !STREAM && !last && (input.len() as u64) < remaining =>
+            {
                 if let Err(e) = self.push(input) {
                     return self.out(0, Err(e));
                 }
                 self.state = State::Body {
                     remaining: remaining - input.len() as u64,
+                    sum,
                 };
                 return self.out(input.len(), Ok(None));
             }
-            // B1 (whole mode): the rest of the body; the frame is complete.
-            State::Body { remaining } if !STREAM && (input.len() as u64) >= remaining => {
+            // B1 (whole mode): the rest of the body; the frame is complete
+            // (with a trailer, the loop checks it).
+            State::Body { remaining, .. }
+                if !STREAM && (input.len() as u64) >= remaining && self.framing.tail() == 0 =>
+            {
                 // `remaining` is at most the input's length: a `usize`.
                 let n = remaining as usize;
                 if let Err(e) = self.push(&input[..n]) {
@@ -681,20 +878,22 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 self.state = State::Lent;
                 return self.item_at(n, Place::Buffer);
             }
-            // B4 (stream mode): the body is over.
-            State::Body { remaining: 0 } if STREAM => {
+            // B4 (stream mode): the body is over (with a trailer, the loop
+            // reads it).
+            State::Body { remaining: 0, .. } if STREAM && self.framing.tail() == 0 => {
                 self.buf.clear();
                 self.state = State::Idle;
                 return self.item_at(0, Place::End);
             }
             // B3 (stream mode): the next piece of the body, or none yet.
-            State::Body { remaining } if STREAM && remaining > 0 && !last => {
+            State::Body { remaining, sum } if STREAM && remaining > 0 && !last => {
                 if input.is_empty() {
                     return self.out(0, Ok(None));
                 }
                 let len = sat(remaining).min(input.len());
                 self.state = State::Body {
                     remaining: remaining - len as u64,
+                    sum: self.add_sum(sum, &input[..len]),
                 };
                 return self.item_at(len, Place::Piece { start: 0, len });
             }
@@ -746,8 +945,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     Next::Go(at)
                 }
                 State::Head => self.in_head(input, at, last),
-                State::Body { remaining } if STREAM => self.stream_body(input, at, last, remaining),
-                State::Body { remaining } => self.whole_body(input, at, last, remaining),
+                State::Body { remaining, sum } if STREAM => {
+                    self.in_stream_body(input, at, last, remaining, sum)
+                }
+                State::Body { remaining, .. } => self.whole_body(input, at, last, remaining),
+                State::Tail { sum } => self.tail(input, at, last, sum),
                 State::Discard { remaining } => self.discard(input, at, last, remaining),
                 State::Resync { .. } => self.resync(input, at, last),
                 State::Failed(e) => Next::Done(self.out(at, Err(e))),
@@ -794,10 +996,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             let holds = match self.state {
                 State::Idle => have == 0,
                 State::Discard { remaining } => have == 0 && remaining > 0,
-                State::Lent => !STREAM && have >= window,
+                State::Lent => !STREAM && have > 0,
                 State::Head => have > 0 && have <= window,
-                State::Body { .. } if STREAM => have == 0 || have == window,
-                State::Body { remaining } => have >= window && remaining > 0,
+                State::Body { .. } if STREAM => have <= window,
+                State::Body { remaining, .. } => have > 0 && remaining > 0,
+                State::Tail { .. } => STREAM && have < self.framing.tail(),
                 State::Resync { skipped, .. } => have < window && skipped > 0,
                 State::Failed(_) => true,
             };
@@ -873,13 +1076,20 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Head::Valid { len, body } if STREAM => {
                 // I2.
                 self.frame_start = self.pos + at as u64;
-                self.state = State::Body { remaining: body };
+                self.state = self.stream_body(&rest[..len], body);
                 self.found(at + len, Place::Input { start: at, len })
             }
             Head::Valid { len, body } => {
                 // `head` bounds the body by `limit - len`: no overflow.
                 let total = len + sat(body);
                 if rest.len() >= total {
+                    if self.framing.tail() != 0 {
+                        if let Err(fault) = self.framing.check_frame(&rest[..total]) {
+                            // T1.
+                            self.frame_start = self.pos + at as u64;
+                            return self.bad_trailer(fault, total as u64, at, at + total);
+                        }
+                    }
                     // I1: no `frame_start`, which only errors read.
                     return self.found(
                         at + total,
@@ -898,7 +1108,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 if let Some(next) = self.stash(rest, at) {
                     return next;
                 }
-                self.state = State::Body { remaining: missing };
+                self.state = State::Body {
+                    remaining: missing,
+                    sum: Running::default(),
+                };
                 self.none(input.len())
             }
             Head::Need(n) => {
@@ -914,14 +1127,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 self.state = State::Head;
                 self.none(input.len())
             }
-            Head::Bad(fault) => {
+            Head::Bad(fault, len) => {
                 // I4.
                 self.frame_start = self.pos + at as u64;
                 match self.judge(fault) {
-                    Verdict::Discard(report) => {
-                        let len = self.framing.window();
-                        self.report(at + len, report)
-                    }
+                    Verdict::Discard(report) => self.report(at + len, report),
                     Verdict::Resync => Next::Go(at + 1),
                     Verdict::Fail(e) => Next::Done(self.out(at, Err(e))),
                 }
@@ -956,13 +1166,17 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             }
             Head::Valid { body, .. } => {
                 // H2.
-                self.state = State::Body { remaining: body };
                 if STREAM {
+                    self.state = self.stream_body(self.buf.as_slice(), body);
                     return self.found(at, Place::Buffer);
                 }
+                self.state = State::Body {
+                    remaining: body,
+                    sum: Running::default(),
+                };
                 Next::Go(at)
             }
-            Head::Bad(fault) => match self.judge(fault) {
+            Head::Bad(fault, _) => match self.judge(fault) {
                 // H3.
                 Verdict::Discard(report) => {
                     self.buf.clear();
@@ -991,27 +1205,77 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
         if left > 0 {
             // B2.
-            self.state = State::Body { remaining: left };
+            self.state = State::Body {
+                remaining: left,
+                sum: Running::default(),
+            };
             return self.none(at + n);
+        }
+        if self.framing.tail() != 0 {
+            if let Err(fault) = self.framing.check_frame(self.buf.as_slice()) {
+                // T1.
+                let length = self.buf.len() as u64;
+                return self.bad_trailer(fault, length, at + n, at + n);
+            }
         }
         // B1.
         self.state = State::Lent;
         self.found(at + n, Place::Buffer)
     }
 
-    /// `Body`, stream mode: B3, B4.
+    /// The `Body` state (stream mode) after the valid `head` announcing
+    /// `body` bytes: the payload, and the trailer's running checksum.
     #[inline(always)]
-    fn stream_body(&mut self, input: &[u8], at: usize, last: bool, remaining: u64) -> Next {
+    fn stream_body(&self, head: &[u8], body: u64) -> State {
+        let tail = self.framing.tail();
+        if tail == 0 {
+            return State::Body {
+                remaining: body,
+                sum: Running::default(),
+            };
+        }
+        State::Body {
+            remaining: body - tail as u64,
+            sum: self.framing.sum_start(head),
+        }
+    }
+
+    /// The running checksum after a payload piece.
+    #[inline(always)]
+    fn add_sum(&self, sum: Running, piece: &[u8]) -> Running {
+        if self.framing.tail() == 0 {
+            return sum;
+        }
+        self.framing.sum(sum, piece)
+    }
+
+    /// `Body`, stream mode: B3, B4, B5.
+    #[inline(always)]
+    fn in_stream_body(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        last: bool,
+        remaining: u64,
+        sum: Running,
+    ) -> Next {
         if remaining == 0 {
-            // B4.
             self.buf.clear();
+            if self.framing.tail() != 0 {
+                // B5: the trailer comes next.
+                self.state = State::Tail { sum };
+                return Next::Go(at);
+            }
+            // B4.
             self.state = State::Idle;
             return self.found(at, Place::End);
         }
         let rest = &input[at..];
         if rest.is_empty() {
             if last {
-                return self.truncated(at, remaining, false);
+                // Missing: the rest of the payload and the trailer.
+                let missing = remaining + self.framing.tail() as u64;
+                return self.truncated(at, missing, false);
             }
             return self.none(at);
         }
@@ -1019,8 +1283,80 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         let len = sat(remaining).min(rest.len());
         self.state = State::Body {
             remaining: remaining - len as u64,
+            sum: self.add_sum(sum, &rest[..len]),
         };
         self.found(at + len, Place::Piece { start: at, len })
+    }
+
+    /// `Tail` (stream mode): T2, T3. The trailer, checked against the
+    /// running checksum: read in place when it lies whole in the input,
+    /// else gathered in the buffer.
+    fn tail(&mut self, input: &[u8], at: usize, last: bool, sum: Running) -> Next {
+        let rest = &input[at..];
+        let want = self.framing.tail();
+        let have = self.buf.len();
+        let take = (want - have).min(rest.len());
+        if have + take < want {
+            if last {
+                return self.truncated(input.len(), (want - have - take) as u64, false);
+            }
+            // T2.
+            if let Some(next) = self.stash(&rest[..take], at) {
+                return next;
+            }
+            return self.none(at + take);
+        }
+        let end = at + take;
+        let verdict = if have == 0 {
+            self.framing.check_sum(sum, &rest[..want])
+        } else {
+            if let Some(next) = self.stash(&rest[..take], at) {
+                return next;
+            }
+            self.framing.check_sum(sum, self.buf.as_slice())
+        };
+        self.buf.clear();
+        match verdict {
+            // T3: the end marker.
+            Ok(()) => {
+                self.state = State::Idle;
+                self.found(end, Place::End)
+            }
+            Err(fault) => {
+                // T1.
+                let length = self.pos + end as u64 - self.frame_start;
+                self.bad_trailer(fault, length, end, end)
+            }
+        }
+    }
+
+    /// T1: a frame of `length` bytes whose trailer does not match, its last
+    /// byte at `end`. Under resync it is dropped whole and reported
+    /// ([`Recovery::Corrupt`]), and decoding goes on after it; else the
+    /// machine fails, having consumed up to `error_at`.
+    #[cold]
+    fn bad_trailer(
+        &mut self,
+        fault: HeaderFault,
+        length: u64,
+        error_at: usize,
+        end: usize,
+    ) -> Next {
+        if let (true, HeaderFault::Checksum { computed, carried }) =
+            (self.framing.policies().1, fault)
+        {
+            self.buf.clear();
+            self.state = State::Idle;
+            let report = Recovery::Corrupt {
+                offset: self.frame_start,
+                length,
+                computed,
+                carried,
+            };
+            return self.report(end, report);
+        }
+        let e = self.fail(self.framing.fault(fault, self.limit()));
+        Next::Done(self.out(error_at, Err(e)))
     }
 
     /// `Discard`: D1, D2.
@@ -1047,7 +1383,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         let (oversize, resync) = self.framing.policies();
         match fault {
             HeaderFault::TooLong(length) if oversize == Oversize::Discard => {
-                self.state = State::Discard { remaining: length };
+                self.state = State::Discard {
+                    remaining: length.saturating_add(self.framing.tail() as u64),
+                };
                 Verdict::Discard(Recovery::Discarded {
                     offset: self.frame_start,
                     length,
@@ -1064,13 +1402,21 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
-    /// Whether resynchronising may stop at a head: valid, or oversized
-    /// under the discard policy (which then skips its body).
-    fn acceptable(&self, head: &[u8]) -> bool {
-        match self.framing.head(head, self.limit()) {
-            Head::Valid { .. } => true,
-            Head::Bad(HeaderFault::TooLong(_)) => self.framing.policies().0 == Oversize::Discard,
-            Head::Bad(_) | Head::Need(_) => false,
+    /// What resynchronising makes of the bytes at a position: stop at a
+    /// valid head (or an oversized one under the discard policy), move past
+    /// a bad one, or wait for more bytes (at the end of the stream, there
+    /// are none: move past).
+    fn probe(&self, bytes: &[u8], last: bool) -> Probe {
+        match self.framing.head(bytes, self.limit()) {
+            Head::Valid { .. } => Probe::Stop,
+            Head::Bad(HeaderFault::TooLong(_), _)
+                if self.framing.policies().0 == Oversize::Discard =>
+            {
+                Probe::Stop
+            }
+            Head::Bad(..) => Probe::Skip,
+            Head::Need(_) if last => Probe::Skip,
+            Head::Need(_) => Probe::More,
         }
     }
 
@@ -1080,69 +1426,73 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
-    /// `Resync`: R1, R2. Slides a head-sized window one byte at a time until
-    /// it holds an acceptable head (left in the buffer, or at the start of
-    /// what is not consumed).
+    /// `Resync`: R1, R2. Moves one byte at a time until the bytes from
+    /// there hold an acceptable head (left in the buffer, or at the start
+    /// of what is not consumed).
     #[inline(never)]
     fn resync(&mut self, input: &[u8], at: usize, last: bool) -> Next {
         let State::Resync { from, .. } = self.state else {
             unreachable!("resync outside Resync");
         };
         let rest = &input[at..];
-        let window = self.framing.window();
-        // Windows that begin in the buffer: each is tested with the input's
-        // bytes appended, which are consumed only if it passes.
+        // Positions in the buffer: each is probed with as many of the
+        // input's bytes appended as its head asks for, which are consumed
+        // only if it is the one.
         let mut used = None;
         while used.is_none() && !self.buf.is_empty() {
             let have = self.buf.len();
-            let need = window - have;
-            if rest.len() < need {
-                if last {
-                    self.skip((have + rest.len()) as u64);
-                    self.buf.clear();
-                    used = Some(rest.len());
-                    break;
+            let mut k = 0;
+            let probe = loop {
+                match self.framing.head(self.buf.as_slice(), self.limit()) {
+                    Head::Need(n) if k < rest.len() => {
+                        let take = (n - self.buf.len()).min(rest.len() - k);
+                        if let Some(next) = self.stash(&rest[k..k + take], at) {
+                            return next;
+                        }
+                        k += take;
+                    }
+                    _ => break self.probe(self.buf.as_slice(), last),
                 }
-                // R2.
-                if let Some(next) = self.stash(rest, at) {
-                    return next;
+            };
+            match probe {
+                Probe::Stop => used = Some(k),
+                // R2: every byte of the input is in the buffer now.
+                Probe::More => return self.none(input.len()),
+                Probe::Skip => {
+                    self.buf.truncate(have);
+                    self.buf.drop_front(1);
+                    self.skip(1);
                 }
-                return self.none(input.len());
-            }
-            if let Some(next) = self.stash(&rest[..need], at) {
-                return next;
-            }
-            if self.acceptable(self.buf.as_slice()) {
-                used = Some(need);
-            } else {
-                self.buf.truncate(have);
-                self.buf.drop_front(1);
-                self.skip(1);
             }
         }
         let used = match used {
             Some(n) => n,
             None => {
-                // Windows that lie in the input: no copying.
+                // Positions in the input: no copying.
                 let mut i = 0;
                 loop {
-                    if rest.len() - i < window {
-                        if last {
-                            self.skip(rest.len() as u64);
-                            break rest.len();
-                        }
-                        // R2: keep what may begin a head.
+                    if i == rest.len() {
                         self.skip(i as u64);
-                        if let Some(next) = self.stash(&rest[i..], at + i) {
-                            return next;
+                        if last {
+                            break i;
                         }
                         return self.none(input.len());
                     }
-                    if self.acceptable(&rest[i..i + window]) {
-                        self.skip(i as u64);
-                        break i;
+                    match self.probe(&rest[i..], last) {
+                        Probe::Stop => {
+                            self.skip(i as u64);
+                            break i;
+                        }
+                        Probe::Skip => i += 1,
+                        Probe::More => {
+                            // R2: keep what may begin a head.
+                            self.skip(i as u64);
+                            if let Some(next) = self.stash(&rest[i..], at + i) {
+                                return next;
+                            }
+                            return self.none(input.len());
+                        }
                     }
-                    i += 1;
                 }
             }
         };
@@ -1157,7 +1507,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         } else {
             // The head found is in the buffer, its last bytes the last
             // consumed.
-            self.frame_start = self.pos + consumed as u64 - window as u64;
+            self.frame_start = self.pos + consumed as u64 - self.buf.len() as u64;
             State::Head
         };
         self.report(
@@ -1192,11 +1542,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn reset(&mut self) {
         self.buf.clear();
         self.state = State::Idle;
-        let window = self.framing.window();
-        if self.buf.capacity() < window {
+        let needed = self.framing.window().max(self.framing.tail());
+        if self.buf.capacity() < needed {
             self.frame_start = self.pos;
             self.fail(DecodeErrorKind::BufferTooSmall {
-                header: window,
+                header: needed,
                 capacity: self.buf.capacity(),
             });
         }
@@ -1217,7 +1567,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         match self.framing.head(window, self.limit()) {
             Head::Need(n) => Some(n),
             Head::Valid { len, body } => Some(len + sat(body)),
-            Head::Bad(_) => None,
+            Head::Bad(..) => None,
         }
     }
 
@@ -1335,8 +1685,8 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
             Place::Buffer => self.machine.buf.as_slice(),
             Place::Piece { .. } | Place::End => panic!("a StreamDecoder's item given to a Decoder"),
         };
-        let (header, payload) = bytes.split_at(layout.header_len);
-        Frame::new(Header::new(header, layout), payload)
+        let (head, payload, trailer) = layout.split_frame(bytes);
+        Frame::new(Header::new(head, layout), payload, trailer)
     }
 
     /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
@@ -1521,7 +1871,7 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
     /// Payload bytes still to come for the current frame, if inside one.
     pub fn remaining(&self) -> Option<u64> {
         match self.machine.state {
-            State::Body { remaining } => Some(remaining),
+            State::Body { remaining, .. } => Some(remaining),
             _ => None,
         }
     }

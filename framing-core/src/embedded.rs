@@ -322,9 +322,10 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
         payload: &[u8],
         fields: &[(usize, Value<'_>)],
     ) -> Result<(), Error<W::Error>> {
-        let (header, n) = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
-        write_all(&mut self.inner, header.get(..n).unwrap_or_default())?;
-        write_all(&mut self.inner, payload)
+        let parts = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
+        write_all(&mut self.inner, parts.head())?;
+        write_all(&mut self.inner, payload)?;
+        write_all(&mut self.inner, parts.trailer())
     }
 
     /// Flushes the writer.
@@ -356,20 +357,47 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     }
 }
 
-/// The header of a frame of `payload`, encoded into `H` bytes of scratch
-/// space: the bytes and how many of them are the header. Shared by the
-/// blocking and the async writer.
+/// The head (in `H` bytes of scratch space) and the trailer of a frame of
+/// `payload`, written before and after it. Shared by the blocking and the
+/// async writer.
+pub(crate) struct Parts<const H: usize> {
+    head: [u8; H],
+    head_len: usize,
+    trailer: [u8; 4],
+    trailer_len: usize,
+}
+
+impl<const H: usize> Parts<H> {
+    pub(crate) fn head(&self) -> &[u8] {
+        self.head.get(..self.head_len).unwrap_or_default()
+    }
+
+    pub(crate) fn trailer(&self) -> &[u8] {
+        self.trailer.get(..self.trailer_len).unwrap_or_default()
+    }
+}
+
+/// Encodes the head and the trailer of a frame of `payload`.
 #[inline]
 pub(crate) fn encode_header<const H: usize, E>(
     layout: &Layout,
     payload: &[u8],
     fields: &[(usize, Value<'_>)],
-) -> Result<([u8; H], usize), Error<E>> {
-    let mut header = [0u8; H];
-    let n = layout
-        .encode_header_with(payload.len(), fields, &mut header)
+) -> Result<Parts<H>, Error<E>> {
+    let mut head = [0u8; H];
+    let head_len = layout
+        .encode_header_with(payload.len(), fields, &mut head)
         .map_err(Error::Encode)?;
-    Ok((header, n))
+    let mut trailer = [0u8; 4];
+    let trailer_len = layout
+        .encode_trailer(&head[..head_len], payload, &mut trailer)
+        .map_err(Error::Encode)?;
+    Ok(Parts {
+        head,
+        head_len,
+        trailer,
+        trailer_len,
+    })
 }
 
 /// `write_all` that reports `Ok(0)` instead of panicking, and retries

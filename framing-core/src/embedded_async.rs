@@ -303,9 +303,10 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
         payload: &[u8],
         fields: &[(usize, Value<'_>)],
     ) -> Result<(), Error<W::Error>> {
-        let (header, n) = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
-        write_all(&mut self.inner, header.get(..n).unwrap_or_default()).await?;
-        write_all(&mut self.inner, payload).await
+        let parts = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
+        write_all(&mut self.inner, parts.head()).await?;
+        write_all(&mut self.inner, payload).await?;
+        write_all(&mut self.inner, parts.trailer()).await
     }
 
     /// Flushes the writer.

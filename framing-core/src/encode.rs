@@ -5,7 +5,9 @@ use core::fmt;
 
 use crate::format::{ByteOrder, Field, Format};
 use crate::layout::Layout;
+use crate::trailer::Covers;
 use crate::value::{self, PutError, Value};
+use crate::varint;
 
 /// Why a frame could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -158,10 +160,77 @@ impl Format {
 }
 
 impl Layout {
-    /// Bytes a frame with a payload of `payload_len` bytes takes, or `None` on
-    /// overflow.
+    /// Bytes a frame with a payload of `payload_len` bytes takes (head,
+    /// payload and trailer), or `None` on overflow.
     pub const fn frame_len(&self, payload_len: usize) -> Option<usize> {
-        self.header_len().checked_add(payload_len)
+        match self.head_len(payload_len).checked_add(payload_len) {
+            Some(n) => n.checked_add(self.trailer_len()),
+            None => None,
+        }
+    }
+
+    /// Bytes the head of a frame with a payload of `payload_len` bytes
+    /// takes: the fixed header, and the minimal varint after it when the
+    /// length is one.
+    pub const fn head_len(&self, payload_len: usize) -> usize {
+        if !self.varint {
+            return self.header_len();
+        }
+        let v = payload_len as i128 - self.adjust as i128;
+        // A value no varint holds is refused by `encode_header`.
+        let n = if v < 0 || v > u64::MAX as i128 {
+            1
+        } else {
+            varint::encoded_len(v as u64)
+        };
+        self.header_len() + n
+    }
+
+    /// Writes the trailer of the frame whose head (as
+    /// [`encode_header`](Self::encode_header) wrote it) and payload are
+    /// given into the start of `out`, and returns its length: 0 when the
+    /// layout has no trailer. With `encode_header`, for a vectored write of
+    /// head, payload and trailer with no copy of the payload.
+    ///
+    /// ```
+    /// use framing_core::{Checksum, Layout};
+    ///
+    /// let layout = Layout::builder("!H").trailer(Checksum::Crc16Xmodem).build()?;
+    /// let (mut head, mut tail) = ([0u8; 2], [0u8; 2]);
+    /// layout.encode_header(3, &mut head)?;
+    /// assert_eq!(layout.encode_trailer(&head, b"abc", &mut tail), Ok(2));
+    /// // binascii.crc_hqx(b"\x00\x03abc", 0).to_bytes(2, "big")
+    /// assert_eq!(tail, Checksum::Crc16Xmodem.checksum(b"\x00\x03abc").to_be_bytes()[2..]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`BufferTooSmall`](EncodeError::BufferTooSmall) if `out` cannot hold
+    /// the trailer.
+    pub fn encode_trailer(
+        &self,
+        head: &[u8],
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let Some(t) = self.trailer else {
+            return Ok(0);
+        };
+        let sum = match t.covers {
+            Covers::Frame => {
+                let c = t.checksum;
+                c.finish(c.update(c.update(c.start(), head), payload))
+            }
+            Covers::Payload => t.checksum.checksum(payload),
+        };
+        let len = t.checksum.byte_len();
+        if !t.uint.write(out, 0, u64::from(sum)) {
+            return Err(EncodeError::BufferTooSmall {
+                needed: len,
+                available: out.len(),
+            });
+        }
+        Ok(len)
     }
 
     /// Writes the header for a payload of `payload_len` bytes into the start
@@ -209,11 +278,11 @@ impl Layout {
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
         let hlen = self.header_len();
+        let needed = self.head_len(payload_len);
         let available = out.len();
-        let out = out.get_mut(..hlen).ok_or(EncodeError::BufferTooSmall {
-            needed: hlen,
-            available,
-        })?;
+        let out = out
+            .get_mut(..needed)
+            .ok_or(EncodeError::BufferTooSmall { needed, available })?;
         let length = payload_len as u64;
         if length > self.max_payload() {
             return Err(EncodeError::PayloadTooLong {
@@ -223,12 +292,20 @@ impl Layout {
         }
         let l = &self.length;
         let v = i128::from(length) - i128::from(self.adjust);
-        let (lo, hi) = value::int_range(l.signed, l.width);
+        let (lo, hi) = if self.varint {
+            (0, i128::from(u64::MAX))
+        } else {
+            value::int_range(l.signed, l.width)
+        };
         if v < lo || v > hi {
             return Err(EncodeError::LengthOutOfRange { length, value: v });
         }
         out.fill(0);
-        l.uint.write(out, l.offset, v as u64);
+        if self.varint {
+            varint::write(v as u64, &mut out[hlen..]);
+        } else {
+            l.uint.write(out, l.offset, v as u64);
+        }
         let order = self.format().byte_order();
         for c in self.constants() {
             // Encoded when the constant was declared; `out` is zeroed, so
@@ -242,12 +319,12 @@ impl Layout {
                 .format()
                 .field(index)
                 .ok_or(EncodeError::NoSuchField { index })?;
-            if index == l.index || self.constant(index).is_some() {
+            if Some(index) == self.length_field() || self.constant(index).is_some() {
                 return Err(EncodeError::FieldIsFixed { index });
             }
             put_field(&field, order, val, out)?;
         }
-        Ok(hlen)
+        Ok(needed)
     }
 
     /// Writes header and payload into the start of `out`; returns the frame
@@ -303,7 +380,12 @@ impl Layout {
             });
         }
         let hlen = self.encode_header_with(payload.len(), fields, out)?;
-        out[hlen..needed].copy_from_slice(payload);
+        let end = hlen + payload.len();
+        out[hlen..end].copy_from_slice(payload);
+        if self.trailer.is_some() {
+            let (frame, tail) = out.split_at_mut(end);
+            self.encode_trailer(&frame[..hlen], payload, tail)?;
+        }
         Ok(needed)
     }
 }

@@ -6,6 +6,7 @@ use core::fmt;
 use crate::format::{ByteOrder, Field, Format};
 use crate::layout::Layout;
 use crate::value::{self, Value};
+use crate::varint::{self, Varint};
 
 /// A header read in place from its bytes. Checked once on construction (it
 /// holds at least [`Layout::header_len`] bytes), so no accessor can panic.
@@ -17,20 +18,31 @@ pub struct Header<'a> {
 
 impl<'a> Header<'a> {
     /// Wraps `bytes` as a header of `layout`, or `None` if there are fewer than
-    /// [`Layout::header_len`] bytes. Extra bytes are ignored. The header is not
-    /// validated: the decoders do that before they hand one out.
+    /// [`Layout::header_len`] bytes (or, when the length is a varint after
+    /// the header, if they do not hold a whole varint too). Extra bytes are
+    /// ignored. The header is not validated: the decoders do that before
+    /// they hand one out.
     pub fn new_checked(bytes: &'a [u8], layout: &'a Layout) -> Option<Self> {
-        let bytes = bytes.get(..layout.header_len())?;
+        let hlen = layout.header_len();
+        let mut len = hlen;
+        if layout.has_varint_length() {
+            match varint::read(bytes.get(hlen..)?) {
+                Varint::Value(_, n) => len += n,
+                _ => return None,
+            }
+        }
+        let bytes = bytes.get(..len)?;
         Some(Header { bytes, layout })
     }
 
     /// A view of bytes known to hold exactly one header of `layout`.
     pub(crate) fn new(bytes: &'a [u8], layout: &'a Layout) -> Self {
-        debug_assert_eq!(bytes.len(), layout.header_len());
+        debug_assert_eq!(bytes.len(), layout.head_len_in(bytes));
         Header { bytes, layout }
     }
 
-    /// The header's bytes, exactly [`Layout::header_len`] of them.
+    /// The head's bytes: the fixed header ([`Layout::header_len`] bytes), and the
+    /// varint length after it when the layout has one.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
@@ -70,9 +82,16 @@ impl<'a> Header<'a> {
         self.layout.format().values(self.bytes)
     }
 
-    /// The raw value of the length field (before the adjust).
+    /// The raw value of the length field, or of the varint after the
+    /// header (before the adjust).
     pub fn length_value(&self) -> i128 {
         let l = &self.layout.length;
+        if self.layout.has_varint_length() {
+            return match varint::read(&self.bytes[self.layout.header_len()..]) {
+                Varint::Value(v, _) => i128::from(v),
+                _ => 0,
+            };
+        }
         let raw = l.read(self.bytes).unwrap_or(0);
         if l.signed {
             i128::from(value::sign_extend(raw, l.width))
@@ -159,17 +178,29 @@ impl PartialEq for Header<'_> {
     }
 }
 
-/// A whole frame: its header and its payload, both borrowed (from the input
-/// chunk when the frame lay whole in it, else from the decoder's buffer).
+/// A whole frame: its header, its payload and its trailer (if the layout
+/// has one, already checked), all borrowed (from the input chunk when the
+/// frame lay whole in it, else from the decoder's buffer).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Frame<'a> {
     header: Header<'a>,
     payload: &'a [u8],
+    trailer: &'a [u8],
 }
 
 impl<'a> Frame<'a> {
-    pub(crate) fn new(header: Header<'a>, payload: &'a [u8]) -> Self {
-        Frame { header, payload }
+    pub(crate) fn new(header: Header<'a>, payload: &'a [u8], trailer: &'a [u8]) -> Self {
+        Frame {
+            header,
+            payload,
+            trailer,
+        }
+    }
+
+    /// The trailer's bytes as they were on the wire (empty when the layout
+    /// has none). The decoder checked them before it returned the frame.
+    pub fn trailer(&self) -> &'a [u8] {
+        self.trailer
     }
 
     /// The header.

@@ -4,8 +4,10 @@
 
 use core::fmt;
 
-use crate::format::{Field, Format, FormatError, Kind};
+use crate::format::{ByteOrder, Field, Format, FormatError, Kind};
+use crate::trailer::{Checksum, Covers};
 use crate::value::{self, PutError, Value};
+use crate::varint;
 
 /// The most constant values a layout may declare.
 pub const MAX_CONSTANTS: usize = 8;
@@ -167,7 +169,10 @@ impl Constant {
     }
 }
 
-/// Where the length lives in the header, pre-digested for the hot path.
+/// Where the length lives in the header, pre-digested for the hot path: an
+/// integer field, or an `Ns` field read as an unsigned integer (`signed`
+/// false). Unused (`index` is `usize::MAX`) when the length is a varint
+/// after the header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct LengthField {
     pub(crate) index: usize,
@@ -186,8 +191,17 @@ impl LengthField {
     }
 }
 
-/// A complete header layout: the format, the length field and its
-/// adjustment, constants, the maximum payload and the recovery policies.
+/// A trailer: its checksum, what it covers, and how its value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TrailerSpec {
+    pub(crate) checksum: Checksum,
+    pub(crate) covers: Covers,
+    pub(crate) uint: value::Uint,
+}
+
+/// A complete header layout: the format, where the length is (a field of
+/// the header, or a varint after it) and its adjustment, constants, an
+/// optional checksum trailer, the maximum payload and the recovery policies.
 ///
 /// Build one with [`Layout::builder`] (all `const fn`, so a layout in a `const`
 /// item is checked at compile time) or [`Layout::new`] for the common case.
@@ -217,6 +231,9 @@ pub struct Layout {
     pub(crate) n_constants: u8,
     pub(crate) oversize: Oversize,
     pub(crate) resync: bool,
+    /// The length is an unsigned LEB128 varint after the fixed header.
+    pub(crate) varint: bool,
+    pub(crate) trailer: Option<TrailerSpec>,
     /// The constants' encoded bytes; unused bytes are zero.
     pool: [u8; CONSTANT_POOL],
 }
@@ -234,6 +251,8 @@ impl PartialEq for Layout {
             && self.header_len == other.header_len
             && self.oversize == other.oversize
             && self.resync == other.resync
+            && self.varint == other.varint
+            && self.trailer == other.trailer
             && a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| {
                 x.field() == y.field()
@@ -307,6 +326,19 @@ pub enum LayoutError {
     /// Resynchronisation was asked for, but the layout has no constants to
     /// find a header by.
     ResyncWithoutConstants,
+    /// An `Ns` length field must be 1 to 8 bytes.
+    LengthFieldSize {
+        /// The field's index.
+        index: usize,
+        /// Its size.
+        size: usize,
+    },
+    /// A length field was named, but the length is a varint after the
+    /// header.
+    VarintAndLengthField {
+        /// The index given.
+        index: usize,
+    },
 }
 
 impl LayoutError {
@@ -319,7 +351,9 @@ impl LayoutError {
                 "the format has several integer values: name the length field"
             }
             LayoutError::NoSuchField { .. } => "field index past the last value of the format",
-            LayoutError::LengthNotInteger { .. } => "the length field is not an integer",
+            LayoutError::LengthNotInteger { .. } => {
+                "the length field is not an integer or an `Ns` byte string"
+            }
             LayoutError::TooManyConstants => "more than 8 constants",
             LayoutError::ConstantOnLength { .. } => "the length field cannot be a constant",
             LayoutError::DuplicateConstant { .. } => "a field was given two constants",
@@ -329,6 +363,10 @@ impl LayoutError {
                 "the constants together take more than 160 bytes"
             }
             LayoutError::ResyncWithoutConstants => "resynchronisation needs at least one constant",
+            LayoutError::LengthFieldSize { .. } => "an `Ns` length field must be 1 to 8 bytes",
+            LayoutError::VarintAndLengthField { .. } => {
+                "the length is a varint after the header: name no length field"
+            }
         }
     }
 }
@@ -347,8 +385,17 @@ impl fmt::Display for LayoutError {
             ),
             LayoutError::LengthNotInteger { index, code } => write!(
                 f,
-                "field {index} ({:?}) cannot hold the length: it is not an integer",
+                "field {index} ({:?}) cannot hold the length: it is neither an integer nor an `Ns` \
+                 byte string",
                 code as char
+            ),
+            LayoutError::LengthFieldSize { index, size } => write!(
+                f,
+                "field {index} ({size}s) cannot hold the length: an `Ns` length is 1 to 8 bytes"
+            ),
+            LayoutError::VarintAndLengthField { index } => write!(
+                f,
+                "field {index} was named as the length, but the length is a varint after the header"
             ),
             LayoutError::ConstantOnLength { index } => {
                 write!(
@@ -405,12 +452,30 @@ pub struct LayoutBuilder {
     error: Option<LayoutError>,
     oversize: Oversize,
     resync: bool,
+    varint: bool,
+    trailer: Option<(Checksum, Covers, Option<ByteOrder>)>,
 }
 
 impl LayoutBuilder {
     /// Which value holds the length: an index into the tuple `struct.unpack`
     /// returns. Default: the format's only integer value (an error at
     /// `build` if there are several). Applies to encoding and decoding.
+    ///
+    /// The field is an integer, or an `Ns` byte string of 1 to 8 bytes read
+    /// as an unsigned integer in the format's byte order: a 3-byte length,
+    /// which `struct` has no code for, is `3s` (Python peers write it with
+    /// `n.to_bytes(3, 'big')`).
+    ///
+    /// ```
+    /// use framing_core::Layout;
+    ///
+    /// // An HTTP/2 frame header: length u24, type u8, flags u8, stream u32.
+    /// const HTTP2: Layout = Layout::builder("!3sBBI").length_field(0).build_or_panic();
+    ///
+    /// let mut header = [0u8; 9];
+    /// HTTP2.encode_header(300, &mut header).unwrap();
+    /// assert_eq!(&header[..3], &[0, 1, 44]);
+    /// ```
     pub const fn length_field(mut self, index: usize) -> Self {
         self.length_field = Some(index);
         self
@@ -555,6 +620,77 @@ impl LayoutBuilder {
         self
     }
 
+    /// The length is an unsigned LEB128 varint (protobuf's encoding: 7 bits
+    /// a byte, least significant first, at most 10 bytes) right after the
+    /// fixed header, which may be empty (`""`: a protobuf-delimited stream)
+    /// or carry constants. The adjust and the maximum apply to its value as
+    /// to a length field's. Decoding accepts non-minimal encodings, as
+    /// protobuf's parsers do, and refuses more than 10 bytes or a value
+    /// above 64 bits ([`VarintOverflow`](crate::DecodeErrorKind::VarintOverflow));
+    /// encoding writes the minimal one. (A frame must still fit a `usize`
+    /// with its head and trailer: a payload within a few bytes of 2^64 is
+    /// [`FrameTooLarge`](crate::DecodeErrorKind::FrameTooLarge) even for a
+    /// streaming decoder.)
+    ///
+    /// ```
+    /// use framing_core::Layout;
+    ///
+    /// const DELIMITED: Layout = Layout::builder("").varint_length().build_or_panic();
+    ///
+    /// let mut out = [0u8; 16];
+    /// let n = DELIMITED.encode(&[7; 300][..3], &mut out).unwrap();
+    /// assert_eq!(&out[..n], &[3, 7, 7, 7]);
+    /// assert_eq!(DELIMITED.encode_header(300, &mut out), Ok(2));
+    /// assert_eq!(&out[..2], &[0xac, 0x02]);
+    /// ```
+    pub const fn varint_length(mut self) -> Self {
+        self.varint = true;
+        self
+    }
+
+    /// A checksum trailer after the payload, covering the header and the
+    /// payload ([`Covers::Frame`], the default; see
+    /// [`trailer_covers`](Self::trailer_covers)) and written in the format's
+    /// byte order (see [`trailer_byte_order`](Self::trailer_byte_order)).
+    /// The decoder checks it before it returns the frame (the payload then
+    /// excludes it); the encoder writes it.
+    ///
+    /// ```
+    /// use framing_core::{Checksum, Layout};
+    ///
+    /// const LAYOUT: Layout = Layout::builder("<H").trailer(Checksum::Crc32).build_or_panic();
+    ///
+    /// let mut out = [0u8; 16];
+    /// let n = LAYOUT.encode(b"hi", &mut out).unwrap();
+    /// // zlib.crc32(b"\x02\x00hi").to_bytes(4, "little")
+    /// assert_eq!(&out[4..n], &Checksum::Crc32.checksum(b"\x02\x00hi").to_le_bytes());
+    /// ```
+    pub const fn trailer(mut self, checksum: Checksum) -> Self {
+        self.trailer = match self.trailer {
+            Some((_, covers, order)) => Some((checksum, covers, order)),
+            None => Some((checksum, Covers::Frame, None)),
+        };
+        self
+    }
+
+    /// What the trailer's checksum covers; without a
+    /// [`trailer`](Self::trailer), nothing.
+    pub const fn trailer_covers(mut self, covers: Covers) -> Self {
+        if let Some((checksum, _, order)) = self.trailer {
+            self.trailer = Some((checksum, covers, order));
+        }
+        self
+    }
+
+    /// The trailer's byte order, when it is not the format's; without a
+    /// [`trailer`](Self::trailer), nothing.
+    pub const fn trailer_byte_order(mut self, order: ByteOrder) -> Self {
+        if let Some((checksum, covers, _)) = self.trailer {
+            self.trailer = Some((checksum, covers, Some(order)));
+        }
+        self
+    }
+
     /// Checks everything and builds the layout.
     ///
     /// # Errors
@@ -566,6 +702,50 @@ impl LayoutBuilder {
         };
         if let Some(e) = self.error {
             return Err(e);
+        }
+        let big = format.byte_order().is_big_endian();
+        let trailer = match self.trailer {
+            Some((checksum, covers, order)) => {
+                let tbig = match order {
+                    Some(o) => o.is_big_endian(),
+                    None => big,
+                };
+                Some(TrailerSpec {
+                    checksum,
+                    covers,
+                    uint: value::Uint::new(checksum.byte_len(), tbig),
+                })
+            }
+            None => None,
+        };
+        if self.varint {
+            if let Some(index) = self.length_field {
+                return Err(LayoutError::VarintAndLengthField { index });
+            }
+            if self.resync && self.n_constants == 0 {
+                return Err(LayoutError::ResyncWithoutConstants);
+            }
+            return Ok(Layout {
+                format,
+                length: LengthField {
+                    index: usize::MAX,
+                    offset: 0,
+                    width: 8,
+                    signed: false,
+                    big,
+                    uint: value::Uint::new(8, big),
+                },
+                adjust: self.adjust,
+                max_payload: self.max_payload,
+                header_len: format.size(),
+                constants: self.constants,
+                n_constants: self.n_constants as u8,
+                oversize: self.oversize,
+                resync: self.resync,
+                varint: true,
+                trailer,
+                pool: self.pool,
+            });
         }
         let index = match self.length_field {
             Some(i) => i,
@@ -598,7 +778,14 @@ impl LayoutBuilder {
                 })
             }
         };
-        if !field.kind.is_integer() {
+        let bytes_length = matches!(field.kind, Kind::Bytes);
+        if bytes_length && (field.size == 0 || field.size > 8) {
+            return Err(LayoutError::LengthFieldSize {
+                index,
+                size: field.size,
+            });
+        }
+        if !field.kind.is_integer() && !bytes_length {
             return Err(LayoutError::LengthNotInteger {
                 index,
                 code: field.code,
@@ -631,6 +818,8 @@ impl LayoutBuilder {
             n_constants: self.n_constants as u8,
             oversize: self.oversize,
             resync: self.resync,
+            varint: false,
+            trailer,
             pool: self.pool,
         })
     }
@@ -655,6 +844,13 @@ pub(crate) enum HeaderFault {
     Adjust(i128),
     TooLong(u64),
     Constant(usize),
+    /// A varint length of more than 10 bytes or 64 bits.
+    Varint,
+    /// A trailer that does not match the frame.
+    Checksum {
+        computed: u32,
+        carried: u32,
+    },
 }
 
 impl Layout {
@@ -673,6 +869,8 @@ impl Layout {
             error: None,
             oversize: Oversize::Fail,
             resync: false,
+            varint: false,
+            trailer: None,
         }
     }
 
@@ -710,9 +908,111 @@ impl Layout {
         self.header_len
     }
 
-    /// Index of the value that holds the length.
-    pub const fn length_field(&self) -> usize {
-        self.length.index
+    /// Index of the value that holds the length; `None` when the length is
+    /// a varint after the header.
+    pub const fn length_field(&self) -> Option<usize> {
+        if self.varint {
+            None
+        } else {
+            Some(self.length.index)
+        }
+    }
+
+    /// Whether the length is a varint after the fixed header
+    /// ([`LayoutBuilder::varint_length`]).
+    pub const fn has_varint_length(&self) -> bool {
+        self.varint
+    }
+
+    /// The longest head: the fixed header, and the longest varint (10
+    /// bytes) when the length is one.
+    pub const fn max_head_len(&self) -> usize {
+        if self.varint {
+            self.header_len + varint::MAX_LEN
+        } else {
+            self.header_len
+        }
+    }
+
+    /// The trailer's checksum, if the layout has one.
+    pub const fn trailer(&self) -> Option<Checksum> {
+        match self.trailer {
+            Some(t) => Some(t.checksum),
+            None => None,
+        }
+    }
+
+    /// What the trailer covers (meaningless without a trailer).
+    pub const fn trailer_covers(&self) -> Covers {
+        match self.trailer {
+            Some(t) => t.covers,
+            None => Covers::Frame,
+        }
+    }
+
+    /// The trailer's length in bytes: 0 without one.
+    pub const fn trailer_len(&self) -> usize {
+        match self.trailer {
+            Some(t) => t.checksum.byte_len(),
+            None => 0,
+        }
+    }
+
+    /// The longest frame the layout allows: the longest head, the maximum
+    /// payload and the trailer (saturating at `u64::MAX`).
+    pub const fn max_frame_len(&self) -> u64 {
+        self.max_payload
+            .saturating_add(self.max_head_len() as u64)
+            .saturating_add(self.trailer_len() as u64)
+    }
+
+    /// The smallest buffer a decoder accepts (else it reports
+    /// [`BufferTooSmall`](crate::DecodeErrorKind::BufferTooSmall)): the
+    /// longest head, or the trailer if that is longer. A
+    /// [`StreamDecoder`](crate::StreamDecoder) needs no more; a
+    /// [`Decoder`](crate::Decoder) needs room for its largest frame.
+    pub const fn min_buffer_len(&self) -> usize {
+        let head = self.max_head_len();
+        let tail = self.trailer_len();
+        if head > tail {
+            head
+        } else {
+            tail
+        }
+    }
+
+    /// Splits the bytes of one whole frame, as a decoder returned it, into
+    /// its head (the fixed header and the varint length, if any), payload
+    /// and trailer (empty without one). For owned frame types that keep a
+    /// frame's bytes together. Never panics: bytes too short for a head
+    /// are all head.
+    ///
+    /// ```
+    /// use framing_core::{Checksum, Layout};
+    ///
+    /// let layout = Layout::builder("B").varint_length().trailer(Checksum::Crc16Xmodem).build()?;
+    /// let mut out = [0u8; 16];
+    /// let n = layout.encode(b"abc", &mut out)?;
+    /// let (head, payload, trailer) = layout.split_frame(&out[..n]);
+    /// assert_eq!((head, payload, trailer.len()), (&[0, 3][..], &b"abc"[..], 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn split_frame<'a>(&self, frame: &'a [u8]) -> (&'a [u8], &'a [u8], &'a [u8]) {
+        let (head, body) = frame.split_at(self.head_len_in(frame).min(frame.len()));
+        let (payload, trailer) = body.split_at(body.len().saturating_sub(self.trailer_len()));
+        (head, payload, trailer)
+    }
+
+    /// The length of the head at the start of a frame's `bytes`: the fixed
+    /// header, and the varint after it if the length is one (as much of it
+    /// as `bytes` holds).
+    #[inline(always)]
+    pub(crate) fn head_len_in(&self, bytes: &[u8]) -> usize {
+        if !self.varint {
+            return self.header_len;
+        }
+        let rest = bytes.get(self.header_len..).unwrap_or(&[]);
+        self.header_len + varint::len_in(rest)
     }
 
     /// The signed adjustment from length value to payload length.
@@ -761,11 +1061,19 @@ impl Layout {
     /// returns the payload length.
     #[inline(always)]
     pub(crate) fn check_header(&self, bytes: &[u8]) -> Result<u64, HeaderFault> {
-        let l = &self.length;
-        let raw = match l.read(bytes) {
+        let raw = match self.length.read(bytes) {
             Some(v) => v,
             None => return Err(HeaderFault::Constant(usize::MAX)),
         };
+        self.check_length(bytes, raw)
+    }
+
+    /// Validates a header (`bytes` holds at least `header_len` bytes) whose
+    /// raw length value (a field's bits, or a varint) is `raw`, and returns
+    /// the payload length.
+    #[inline(always)]
+    pub(crate) fn check_length(&self, bytes: &[u8], raw: u64) -> Result<u64, HeaderFault> {
+        let l = &self.length;
         if self.n_constants != 0 {
             self.check_constants(bytes)?;
         }
@@ -791,7 +1099,7 @@ impl Layout {
     }
 
     #[cold]
-    fn check_constants(&self, bytes: &[u8]) -> Result<(), HeaderFault> {
+    pub(crate) fn check_constants(&self, bytes: &[u8]) -> Result<(), HeaderFault> {
         let big = self.big();
         for c in self.constants() {
             if !c.matches(&self.pool, big, bytes) {
@@ -809,7 +1117,7 @@ mod tests {
     #[test]
     fn default_length_field_is_the_only_integer() {
         let l = Layout::parse("<4s?I").unwrap();
-        assert_eq!(l.length_field(), 2);
+        assert_eq!(l.length_field(), Some(2));
         assert_eq!(
             Layout::parse("<HI").unwrap_err(),
             LayoutError::AmbiguousLengthField { integers: 2 }

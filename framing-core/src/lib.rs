@@ -16,7 +16,9 @@ mod encode;
 pub mod format;
 mod header;
 mod layout;
+pub mod trailer;
 mod value;
+mod varint;
 mod window;
 
 pub use buffer::{Buffer, Full, SliceBuffer};
@@ -31,6 +33,7 @@ pub use layout::{
     Layout, LayoutBuilder, LayoutError, Oversize, DEFAULT_MAX_PAYLOAD, MAX_CONSTANTS,
     MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES,
 };
+pub use trailer::{Checksum, Covers};
 pub use value::Value;
 pub use window::{Pull, Window};
 

@@ -104,23 +104,32 @@ pub(crate) enum Uint {
     U8,
     Be16,
     Le16,
+    Be24,
+    Le24,
     Be32,
     Le32,
     Be64,
     Le64,
+    /// Any other width from 1 to 8 (an `Ns` length field of 5, 6 or 7 bytes).
+    Be(u8),
+    Le(u8),
 }
 
 impl Uint {
-    /// The reader for `width` bytes (1, 2, 4 or 8) in the given order.
+    /// The reader for `width` bytes (1 to 8) in the given order.
     pub(crate) const fn new(width: usize, big: bool) -> Uint {
         match (width, big) {
             (1, _) => Uint::U8,
             (2, true) => Uint::Be16,
             (2, false) => Uint::Le16,
+            (3, true) => Uint::Be24,
+            (3, false) => Uint::Le24,
             (4, true) => Uint::Be32,
             (4, false) => Uint::Le32,
-            (_, true) => Uint::Be64,
-            (_, false) => Uint::Le64,
+            (8, true) => Uint::Be64,
+            (8, false) => Uint::Le64,
+            (n, true) => Uint::Be(n as u8),
+            (n, false) => Uint::Le(n as u8),
         }
     }
 
@@ -143,10 +152,26 @@ impl Uint {
             Uint::U8 => put(o, [v as u8]),
             Uint::Be16 => put(o, (v as u16).to_be_bytes()),
             Uint::Le16 => put(o, (v as u16).to_le_bytes()),
+            Uint::Be24 => put(o, [(v >> 16) as u8, (v >> 8) as u8, v as u8]),
+            Uint::Le24 => put(o, [v as u8, (v >> 8) as u8, (v >> 16) as u8]),
             Uint::Be32 => put(o, (v as u32).to_be_bytes()),
             Uint::Le32 => put(o, (v as u32).to_le_bytes()),
             Uint::Be64 => put(o, v.to_be_bytes()),
             Uint::Le64 => put(o, v.to_le_bytes()),
+            Uint::Be(n) => match o.get_mut(..usize::from(n)) {
+                Some(dst) => {
+                    dst.copy_from_slice(&v.to_be_bytes()[8 - usize::from(n)..]);
+                    true
+                }
+                None => false,
+            },
+            Uint::Le(n) => match o.get_mut(..usize::from(n)) {
+                Some(dst) => {
+                    dst.copy_from_slice(&v.to_le_bytes()[..usize::from(n)]);
+                    true
+                }
+                None => false,
+            },
         }
     }
 
@@ -158,10 +183,27 @@ impl Uint {
             Uint::U8 => u64::from(*b.first()?),
             Uint::Be16 => u64::from(u16::from_be_bytes(*b.first_chunk()?)),
             Uint::Le16 => u64::from(u16::from_le_bytes(*b.first_chunk()?)),
+            Uint::Be24 => {
+                let [x, y, z] = *b.first_chunk()?;
+                u64::from(u32::from_be_bytes([0, x, y, z]))
+            }
+            Uint::Le24 => {
+                let [x, y, z] = *b.first_chunk()?;
+                u64::from(u32::from_le_bytes([x, y, z, 0]))
+            }
             Uint::Be32 => u64::from(u32::from_be_bytes(*b.first_chunk()?)),
             Uint::Le32 => u64::from(u32::from_le_bytes(*b.first_chunk()?)),
             Uint::Be64 => u64::from_be_bytes(*b.first_chunk()?),
             Uint::Le64 => u64::from_le_bytes(*b.first_chunk()?),
+            Uint::Be(n) => b
+                .get(..usize::from(n))?
+                .iter()
+                .fold(0, |v, &x| v << 8 | u64::from(x)),
+            Uint::Le(n) => b
+                .get(..usize::from(n))?
+                .iter()
+                .rev()
+                .fold(0, |v, &x| v << 8 | u64::from(x)),
         })
     }
 }

@@ -5,7 +5,8 @@
 //! whole-frame way.
 
 use framing_core::{
-    Buffer, DecodeErrorKind, Decoded, Decoder, Feed, Layout, Oversize, Recovery, SliceBuffer, Value,
+    Buffer, Checksum, Covers, DecodeErrorKind, Decoded, Decoder, Feed, Layout, Oversize, Recovery,
+    SliceBuffer, Value,
 };
 use proptest::prelude::*;
 
@@ -43,12 +44,16 @@ fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     chunks
 }
 
-/// A random layout: a prefix, 0-3 other fields around an integer length
-/// field, maybe a magic constant, an adjust, and the recovery policies.
+/// A random layout: a prefix, 0-3 other fields around a length field (an
+/// integer or an `Ns` field; or no field and a varint after the header),
+/// maybe a magic constant, an adjust, maybe a checksum trailer, and the
+/// recovery policies.
 #[derive(Clone, Debug)]
 struct Spec {
     format: String,
-    length_field: usize,
+    /// `None`: a varint length after the header.
+    length_field: Option<usize>,
+    trailer: Option<(Checksum, Covers)>,
     adjust: i64,
     magic: Option<(usize, i128)>,
     max_payload: u64,
@@ -58,8 +63,15 @@ struct Spec {
 
 impl Spec {
     fn layout(&self) -> Option<Layout> {
-        let mut b = Layout::builder(&self.format)
-            .length_field(self.length_field)
+        let mut b = Layout::builder(&self.format);
+        b = match self.length_field {
+            Some(i) => b.length_field(i),
+            None => b.varint_length(),
+        };
+        if let Some((checksum, covers)) = self.trailer {
+            b = b.trailer(checksum).trailer_covers(covers);
+        }
+        let mut b = b
             .length_adjust(self.adjust)
             .max_payload(self.max_payload)
             .on_oversize(if self.discard {
@@ -77,7 +89,13 @@ impl Spec {
 
 fn spec() -> impl Strategy<Value = Spec> {
     let prefix = prop::sample::select(vec!["", "@", "=", "<", ">", "!"]);
-    let len_code = prop::sample::select(vec!["B", "H", "I", "Q", "b", "h", "i", "q", "L", "l"]);
+    let len_code = prop::sample::select(vec![
+        "B", "H", "I", "Q", "b", "h", "i", "q", "L", "l", "3s", "1s", "5s", "8s", "varint",
+    ]);
+    let trailer = prop::option::of((
+        prop::sample::select(Checksum::ALL.to_vec()),
+        prop::sample::select(vec![Covers::Frame, Covers::Payload]),
+    ));
     let other = prop::sample::select(vec![
         "x", "B", "?", "2s", "e", "d", "H", "c", "3x", "0i", "p",
     ]);
@@ -91,10 +109,24 @@ fn spec() -> impl Strategy<Value = Spec> {
         any::<bool>(),
         any::<bool>(),
         prop::sample::select(vec![40u64, 300, 1 << 20]),
+        trailer,
     )
         .prop_map(
-            |(prefix, before, len, after, magic, adjust_kind, discard, resync, max_payload)| {
+            |(
+                prefix,
+                before,
+                len,
+                after,
+                magic,
+                adjust_kind,
+                discard,
+                resync,
+                max_payload,
+                trailer,
+            )| {
                 let magic_code = if magic { "H" } else { "" };
+                let varint = len == "varint";
+                let len = if varint { "" } else { len };
                 let format = format!(
                     "{prefix}{magic_code}{}{len}{}",
                     before.concat(),
@@ -113,7 +145,8 @@ fn spec() -> impl Strategy<Value = Spec> {
                 };
                 Spec {
                     format,
-                    length_field: values_before,
+                    length_field: (!varint).then_some(values_before),
+                    trailer,
                     adjust,
                     magic: magic.then_some((0, 0xA55A)),
                     max_payload,
@@ -130,11 +163,11 @@ fn encode_all(layout: &Layout, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<Out>) {
     let mut stream = Vec::new();
     let mut frames = Vec::new();
     for p in payloads {
-        let mut buf = vec![0u8; layout.header_len() + p.len()];
+        let mut buf = vec![0u8; layout.frame_len(p.len()).unwrap()];
         if let Ok(n) = layout.encode(p, &mut buf) {
             stream.extend_from_slice(&buf[..n]);
             frames.push(Out::Frame {
-                header: buf[..layout.header_len()].to_vec(),
+                header: buf[..layout.head_len(p.len())].to_vec(),
                 payload: p.clone(),
             });
         }
@@ -189,19 +222,29 @@ proptest! {
         // What `needs` says of a whole valid header is the length of the
         // frame decoded from it.
         let fresh = Decoder::new(&layout, heapless::Vec::<u8, 4096>::new());
-        let needs = fresh.needs(&stream).filter(|_| stream.len() >= layout.header_len());
+        let needs = fresh
+            .needs(&stream)
+            .filter(|_| !stream.is_empty() && stream.len() >= layout.header_len());
         if let Some(total) = needs {
             match big.first() {
                 Some(Out::Frame { header, payload }) => {
-                    prop_assert_eq!(header.len() + payload.len(), total);
+                    prop_assert_eq!(header.len() + payload.len() + layout.trailer_len(), total);
                 }
-                Some(Out::Err(e)) => prop_assert_eq!(
-                    e.kind(),
-                    DecodeErrorKind::Truncated {
-                        missing: (total - stream.len()) as u64,
-                        in_header: false
+                Some(Out::Recovered(Recovery::Corrupt { length, .. })) => {
+                    prop_assert_eq!(*length, total as u64);
+                }
+                Some(Out::Err(e)) if matches!(e.kind(), DecodeErrorKind::ChecksumMismatch { .. }) => {
+                    prop_assert!(total <= stream.len());
+                }
+                // Cut inside the payload, or inside a varint length (whose
+                // next byte `needs` asks for).
+                Some(Out::Err(e)) => match e.kind() {
+                    DecodeErrorKind::Truncated { missing, in_header } => {
+                        prop_assert_eq!(missing, (total - stream.len()) as u64);
+                        prop_assert!(!in_header || layout.has_varint_length());
                     }
-                ),
+                    other => prop_assert!(false, "needs accepted a header decode refused: {:?}", other),
+                },
                 other => prop_assert!(false, "needs accepted a header decode gave {:?} for", other),
             }
         }
@@ -217,8 +260,8 @@ proptest! {
         // Frames decoded before an error are the stream's real frames.
         for o in &big {
             if let Out::Frame { header, payload } = o {
-                prop_assert_eq!(header.len(), layout.header_len());
                 let h = framing_core::Header::new_checked(header, &layout).unwrap();
+                prop_assert_eq!(h.as_bytes().len(), header.len());
                 prop_assert_eq!(h.length_value() + i128::from(layout.length_adjust()), payload.len() as i128);
             }
         }

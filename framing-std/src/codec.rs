@@ -307,8 +307,7 @@ impl FrameCodec {
     }
 
     fn with(layout: SharedLayout) -> Self {
-        let max = usize::try_from(layout.max_payload()).unwrap_or(usize::MAX);
-        let limit = layout.header_len().saturating_add(max);
+        let limit = usize::try_from(layout.max_frame_len()).unwrap_or(usize::MAX);
         FrameCodec {
             decoder: framing_core::Decoder::new(layout.clone(), GrowBuf::new(limit)),
             layout,
@@ -386,10 +385,14 @@ impl FrameCodec {
     /// The encoder of both codec traits: appends the frame for `payload`
     /// to `dst`, or leaves `dst` as it was and returns the error.
     fn encode_payload(&self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
-        let hlen = self.layout.header_len();
+        let hlen = self.layout.head_len(payload.len());
+        let tlen = self.layout.trailer_len();
         let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
         // Room for the whole frame, but never more than a valid one needs.
-        dst.reserve(hlen.saturating_add(payload.len().min(max)));
+        dst.reserve(
+            hlen.saturating_add(payload.len().min(max))
+                .saturating_add(tlen),
+        );
         let start = dst.len();
         dst.resize(start + hlen, 0);
         if let Err(e) = self.layout.encode_header(payload.len(), &mut dst[start..]) {
@@ -397,6 +400,15 @@ impl FrameCodec {
             return Err(error::from_encode(e));
         }
         dst.extend_from_slice(payload);
+        if tlen != 0 {
+            let mut trailer = [0u8; 4];
+            let (head, rest) = dst[start..].split_at(hlen);
+            let n = self
+                .layout
+                .encode_trailer(head, rest, &mut trailer)
+                .map_err(error::from_encode)?;
+            dst.extend_from_slice(&trailer[..n]);
+        }
         Ok(())
     }
 }
@@ -578,20 +590,25 @@ impl FrameBytes {
         self.header().int(index)
     }
 
-    /// The header's bytes.
+    /// The header's bytes (with the varint length, if the layout has one).
     pub fn header_bytes(&self) -> &[u8] {
-        &self.bytes[..self.header_len()]
+        self.layout.split_frame(&self.bytes).0
     }
 
     /// The payload.
     pub fn payload(&self) -> &[u8] {
-        &self.bytes[self.header_len()..]
+        self.layout.split_frame(&self.bytes).1
+    }
+
+    /// The trailer, checked by the decoder (empty if the layout has none).
+    pub fn trailer(&self) -> &[u8] {
+        self.layout.split_frame(&self.bytes).2
     }
 
     /// The payload as [`Bytes`] sharing the frame's memory (no copy), for
     /// sending on or keeping after the frame is dropped.
     pub fn payload_bytes(&self) -> Bytes {
-        self.bytes.slice(self.header_len()..)
+        self.bytes.slice(self.payload_range())
     }
 
     /// The whole frame as it was on the wire: header, then payload.
@@ -606,7 +623,9 @@ impl FrameBytes {
 
     /// The payload, given back (no copy).
     pub fn into_payload(mut self) -> Bytes {
-        self.bytes.split_off(self.header_len())
+        let range = self.payload_range();
+        self.bytes.truncate(range.end);
+        self.bytes.split_off(range.start)
     }
 
     /// The whole frame's bytes, given back (no copy).
@@ -614,8 +633,9 @@ impl FrameBytes {
         self.bytes
     }
 
-    fn header_len(&self) -> usize {
-        self.layout.header_len().min(self.bytes.len())
+    fn payload_range(&self) -> core::ops::Range<usize> {
+        let (head, payload, _) = self.layout.split_frame(&self.bytes);
+        head.len()..head.len() + payload.len()
     }
 }
 

@@ -14,10 +14,10 @@ use crate::buffer::{GrowBuf, ReadBuf};
 /// The default size of one read: 64 KiB.
 pub const DEFAULT_READ_CAPACITY: usize = 64 * 1024;
 
-/// The largest header + payload a whole-frame decoder of `layout` may hold.
+/// The largest frame (head, payload, trailer) a whole-frame decoder of
+/// `layout` may hold.
 fn frame_limit(layout: &Layout) -> usize {
-    let max = usize::try_from(layout.max_payload()).unwrap_or(usize::MAX);
-    layout.header_len().saturating_add(max)
+    usize::try_from(layout.max_frame_len()).unwrap_or(usize::MAX)
 }
 
 /// A reader's state apart from the reader itself, so the duplex adapter can
@@ -89,7 +89,7 @@ impl Rx {
             };
             if let Found::Item(at) = found {
                 let frame = self.decoder.frame(self.chunk.since(from), at);
-                let bytes = [frame.header().as_bytes(), frame.payload()].concat();
+                let bytes = [frame.header().as_bytes(), frame.payload(), frame.trailer()].concat();
                 return Ok(Some(OwnedFrame {
                     layout: Arc::clone(&self.layout),
                     bytes,
@@ -137,7 +137,7 @@ impl Rx {
 #[derive(Clone, PartialEq)]
 pub struct OwnedFrame {
     layout: Arc<Layout>,
-    /// Header then payload; always at least a header long.
+    /// Header, payload and trailer; always at least a header long.
     bytes: Vec<u8>,
 }
 
@@ -160,17 +160,22 @@ impl OwnedFrame {
         self.header().int(index)
     }
 
-    /// The header's bytes.
+    /// The header's bytes (with the varint length, if the layout has one).
     pub fn header_bytes(&self) -> &[u8] {
-        self.split().0
+        self.layout.split_frame(&self.bytes).0
     }
 
     /// The payload.
     pub fn payload(&self) -> &[u8] {
-        self.split().1
+        self.layout.split_frame(&self.bytes).1
     }
 
-    /// The whole frame as it was on the wire: header, then payload.
+    /// The trailer, checked by the decoder (empty if the layout has none).
+    pub fn trailer(&self) -> &[u8] {
+        self.layout.split_frame(&self.bytes).2
+    }
+
+    /// The whole frame as it was on the wire: header, payload, trailer.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -183,19 +188,16 @@ impl OwnedFrame {
     /// The payload, given back (moves the payload to the front of the
     /// allocation).
     pub fn into_payload(mut self) -> Vec<u8> {
-        let hlen = self.layout.header_len().min(self.bytes.len());
-        self.bytes.drain(..hlen);
+        let (head, payload, _) = self.layout.split_frame(&self.bytes);
+        let (start, len) = (head.len(), payload.len());
+        self.bytes.truncate(start + len);
+        self.bytes.drain(..start);
         self.bytes
     }
 
     /// The whole frame's bytes, given back.
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
-    }
-
-    fn split(&self) -> (&[u8], &[u8]) {
-        let hlen = self.layout.header_len().min(self.bytes.len());
-        self.bytes.split_at(hlen)
     }
 }
 
@@ -443,7 +445,7 @@ impl<R: Read> StreamReader<R> {
     /// Like [`new`](Self::new), reading up to `capacity` bytes at a time
     /// (at least 1).
     pub fn with_capacity(capacity: usize, inner: R, layout: Layout) -> Self {
-        let buffer = GrowBuf::new(layout.header_len());
+        let buffer = GrowBuf::new(layout.min_buffer_len());
         StreamReader {
             inner,
             decoder: StreamDecoder::new(layout, buffer),

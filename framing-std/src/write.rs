@@ -73,6 +73,8 @@ pub(crate) struct Tx {
     queue: Vec<u8>,
     /// Scratch space for one header.
     header: Vec<u8>,
+    /// The trailer of the frame being written (empty for a layout with none).
+    trailer: Vec<u8>,
     /// Batch size: a frame at least this long skips the queue.
     capacity: usize,
     /// Past this many queued bytes, a new frame is refused, not queued.
@@ -84,7 +86,8 @@ impl Tx {
         Tx {
             layout,
             queue: Vec::new(),
-            header: vec![0; layout.header_len()],
+            header: Vec::with_capacity(layout.max_head_len()),
+            trailer: Vec::with_capacity(layout.trailer_len()),
             capacity,
             high_water: DEFAULT_HIGH_WATER_MARK,
         }
@@ -123,10 +126,18 @@ impl Tx {
         self.queue.len()
     }
 
-    /// Encodes the header of a frame for `payload` into the scratch space.
+    /// Encodes the head and the trailer of a frame for `payload` into the
+    /// scratch space.
     fn encode(&mut self, payload: &[u8], fields: &[(usize, Value<'_>)]) -> io::Result<()> {
-        self.layout
+        self.header.resize(self.layout.max_head_len(), 0);
+        let n = self
+            .layout
             .encode_header_with(payload.len(), fields, &mut self.header)
+            .map_err(error::from_encode)?;
+        self.header.truncate(n);
+        self.trailer.resize(self.layout.trailer_len(), 0);
+        self.layout
+            .encode_trailer(&self.header, payload, &mut self.trailer)
             .map(drop)
             .map_err(error::from_encode)
     }
@@ -134,14 +145,15 @@ impl Tx {
     /// Writes the queue, then the encoded header and `payload`. On error,
     /// what was not written is queued.
     fn send<W: Write + ?Sized>(&mut self, w: &mut W, payload: &[u8]) -> io::Result<()> {
-        let (done, result) = write_parts(w, &[&self.queue, &self.header, payload]);
+        let parts = [&self.queue[..], &self.header, payload, &self.trailer];
+        let (done, result) = write_parts(w, &parts);
         match result {
             Ok(()) => self.queue.clear(),
             Err(_) => {
                 let from_queue = done.min(self.queue.len());
                 self.queue.drain(..from_queue);
                 let mut skip = done - from_queue;
-                for part in [&self.header[..], payload] {
+                for part in [&self.header[..], payload, &self.trailer] {
                     let cut = skip.min(part.len());
                     skip -= cut;
                     self.queue.extend_from_slice(&part[cut..]);
@@ -177,7 +189,7 @@ impl Tx {
     ) -> io::Result<()> {
         self.encode(payload, fields)?;
         self.admit(w)?;
-        let frame = self.header.len().saturating_add(payload.len());
+        let frame = (self.header.len() + self.trailer.len()).saturating_add(payload.len());
         if frame >= self.capacity {
             // Too big to be worth copying: write it with the queue, vectored.
             return self.send(w, payload);
@@ -189,6 +201,7 @@ impl Tx {
         // Queued even if writing the queue failed: an error never loses a frame.
         self.queue.extend_from_slice(&self.header);
         self.queue.extend_from_slice(payload);
+        self.queue.extend_from_slice(&self.trailer);
         result
     }
 

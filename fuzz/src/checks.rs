@@ -19,8 +19,9 @@
 //! does not hold.
 
 use framing_core::{
-    Buffer, ByteOrder, DecodeError, Decoded, Decoder, EncodeError, Event, Feed, Format, Kind,
-    Layout, Oversize, Recovery, SliceBuffer, StreamDecoder, Value,
+    Buffer, ByteOrder, Checksum, Covers, DecodeError, DecodeErrorKind, Decoded, Decoder,
+    EncodeError, Event, Feed, Format, Kind, Layout, Oversize, Recovery, SliceBuffer, StreamDecoder,
+    Value,
 };
 
 /// A cursor over the fuzz input. Reading past the end gives zeros and empty
@@ -133,15 +134,22 @@ fn same_value(a: &Value<'_>, b: &Value<'_>) -> bool {
 /// A layout described by fuzz bytes:
 ///
 /// ```text
-///  prefix | tokens | (code, count)* | length | adjust (+ 1 or 8 bytes)
+///  prefix | tokens | (code, count)* | kind | length | adjust (+ 1 or 8 bytes)
 ///  | n constants | header template | constant indices | max | policies
 /// ```
+///
+/// `kind` picks where the length is (an integer field, an `Ns` field of 1
+/// to 8 bytes, or a varint after the header; a format with neither field
+/// takes a varint) and the trailer (none, or a checksum, what it covers and
+/// its byte order).
 #[derive(Clone, Debug)]
 pub struct Spec<'a> {
     /// The format string.
     pub format: String,
-    /// Index of the length value.
-    pub length_field: usize,
+    /// Index of the length value; `None`: a varint after the header.
+    pub length_field: Option<usize>,
+    /// The trailer: checksum, coverage, byte order if not the format's.
+    pub trailer: Option<(Checksum, Covers, Option<ByteOrder>)>,
     /// The length adjust.
     pub adjust: i64,
     /// Constants, with values read from a header template in the input.
@@ -173,15 +181,34 @@ impl<'a> Spec<'a> {
             format.push(char::from(code));
         }
         let parsed = Format::parse(&format).ok()?;
+        let kind = input.byte();
         let integers: Vec<usize> = parsed
             .fields()
-            .filter(|f| f.kind.is_integer())
+            .filter(|f| match kind % 4 {
+                2 => f.kind == Kind::Bytes && (1..=8).contains(&f.size),
+                3 => false,
+                _ => f.kind.is_integer(),
+            })
             .map(|f| f.index)
             .collect();
-        if integers.is_empty() {
-            return None;
-        }
-        let length_field = integers[usize::from(input.byte()) % integers.len()];
+        let pick = usize::from(input.byte());
+        let length_field = (!integers.is_empty()).then(|| integers[pick % integers.len()]);
+        let trailer = match (kind >> 2) % 8 {
+            n @ 1..=5 => Some((
+                Checksum::ALL[usize::from(n) - 1],
+                if kind & 0x20 != 0 {
+                    Covers::Payload
+                } else {
+                    Covers::Frame
+                },
+                match kind >> 6 {
+                    1 => Some(ByteOrder::Big),
+                    2 => Some(ByteOrder::Little),
+                    _ => None,
+                },
+            )),
+            _ => None,
+        };
         let hlen = parsed.size() as i64;
         let adjust = match input.byte() % 4 {
             0 => 0,
@@ -196,8 +223,8 @@ impl<'a> Spec<'a> {
             // always fit their field.
             let template = input.take(parsed.size());
             for _ in 0..n_constants {
-                let index = usize::from(input.byte()) % parsed.value_count();
-                if index == length_field || constants.iter().any(|&(i, _)| i == index) {
+                let index = usize::from(input.byte()) % parsed.value_count().max(1);
+                if Some(index) == length_field || constants.iter().any(|&(i, _)| i == index) {
                     continue;
                 }
                 if let Some(v) = parsed.value(template, index) {
@@ -215,6 +242,7 @@ impl<'a> Spec<'a> {
         Some(Spec {
             format,
             length_field,
+            trailer,
             adjust,
             resync: policies & 2 != 0 && !constants.is_empty(),
             constants,
@@ -226,8 +254,18 @@ impl<'a> Spec<'a> {
     /// The layout, with `max_payload` in place of the spec's; `None` if the
     /// builder refuses it.
     pub fn build(&self, max_payload: u64) -> Option<Layout> {
-        let mut b = Layout::builder(&self.format)
-            .length_field(self.length_field)
+        let mut b = Layout::builder(&self.format);
+        b = match self.length_field {
+            Some(index) => b.length_field(index),
+            None => b.varint_length(),
+        };
+        if let Some((checksum, covers, order)) = self.trailer {
+            b = b.trailer(checksum).trailer_covers(covers);
+            if let Some(order) = order {
+                b = b.trailer_byte_order(order);
+            }
+        }
+        let mut b = b
             .length_adjust(self.adjust)
             .max_payload(max_payload)
             .on_oversize(if self.discard {
@@ -273,11 +311,12 @@ pub enum Out {
     Err(DecodeError),
 }
 
-/// Asserts that a decoded frame is one the layout allows: a header of the
-/// right size whose length gives the payload's, and whose constants match.
+/// Asserts that a decoded frame is one the layout allows: a head of the
+/// right size (the fixed header and the varint, if any) whose length gives
+/// the payload's, and whose constants match.
 pub fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
-    assert_eq!(header.len(), layout.header_len(), "header length");
     let h = framing_core::Header::new_checked(header, layout).expect("a whole header");
+    assert_eq!(h.as_bytes().len(), header.len(), "head length");
     assert_eq!(
         h.length_value() + i128::from(layout.length_adjust()),
         payload.len() as i128,
@@ -300,6 +339,12 @@ pub fn out_of(layout: &Layout, item: Decoded<'_>) -> Out {
     match item {
         Decoded::Frame(f) => {
             assert_valid_frame(layout, f.header().as_bytes(), f.payload());
+            // The trailer returned is the one the encoder writes.
+            let mut trailer = [0u8; 4];
+            let n = layout
+                .encode_trailer(f.header().as_bytes(), f.payload(), &mut trailer)
+                .expect("room for a trailer");
+            assert_eq!(f.trailer(), &trailer[..n], "a checked trailer");
             Out::Frame {
                 header: f.header().as_bytes().to_vec(),
                 payload: f.payload().to_vec(),
@@ -413,6 +458,12 @@ impl Joiner {
                 assert_valid_frame(layout, &header, &payload);
                 Some(Out::Frame { header, payload })
             }
+            // A frame whose trailer did not match is reported in place of
+            // its end: the pieces given are dropped.
+            Event::Recovered(r @ Recovery::Corrupt { .. }) => {
+                assert!(self.current.take().is_some(), "corrupt outside a frame");
+                Some(Out::Recovered(r))
+            }
             Event::Recovered(r) => {
                 assert!(self.current.is_none(), "report inside a frame");
                 Some(Out::Recovered(r))
@@ -424,7 +475,7 @@ impl Joiner {
 /// The same through the streaming decoder, with a buffer of exactly one
 /// header, pieces joined into frames.
 pub fn run_stream(layout: Layout, chunks: &[&[u8]]) -> Vec<Out> {
-    let mut storage = vec![0u8; layout.header_len()];
+    let mut storage = vec![0u8; layout.min_buffer_len()];
     let mut d = StreamDecoder::new(&layout, SliceBuffer::new(&mut storage));
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     let mut out = Vec::new();
@@ -483,7 +534,7 @@ pub fn run_general(layout: Layout, cap: usize, chunks: &[&[u8]], stream: bool) -
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     let mut out = Vec::new();
     let mut joiner = Joiner::default();
-    let mut storage = vec![0u8; if stream { layout.header_len() } else { cap }];
+    let mut storage = vec![0u8; if stream { layout.min_buffer_len() } else { cap }];
     let buf = SliceBuffer::new(&mut storage);
     let (mut whole, mut streaming) = if stream {
         (None, Some(StreamDecoder::new(&layout, buf)))
@@ -569,11 +620,22 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     let fresh = Decoder::new(&layout, SliceBuffer::new(&mut storage));
     if let Some(total) = fresh
         .needs(stream)
-        .filter(|_| stream.len() >= layout.header_len())
+        .filter(|_| !stream.is_empty() && stream.len() >= layout.header_len())
     {
         match whole.first() {
             Some(Out::Frame { header, payload }) => {
-                assert_eq!(header.len() + payload.len(), total, "needs");
+                let frame = header.len() + payload.len() + layout.trailer_len();
+                assert_eq!(frame, total, "needs");
+            }
+            // A valid head whose trailer does not match.
+            Some(Out::Recovered(Recovery::Corrupt { length, .. })) => {
+                assert_eq!(*length, total as u64, "needs");
+            }
+            Some(Out::Err(e)) if matches!(e.kind(), DecodeErrorKind::ChecksumMismatch { .. }) => {
+                assert!(
+                    total <= stream.len(),
+                    "needs {total}, decode checked a trailer"
+                );
             }
             Some(Out::Err(e)) => assert!(
                 e.is_truncated() && total > stream.len(),
@@ -595,7 +657,7 @@ pub fn split_equivalence(data: &[u8]) -> bool {
 
     let clamped_max = spec
         .max_payload
-        .min((BIG_BUFFER - layout.header_len()) as u64);
+        .min((BIG_BUFFER - layout.max_head_len() - layout.trailer_len()) as u64);
     let clamped = spec
         .build(clamped_max)
         .expect("a lower max_payload builds too");
@@ -760,7 +822,7 @@ fn model_encode(
     out_len: usize,
 ) -> Result<Vec<Expect>, EncodeError> {
     let format = layout.format();
-    let hlen = layout.header_len();
+    let hlen = layout.head_len(payload_len);
     if out_len < hlen {
         return Err(EncodeError::BufferTooSmall {
             needed: hlen,
@@ -774,13 +836,20 @@ fn model_encode(
             max: layout.max_payload(),
         });
     }
-    let lf = format.field(layout.length_field()).expect("length field");
+    let lf = layout
+        .length_field()
+        .map(|i| format.field(i).expect("length field"));
     let v = i128::from(length) - i128::from(layout.length_adjust());
-    let bits = 8 * lf.size as u32;
-    let (lo, hi) = if lf.kind == Kind::Signed {
-        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-    } else {
-        (0, (1i128 << bits) - 1)
+    let (lo, hi) = match lf {
+        None => (0, i128::from(u64::MAX)),
+        Some(lf) => {
+            let bits = 8 * lf.size as u32;
+            if lf.kind == Kind::Signed {
+                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+            } else {
+                (0, (1i128 << bits) - 1)
+            }
+        }
     };
     if v < lo || v > hi {
         return Err(EncodeError::LengthOutOfRange { length, value: v });
@@ -788,7 +857,14 @@ fn model_encode(
     let mut expect: Vec<Expect> = format
         .fields()
         .map(|f| {
-            if f.index == lf.index {
+            if Some(f.index) == layout.length_field() && f.kind == Kind::Bytes {
+                // An `Ns` length: the value's low bytes in the format's order.
+                let mut bytes = (v as u64).to_le_bytes()[..f.size].to_vec();
+                if format.byte_order().is_big_endian() {
+                    bytes.reverse();
+                }
+                Expect::Exact(Owned::Bytes(bytes))
+            } else if Some(f.index) == layout.length_field() {
                 Expect::Exact(Owned::Int(v))
             } else if let Some(c) = layout.constant(f.index) {
                 Expect::Exact(Owned::from_value(c))
@@ -802,7 +878,7 @@ fn model_encode(
         let field = format
             .field(index)
             .ok_or(EncodeError::NoSuchField { index })?;
-        if index == lf.index || layout.constant(index).is_some() {
+        if Some(index) == layout.length_field() || layout.constant(index).is_some() {
             return Err(EncodeError::FieldIsFixed { index });
         }
         expect[index] = model_put(
@@ -821,6 +897,7 @@ fn model_encode(
 struct Encoded {
     header: Vec<u8>,
     payload: Vec<u8>,
+    trailer: Vec<u8>,
     expect: Vec<Expect>,
 }
 
@@ -837,7 +914,6 @@ pub fn roundtrip(data: &[u8]) -> bool {
     let Some(layout) = spec.build(spec.max_payload) else {
         return false;
     };
-    let hlen = layout.header_len();
     let n_frames = input.byte() % 8;
     let mut frames: Vec<Encoded> = Vec::new();
     for _ in 0..n_frames {
@@ -857,6 +933,7 @@ pub fn roundtrip(data: &[u8]) -> bool {
             .map(|_| header_value(&mut input, layout.format()))
             .collect();
         // Sometimes an output buffer one byte short.
+        let hlen = layout.head_len(len);
         let short = flags & 0x80 != 0 && hlen > 0;
         let out_len = if short { hlen - 1 } else { hlen };
 
@@ -873,18 +950,26 @@ pub fn roundtrip(data: &[u8]) -> bool {
                 model.as_ref().map(|_| hlen)
             ),
         }
+        let mut trailer = vec![0u8; layout.trailer_len()];
+        if got.is_ok() {
+            let n = layout.encode_trailer(&header, &payload, &mut trailer);
+            assert_eq!(n, Ok(layout.trailer_len()), "encode_trailer");
+        }
         if given.is_empty() {
-            // `encode` writes the same header, then the payload.
-            let needed = hlen + len - usize::from(short);
+            // `encode` writes the same header, then the payload, then the
+            // same trailer.
+            let frame = hlen + len + layout.trailer_len();
+            let needed = frame - usize::from(short);
             let mut whole = vec![0x5au8; needed];
             match (layout.encode(&payload, &mut whole), got) {
                 (Ok(n), Ok(_)) => {
-                    assert_eq!(n, hlen + len);
+                    assert_eq!(n, frame);
                     assert_eq!(&whole[..hlen], &header[..]);
-                    assert_eq!(&whole[hlen..], &payload[..]);
+                    assert_eq!(&whole[hlen..hlen + len], &payload[..]);
+                    assert_eq!(&whole[hlen + len..], &trailer[..]);
                 }
                 (Err(EncodeError::BufferTooSmall { needed: n, .. }), _) if short => {
-                    assert_eq!(n, hlen + len);
+                    assert_eq!(n, frame);
                 }
                 (Err(e), Err(h)) => assert_eq!(e, h),
                 (e, h) => panic!("encode gave {e:?}, encode_header gave {h:?}"),
@@ -894,6 +979,7 @@ pub fn roundtrip(data: &[u8]) -> bool {
             frames.push(Encoded {
                 header,
                 payload,
+                trailer,
                 expect,
             });
         }
@@ -903,12 +989,14 @@ pub fn roundtrip(data: &[u8]) -> bool {
     for f in &frames {
         stream.extend_from_slice(&f.header);
         stream.extend_from_slice(&f.payload);
+        stream.extend_from_slice(&f.trailer);
     }
     let cap = frames
         .iter()
-        .map(|f| hlen + f.payload.len())
+        .map(|f| f.header.len() + f.payload.len() + f.trailer.len())
         .max()
-        .unwrap_or(hlen);
+        .unwrap_or(0)
+        .max(layout.min_buffer_len());
     let expected: Vec<Out> = frames
         .iter()
         .map(|f| Out::Frame {
@@ -957,7 +1045,8 @@ pub fn format_parse(data: &[u8]) -> bool {
         Ok(l) => {
             assert_eq!(l.format(), &f);
             assert_eq!(l.header_len(), f.size());
-            let lf = f.field(l.length_field()).expect("length field exists");
+            let index = l.length_field().expect("a length field by default");
+            let lf = f.field(index).expect("length field exists");
             assert!(lf.kind.is_integer());
         }
         Err(e) => assert!(!e.to_string().is_empty()),

@@ -428,7 +428,7 @@ fn run_frame_reader<L: Borrow<Layout>>(
         let got = reader.next_with(frames_only, |item| {
             let seen = match &item {
                 Decoded::Frame(f) => Some(Seen {
-                    whole: f.header().as_bytes().len() + f.payload().len(),
+                    whole: f.header().as_bytes().len() + f.payload().len() + f.trailer().len(),
                     header_here: span.holds(f.header().as_bytes()),
                     payload_here: span.holds(f.payload()),
                 }),
@@ -603,12 +603,12 @@ fn check_layout(
     // payload, not the buffer, is the limit.
     let clamped_max = spec
         .max_payload
-        .min((BIG_BUFFER - layout.header_len()) as u64);
+        .min((BIG_BUFFER - layout.max_head_len() - layout.trailer_len()) as u64);
     let clamped = spec
         .build(clamped_max)
         .expect("a lower max_payload builds too");
     let reference = run_whole(clamped, BIG_BUFFER, &[stream]);
-    let mut storage = vec![0u8; clamped.header_len() + stream_extra];
+    let mut storage = vec![0u8; clamped.min_buffer_len() + stream_extra];
     let buf = SliceBuffer::new(&mut storage);
     let got = if owned {
         run_stream_reader(

@@ -197,7 +197,7 @@ pub fn std_reader(data: &[u8]) -> bool {
     };
     let max = spec
         .max_payload
-        .min((BIG_BUFFER - probe.header_len()) as u64);
+        .min((BIG_BUFFER - probe.max_head_len() - probe.trailer_len()) as u64);
     let layout = spec.build(max).expect("a lower max_payload builds too");
     let read_size = 1 + usize::from(input.byte() % 64);
     let api = input.byte();
@@ -213,7 +213,7 @@ pub fn std_reader(data: &[u8]) -> bool {
         .collect();
     let stream = input.rest();
 
-    let cap = layout.header_len() + max as usize;
+    let cap = layout.max_frame_len() as usize;
     let reference = run_whole(layout, cap, &[stream]);
     let owned = api & 1 != 0;
     let frames = run_frame_reader(layout, read_size, owned, stream, &steps);

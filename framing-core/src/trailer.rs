@@ -1,0 +1,217 @@
+//! Checksum trailers: a CRC after the payload, checked before the frame is
+//! returned.
+//!
+//! ```text
+//! +---------+---------------+---------+
+//! | header  |    payload    | trailer |   CRC of header + payload (Covers::Frame)
+//! +---------+---------------+---------+   or of the payload alone (Covers::Payload)
+//! ```
+//!
+//! The algorithms are the `crc` crate's catalogue entries (table driven, one
+//! 256-entry table per algorithm in use), not tables of our own.
+
+use core::fmt;
+
+use crc::{Algorithm, Crc};
+
+/// A checksum algorithm a trailer can carry.
+///
+/// ```
+/// use framing_core::Checksum;
+///
+/// // Every algorithm's catalogue check value, over "123456789".
+/// assert_eq!(Checksum::Crc32.checksum(b"123456789"), 0xcbf4_3926);
+/// assert_eq!(Checksum::Crc16Xmodem.checksum(b"123456789"), 0x31c3);
+/// assert_eq!(Checksum::from_name("crc32c"), Some(Checksum::Crc32c));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Checksum {
+    /// CRC-16/XMODEM (poly 0x1021, init 0): Python's
+    /// `binascii.crc_hqx(data, 0)`. Check value 0x31c3.
+    Crc16Xmodem,
+    /// CRC-16/MODBUS (poly 0x8005 reflected, init 0xffff), as Modbus RTU
+    /// sends it (little-endian). Check value 0x4b37.
+    Crc16Modbus,
+    /// CRC-16/CCITT-FALSE, the catalogue's CRC-16/IBM-3740 (poly 0x1021,
+    /// init 0xffff). Check value 0x29b1.
+    Crc16CcittFalse,
+    /// CRC-32/ISO-HDLC: Python's `zlib.crc32`, Ethernet, zip, PNG. Check
+    /// value 0xcbf43926.
+    Crc32,
+    /// CRC-32C (Castagnoli, the catalogue's CRC-32/ISCSI): iSCSI, ext4,
+    /// SCTP. Check value 0xe3069283.
+    Crc32c,
+}
+
+static CRC16_XMODEM: Crc<u16> = Crc::<u16>::new(&crc::CRC_16_XMODEM);
+static CRC16_MODBUS: Crc<u16> = Crc::<u16>::new(&crc::CRC_16_MODBUS);
+static CRC16_CCITT_FALSE: Crc<u16> = Crc::<u16>::new(&crc::CRC_16_IBM_3740);
+static CRC32: Crc<u32> = Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+static CRC32C: Crc<u32> = Crc::<u32>::new(&crc::CRC_32_ISCSI);
+
+/// A running checksum, for a frame whose bytes pass in pieces (the
+/// streaming decoder). It is the register before the final xor: the
+/// crate's `Digest` cannot be stored in a `Copy` state, so a piece resumes
+/// from the register (`digest_with_initial` of it, bit-reversed for a
+/// reflected algorithm) and returns the register again (`finalize` xor the
+/// algorithm's `xorout`). That round trip is exact for algorithms whose
+/// width is their word's and whose input and output reflection agree,
+/// which every [`Checksum`] is (checked by a test over every split).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Running(u32);
+
+impl Checksum {
+    /// Every algorithm, in the order of the enum.
+    pub const ALL: [Checksum; 5] = [
+        Checksum::Crc16Xmodem,
+        Checksum::Crc16Modbus,
+        Checksum::Crc16CcittFalse,
+        Checksum::Crc32,
+        Checksum::Crc32c,
+    ];
+
+    /// The trailer's length in bytes: 2 or 4.
+    pub const fn byte_len(self) -> usize {
+        match self {
+            Checksum::Crc16Xmodem | Checksum::Crc16Modbus | Checksum::Crc16CcittFalse => 2,
+            Checksum::Crc32 | Checksum::Crc32c => 4,
+        }
+    }
+
+    /// The name the command line uses: `crc16-xmodem`, `crc16-modbus`,
+    /// `crc16-ccitt-false`, `crc32`, `crc32c`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Checksum::Crc16Xmodem => "crc16-xmodem",
+            Checksum::Crc16Modbus => "crc16-modbus",
+            Checksum::Crc16CcittFalse => "crc16-ccitt-false",
+            Checksum::Crc32 => "crc32",
+            Checksum::Crc32c => "crc32c",
+        }
+    }
+
+    /// The algorithm of that [`name`](Self::name), if any.
+    pub fn from_name(name: &str) -> Option<Checksum> {
+        Checksum::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The checksum of `bytes`.
+    #[inline]
+    pub fn checksum(self, bytes: &[u8]) -> u32 {
+        match self {
+            Checksum::Crc16Xmodem => u32::from(CRC16_XMODEM.checksum(bytes)),
+            Checksum::Crc16Modbus => u32::from(CRC16_MODBUS.checksum(bytes)),
+            Checksum::Crc16CcittFalse => u32::from(CRC16_CCITT_FALSE.checksum(bytes)),
+            Checksum::Crc32 => CRC32.checksum(bytes),
+            Checksum::Crc32c => CRC32C.checksum(bytes),
+        }
+    }
+
+    /// The register before any byte.
+    pub(crate) fn start(self) -> Running {
+        self.resume(Running(0), &[], true)
+    }
+
+    /// The register after `bytes` more.
+    pub(crate) fn update(self, running: Running, bytes: &[u8]) -> Running {
+        self.resume(running, bytes, false)
+    }
+
+    /// The checksum of everything the register has seen.
+    pub(crate) fn finish(self, running: Running) -> u32 {
+        running.0 ^ self.xorout()
+    }
+
+    fn xorout(self) -> u32 {
+        match self {
+            Checksum::Crc16Xmodem => u32::from(CRC16_XMODEM.algorithm.xorout),
+            Checksum::Crc16Modbus => u32::from(CRC16_MODBUS.algorithm.xorout),
+            Checksum::Crc16CcittFalse => u32::from(CRC16_CCITT_FALSE.algorithm.xorout),
+            Checksum::Crc32 => CRC32.algorithm.xorout,
+            Checksum::Crc32c => CRC32C.algorithm.xorout,
+        }
+    }
+
+    fn resume(self, running: Running, bytes: &[u8], fresh: bool) -> Running {
+        fn go16(crc: &Crc<u16>, r: u32, bytes: &[u8], fresh: bool) -> u32 {
+            let alg: &Algorithm<u16> = crc.algorithm;
+            let mut digest = if fresh {
+                crc.digest()
+            } else {
+                let r = r as u16;
+                crc.digest_with_initial(if alg.refin { r.reverse_bits() } else { r })
+            };
+            digest.update(bytes);
+            u32::from(digest.finalize() ^ alg.xorout)
+        }
+        fn go32(crc: &Crc<u32>, r: u32, bytes: &[u8], fresh: bool) -> u32 {
+            let alg: &Algorithm<u32> = crc.algorithm;
+            let mut digest = if fresh {
+                crc.digest()
+            } else {
+                crc.digest_with_initial(if alg.refin { r.reverse_bits() } else { r })
+            };
+            digest.update(bytes);
+            digest.finalize() ^ alg.xorout
+        }
+        let r = running.0;
+        Running(match self {
+            Checksum::Crc16Xmodem => go16(&CRC16_XMODEM, r, bytes, fresh),
+            Checksum::Crc16Modbus => go16(&CRC16_MODBUS, r, bytes, fresh),
+            Checksum::Crc16CcittFalse => go16(&CRC16_CCITT_FALSE, r, bytes, fresh),
+            Checksum::Crc32 => go32(&CRC32, r, bytes, fresh),
+            Checksum::Crc32c => go32(&CRC32C, r, bytes, fresh),
+        })
+    }
+}
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which bytes a trailer's checksum covers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Covers {
+    /// The header (with a varint length, if any) and the payload: the
+    /// default.
+    #[default]
+    Frame,
+    /// The payload alone.
+    Payload,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_values() {
+        let want = [0x31c3, 0x4b37, 0x29b1, 0xcbf4_3926, 0xe306_9283];
+        for (c, want) in Checksum::ALL.into_iter().zip(want) {
+            assert_eq!(c.checksum(b"123456789"), want, "{c}");
+            assert_eq!(Checksum::from_name(c.name()), Some(c));
+        }
+        assert_eq!(Checksum::from_name("crc64"), None);
+    }
+
+    #[test]
+    fn running_equals_whole_at_every_split() {
+        let data: [u8; 40] = core::array::from_fn(|i| (i * 37 + 11) as u8);
+        for c in Checksum::ALL {
+            assert_eq!(c.finish(c.start()), c.checksum(&[]), "{c} empty");
+            for n in 0..=data.len() {
+                for m in n..=data.len() {
+                    let r = c.update(c.start(), &data[..n]);
+                    let r = c.update(r, &data[n..m]);
+                    let r = c.update(r, &data[m..]);
+                    assert_eq!(c.finish(r), c.checksum(&data), "{c} split at {n}, {m}");
+                }
+            }
+        }
+    }
+}
