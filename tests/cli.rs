@@ -263,7 +263,8 @@ fn decode_errors_keep_earlier_frames_and_name_the_offset() {
                 "0=7",
             ][..],
             &b"\x00\x07\x00\x01a\x00\x08\x00\x00"[..],
-            "constant",
+            // Both values, the header's and the layout's.
+            "header value 0 is 0x8, expected the constant 0x7",
         ),
     ] {
         let out = run(args, bytes);

@@ -140,9 +140,18 @@ pub enum DecodeErrorKind {
         max: u64,
     },
     /// A constant header value (magic, version) differs from the layout's.
+    ///
+    /// `found` and `expected` give the two values as one number each: a
+    /// number, `?` or `c` field as an unsigned integer of its width in the
+    /// format's byte order (so the bits of a signed or float field), a
+    /// string field's first 8 bytes read big-endian.
     ConstantMismatch {
         /// Index of the value in the header tuple.
         field: usize,
+        /// The header's value.
+        found: u64,
+        /// The layout's constant.
+        expected: u64,
     },
     /// Header and payload together exceed the decoder's buffer.
     FrameTooLarge {
@@ -221,9 +230,13 @@ impl fmt::Display for DecodeError {
                 f,
                 "frame at byte {at}: payload length {length} is above the maximum {max}"
             ),
-            DecodeErrorKind::ConstantMismatch { field } => write!(
+            DecodeErrorKind::ConstantMismatch {
+                field,
+                found,
+                expected,
+            } => write!(
                 f,
-                "frame at byte {at}: header value {field} differs from the layout's constant"
+                "frame at byte {at}: header value {field} is {found:#x}, expected the constant {expected:#x}"
             ),
             DecodeErrorKind::FrameTooLarge { needed, capacity } => write!(
                 f,
@@ -650,7 +663,11 @@ impl<L: Borrow<Layout>> Framing for L {
                     .saturating_add(l.trailer_len() as u64),
                 capacity: limit,
             },
-            HeaderFault::Constant(field) => DecodeErrorKind::ConstantMismatch { field },
+            HeaderFault::Constant { index, found } => DecodeErrorKind::ConstantMismatch {
+                field: index,
+                found,
+                expected: l.expected_scalar(index),
+            },
             HeaderFault::Varint => DecodeErrorKind::VarintOverflow,
             HeaderFault::Checksum { computed, carried } => {
                 DecodeErrorKind::ChecksumMismatch { computed, carried }

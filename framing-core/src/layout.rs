@@ -141,6 +141,24 @@ impl Constant {
         }
     }
 
+    /// A field's value as one number for messages: a number, `?` or `c`
+    /// field read as an unsigned integer of its width in the format's byte
+    /// order (its bits, for a signed or float field), a string field's
+    /// first 8 bytes (`p`: its length byte first) read big-endian. `bytes`
+    /// starts at the field.
+    pub(crate) fn scalar(&self, bytes: &[u8], big: bool) -> u64 {
+        let n = usize::from(self.size).min(8).min(bytes.len());
+        let stringy = matches!(
+            crate::format::kind_of(self.code),
+            Kind::Bytes | Kind::Pascal
+        );
+        let order_big = big || stringy;
+        if n == 0 {
+            return 0;
+        }
+        value::Uint::new(n, order_big).read(bytes, 0).unwrap_or(0)
+    }
+
     /// Whether the header `bytes` hold this constant.
     #[inline]
     fn matches(&self, pool: &[u8; CONSTANT_POOL], big: bool, bytes: &[u8]) -> bool {
@@ -843,7 +861,12 @@ pub(crate) enum HeaderFault {
     Negative(i64),
     Adjust(i128),
     TooLong(u64),
-    Constant(usize),
+    /// Constant `index` does not match; `found` is the header's value (see
+    /// [`Constant::scalar`]).
+    Constant {
+        index: usize,
+        found: u64,
+    },
     /// A varint length of more than 10 bytes or 64 bits.
     Varint,
     /// A trailer that does not match the frame.
@@ -1063,7 +1086,12 @@ impl Layout {
     pub(crate) fn check_header(&self, bytes: &[u8]) -> Result<u64, HeaderFault> {
         let raw = match self.length.read(bytes) {
             Some(v) => v,
-            None => return Err(HeaderFault::Constant(usize::MAX)),
+            None => {
+                return Err(HeaderFault::Constant {
+                    index: usize::MAX,
+                    found: 0,
+                })
+            }
         };
         self.check_length(bytes, raw)
     }
@@ -1103,10 +1131,22 @@ impl Layout {
         let big = self.big();
         for c in self.constants() {
             if !c.matches(&self.pool, big, bytes) {
-                return Err(HeaderFault::Constant(c.index()));
+                let at = bytes.get(c.offset()..).unwrap_or(&[]);
+                return Err(HeaderFault::Constant {
+                    index: c.index(),
+                    found: c.scalar(at, big),
+                });
             }
         }
         Ok(())
+    }
+
+    /// The value constant `index` expects, as [`Constant::scalar`] gives it.
+    pub(crate) fn expected_scalar(&self, index: usize) -> u64 {
+        match self.constants().iter().find(|c| c.index() == index) {
+            Some(c) => c.scalar(c.bytes(&self.pool), self.big()),
+            None => 0,
+        }
     }
 }
 
@@ -1216,7 +1256,10 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(l.check_header(&[2, 5, 0]), Ok(5));
-        assert_eq!(l.check_header(&[0, 5, 0]), Err(HeaderFault::Constant(0)));
+        assert_eq!(
+            l.check_header(&[0, 5, 0]),
+            Err(HeaderFault::Constant { index: 0, found: 0 })
+        );
         // Floats: `-0.0 == 0.0`, a NaN constant matches any NaN, values are
         // stored rounded to the field.
         let l = Layout::builder(">dfeH")
@@ -1238,7 +1281,13 @@ mod tests {
             )))
         );
         h[12] ^= 1;
-        assert_eq!(l.check_header(&h), Err(HeaderFault::Constant(2)));
+        assert_eq!(
+            l.check_header(&h),
+            Err(HeaderFault::Constant {
+                index: 2,
+                found: 0x2f66
+            })
+        );
         // `p`: the length byte is clamped to the room, padding is ignored.
         let l = Layout::builder("<4pB")
             .constant(0, Value::Bytes(b"abc"))
@@ -1248,7 +1297,10 @@ mod tests {
         assert_eq!(l.check_header(b"\xffabc\x01"), Ok(1));
         assert_eq!(
             l.check_header(b"\x02abc\x01"),
-            Err(HeaderFault::Constant(0))
+            Err(HeaderFault::Constant {
+                index: 0,
+                found: 0x0261_6263
+            })
         );
         let l = Layout::builder("<4pB")
             .constant(0, Value::Bytes(b"a"))
@@ -1274,7 +1326,13 @@ mod tests {
         let mut h = [0u8; 10];
         assert_eq!(l.encode_header(3, &mut h), Ok(10));
         assert_eq!(h[..8], [0xff; 8]);
-        assert_eq!(l.check_header(&h), Err(HeaderFault::Constant(0)));
+        assert_eq!(
+            l.check_header(&h),
+            Err(HeaderFault::Constant {
+                index: 0,
+                found: u64::MAX
+            })
+        );
     }
 
     #[test]
@@ -1318,7 +1376,10 @@ mod tests {
             l.check_header(&[101, 0, 7, 0]),
             Err(HeaderFault::TooLong(101))
         );
-        assert_eq!(l.check_header(&[5, 0, 8, 0]), Err(HeaderFault::Constant(1)));
+        assert_eq!(
+            l.check_header(&[5, 0, 8, 0]),
+            Err(HeaderFault::Constant { index: 1, found: 8 })
+        );
         let whole = Layout::builder("!I").length_adjust(-4).build().unwrap();
         assert_eq!(whole.check_header(&[0, 0, 0, 4]), Ok(0));
         assert_eq!(

@@ -168,7 +168,14 @@ fn a_bad_constant_is_a_decode_error() {
     let Err(Error::Decode(e)) = reader.next_frame() else {
         panic!("expected a decode error")
     };
-    assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::ConstantMismatch {
+            field: 0,
+            found: 0x7f,
+            expected: 0x7e
+        }
+    );
     // Every error is fatal: the reader returns it again.
     assert_eq!(
         reader.next_item().map(|d| d.is_some()),

@@ -242,7 +242,14 @@ fn a_bad_constant_is_a_decode_error_every_time() {
     let Err(Error::Decode(e)) = block_on(reader.next_frame()) else {
         panic!("expected a decode error")
     };
-    assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::ConstantMismatch {
+            field: 0,
+            found: 0x7f,
+            expected: 0x7e
+        }
+    );
     assert_eq!(
         block_on(reader.next_item()).map(|d| d.is_some()),
         Err(Error::Decode(e))

@@ -321,7 +321,14 @@ fn a_failed_decoder_stays_failed_until_reset() {
     let mut d = Decoder::new(&layout, heapless::Vec::<u8, 64>::new());
     let mut bad: &[u8] = b"\x7f\x00\x00";
     let e = d.decode(&mut bad).unwrap_err();
-    assert_eq!(e.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::ConstantMismatch {
+            field: 0,
+            found: 0x7f,
+            expected: 0x7e
+        }
+    );
     let mut good: &[u8] = b"\x7e\x01\x00z";
     assert_eq!(d.decode(&mut good).unwrap_err(), e);
     assert_eq!(d.finish().unwrap_err(), e);

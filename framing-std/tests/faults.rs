@@ -311,7 +311,11 @@ bad_frame!(
         .build()
         .unwrap(),
     b"\xde\xad\x00\x00\x00\x00",
-    DecodeErrorKind::ConstantMismatch { field: 0 }
+    DecodeErrorKind::ConstantMismatch {
+        field: 0,
+        found: 0xdead,
+        expected: 0xcafe
+    }
 );
 
 #[test]

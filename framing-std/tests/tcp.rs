@@ -304,7 +304,12 @@ bad_frame_over_tcp!(
         .build()
         .unwrap(),
     b"FRM2\x00\x00\x00\x00",
-    DecodeErrorKind::ConstantMismatch { field: 0 }
+    // A string field's values are its first bytes: "FRM2", "FRM1".
+    DecodeErrorKind::ConstantMismatch {
+        field: 0,
+        found: 0x4652_4d32,
+        expected: 0x4652_4d31
+    }
 );
 
 #[test]

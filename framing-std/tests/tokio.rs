@@ -347,7 +347,7 @@ bad! {
         => DecodeErrorKind::TooLong { length: 11, max: 10 }, at 3;
     a_constant_mismatch_is_invalid_data_naming_the_field:
         tagged(100, Oversize::Fail), b"\xfe\xca\x01\0\x08\0\0\0\xfe\xca\x02\0\x08\0\0\0"
-        => DecodeErrorKind::ConstantMismatch { field: 1 }, at 8;
+        => DecodeErrorKind::ConstantMismatch { field: 1, found: 2, expected: 1 }, at 8;
     a_length_below_the_adjust_is_invalid_data:
         tagged(100, Oversize::Fail), b"\xfe\xca\x01\0\x07\0\0\0"
         => DecodeErrorKind::LengthAdjust { value: 7, adjust: -8 }, at 0;
@@ -390,7 +390,14 @@ async fn a_bad_constant_over_tcp_comes_out_of_framed_as_invalid_data_and_ends_th
         b"first"
     );
     let core = fatal(items[1].as_ref().unwrap_err());
-    assert_eq!(core.kind(), DecodeErrorKind::ConstantMismatch { field: 0 });
+    assert_eq!(
+        core.kind(),
+        DecodeErrorKind::ConstantMismatch {
+            field: 0,
+            found: 0xdead,
+            expected: 0xcafe
+        }
+    );
     assert_eq!(core.offset(), second);
 }
 
@@ -664,7 +671,11 @@ fn a_bad_header_is_reported_when_it_arrives_not_when_its_length_has() {
     let e = codec.decode(&mut src).unwrap_err();
     assert_eq!(
         fatal(&e).kind(),
-        DecodeErrorKind::ConstantMismatch { field: 0 }
+        DecodeErrorKind::ConstantMismatch {
+            field: 0,
+            found: 0xdead,
+            expected: 0xcafe
+        }
     );
     // The same header with the right magic: a valid frame to wait for.
     let mut codec = FrameCodec::new(tagged(1000, Oversize::Fail));
