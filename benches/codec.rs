@@ -450,6 +450,15 @@ fn crc32_alone(stream: &[u8], frame: usize) -> u32 {
     x
 }
 
+/// framing-core's `Checksum::Crc32` alone over the same bytes.
+fn checksum_alone(stream: &[u8], frame: usize) -> u32 {
+    let mut x = 0;
+    for f in stream.chunks(frame) {
+        x ^= framing_core::Checksum::Crc32.checksum(&f[..f.len() - 4]);
+    }
+    x
+}
+
 fn lengths(c: &mut Criterion) {
     for chunk in [WHOLE, 1500] {
         let name = if chunk == WHOLE {
@@ -480,6 +489,9 @@ fn lengths(c: &mut Criterion) {
                     let frame = U32_CRC32.frame_len(payload).expect("a small frame");
                     group.bench_function(BenchmarkId::new("crc32_alone", payload), |b| {
                         b.iter(|| crc32_alone(black_box(s), frame))
+                    });
+                    group.bench_function(BenchmarkId::new("checksum_alone", payload), |b| {
+                        b.iter(|| checksum_alone(black_box(s), frame))
                     });
                 }
             }

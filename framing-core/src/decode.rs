@@ -513,7 +513,8 @@ pub(crate) trait Framing {
     /// Checks the trailer against the running checksum.
     fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault>;
     /// One more than the largest raw length value that by itself makes a
-    /// valid head whose frame fits `limit`; 0 if one value cannot decide.
+    /// valid head whose frame (with its trailer) fits `limit`; 0 if one
+    /// value cannot decide.
     fn fast_limit(&self, limit: usize) -> u64;
     /// The raw length value of the head whole at the start of `bytes`.
     fn raw_len(&self, bytes: &[u8]) -> Option<u64>;
@@ -617,16 +618,12 @@ impl<L: Borrow<Layout>> Framing for L {
 
     fn fast_limit(&self, limit: usize) -> u64 {
         let l = self.borrow();
-        if l.n_constants != 0
-            || l.adjust != 0
-            || l.varint
-            || l.trailer.is_some()
-            || limit < l.header_len
-        {
+        let fixed = l.header_len + l.trailer_len();
+        if l.n_constants != 0 || l.adjust != 0 || l.varint || limit < fixed {
             return 0;
         }
         let (_, field_max) = crate::value::int_range(l.length.signed, l.length.width);
-        let room = (limit - l.header_len) as u64;
+        let room = (limit - fixed) as u64;
         let max = (field_max.min(i128::from(u64::MAX)) as u64)
             .min(l.max_payload)
             .min(room);
@@ -935,15 +932,17 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if raw >= self.fast_limit {
             return None;
         }
+        // `fast_limit` leaves room for the trailer: no overflow.
+        let body = raw + self.framing.tail() as u64;
         // The invariant that makes one comparison enough.
         debug_assert_eq!(
             self.framing.head(input, self.limit()),
             Head::Valid {
                 len: self.framing.window(),
-                body: raw
+                body
             }
         );
-        Some(raw)
+        Some(body)
     }
 
     #[inline(always)]
