@@ -9,6 +9,7 @@
 mod commands;
 mod demo;
 mod options;
+mod serve;
 mod show;
 
 use std::process::ExitCode;
@@ -64,7 +65,13 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         framing serve --listen 127.0.0.1:0\n  \
         framing serve --listen 0.0.0.0:9000 --json --echo\n  \
-        framing serve --listen 127.0.0.1:9000 --once   # exit 0 after a clean connection, 1 otherwise")]
+        framing serve --listen 127.0.0.1:9000 --once   # exit 0 after a clean connection, 1 otherwise\n  \
+        framing serve --listen 0.0.0.0:9000 --max-connections 100 --idle-timeout 10\n\n\
+        Each connection gets a thread; past --max-connections new ones are closed at once.\n\
+        A connection is closed, with its reason on stderr, when it sends nothing for\n\
+        --idle-timeout seconds between frames, when a frame is not whole --frame-timeout\n\
+        seconds after its first byte, or (--echo) when it reads no echo for --idle-timeout\n\
+        seconds.")]
     Serve {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, value_name = "ADDR")]
@@ -79,6 +86,17 @@ enum Command {
         /// boundary, 1 if it ended inside a frame or sent a bad frame.
         #[arg(long)]
         once: bool,
+        /// Connections served at once; more are closed at accept, with a logged reason.
+        #[arg(long, value_name = "N", default_value_t = 1024)]
+        max_connections: usize,
+        /// Close a connection that sends nothing for SECS between frames, or
+        /// (with --echo) reads no echo for SECS.
+        #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+        idle_timeout: f64,
+        /// Close a connection whose frame is not whole SECS after its first byte
+        /// (a slow or stalled sender).
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        frame_timeout: f64,
         #[command(flatten)]
         header: HeaderArgs,
     },
@@ -134,8 +152,20 @@ fn main() -> ExitCode {
             json,
             echo,
             once,
+            max_connections,
+            idle_timeout,
+            frame_timeout,
             header,
-        } => commands::serve(&listen, json, echo, once, &header),
+        } => serve::seconds(idle_timeout, "--idle-timeout")
+            .and_then(|idle| Ok((idle, serve::seconds(frame_timeout, "--frame-timeout")?)))
+            .and_then(|(idle, frame)| {
+                let limits = serve::Limits {
+                    max_connections,
+                    idle,
+                    frame,
+                };
+                serve::serve(&listen, json, echo, once, limits, &header)
+            }),
         Command::Send {
             connect,
             payloads,
