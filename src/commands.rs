@@ -84,6 +84,8 @@ impl Printer<'_> {
 pub(crate) struct Tally {
     pub(crate) frames: u64,
     pub(crate) bytes: u64,
+    /// The stream offset a decoding error names, if reading ended in one.
+    pub(crate) error_offset: Option<u64>,
 }
 
 /// A stall that a timeout cut short, with the sentence saying which: `pump`
@@ -114,6 +116,7 @@ pub(crate) fn pump<R: Read>(
     let mut tally = Tally {
         frames: 0,
         bytes: 0,
+        error_offset: None,
     };
     let header_len = reader.layout().header_len() as u64;
     let result = loop {
@@ -163,7 +166,10 @@ pub(crate) fn pump<R: Read>(
                     tally.frames + 1
                 )))
             }
-            Err(e) => break Err(Fail::Data(describe(&e))),
+            Err(e) => {
+                tally.error_offset = error::decode_error(&e).map(|d| d.offset());
+                break Err(Fail::Data(describe(&e)));
+            }
         };
         let line = printer.line(&frame, tally.frames + 1, tally.bytes);
         if let Err(e) = out.write_all(line.as_bytes()) {

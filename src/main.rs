@@ -1,4 +1,4 @@
-//! The `framing` command: decode, encode, serve and send frames whose fixed
+//! The `framing` command: decode, encode, serve, send and tap frames whose fixed
 //! header is a Python `struct` format string, and a demo of the problem it
 //! solves.
 //!
@@ -11,12 +11,13 @@ mod demo;
 mod options;
 mod serve;
 mod show;
+mod tap;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use options::HeaderArgs;
+use options::{DownHeaderArgs, HeaderArgs};
 
 /// Frame byte streams with fixed headers described by Python `struct` format strings.
 #[derive(Parser, Debug)]
@@ -25,7 +26,8 @@ use options::HeaderArgs;
     framing demo\n  \
     framing encode hello world | framing decode --json\n  \
     framing serve --listen 127.0.0.1:0 --echo\n  \
-    framing send --connect 127.0.0.1:9000 --recv 1 ping")]
+    framing send --connect 127.0.0.1:9000 --recv 1 ping\n  \
+    framing tap --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -100,6 +102,34 @@ enum Command {
         #[command(flatten)]
         header: HeaderArgs,
     },
+    /// Forward connections to an upstream, every byte unchanged both ways, and print the frames.
+    #[command(after_help = "Examples:\n  \
+        framing tap --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000\n  \
+        framing tap --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --json \\\n      \
+        --header '<HBxI' --length-field 2 --field 0=0xCAFE --down-resync\n\n\
+        Frames from the client to the upstream are \"up\", the replies \"down\"; --down-header\n\
+        and the other --down-* options describe the replies when they differ. A bad frame or\n\
+        a truncated stream is printed with its byte offset and ends the printing of that\n\
+        direction; forwarding goes on untouched, half-closes included.")]
+    Tap {
+        /// Address to listen on for clients; port 0 picks a free port.
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Address each client's connection is forwarded to.
+        #[arg(long, value_name = "ADDR")]
+        upstream: String,
+        /// Print frames as JSON lines, with "peer" and "dir" ("up" or "down") keys.
+        #[arg(long)]
+        json: bool,
+        /// Exit after the first connection ends: 0 if both directions
+        /// decoded cleanly to a frame boundary, 1 otherwise.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        header: HeaderArgs,
+        #[command(flatten)]
+        down: DownHeaderArgs,
+    },
     /// Connect, send one frame per PAYLOAD (or per stdin line), and optionally read replies.
     #[command(after_help = "Examples:\n  \
         framing send --connect 127.0.0.1:9000 hello world\n  \
@@ -166,6 +196,14 @@ fn main() -> ExitCode {
                 };
                 serve::serve(&listen, json, echo, once, limits, &header)
             }),
+        Command::Tap {
+            listen,
+            upstream,
+            json,
+            once,
+            header,
+            down,
+        } => tap::tap(&listen, &upstream, json, once, &header, &down),
         Command::Send {
             connect,
             payloads,

@@ -147,6 +147,7 @@ fn serve_one(
     let no_frames = || Tally {
         frames: 0,
         bytes: 0,
+        error_offset: None,
     };
     // An echo waits at most the idle timeout for a client that does not
     // read: then the connection is closed; it stalls alone meanwhile.

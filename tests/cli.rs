@@ -377,7 +377,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn help_has_examples_for_every_subcommand() {
-    for sub in ["decode", "encode", "serve", "send"] {
+    for sub in ["decode", "encode", "serve", "send", "tap"] {
         let out = run(&[sub, "--help"], b"");
         assert!(out.status.success());
         let text = stdout(&out);
