@@ -30,3 +30,8 @@ pub use framing_core::{
     DecodeError, DecodeErrorKind, Decoded, EncodeError, Event, Frame, Header, Layout,
     LayoutBuilder, LayoutError, Oversize, Recovery, Value,
 };
+
+/// The workspace README's examples, run as doctests with this crate's.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct WorkspaceReadme;
