@@ -145,10 +145,14 @@ fn forward(mut from: TcpStream, mut to: TcpStream, mut feeder: Feeder) {
                 return;
             }
         };
-        if to.write_all(&buf[..n]).is_err() {
+        if let Err(e) = to.write_all(&buf[..n]) {
             // The receiver is gone: nothing more can be forwarded this way,
             // and the sender should learn it, as it would without the tap.
-            feeder.feed(&buf[..n]);
+            // What it may not have received is not printed.
+            feeder.fail(&io::Error::new(
+                e.kind(),
+                format!("forwarding failed at byte {}: {e}", feeder.offset),
+            ));
             let _ = to.shutdown(Shutdown::Both);
             let _ = from.shutdown(Shutdown::Both);
             return;

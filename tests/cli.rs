@@ -919,3 +919,32 @@ fn serve_closes_an_echo_client_that_never_reads_and_serves_others() {
     round_trip(&mut connect(&addr), b"and after");
     kill(child);
 }
+
+#[test]
+fn serve_logs_why_it_closed_a_connection_that_sent_a_bad_frame() {
+    let (child, addr, rx) = serve_logged(&[
+        "--header",
+        "<HI",
+        "--length-field",
+        "1",
+        "--field",
+        "0=0xCAFE",
+    ]);
+    let mut bad = connect(&addr);
+    let port = bad.local_addr().unwrap().port();
+    // A good frame, then a wrong magic number at byte 7.
+    bad.write_all(b"\xfe\xca\x01\x00\x00\x00x\xad\xde\x00\x00\x00\x00")
+        .unwrap();
+    let mut byte = [0u8; 1];
+    // The peer itself only sees the close...
+    assert!(matches!(bad.read(&mut byte), Ok(0) | Err(_)));
+    // ...the server's log says why.
+    let line = line_with(&rx, &format!("connection from 127.0.0.1:{port}:"));
+    assert!(
+        line.ends_with(
+            "1 frames, 7 bytes, failed: frame at byte 7: header value 0 differs from the layout's constant"
+        ),
+        "{line}"
+    );
+    kill(child);
+}
