@@ -1,14 +1,12 @@
-//! `decode`, `encode`, `serve` and `send`.
+//! `decode`, `encode` and `send`, and the printing and reading that `serve`
+//! and `tap` share.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use framing_core::Layout;
 use framing_std::{error, Decoded, FrameReader, FrameWriter, Recovery};
 use serde_json::json;
 
@@ -18,7 +16,7 @@ use crate::Fail;
 
 /// One sentence for an I/O error from a frame reader: the core's message
 /// (which names the byte offset) when there is one.
-fn describe(e: &io::Error) -> String {
+pub(crate) fn describe(e: &io::Error) -> String {
     match error::decode_error(e) {
         Some(d) => d.to_string(),
         None => e.to_string(),
@@ -27,25 +25,45 @@ fn describe(e: &io::Error) -> String {
 
 /// How frames are printed.
 #[derive(Clone, Copy)]
-struct Printer<'a> {
-    json: bool,
-    peer: Option<&'a SocketAddr>,
+pub(crate) struct Printer<'a> {
+    pub(crate) json: bool,
+    pub(crate) peer: Option<&'a SocketAddr>,
+    /// The direction through a tap: `"up"` (client to upstream) or `"down"`.
+    pub(crate) dir: Option<&'static str>,
 }
 
 impl Printer<'_> {
+    /// The keys a JSON line gets besides the frame's.
+    fn extra(&self) -> Vec<(&'static str, serde_json::Value)> {
+        let mut extra = Vec::new();
+        if let Some(p) = self.peer {
+            extra.push(("peer", json!(p.to_string())));
+        }
+        if let Some(d) = self.dir {
+            extra.push(("dir", json!(d)));
+        }
+        extra
+    }
+
+    /// What a readable line starts with: `PEER: ` or `PEER up: `.
+    fn prefix(&self) -> String {
+        match (self.peer, self.dir) {
+            (Some(p), Some(d)) => format!("{p} {d}: "),
+            (Some(p), None) => format!("{p}: "),
+            (None, Some(d)) => format!("{d}: "),
+            (None, None) => String::new(),
+        }
+    }
+
     fn line(&self, frame: &framing_core::Frame<'_>, number: u64, offset: u64) -> String {
         let mut line = if self.json {
-            let extra: Vec<(&str, serde_json::Value)> = match self.peer {
-                Some(p) => vec![("peer", json!(p.to_string()))],
-                None => vec![],
-            };
-            show::json_line(frame, &extra)
+            show::json_line(frame, &self.extra())
         } else {
-            let text = show::human_line(frame, number, offset);
-            match self.peer {
-                Some(p) => format!("{p}: {text}"),
-                None => text,
-            }
+            format!(
+                "{}{}",
+                self.prefix(),
+                show::human_line(frame, number, offset)
+            )
         };
         line.push('\n');
         line
@@ -53,16 +71,9 @@ impl Printer<'_> {
 
     fn report(&self, report: &framing_core::Recovery) -> String {
         let mut line = if self.json {
-            let extra: Vec<(&str, serde_json::Value)> = match self.peer {
-                Some(p) => vec![("peer", json!(p.to_string()))],
-                None => vec![],
-            };
-            show::recovery_json(report, &extra)
+            show::recovery_json(report, &self.extra())
         } else {
-            match self.peer {
-                Some(p) => format!("{p}: {report}"),
-                None => report.to_string(),
-            }
+            format!("{}{report}", self.prefix())
         };
         line.push('\n');
         line
@@ -70,30 +81,49 @@ impl Printer<'_> {
 }
 
 /// What reading a stream of frames came to.
-struct Tally {
-    frames: u64,
-    bytes: u64,
+pub(crate) struct Tally {
+    pub(crate) frames: u64,
+    pub(crate) bytes: u64,
+    /// The stream offset a decoding error names, if reading ended in one.
+    pub(crate) error_offset: Option<u64>,
 }
 
+/// A stall that a timeout cut short, with the sentence saying which: `pump`
+/// reports it as it is instead of as a plain timeout.
+#[derive(Debug)]
+pub(crate) struct Stalled(pub(crate) String);
+
+impl std::fmt::Display for Stalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Stalled {}
+
 /// Reads frames until the end (or `limit` frames), writing a line for each
-/// to `out`, and calling `each` with every frame's payload.
-fn pump<R: Read>(
+/// to `out`, and calling `each` with every frame's payload. `wait` is called
+/// before each frame is asked for (serve starts its timeouts there).
+pub(crate) fn pump<R: Read>(
     reader: &mut FrameReader<R>,
     printer: Printer<'_>,
     out: &mut dyn Write,
     flush_each: bool,
     limit: Option<u64>,
+    mut wait: impl FnMut(&mut FrameReader<R>),
     mut each: impl FnMut(&[u8]) -> io::Result<()>,
 ) -> (Tally, Result<(), Fail>) {
     let mut tally = Tally {
         frames: 0,
         bytes: 0,
+        error_offset: None,
     };
     let layout = *reader.layout();
     let result = loop {
         if limit.is_some_and(|n| tally.frames >= n) {
             break Ok(());
         }
+        wait(reader);
         let frame = match reader.next_item() {
             Ok(Some(Decoded::Frame(frame))) => frame,
             Ok(Some(Decoded::Recovered(report))) => {
@@ -126,6 +156,9 @@ fn pump<R: Read>(
                 }
                 None => break Ok(()),
             },
+            Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Stalled>()) => {
+                break Err(Fail::Data(e.to_string()))
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -137,7 +170,10 @@ fn pump<R: Read>(
                     tally.frames + 1
                 )))
             }
-            Err(e) => break Err(Fail::Data(describe(&e))),
+            Err(e) => {
+                tally.error_offset = error::decode_error(&e).map(|d| d.offset());
+                break Err(Fail::Data(describe(&e)));
+            }
         };
         let line = printer.line(&frame, tally.frames + 1, tally.bytes);
         if let Err(e) = out.write_all(line.as_bytes()) {
@@ -173,11 +209,23 @@ pub fn decode(file: Option<&Path>, json: bool, header: &HeaderArgs) -> Result<()
     };
     let mut reader = FrameReader::new(input, layout);
     let mut out = BufWriter::new(io::stdout().lock());
-    let printer = Printer { json, peer: None };
+    let printer = Printer {
+        json,
+        peer: None,
+        dir: None,
+    };
     // A file is read to its end: buffer the output. Stdin may be a live peer
     // waiting for each frame to show: print each one as it comes.
     let live = file.is_none();
-    let (_, result) = pump(&mut reader, printer, &mut out, live, None, |_| Ok(()));
+    let (_, result) = pump(
+        &mut reader,
+        printer,
+        &mut out,
+        live,
+        None,
+        |_| {},
+        |_| Ok(()),
+    );
     let flushed = out.flush();
     result?;
     flushed.map_err(|e| Fail::Data(format!("cannot write output: {e}")))
@@ -249,7 +297,7 @@ pub fn encode(payloads: &[String], hex: bool, header: &HeaderArgs) -> Result<(),
         .map_err(|e| Fail::Data(format!("cannot write output: {e}")))
 }
 
-fn resolve(addr: &str, what: &str) -> Result<Vec<SocketAddr>, Fail> {
+pub(crate) fn resolve(addr: &str, what: &str) -> Result<Vec<SocketAddr>, Fail> {
     let addrs: Vec<SocketAddr> = addr
         .to_socket_addrs()
         .map_err(|e| Fail::Usage(format!("invalid {what} address {addr:?}: {e}")))?
@@ -260,185 +308,6 @@ fn resolve(addr: &str, what: &str) -> Result<Vec<SocketAddr>, Fail> {
         )));
     }
     Ok(addrs)
-}
-
-/// Serves one connection; returns its tally and how it ended.
-fn serve_one(
-    stream: TcpStream,
-    peer: SocketAddr,
-    layout: Layout,
-    json: bool,
-    echo: bool,
-    log: &Log,
-) -> (Tally, Result<(), Fail>) {
-    let mut writer = match echo.then(|| stream.try_clone()).transpose() {
-        Ok(w) => w.map(|s| FrameWriter::new(s, layout)),
-        Err(e) => {
-            return (
-                Tally {
-                    frames: 0,
-                    bytes: 0,
-                },
-                Err(Fail::Data(e.to_string())),
-            )
-        }
-    };
-    let mut reader = FrameReader::new(stream, layout);
-    let printer = Printer {
-        json,
-        peer: Some(&peer),
-    };
-    let mut out = log.clone();
-    pump(
-        &mut reader,
-        printer,
-        &mut out,
-        true,
-        None,
-        |payload| match &mut writer {
-            Some(w) => w.write_frame(payload),
-            None => Ok(()),
-        },
-    )
-}
-
-fn summary(peer: &SocketAddr, tally: &Tally, result: &Result<(), Fail>) {
-    let end = match result {
-        Ok(()) => "ended on a frame boundary".to_string(),
-        Err(Fail::Data(m) | Fail::Usage(m)) => format!("failed: {m}"),
-    };
-    eprintln!(
-        "connection from {peer}: {} frames, {} bytes, {end}",
-        tally.frames, tally.bytes
-    );
-}
-
-pub fn serve(
-    listen: &str,
-    json: bool,
-    echo: bool,
-    once: bool,
-    header: &HeaderArgs,
-) -> Result<(), Fail> {
-    let layout = header.layout()?;
-    let addrs = resolve(listen, "listen")?;
-    let listener = TcpListener::bind(&addrs[..])
-        .map_err(|e| Fail::Data(format!("cannot listen on {listen}: {e}")))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Fail::Data(format!("cannot listen on {listen}: {e}")))?;
-    eprintln!("listening on {local}");
-    let (log, writer) = Log::start();
-    loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(c) => c,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if out_of_descriptors(&e) => {
-                // Every accept would fail the same way until a connection
-                // closes: pause instead of spinning (nginx pauses 500 ms),
-                // and say so once a pause.
-                eprintln!("framing: accept failed: {e}; pausing accepts for 500 ms");
-                std::thread::sleep(ACCEPT_PAUSE);
-                continue;
-            }
-            Err(e) => {
-                eprintln!("framing: accept failed: {e}");
-                continue;
-            }
-        };
-        if once {
-            let (tally, result) = serve_one(stream, peer, layout, json, echo, &log);
-            // Every line written before the summary and the exit.
-            drop(log);
-            if let Some(writer) = writer {
-                let _ = writer.join();
-            }
-            summary(&peer, &tally, &result);
-            return result;
-        }
-        let log = log.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("serve {peer}"))
-            .spawn(move || {
-                let (tally, result) = serve_one(stream, peer, layout, json, echo, &log);
-                summary(&peer, &tally, &result);
-            });
-        if let Err(e) = spawned {
-            // The connection moved into the closure and was dropped with
-            // it: closed. The others go on.
-            eprintln!("{peer}: not served: cannot start a thread for it: {e}");
-        }
-    }
-}
-
-/// The lines `serve` prints, written to stdout by a thread of their own, so
-/// that a connection never waits for stdout: when stdout does not keep up
-/// (a pipe nobody reads), lines past [`LOG_BACKLOG`] are dropped, whole,
-/// and counted, and the count is printed once stdout takes lines again.
-#[derive(Clone)]
-struct Log {
-    lines: mpsc::SyncSender<Vec<u8>>,
-    dropped: Arc<AtomicU64>,
-}
-
-/// Lines `serve` keeps for a slow stdout before it drops them.
-const LOG_BACKLOG: usize = 4096;
-
-impl Log {
-    /// The log, and the thread that writes it (`None` if it could not be
-    /// started: then nothing is printed, and connections are still served).
-    fn start() -> (Log, Option<std::thread::JoinHandle<()>>) {
-        let (lines, rx) = mpsc::sync_channel::<Vec<u8>>(LOG_BACKLOG);
-        let dropped = Arc::new(AtomicU64::new(0));
-        let counted = Arc::clone(&dropped);
-        let writer = std::thread::Builder::new()
-            .name("serve output".into())
-            .spawn(move || {
-                let stdout = io::stdout();
-                for line in rx {
-                    let mut out = stdout.lock();
-                    let lost = counted.swap(0, Ordering::Relaxed);
-                    if lost > 0 {
-                        let _ = writeln!(
-                            out,
-                            "framing: {lost} lines not printed: stdout did not keep up"
-                        );
-                    }
-                    let _ = out.write_all(&line).and_then(|()| out.flush());
-                }
-            });
-        let writer = match writer {
-            Ok(handle) => Some(handle),
-            Err(e) => {
-                eprintln!("framing: cannot start the output thread: {e}; frames are not printed");
-                None
-            }
-        };
-        (Log { lines, dropped }, writer)
-    }
-}
-
-impl Write for Log {
-    /// Sends `buf` as one line, or drops and counts it if the output thread
-    /// is that far behind. Never blocks.
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.lines.try_send(buf.to_vec()).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// How long `serve` stops accepting when descriptors run out.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(500);
-
-/// `EMFILE` or `ENFILE`: the process or the system is out of descriptors.
-fn out_of_descriptors(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(23 | 24))
 }
 
 pub fn send(
@@ -476,8 +345,20 @@ pub fn send(
     stream.set_read_timeout(Some(timeout)).map_err(net)?;
     let mut reader = FrameReader::new(stream, layout);
     let mut out = BufWriter::new(io::stdout().lock());
-    let printer = Printer { json, peer: None };
-    let (_, result) = pump(&mut reader, printer, &mut out, true, Some(recv), |_| Ok(()));
+    let printer = Printer {
+        json,
+        peer: None,
+        dir: None,
+    };
+    let (_, result) = pump(
+        &mut reader,
+        printer,
+        &mut out,
+        true,
+        Some(recv),
+        |_| {},
+        |_| Ok(()),
+    );
     let flushed = out.flush();
     result?;
     flushed.map_err(|e| Fail::Data(format!("cannot write output: {e}")))

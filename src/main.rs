@@ -1,4 +1,4 @@
-//! The `framing` command: decode, encode, serve and send frames whose fixed
+//! The `framing` command: decode, encode, serve, send and tap frames whose fixed
 //! header is a Python `struct` format string, and a demo of the problem it
 //! solves.
 //!
@@ -9,13 +9,15 @@
 mod commands;
 mod demo;
 mod options;
+mod serve;
 mod show;
+mod tap;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use options::HeaderArgs;
+use options::{DownHeaderArgs, HeaderArgs};
 
 /// Frame byte streams with fixed headers described by Python `struct` format strings.
 #[derive(Parser, Debug)]
@@ -24,7 +26,8 @@ use options::HeaderArgs;
     framing demo\n  \
     framing encode hello world | framing decode --json\n  \
     framing serve --listen 127.0.0.1:0 --echo\n  \
-    framing send --connect 127.0.0.1:9000 --recv 1 ping")]
+    framing send --connect 127.0.0.1:9000 --recv 1 ping\n  \
+    framing tap --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,7 +67,13 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         framing serve --listen 127.0.0.1:0\n  \
         framing serve --listen 0.0.0.0:9000 --json --echo\n  \
-        framing serve --listen 127.0.0.1:9000 --once   # exit 0 after a clean connection, 1 otherwise")]
+        framing serve --listen 127.0.0.1:9000 --once   # exit 0 after a clean connection, 1 otherwise\n  \
+        framing serve --listen 0.0.0.0:9000 --max-connections 100 --idle-timeout 10\n\n\
+        Each connection gets a thread; past --max-connections new ones are closed at once.\n\
+        A connection is closed, with its reason on stderr, when it sends nothing for\n\
+        --idle-timeout seconds between frames, when a frame is not whole --frame-timeout\n\
+        seconds after its first byte, or (--echo) when it reads no echo for --idle-timeout\n\
+        seconds.")]
     Serve {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, value_name = "ADDR")]
@@ -79,8 +88,47 @@ enum Command {
         /// boundary, 1 if it ended inside a frame or sent a bad frame.
         #[arg(long)]
         once: bool,
+        /// Connections served at once; more are closed at accept, with a logged reason.
+        #[arg(long, value_name = "N", default_value_t = 1024)]
+        max_connections: usize,
+        /// Close a connection that sends nothing for SECS between frames, or
+        /// (with --echo) reads no echo for SECS.
+        #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+        idle_timeout: f64,
+        /// Close a connection whose frame is not whole SECS after its first byte
+        /// (a slow or stalled sender).
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        frame_timeout: f64,
         #[command(flatten)]
         header: HeaderArgs,
+    },
+    /// Forward connections to an upstream, every byte unchanged both ways, and print the frames.
+    #[command(after_help = "Examples:\n  \
+        framing tap --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000\n  \
+        framing tap --listen 127.0.0.1:9001 --upstream 127.0.0.1:9000 --json \\\n      \
+        --header '<HBxI' --length-field 2 --field 0=0xCAFE --down-resync\n\n\
+        Frames from the client to the upstream are \"up\", the replies \"down\"; --down-header\n\
+        and the other --down-* options describe the replies when they differ. A bad frame or\n\
+        a truncated stream is printed with its byte offset and ends the printing of that\n\
+        direction; forwarding goes on untouched, half-closes included.")]
+    Tap {
+        /// Address to listen on for clients; port 0 picks a free port.
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// Address each client's connection is forwarded to.
+        #[arg(long, value_name = "ADDR")]
+        upstream: String,
+        /// Print frames as JSON lines, with "peer" and "dir" ("up" or "down") keys.
+        #[arg(long)]
+        json: bool,
+        /// Exit after the first connection ends: 0 if both directions
+        /// decoded cleanly to a frame boundary, 1 otherwise.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        header: HeaderArgs,
+        #[command(flatten)]
+        down: DownHeaderArgs,
     },
     /// Connect, send one frame per PAYLOAD (or per stdin line), and optionally read replies.
     #[command(after_help = "Examples:\n  \
@@ -134,8 +182,28 @@ fn main() -> ExitCode {
             json,
             echo,
             once,
+            max_connections,
+            idle_timeout,
+            frame_timeout,
             header,
-        } => commands::serve(&listen, json, echo, once, &header),
+        } => serve::seconds(idle_timeout, "--idle-timeout")
+            .and_then(|idle| Ok((idle, serve::seconds(frame_timeout, "--frame-timeout")?)))
+            .and_then(|(idle, frame)| {
+                let limits = serve::Limits {
+                    max_connections,
+                    idle,
+                    frame,
+                };
+                serve::serve(&listen, json, echo, once, limits, &header)
+            }),
+        Command::Tap {
+            listen,
+            upstream,
+            json,
+            once,
+            header,
+            down,
+        } => tap::tap(&listen, &upstream, json, once, &header, &down),
         Command::Send {
             connect,
             payloads,

@@ -132,6 +132,82 @@ impl HeaderArgs {
     }
 }
 
+/// `tap`'s header options for the frames coming back from the upstream
+/// ("down"), where they differ from those sent to it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DownHeaderArgs {
+    /// The header format of frames from the upstream, if not --header's.
+    /// With it, --field, --length-field and --length-adjust apply only up;
+    /// give the --down-* ones for down.
+    #[arg(id = "down_format", long = "down-header", value_name = "FMT")]
+    pub format: Option<String>,
+
+    /// --length-field for frames from the upstream.
+    #[arg(id = "down_length_field", long = "down-length-field", value_name = "N")]
+    pub length_field: Option<usize>,
+
+    /// --length-adjust for frames from the upstream.
+    #[arg(
+        id = "down_length_adjust",
+        long = "down-length-adjust",
+        value_name = "K",
+        allow_negative_numbers = true
+    )]
+    pub length_adjust: Option<i64>,
+
+    /// --field for frames from the upstream (repeatable); replaces the
+    /// --field list down.
+    #[arg(id = "down_fields", long = "down-field", value_name = "N=VALUE")]
+    pub fields: Vec<String>,
+
+    /// --max-payload for frames from the upstream.
+    #[arg(
+        id = "down_max_payload",
+        long = "down-max-payload",
+        value_name = "BYTES"
+    )]
+    pub max_payload: Option<u64>,
+
+    /// --discard-oversize for frames from the upstream only.
+    #[arg(id = "down_discard_oversize", long = "down-discard-oversize")]
+    pub discard_oversize: bool,
+
+    /// --resync for frames from the upstream only.
+    #[arg(id = "down_resync", long = "down-resync")]
+    pub resync: bool,
+}
+
+impl DownHeaderArgs {
+    /// The header options down: `up`'s, with these over them.
+    pub fn over(&self, up: &HeaderArgs) -> HeaderArgs {
+        // A different format makes up's field indexes meaningless.
+        let fresh = self.format.is_some();
+        HeaderArgs {
+            format: self.format.clone().unwrap_or_else(|| up.format.clone()),
+            length_field: self
+                .length_field
+                .or(if fresh { None } else { up.length_field }),
+            length_adjust: self
+                .length_adjust
+                .unwrap_or(if fresh { 0 } else { up.length_adjust }),
+            fields: if fresh || !self.fields.is_empty() {
+                self.fields.clone()
+            } else {
+                up.fields.clone()
+            },
+            max_payload: self.max_payload.unwrap_or(up.max_payload),
+            discard_oversize: self.discard_oversize || up.discard_oversize,
+            resync: self.resync || up.resync,
+            // The length's kind and the trailer are the protocol's, the
+            // same both ways.
+            varint: up.varint,
+            trailer: up.trailer.clone(),
+            trailer_covers: up.trailer_covers.clone(),
+            trailer_byte_order: up.trailer_byte_order.clone(),
+        }
+    }
+}
+
 /// A `--field` value, owning its bytes until the layout copies them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Constant {

@@ -378,7 +378,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn help_has_examples_for_every_subcommand() {
-    for sub in ["decode", "encode", "serve", "send"] {
+    for sub in ["decode", "encode", "serve", "send", "tap"] {
         let out = run(&[sub, "--help"], b"");
         assert!(out.status.success());
         let text = stdout(&out);
@@ -751,4 +751,204 @@ fn serve_echoes_while_nobody_reads_its_output() {
     }
     let _ = server.child.kill();
     let _ = server.child.wait();
+}
+
+/// `framing serve` with every stderr line sent to a channel.
+fn serve_logged(args: &[&str]) -> (Child, String, mpsc::Receiver<String>) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn framing serve");
+    let rx = lines_of(child.stderr.take().unwrap());
+    let first = rx.recv_timeout(LIMIT).expect("serve printed its address");
+    let addr = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    (child, addr, rx)
+}
+
+/// The lines of `input`, as they come, on a channel.
+fn lines_of(input: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(input).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The first line that contains `needle`, within [`LIMIT`] (with the lines
+/// before it, for the failure message).
+fn line_with(rx: &mpsc::Receiver<String>, needle: &str) -> String {
+    let mut seen = Vec::new();
+    loop {
+        match rx.recv_timeout(LIMIT) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no line with {needle:?} ({e}); saw {seen:?}"),
+        }
+    }
+}
+
+/// Sends a frame and reads its echo back.
+fn round_trip(s: &mut TcpStream, payload: &[u8]) {
+    let mut frame = (payload.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(payload);
+    s.write_all(&frame).unwrap();
+    let mut echo = vec![0u8; frame.len()];
+    s.read_exact(&mut echo).expect("the echo");
+    assert_eq!(echo, frame);
+}
+
+fn kill(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn serve_closes_connections_past_the_maximum_and_says_why() {
+    let (child, addr, rx) = serve_logged(&["--echo", "--max-connections", "2"]);
+    let mut a = connect(&addr);
+    let mut b = connect(&addr);
+    round_trip(&mut a, b"a");
+    round_trip(&mut b, b"b");
+    // Both slots taken: the third is closed at once, and the log says why.
+    let mut c = connect(&addr);
+    let _ = c.write_all(b"\x00\x00\x00\x01c");
+    let mut byte = [0u8; 1];
+    assert!(matches!(c.read(&mut byte), Ok(0) | Err(_)), "closed");
+    let refused = line_with(&rx, "refused");
+    assert!(
+        refused.contains("2 connections open (--max-connections)"),
+        "{refused}"
+    );
+    // A slot freed is a slot for the next client.
+    let a_port = a.local_addr().unwrap().port();
+    drop(a);
+    line_with(&rx, &format!("connection from 127.0.0.1:{a_port}:"));
+    let mut d = connect(&addr);
+    round_trip(&mut d, b"d");
+    round_trip(&mut b, b"b again");
+    kill(child);
+}
+
+#[test]
+fn serve_closes_an_idle_connection_after_the_idle_timeout() {
+    let (child, addr, rx) = serve_logged(&["--echo", "--idle-timeout", "0.3"]);
+    let started = std::time::Instant::now();
+    let mut idle = connect(&addr);
+    let port = idle.local_addr().unwrap().port();
+    let mut byte = [0u8; 1];
+    assert!(matches!(idle.read(&mut byte), Ok(0) | Err(_)), "closed");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let line = line_with(&rx, &format!("connection from 127.0.0.1:{port}:"));
+    assert!(line.contains("idle: no byte for 300ms"), "{line}");
+    // One that keeps sending frames is not idle.
+    let mut busy = connect(&addr);
+    for i in 0..5u8 {
+        round_trip(&mut busy, &[i; 3]);
+    }
+    kill(child);
+}
+
+#[test]
+fn serve_closes_a_slow_frame_after_the_frame_timeout_and_serves_others() {
+    let (child, addr, rx) = serve_logged(&["--echo", "--frame-timeout", "0.5"]);
+    // Slowloris: a header announcing 8 MiB, then a byte every 50 ms, which
+    // no idle timeout would catch.
+    let mut slow = connect(&addr);
+    let port = slow.local_addr().unwrap().port();
+    let started = std::time::Instant::now();
+    slow.write_all(&(8u32 << 20).to_be_bytes()).unwrap();
+    let trickle = thread::spawn(move || {
+        for _ in 0..600 {
+            if slow.write_all(b"x").is_err() {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(50)); // the attacker's pace
+        }
+        false
+    });
+    // Meanwhile a good client is served.
+    let mut good = connect(&addr);
+    round_trip(&mut good, b"still served");
+    let line = line_with(&rx, &format!("connection from 127.0.0.1:{port}:"));
+    assert!(
+        line.contains("slow frame: not whole 500ms after its first byte"),
+        "{line}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert!(trickle.join().unwrap(), "the slow sender was cut off");
+    round_trip(&mut good, b"and after");
+    kill(child);
+}
+
+#[test]
+fn serve_closes_an_echo_client_that_never_reads_and_serves_others() {
+    let (child, addr, rx) = serve_logged(&["--echo", "--idle-timeout", "0.5"]);
+    // A client that sends 1 MiB frames and never reads the echoes.
+    let stalled = connect(&addr);
+    let port = stalled.local_addr().unwrap().port();
+    stalled.set_write_timeout(Some(LIMIT)).unwrap();
+    let writer = thread::spawn(move || {
+        let mut s = stalled;
+        let mut frame = (1u32 << 20).to_be_bytes().to_vec();
+        frame.extend(std::iter::repeat_n(7u8, 1 << 20));
+        for _ in 0..64 {
+            if s.write_all(&frame).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    let mut good = connect(&addr);
+    round_trip(&mut good, b"served while the other stalls");
+    let line = line_with(&rx, &format!("connection from 127.0.0.1:{port}:"));
+    assert!(line.contains("the client read no echo for 500ms"), "{line}");
+    assert!(
+        writer.join().unwrap(),
+        "the stalled client was disconnected"
+    );
+    // (`good` has been idle past the timeout by now: a new client.)
+    round_trip(&mut connect(&addr), b"and after");
+    kill(child);
+}
+
+#[test]
+fn serve_logs_why_it_closed_a_connection_that_sent_a_bad_frame() {
+    let (child, addr, rx) = serve_logged(&[
+        "--header",
+        "<HI",
+        "--length-field",
+        "1",
+        "--field",
+        "0=0xCAFE",
+    ]);
+    let mut bad = connect(&addr);
+    let port = bad.local_addr().unwrap().port();
+    // A good frame, then a wrong magic number at byte 7.
+    bad.write_all(b"\xfe\xca\x01\x00\x00\x00x\xad\xde\x00\x00\x00\x00")
+        .unwrap();
+    let mut byte = [0u8; 1];
+    // The peer itself only sees the close...
+    assert!(matches!(bad.read(&mut byte), Ok(0) | Err(_)));
+    // ...the server's log says why.
+    let line = line_with(&rx, &format!("connection from 127.0.0.1:{port}:"));
+    assert!(
+        line.ends_with(
+            "1 frames, 7 bytes, failed: frame at byte 7: header value 0 is 0xdead, expected the constant 0xcafe"
+        ),
+        "{line}"
+    );
+    kill(child);
 }

@@ -17,14 +17,25 @@ const LAYOUT: Layout = Layout::new("!I");
 /// Echoes every frame of every connection, one thread per connection.
 fn serve(listener: TcpListener) -> io::Result<()> {
     loop {
-        let (mut peer, addr) = FramedStream::accept(&listener, LAYOUT)?;
+        let (peer, addr) = FramedStream::accept(&listener, LAYOUT)?;
         thread::spawn(move || -> io::Result<()> {
-            while let Some(frame) = peer.next_frame()? {
-                let payload = frame.payload().to_vec();
-                peer.write_frame(&payload)?;
+            // Zero-copy: each frame is borrowed from the reader's buffer
+            // and written from there; split so the writer is apart.
+            let (mut reader, mut writer) = peer.split()?;
+            loop {
+                match reader.next_frame() {
+                    Ok(Some(frame)) => writer.write_frame(frame.payload())?,
+                    Ok(None) => {
+                        eprintln!("{addr}: closed on a frame boundary");
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        // The peer sees only a close: say here why.
+                        eprintln!("{addr}: closed: {e}");
+                        return Err(e);
+                    }
+                }
             }
-            eprintln!("{addr}: closed on a frame boundary");
-            Ok(())
         });
     }
 }
@@ -34,7 +45,7 @@ fn client(addr: &str, messages: &[String]) -> io::Result<()> {
     for message in messages {
         stream.write_frame(message.as_bytes())?;
         let echo = stream
-            .read_frame()?
+            .next_owned_frame()?
             .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "server closed"))?;
         println!("echo: {}", String::from_utf8_lossy(echo.payload()));
     }

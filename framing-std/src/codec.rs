@@ -6,6 +6,26 @@
 //! (smol, async-std). Both impls run the same code: one turn of the feed
 //! loop over the read buffer, one encoder.
 //!
+//! ```toml
+//! [dependencies]
+//! framing-std = { version = "0.1", features = ["tokio"] }   # or "futures"
+//! tokio = { version = "1", features = ["rt", "net", "macros"] }
+//! tokio-util = { version = "0.7", features = ["codec"] }
+//! futures-util = { version = "0.3", features = ["sink"] }     # StreamExt::next, SinkExt::send
+//! bytes = "1"
+//! ```
+//!
+//! Three ways in:
+//!
+//! - [`FrameCodec`]: decodes [`Decoded`] items, each a frame or, under a
+//!   layout's recovery policy, a report of what was skipped, in order.
+//! - [`FramesOnly`] (`FrameCodec::new(layout).frames_only()`): decodes
+//!   [`FrameBytes`] only, for layouts without a policy or users who only
+//!   count the reports: nothing to unwrap.
+//! - [`Message`]: encodes a payload with header values of its own (a
+//!   version, a message type); a plain `&[u8]` or [`Bytes`] encodes with
+//!   those values zero.
+//!
 //! ```text
 //!  layout "!H" (big-endian u16 length); the read buffer after two reads:
 //!
@@ -320,6 +340,14 @@ impl FrameCodec {
         &self.layout
     }
 
+    /// This codec, decoding frames only: see [`FramesOnly`].
+    pub fn frames_only(self) -> FramesOnly {
+        FramesOnly {
+            codec: self,
+            recovered: 0,
+        }
+    }
+
     /// Drops from `src` the bytes fed to the decoder that it no longer
     /// holds: all but those of a partial frame (or resynchronisation
     /// window) in its buffer, which are the last ones fed.
@@ -385,6 +413,12 @@ impl FrameCodec {
     /// The encoder of both codec traits: appends the frame for `payload`
     /// to `dst`, or leaves `dst` as it was and returns the error.
     fn encode_payload(&self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
+        self.encode_message(Message::new(payload), dst)
+    }
+
+    /// As `encode_payload`, with the message's header values.
+    fn encode_message(&self, message: Message<'_>, dst: &mut BytesMut) -> io::Result<()> {
+        let Message { payload, fields } = message;
         let hlen = self.layout.head_len(payload.len());
         let tlen = self.layout.trailer_len();
         let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
@@ -395,7 +429,10 @@ impl FrameCodec {
         );
         let start = dst.len();
         dst.resize(start + hlen, 0);
-        if let Err(e) = self.layout.encode_header(payload.len(), &mut dst[start..]) {
+        if let Err(e) = self
+            .layout
+            .encode_header_with(payload.len(), fields, &mut dst[start..])
+        {
             dst.truncate(start);
             return Err(error::from_encode(e));
         }
@@ -474,6 +511,240 @@ impl Encoder<Bytes> for FrameCodec {
     /// As the `&[u8]` encoder.
     fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> io::Result<()> {
         Encoder::<&[u8]>::encode(self, &payload, dst)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Encoder<Message<'_>> for FrameCodec {
+    type Error = io::Error;
+
+    /// Appends the frame for `message`: its header (the length, the
+    /// constants and the message's values set, every other value zero),
+    /// then its payload.
+    ///
+    /// # Errors
+    /// As the `&[u8]` encoder, and `InvalidInput` wrapping
+    /// [`EncodeError`](framing_core::EncodeError) for a value that names no
+    /// field, the length or a constant, or does not fit its field; `dst` is
+    /// then left as it was.
+    fn encode(&mut self, message: Message<'_>, dst: &mut BytesMut) -> io::Result<()> {
+        self.encode_message(message, dst)
+    }
+}
+
+/// A frame to encode with header values of its own (a version, a message
+/// type): its payload and `(index, value)` pairs, `index` into the tuple
+/// `struct.unpack` returns, as
+/// [`Layout::encode_with`](framing_core::Layout::encode_with) and
+/// [`FrameWriter::write_frame_with`](crate::FrameWriter::write_frame_with)
+/// take them. [`FrameCodec`] and [`FramesOnly`] encode it as tokio-util's
+/// `Encoder<Message>` (asynchronous-codec's `Encoder` takes one item type,
+/// and there it is `&[u8]`).
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # fn main() -> std::io::Result<()> {
+/// use bytes::BytesMut;
+/// use framing_std::codec::{FrameCodec, Message};
+/// use framing_std::{Layout, Value};
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// // magic u16, message type u8, a pad byte, length u32
+/// const LAYOUT: Layout = Layout::builder("<HBxI")
+///     .length_field(2)
+///     .constant(0, Value::Int(0xCAFE))
+///     .build_or_panic();
+///
+/// let mut codec = FrameCodec::new(LAYOUT);
+/// let mut buf = BytesMut::new();
+/// codec.encode(Message::new(b"hi").with(&[(1, Value::Int(7))]), &mut buf)?;
+/// assert_eq!(&buf[..], b"\xfe\xca\x07\x00\x02\x00\x00\x00hi"); // struct.pack('<HBxI', 0xCAFE, 7, 2)
+///
+/// let frame = codec.decode(&mut buf)?.unwrap().into_frame().unwrap();
+/// assert_eq!(frame.int(1), Some(7));
+///
+/// // The length and the constants are the layout's to set.
+/// let e = codec.encode(Message::new(b"").with(&[(0, Value::Int(1))]), &mut buf).unwrap_err();
+/// assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+/// assert!(buf.is_empty());
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "tokio"))]
+/// # fn main() {}
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Message<'a> {
+    /// The payload.
+    pub payload: &'a [u8],
+    /// Header values other than the length and the constants, as
+    /// `(index, value)`; values not named are zero.
+    pub fields: &'a [(usize, Value<'a>)],
+}
+
+impl<'a> Message<'a> {
+    /// A message of `payload`, with no header values of its own.
+    pub const fn new(payload: &'a [u8]) -> Self {
+        Message {
+            payload,
+            fields: &[],
+        }
+    }
+
+    /// The same message with header values `fields`.
+    pub const fn with(self, fields: &'a [(usize, Value<'a>)]) -> Self {
+        Message {
+            payload: self.payload,
+            fields,
+        }
+    }
+}
+
+/// [`FrameCodec`] for those who want frames only: its decoder yields
+/// [`FrameBytes`] instead of [`Decoded`], so a tokio read is
+/// `framed.next().await` → `io::Result<FrameBytes>`, with nothing to unwrap.
+/// Made by [`FrameCodec::frames_only`].
+///
+/// A layout without a recovery policy gives no reports, so nothing is lost.
+/// Under one ([`Oversize::Discard`](framing_core::Oversize::Discard),
+/// [`resync`](framing_core::LayoutBuilder::resync)), the reports are
+/// skipped and counted ([`recovered`](Self::recovered)); use [`FrameCodec`]
+/// itself to see each one in order with the frames. Encoding is
+/// `FrameCodec`'s.
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # fn main() -> std::io::Result<()> {
+/// use futures_util::{SinkExt, StreamExt};
+/// use framing_std::codec::FrameCodec;
+/// use framing_std::Layout;
+/// use tokio_util::codec::Framed;
+///
+/// const LAYOUT: Layout = Layout::new("!I");
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// rt.block_on(async {
+///     let (a, b) = tokio::io::duplex(1024);
+///     let mut left = Framed::new(a, FrameCodec::new(LAYOUT).frames_only());
+///     let mut right = Framed::new(b, FrameCodec::new(LAYOUT).frames_only());
+///     left.send(&b"ping"[..]).await?;
+///     let frame = right.next().await.unwrap()?; // a FrameBytes, no Decoded
+///     assert_eq!(frame.payload(), b"ping");
+///     Ok(())
+/// })
+/// # }
+/// # #[cfg(not(feature = "tokio"))]
+/// # fn main() {}
+/// ```
+#[derive(Debug)]
+pub struct FramesOnly {
+    codec: FrameCodec,
+    recovered: u64,
+}
+
+impl FramesOnly {
+    /// Frames of `layout`, frames only: `FrameCodec::new(layout).frames_only()`.
+    pub fn new(layout: Layout) -> Self {
+        FrameCodec::new(layout).frames_only()
+    }
+
+    /// The layout frames are decoded and encoded with.
+    pub fn layout(&self) -> &Layout {
+        self.codec.layout()
+    }
+
+    /// How many recovery reports were skipped so far (0 without a policy).
+    pub fn recovered(&self) -> u64 {
+        self.recovered
+    }
+
+    /// The codec, given back.
+    pub fn into_inner(self) -> FrameCodec {
+        self.codec
+    }
+
+    fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<FrameBytes>> {
+        loop {
+            match self.codec.next(src, eof)? {
+                Some(Decoded::Frame(frame)) => return Ok(Some(frame)),
+                Some(Decoded::Recovered(_)) => self.recovered += 1,
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Decoder for FramesOnly {
+    type Item = FrameBytes;
+    type Error = io::Error;
+
+    /// The next frame; recovery reports are skipped. `Ok(None)` when `src`
+    /// holds no whole frame yet.
+    ///
+    /// # Errors
+    /// As [`FrameCodec`]'s `decode`.
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+        self.next(src, false)
+    }
+
+    /// As [`decode`](Self::decode), then declares the end of the stream.
+    ///
+    /// # Errors
+    /// As [`FrameCodec`]'s `decode_eof`.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+        self.next(src, true)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T> Encoder<T> for FramesOnly
+where
+    FrameCodec: Encoder<T, Error = io::Error>,
+{
+    type Error = io::Error;
+
+    /// As [`FrameCodec`]'s encoders (`&[u8]`, [`Bytes`], [`Message`]).
+    ///
+    /// # Errors
+    /// As [`FrameCodec`]'s encoders.
+    fn encode(&mut self, item: T, dst: &mut BytesMut) -> io::Result<()> {
+        self.codec.encode(item, dst)
+    }
+}
+
+#[cfg(feature = "futures")]
+impl asynchronous_codec::Decoder for FramesOnly {
+    type Item = FrameBytes;
+    type Error = io::Error;
+
+    /// As the tokio `Decoder::decode` of [`FramesOnly`].
+    ///
+    /// # Errors
+    /// As the tokio `Decoder::decode`.
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+        self.next(src, false)
+    }
+
+    /// As the tokio `Decoder::decode_eof` of [`FramesOnly`].
+    ///
+    /// # Errors
+    /// As the tokio `Decoder::decode_eof`.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+        self.next(src, true)
+    }
+}
+
+#[cfg(feature = "futures")]
+impl asynchronous_codec::Encoder for FramesOnly {
+    type Item<'a> = &'a [u8];
+    type Error = io::Error;
+
+    /// As [`FrameCodec`]'s.
+    ///
+    /// # Errors
+    /// As [`FrameCodec`]'s.
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
+        self.codec.encode_payload(payload, dst)
     }
 }
 

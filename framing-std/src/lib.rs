@@ -1,4 +1,9 @@
 #![doc = include_str!("../README.md")]
+#![doc = "\n## The echo example\n\n`examples/echo.rs` in full: a server and a client \
+    (`cargo run -p framing-std --example echo`). Compiled with these docs, so \
+    it stays in step with the API.\n\n```no_run"]
+#![doc = include_str!("../examples/echo.rs")]
+#![doc = "```"]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -14,7 +19,7 @@ mod write;
 
 #[cfg(any(feature = "tokio", feature = "futures"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures"))))]
-pub use codec::{FrameBytes, FrameCodec};
+pub use codec::{FrameBytes, FrameCodec, FramesOnly, Message};
 pub use net::FramedStream;
 pub use read::{FrameReader, OwnedFrame, StreamReader, DEFAULT_READ_CAPACITY};
 pub use write::{FrameWriter, DEFAULT_HIGH_WATER_MARK, DEFAULT_WRITE_CAPACITY};
@@ -25,3 +30,8 @@ pub use framing_core::{
     DecodeError, DecodeErrorKind, Decoded, EncodeError, Event, Frame, Header, Layout,
     LayoutBuilder, LayoutError, Oversize, Recovery, Value,
 };
+
+/// The workspace README's examples, run as doctests with this crate's.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct WorkspaceReadme;

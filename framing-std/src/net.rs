@@ -22,9 +22,11 @@ use crate::write::{FrameWriter, Tx, DEFAULT_WRITE_CAPACITY};
 /// let listener = TcpListener::bind("127.0.0.1:0")?;
 /// let addr = listener.local_addr()?;
 /// let server = std::thread::spawn(move || -> std::io::Result<()> {
-///     let (mut peer, _) = FramedStream::accept(&listener, LAYOUT)?;
-///     while let Some(frame) = peer.read_frame()? {
-///         peer.write_frame(frame.payload())?; // echo
+///     let (peer, _) = FramedStream::accept(&listener, LAYOUT)?;
+///     // A zero-copy echo: the frame borrows the reader, the writer is apart.
+///     let (mut reader, mut writer) = peer.split()?;
+///     while let Some(frame) = reader.next_frame()? {
+///         writer.write_frame(frame.payload())?;
 ///     }
 ///     Ok(())
 /// });
@@ -35,6 +37,30 @@ use crate::write::{FrameWriter, Tx, DEFAULT_WRITE_CAPACITY};
 /// drop(client); // the server sees a clean end
 /// server.join().unwrap()?;
 /// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// Without `split`, a borrowed frame cannot be written back on the same
+/// `FramedStream` (it borrows the whole stream):
+///
+/// ```compile_fail,E0499
+/// # fn echo(peer: &mut framing_std::FramedStream) -> std::io::Result<()> {
+/// while let Some(frame) = peer.next_frame()? {
+///     peer.write_frame(frame.payload())?; // error[E0499]: `*peer` borrowed twice
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Either split it (above), or take the frame owned
+/// ([`next_owned_frame`](Self::next_owned_frame), one copy per frame):
+///
+/// ```
+/// # fn echo(peer: &mut framing_std::FramedStream) -> std::io::Result<()> {
+/// while let Some(frame) = peer.next_owned_frame()? {
+///     peer.write_frame(frame.payload())?;
+/// }
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug)]
 pub struct FramedStream<S = TcpStream> {
@@ -66,7 +92,10 @@ impl<S: Read + Write> FramedStream<S> {
         }
     }
 
-    /// The next frame, borrowed. As [`FrameReader::next_frame`].
+    /// The next frame, borrowed. As [`FrameReader::next_frame`]: the frame
+    /// borrows the whole `FramedStream`, so it cannot be written back with
+    /// [`write_frame`](Self::write_frame) while it lives; for a zero-copy
+    /// echo, [`split`](Self::split) first (see the type's docs).
     ///
     /// # Errors
     /// As [`FrameReader::next_frame`].
@@ -83,12 +112,21 @@ impl<S: Read + Write> FramedStream<S> {
         self.rx.next_item(&mut self.stream)
     }
 
-    /// The next frame, owned. As [`FrameReader::read_frame`].
+    /// The next frame, owned. As [`FrameReader::next_owned_frame`].
     ///
     /// # Errors
     /// As [`FrameReader::next_frame`].
+    pub fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
+        self.rx.next_owned_frame(&mut self.stream)
+    }
+
+    /// The old name of [`next_owned_frame`](Self::next_owned_frame).
+    ///
+    /// # Errors
+    /// As [`FrameReader::next_frame`].
+    #[deprecated(since = "0.1.0", note = "renamed `next_owned_frame`")]
     pub fn read_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
-        self.rx.read_frame(&mut self.stream)
+        self.next_owned_frame()
     }
 
     /// Writes queued frames and a frame holding `payload`. As

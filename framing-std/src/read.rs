@@ -79,7 +79,7 @@ impl Rx {
         }
     }
 
-    pub(crate) fn read_frame<R: Read + ?Sized>(
+    pub(crate) fn next_owned_frame<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<OwnedFrame>> {
@@ -118,7 +118,7 @@ impl Rx {
     }
 }
 
-/// A frame that owns its bytes, from [`FrameReader::read_frame`] or the
+/// A frame that owns its bytes, from [`FrameReader::next_owned_frame`] or the
 /// reader's [`Iterator`]. One allocation holds header and payload; the layout
 /// is shared with the reader.
 ///
@@ -276,8 +276,10 @@ impl<R: Read> FrameReader<R> {
         FrameReader { inner, rx }
     }
 
-    /// The next frame, borrowed from the reader's buffers; `Ok(None)` when
-    /// the stream ended on a frame boundary (or was empty). Reads from the
+    /// The next frame, borrowed from the reader's buffers (no copy; it lives
+    /// until the next call: [`next_owned_frame`](Self::next_owned_frame)
+    /// gives one to keep); `Ok(None)` when the stream ended on a frame
+    /// boundary (or was empty). Reads from the
     /// inner reader only when the bytes already read hold no whole frame.
     /// Recovery reports (under a layout's [`Oversize::Discard`] or
     /// [`resync`](framing_core::LayoutBuilder::resync) policy) are skipped:
@@ -327,12 +329,32 @@ impl<R: Read> FrameReader<R> {
     }
 
     /// Like [`next_frame`](Self::next_frame), but returns a frame that owns
-    /// its bytes (one allocation per frame).
+    /// its bytes (one allocation and copy per frame), to keep past the next
+    /// call or send to another thread.
+    ///
+    /// ```
+    /// use framing_std::{FrameReader, Layout};
+    ///
+    /// let mut reader = FrameReader::new(&b"\x00\x02hi\x00\x03you"[..], Layout::new("!H"));
+    /// let first = reader.next_owned_frame()?.unwrap();
+    /// let second = reader.next_owned_frame()?.unwrap(); // `first` is still ours
+    /// assert_eq!((first.payload(), second.payload()), (&b"hi"[..], &b"you"[..]));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`next_frame`](Self::next_frame).
+    pub fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
+        self.rx.next_owned_frame(&mut self.inner)
+    }
+
+    /// The old name of [`next_owned_frame`](Self::next_owned_frame).
+    ///
+    /// # Errors
+    /// As [`next_frame`](Self::next_frame).
+    #[deprecated(since = "0.1.0", note = "renamed `next_owned_frame`")]
     pub fn read_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
-        self.rx.read_frame(&mut self.inner)
+        self.next_owned_frame()
     }
 }
 
@@ -392,7 +414,7 @@ impl<R: Read> Iterator for FrameReader<R> {
         if self.rx.is_failed() {
             return None;
         }
-        self.read_frame().transpose()
+        self.next_owned_frame().transpose()
     }
 }
 

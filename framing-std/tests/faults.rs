@@ -509,7 +509,7 @@ fn owned_frames_keep_header_values_and_bytes() {
         .unwrap();
     let bytes = writer.into_inner();
     let mut reader = FrameReader::new(&bytes[..], layout);
-    let frame = reader.read_frame().unwrap().unwrap();
+    let frame = reader.next_owned_frame().unwrap().unwrap();
     assert_eq!(frame.value(0), Some(Value::Int(7)));
     assert_eq!(frame.header().length_value(), 3);
     assert_eq!(frame.header_bytes(), b"\x07\x00\x03");
@@ -522,7 +522,7 @@ fn owned_frames_keep_header_values_and_bytes() {
     );
     assert_eq!(frame.clone().into_bytes(), bytes);
     assert_eq!(frame.into_payload(), b"abc");
-    assert!(reader.read_frame().unwrap().is_none());
+    assert!(reader.next_owned_frame().unwrap().is_none());
 }
 
 #[test]

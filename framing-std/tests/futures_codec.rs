@@ -123,3 +123,24 @@ fn reports_are_items_and_the_stream_goes_on() {
         );
     });
 }
+
+/// `frames_only` under asynchronous-codec: `FrameBytes` items, the reports
+/// of a discard policy skipped and counted.
+#[test]
+fn frames_only_yields_frames_and_counts_the_reports() {
+    let layout = Layout::builder("!H")
+        .max_payload(4)
+        .on_oversize(Oversize::Discard)
+        .build()
+        .unwrap();
+    let wire = b"\x00\x02hi\x00\x09too long!\x00\x03you";
+    smol::block_on(async {
+        let mut frames = FramedRead::new(&wire[..], FrameCodec::new(layout).frames_only());
+        let mut got = Vec::new();
+        while let Some(frame) = frames.next().await {
+            got.push(frame.unwrap().payload().to_vec());
+        }
+        assert_eq!(got, [b"hi".to_vec(), b"you".to_vec()]);
+        assert_eq!(frames.decoder().recovered(), 1);
+    });
+}

@@ -515,7 +515,7 @@ fn a_framed_stream_connects_accepts_and_splits() {
             writer.into_inner().shutdown(Shutdown::Write).unwrap();
         });
         let mut count = 0;
-        while let Some(frame) = reader.read_frame().unwrap() {
+        while let Some(frame) = reader.next_owned_frame().unwrap() {
             let kind = frame.value(0).and_then(|v| v.as_int()).unwrap() as u8;
             tx.send((kind.wrapping_add(1), frame.into_payload()))
                 .unwrap();

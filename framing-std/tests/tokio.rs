@@ -811,3 +811,84 @@ fn an_unencodable_payload_is_invalid_input_and_writes_nothing() {
         },
     );
 }
+
+// ---------------------------------------------------------------------------
+// Frames only, and messages with header values (issue 16).
+
+/// `frames_only` over TCP: frames with nothing to unwrap; under a resync
+/// policy the junk is skipped and counted, the frames are the same.
+#[tokio::test]
+async fn frames_only_yields_frames_over_tcp_and_counts_the_reports() {
+    let layout = Layout::builder("!HH")
+        .length_field(1)
+        .constant(0, Value::Int(0xBEEF))
+        .resync(true)
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sender = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut bytes = b"\xbe\xef\x00\x02hi".to_vec();
+        bytes.extend_from_slice(b"junk"); // skipped under resync
+        bytes.extend_from_slice(b"\xbe\xef\x00\x03you");
+        write_in_pieces(&mut s, &bytes, 3, 16).await.unwrap();
+    });
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut framed = Framed::new(stream, FrameCodec::new(layout).frames_only());
+    let mut got = Vec::new();
+    while let Some(frame) = bounded(framed.next()).await {
+        got.push(frame.unwrap().payload().to_vec());
+    }
+    bounded(sender).await.unwrap();
+    assert_eq!(got, [b"hi".to_vec(), b"you".to_vec()]);
+    assert_eq!(framed.codec().recovered(), 1);
+}
+
+/// `Message` sets per-frame header values through `Framed`; the peer reads
+/// them back. The plain payload encoders still work on the same codec.
+#[tokio::test]
+async fn messages_set_header_values_through_framed() {
+    use framing_std::codec::Message;
+    const LAYOUT: Layout = Layout::builder("<HBxI")
+        .length_field(2)
+        .constant(0, Value::Int(0xCAFE))
+        .build_or_panic();
+    let (a, b) = tokio::io::duplex(64);
+    let mut left = Framed::new(a, FrameCodec::new(LAYOUT));
+    let mut right = Framed::new(b, FrameCodec::new(LAYOUT).frames_only());
+    let writer = tokio::spawn(async move {
+        for (kind, payload) in [(1, &b"login"[..]), (2, b""), (255, b"bye")] {
+            let fields = [(1, Value::Int(kind))];
+            left.send(Message::new(payload).with(&fields))
+                .await
+                .unwrap();
+        }
+        left.send(&b"plain"[..]).await.unwrap();
+    });
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        let frame = bounded(right.next()).await.unwrap().unwrap();
+        got.push((frame.int(1).unwrap(), frame.payload().to_vec()));
+    }
+    bounded(writer).await.unwrap();
+    assert_eq!(
+        got,
+        [
+            (1, b"login".to_vec()),
+            (2, b"".to_vec()),
+            (255, b"bye".to_vec()),
+            (0, b"plain".to_vec())
+        ]
+    );
+    // A value that does not fit its field: an error, nothing sent.
+    let mut codec = FrameCodec::new(LAYOUT);
+    let mut buf = BytesMut::new();
+    let fields = [(1, Value::Int(256))];
+    let e = codec
+        .encode(Message::new(b"x").with(&fields), &mut buf)
+        .unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    assert!(error::encode_error(&e).is_some());
+    assert!(buf.is_empty());
+}

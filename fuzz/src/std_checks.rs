@@ -111,7 +111,7 @@ fn run_frame_reader(
     loop {
         // Owned frames skip the reports; borrowed items carry them.
         let got = if owned {
-            reader.read_frame().map(|f| {
+            reader.next_owned_frame().map(|f| {
                 f.map(|f| Out::Frame {
                     header: f.header_bytes().to_vec(),
                     payload: f.payload().to_vec(),
@@ -226,7 +226,7 @@ pub fn std_reader(data: &[u8]) -> bool {
             .collect();
         assert_eq!(
             frames, frames_only,
-            "FrameReader::read_frame, steps {steps:?}"
+            "FrameReader::next_owned_frame, steps {steps:?}"
         );
     } else {
         assert_eq!(frames, reference, "FrameReader::next_item, steps {steps:?}");
