@@ -26,6 +26,12 @@
 //!                           (goal: <= u32 + crc32_alone)
 //!    crc32_alone/<p>        the `crc` crate's CRC-32 over each frame's header +
 //!                           payload, nothing else
+//!  group delimited_<chunk> whole and 64: serial framings, and what users pick instead
+//!    framing_cobs/<p>       framing Decoder over Layout::cobs()
+//!    cobs_crate/<p>         the cobs crate's CobsDecoder, pushed each chunk
+//!    framing_lines/<p>      framing Decoder over Layout::delimited(b"\n")
+//!    tokio_lines/<p>        tokio-util's LinesCodec (a String a line)
+//!                           (goal: framing at least as fast as each)
 //!  group encode
 //!    framing_encode/<p>     Layout::encode, header + payload into a buffer
 //!    framing_header/<p>     Layout::encode_header, then two IoSlices (vectored write)
@@ -459,6 +465,122 @@ fn checksum_alone(stream: &[u8], frame: usize) -> u32 {
     x
 }
 
+static COBS: Layout = Layout::cobs().max_payload(1 << 16).build_or_panic();
+static LINES: Layout = Layout::delimited(b"\n")
+    .max_payload(1 << 16)
+    .build_or_panic();
+
+/// A stream of `payload`-byte frames under a delimited layout; lines get
+/// printable bytes (no newline), COBS any bytes (zeros included).
+fn delimited_stream(layout: &Layout, payload: usize, target: usize) -> (Vec<u8>, Tally) {
+    let lines = layout.delimiter() == LINES.delimiter();
+    let mut bytes = Vec::with_capacity(target + 1024);
+    let mut frames = 0;
+    let mut out = vec![0u8; layout.max_encoded_len(payload).expect("a small frame")];
+    while bytes.len() < target || frames < 4 {
+        let p: Vec<u8> = (0..payload)
+            .map(|j| {
+                let b = (frames * 31 + j * 7) as u8;
+                if lines {
+                    b'!' + b % 90
+                } else {
+                    b
+                }
+            })
+            .collect();
+        let n = layout.encode(&p, &mut out).expect("encodes");
+        bytes.extend_from_slice(&out[..n]);
+        frames += 1;
+    }
+    let tally = Tally {
+        frames,
+        payload: frames * payload,
+    };
+    (bytes, tally)
+}
+
+/// The cobs crate's streaming decoder, as a user would drive it.
+fn cobs_crate(dest: &mut [u8], stream: &[u8], chunk: usize) -> Tally {
+    let mut tally = Tally::default();
+    let mut dec = cobs::CobsDecoder::new(dest);
+    for mut input in stream.chunks(chunk) {
+        while !input.is_empty() {
+            match dec.push(input).expect("a valid stream") {
+                Some(report) => {
+                    tally.frame(&dec.dest()[..report.frame_size()]);
+                    input = &input[report.parsed_size()..];
+                }
+                None => break,
+            }
+        }
+    }
+    tally
+}
+
+/// tokio-util's LinesCodec, fed like `tokio_util` above.
+fn tokio_lines(
+    codec: &mut tokio_util::codec::LinesCodec,
+    buf: &mut BytesMut,
+    stream: &[u8],
+    chunk: usize,
+) -> Tally {
+    let mut tally = Tally::default();
+    buf.clear();
+    for input in stream.chunks(chunk) {
+        buf.extend_from_slice(input);
+        while let Some(line) = codec.decode(buf).expect("a valid stream") {
+            tally.frame(line.as_bytes());
+        }
+    }
+    tally
+}
+
+fn delimited(c: &mut Criterion) {
+    for chunk in [WHOLE, 64] {
+        let name = if chunk == WHOLE {
+            "delimited_whole".to_string()
+        } else {
+            format!("delimited_{chunk}")
+        };
+        let mut group = c.benchmark_group(name);
+        configure(&mut group);
+        for payload in [16usize, 256] {
+            let (stream, expect) = delimited_stream(&COBS, payload, 4 << 20);
+            let s = &stream[..];
+            let n = chunk_len(chunk, s);
+            group.throughput(Throughput::Bytes(s.len() as u64));
+            let mut decoder: Box<FrameDecoder> =
+                Box::new(Decoder::new(&COBS, heapless::Vec::new()));
+            assert_eq!(decode_with(&mut decoder, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_cobs", payload), |b| {
+                b.iter(|| decode_with(&mut decoder, black_box(s), black_box(n)))
+            });
+            let mut dest = vec![0u8; BUF];
+            assert_eq!(cobs_crate(&mut dest, s, n), expect);
+            group.bench_function(BenchmarkId::new("cobs_crate", payload), |b| {
+                b.iter(|| cobs_crate(&mut dest, black_box(s), black_box(n)))
+            });
+
+            let (stream, expect) = delimited_stream(&LINES, payload, 4 << 20);
+            let s = &stream[..];
+            let n = chunk_len(chunk, s);
+            let mut decoder: Box<FrameDecoder> =
+                Box::new(Decoder::new(&LINES, heapless::Vec::new()));
+            assert_eq!(decode_with(&mut decoder, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_lines", payload), |b| {
+                b.iter(|| decode_with(&mut decoder, black_box(s), black_box(n)))
+            });
+            let mut codec = tokio_util::codec::LinesCodec::new();
+            let mut buf = BytesMut::new();
+            assert_eq!(tokio_lines(&mut codec, &mut buf, s, n), expect);
+            group.bench_function(BenchmarkId::new("tokio_lines", payload), |b| {
+                b.iter(|| tokio_lines(&mut codec, &mut buf, black_box(s), black_box(n)))
+            });
+        }
+        group.finish();
+    }
+}
+
 fn lengths(c: &mut Criterion) {
     for chunk in [WHOLE, 1500] {
         let name = if chunk == WHOLE {
@@ -505,6 +627,6 @@ criterion_group! {
     // Criterion's own plots take seconds per benchmark; benches/chart.py
     // draws the chart from the estimates instead.
     config = Criterion::default().without_plots();
-    targets = decode, encode, lengths
+    targets = decode, encode, lengths, delimited
 }
 criterion_main!(benches);

@@ -124,6 +124,11 @@ pub(crate) fn pump<R: Read>(
             break Ok(());
         }
         wait(reader);
+        if layout.delimiter().is_some() {
+            // A delimited frame's bytes on the wire are not its bytes
+            // (stuffed, escaped, delimited): offsets are the reader's.
+            tally.bytes = reader.offset();
+        }
         let frame = match reader.next_item() {
             Ok(Some(Decoded::Frame(frame))) => frame,
             Ok(Some(Decoded::Recovered(report))) => {
@@ -195,6 +200,9 @@ pub(crate) fn pump<R: Read>(
             }
         }
     };
+    if layout.delimiter().is_some() {
+        tally.bytes = reader.offset();
+    }
     (tally, result)
 }
 

@@ -28,6 +28,23 @@ pub struct HeaderArgs {
     /// is `--header '!3sBBI' --length-field 0`).
     #[arg(long, value_name = "N", conflicts_with = "varint")]
     pub length_field: Option<usize>,
+    /// How frames are delimited: `length` (a header with a length, the
+    /// default), or, for serial links, `cobs` (COBS-stuffed, ending with a
+    /// zero byte), `slip` (RFC 1055) or `lines` (ending with `\n`, or the
+    /// bytes of --delimiter). The last three have no header: --header and
+    /// its options do not apply.
+    #[arg(long, value_name = "KIND", value_parser = ["length", "cobs", "slip", "lines"],
+          default_value = "length")]
+    pub framing: String,
+    /// With `--framing lines`: the delimiter, as hex bytes (1 to 8), e.g.
+    /// `0d0a` for CRLF lines.
+    #[arg(long, value_name = "HEX")]
+    pub delimiter: Option<String>,
+    /// With --framing cobs|slip|lines: the largest payload accepted
+    /// (decoded, without its trailer); longer frames are an error, or with
+    /// --discard-oversize skipped to the next delimiter and reported.
+    #[arg(long, value_name = "BYTES")]
+    pub max_frame: Option<u64>,
     /// The payload length is an unsigned LEB128 varint (protobuf's) right
     /// after the header; `--header ''` for none (a protobuf-delimited
     /// stream).
@@ -93,11 +110,50 @@ impl HeaderArgs {
         } else {
             Oversize::Fail
         };
-        let mut builder = Layout::builder(&self.format)
-            .length_adjust(self.length_adjust)
-            .max_payload(self.max_payload)
+        let mut builder = match self.framing.as_str() {
+            "length" => {
+                if self.delimiter.is_some() || self.max_frame.is_some() {
+                    return Err(Fail::Usage(
+                        "--delimiter and --max-frame go with --framing cobs|slip|lines".into(),
+                    ));
+                }
+                Layout::builder(&self.format)
+            }
+            "cobs" => Layout::cobs(),
+            "slip" => Layout::slip(),
+            _ => {
+                let bytes = match &self.delimiter {
+                    Some(hex) => hex_bytes(hex)
+                        .filter(|b| (1..=framing_core::MAX_DELIMITER).contains(&b.len()))
+                        .ok_or_else(|| {
+                            Fail::Usage(format!(
+                                "invalid --delimiter {hex:?}: 1 to 8 bytes of hex, e.g. 0d0a"
+                            ))
+                        })?,
+                    None => b"\n".to_vec(),
+                };
+                Layout::delimited(&bytes)
+            }
+        };
+        let delimited = self.framing != "length";
+        if delimited && (self.length_field.is_some() || self.varint || !self.fields.is_empty()) {
+            return Err(Fail::Usage(format!(
+                "--framing {} has no header: --length-field, --varint and --field do not apply",
+                self.framing
+            )));
+        }
+        if self.delimiter.is_some() && self.framing != "lines" {
+            return Err(Fail::Usage("--delimiter goes with --framing lines".into()));
+        }
+        builder = builder
+            .length_adjust(if delimited { 0 } else { self.length_adjust })
+            .max_payload(match self.max_frame {
+                Some(max) => max,
+                None => self.max_payload,
+            })
             .on_oversize(oversize)
-            .resync(self.resync);
+            // Delimited frames always go on at the next delimiter.
+            .resync(self.resync || delimited);
         if let Some(n) = self.length_field {
             builder = builder.length_field(n);
         }
@@ -198,8 +254,11 @@ impl DownHeaderArgs {
             max_payload: self.max_payload.unwrap_or(up.max_payload),
             discard_oversize: self.discard_oversize || up.discard_oversize,
             resync: self.resync || up.resync,
-            // The length's kind and the trailer are the protocol's, the
-            // same both ways.
+            // The framing, the length's kind and the trailer are the
+            // protocol's, the same both ways.
+            framing: up.framing.clone(),
+            delimiter: up.delimiter.clone(),
+            max_frame: up.max_frame,
             varint: up.varint,
             trailer: up.trailer.clone(),
             trailer_covers: up.trailer_covers.clone(),

@@ -38,8 +38,11 @@ pub fn value_json(v: &Value<'_>) -> Json {
 /// One JSON line (without the newline) for a frame, with extra keys.
 pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     let mut obj = Map::new();
-    let fields: Vec<Json> = frame.header().values().map(|v| value_json(&v)).collect();
-    obj.insert("fields".into(), Json::Array(fields));
+    // Delimited frames have no header, so no fields.
+    if frame.header().layout().delimiter().is_none() {
+        let fields: Vec<Json> = frame.header().values().map(|v| value_json(&v)).collect();
+        obj.insert("fields".into(), Json::Array(fields));
+    }
     obj.insert("length".into(), json!(frame.payload().len()));
     obj.insert("payload_hex".into(), json!(hex(frame.payload())));
     if !frame.trailer().is_empty() {

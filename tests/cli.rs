@@ -952,3 +952,72 @@ fn serve_logs_why_it_closed_a_connection_that_sent_a_bad_frame() {
     );
     kill(child);
 }
+
+#[test]
+fn serial_framings_encode_and_decode_without_a_header() {
+    for framing in ["cobs", "slip"] {
+        let args = ["--framing", framing, "--trailer", "crc16-xmodem"];
+        let wire = run(
+            &[&["encode", "--hex"][..], &args].concat(),
+            b"00c0db41\n68690a\n",
+        );
+        assert_eq!(wire.status.code(), Some(0), "{framing}: {}", stderr(&wire));
+        let out = run(&[&["decode", "--json"][..], &args].concat(), &wire.stdout);
+        assert_eq!(out.status.code(), Some(0), "{framing}: {}", stderr(&out));
+        let frames: Vec<serde_json::Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(frames.len(), 2, "{framing}");
+        assert_eq!(frames[0]["payload_hex"], "00c0db41");
+        assert_eq!(frames[1]["payload_hex"], "68690a");
+        assert!(frames[0].get("fields").is_none(), "no header, no fields");
+        assert_eq!(frames[0]["trailer"].as_str().unwrap().len(), 4);
+    }
+    // A line may not hold its delimiter: refused, with the place.
+    let out = run(&["encode", "--framing", "lines", "--hex", "610a62"], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("delimiter at byte 1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn lines_with_a_custom_delimiter_and_a_maximum() {
+    let out = run(
+        &[
+            "decode",
+            "--framing",
+            "lines",
+            "--delimiter",
+            "0d0a",
+            "--max-frame",
+            "4",
+            "--discard-oversize",
+            "--json",
+        ],
+        b"ok\r\ntoo long\r\nfine\r\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["payload_hex"], "6f6b");
+    assert_eq!(lines[1]["recovered"], "discarded");
+    assert_eq!(lines[1]["offset"], 4);
+    assert_eq!(lines[2]["payload_hex"], "66696e65");
+    // An unterminated line is an error naming what was held.
+    let out = run(&["decode", "--framing", "lines"], b"done\npartial");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("7 bytes and no delimiter"),
+        "{}",
+        stderr(&out)
+    );
+    // Header options do not go with a framing that has no header.
+    let out = run(&["decode", "--framing", "cobs", "--field", "0=1"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}

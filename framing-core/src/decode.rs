@@ -78,6 +78,30 @@
 //! for one at a time, and a position whose head is still incomplete at the
 //! end of the stream is skipped.
 //!
+//! ## Frames without a length
+//! A delimited [`Layout`] ([`Layout::with_delimiter`]: COBS, SLIP, a byte
+//! string such as `\n`) has no head: its frames end at their delimiter. Its
+//! states are `Idle`, `Scan` (a frame begun; the buffer holds its bytes,
+//! decoded) and `Skip` (skipping a frame to its delimiter), with `Lent` and
+//! `Failed` as above; [`Feed::feed`] takes no shortcut for it.
+//!
+//! | state | input | consumes | next state | returns |
+//! |---|---|---|---|---|
+//! | `Idle` | D1: a frame and its byte-string delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
+//! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
+//! | `Idle`, `Scan` | D2: bytes of a frame, no delimiter | all | `Scan` | `None` (decoded into the buffer) |
+//! | `Idle` | D0: a COBS or SLIP delimiter with no frame before it | it | `Idle` | goes on |
+//! | `Idle`, `Scan` | D3: a corrupt frame (a COBS block cut short, a bad SLIP escape) | up to the fault | `Skip` under resync (a report at its delimiter), else `Failed` | |
+//! | `Idle`, `Scan` | D4: a frame longer than the maximum or the buffer | up to the excess | `Skip` (a report under [`Oversize::Discard`], else the error, at its delimiter) | |
+//! | `Skip` | D5: the delimiter | up to its end | `Idle` (`Failed` for an oversized frame under `Fail`) | report, or the error |
+//! | `Skip` | D6: no delimiter | all | `Skip` | `None` |
+//!
+//! A frame's trailer is checked when it ends (T1). At the end of the
+//! stream, `Scan` fails with [`Unterminated`](DecodeErrorKind::Unterminated)
+//! (how many bytes were held), and `Skip` reports what it skipped under
+//! resync, else fails the same way. A [`StreamDecoder`] refuses a delimited
+//! layout ([`NotStreamable`](DecodeErrorKind::NotStreamable)).
+//!
 //! ## A bad trailer
 //! A frame whose trailer does not hold the checksum of its bytes (checked
 //! in I1 and B1 before the frame is returned; in stream mode against the
@@ -108,9 +132,12 @@
 use core::borrow::Borrow;
 use core::fmt;
 
+mod delimited;
+use delimited::{Skipping, Unstuff};
+
 use crate::buffer::Buffer;
 use crate::header::{Frame, Header};
-use crate::layout::{HeaderFault, Layout, Oversize};
+use crate::layout::{Delimiter, HeaderFault, Layout, Oversize};
 use crate::trailer::{Covers, Running};
 use crate::varint::{self, Varint};
 
@@ -177,6 +204,27 @@ pub enum DecodeErrorKind {
         /// The checksum its trailer carried.
         carried: u32,
     },
+    /// A COBS block's code byte announced more bytes than came before the
+    /// delimiter.
+    CobsBlock {
+        /// How many bytes the block still lacked.
+        missing: u8,
+    },
+    /// A SLIP ESC followed by a byte other than ESC_END (0xdc) or ESC_ESC
+    /// (0xdd).
+    SlipEscape {
+        /// The byte after ESC.
+        byte: u8,
+    },
+    /// The stream ended inside a delimited frame: no delimiter after its
+    /// bytes.
+    Unterminated {
+        /// How many of its bytes were held (decoded, for COBS and SLIP).
+        held: u64,
+    },
+    /// A [`StreamDecoder`] cannot decode a delimited layout (COBS, SLIP,
+    /// lines): use a [`Decoder`].
+    NotStreamable,
     /// The stream ended inside a frame.
     Truncated {
         /// How many more bytes the frame needed (for a header, how many more
@@ -255,6 +303,21 @@ impl fmt::Display for DecodeError {
                 f,
                 "frame at byte {at}: its trailer carries checksum {carried:#x}, but its bytes \
                  give {computed:#x}"
+            ),
+            DecodeErrorKind::CobsBlock { missing } => write!(
+                f,
+                "frame at byte {at}: a COBS block lacks {missing} bytes before the delimiter"
+            ),
+            DecodeErrorKind::SlipEscape { byte } => write!(
+                f,
+                "frame at byte {at}: SLIP escape followed by {byte:#04x}, not 0xdc or 0xdd"
+            ),
+            DecodeErrorKind::Unterminated { held } => write!(
+                f,
+                "stream ended inside the frame at byte {at}: {held} bytes and no delimiter"
+            ),
+            DecodeErrorKind::NotStreamable => f.write_str(
+                "a StreamDecoder cannot decode delimited frames (COBS, SLIP, lines): use a Decoder",
             ),
             DecodeErrorKind::Truncated { missing, in_header } => write!(
                 f,
@@ -512,6 +575,21 @@ pub(crate) trait Framing {
     fn sum(&self, running: Running, bytes: &[u8]) -> Running;
     /// Checks the trailer against the running checksum.
     fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault>;
+    /// How frames end, if not by a length.
+    fn delimiter(&self) -> Option<Delimiter>;
+    /// The most bytes a delimited frame's payload and trailer may take.
+    fn max_body(&self) -> u64;
+    /// [`check_frame`](Self::check_frame) for a delimited frame, which may
+    /// be shorter than its trailer (then corrupt).
+    fn check_frame_checked(&self, frame: &[u8]) -> Result<(), HeaderFault> {
+        if frame.len() < self.tail() {
+            return Err(HeaderFault::Checksum {
+                computed: 0,
+                carried: 0,
+            });
+        }
+        self.check_frame(frame)
+    }
     /// One more than the largest raw length value that by itself makes a
     /// valid head whose frame (with its trailer) fits `limit`; 0 if one
     /// value cannot decide.
@@ -616,10 +694,21 @@ impl<L: Borrow<Layout>> Framing for L {
         }
     }
 
+    #[inline(always)]
+    fn delimiter(&self) -> Option<Delimiter> {
+        self.borrow().delimiter
+    }
+
+    fn max_body(&self) -> u64 {
+        let l = self.borrow();
+        l.max_payload.saturating_add(l.trailer_len() as u64)
+    }
+
     fn fast_limit(&self, limit: usize) -> u64 {
         let l = self.borrow();
         let fixed = l.header_len + l.trailer_len();
-        if l.n_constants != 0 || l.adjust != 0 || l.varint || limit < fixed {
+        if l.n_constants != 0 || l.adjust != 0 || l.varint || l.delimiter.is_some() || limit < fixed
+        {
             return 0;
         }
         let (_, field_max) = crate::value::int_range(l.length.signed, l.length.width);
@@ -666,6 +755,8 @@ impl<L: Borrow<Layout>> Framing for L {
                 expected: l.expected_scalar(index),
             },
             HeaderFault::Varint => DecodeErrorKind::VarintOverflow,
+            HeaderFault::Cobs { missing } => DecodeErrorKind::CobsBlock { missing },
+            HeaderFault::SlipEscape { byte } => DecodeErrorKind::SlipEscape { byte },
             HeaderFault::Checksum { computed, carried } => {
                 DecodeErrorKind::ChecksumMismatch { computed, carried }
             }
@@ -724,6 +815,18 @@ enum State {
     /// the start of one. `skipped` (at least 1) bytes dropped since stream
     /// offset `from`.
     Resync { skipped: u64, from: u64 },
+    /// A delimited frame begun: the buffer holds its bytes so far
+    /// (decoded); `unstuff`, where its decoding stands.
+    Scan { unstuff: Unstuff },
+    /// Skipping a delimited frame to its delimiter, `bytes` of it since
+    /// stream offset `from`; `matched`: how many bytes of a byte-string
+    /// delimiter the bytes skipped end with.
+    Skip {
+        from: u64,
+        bytes: u64,
+        why: Skipping,
+        matched: u8,
+    },
     /// Broken: returns the error until reset.
     Failed(DecodeError),
 }
@@ -792,6 +895,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn feed(&mut self, input: &[u8], last: bool) -> Fed {
         if !STREAM && self.state == State::Lent {
             self.lent();
+        }
+        if self.framing.delimiter().is_some() {
+            // Delimited framings have no shortcuts: their states are the
+            // loop's.
+            return self.run(input, 0, last);
         }
         match self.state {
             State::Idle => {
@@ -955,6 +1063,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn run(&mut self, input: &[u8], mut at: usize, last: bool) -> Fed {
         loop {
             let next = match self.state {
+                State::Idle | State::Scan { .. } if self.framing.delimiter().is_some() => {
+                    self.scan(input, at, last)
+                }
+                State::Skip { .. } => self.skip_delimited(input, at, last),
+                State::Scan { .. } => unreachable!("Scan without a delimiter"),
                 State::Idle => self.idle(input, at, last),
                 State::Lent => {
                     self.lent();
@@ -1012,11 +1125,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             let holds = match self.state {
                 State::Idle => have == 0,
                 State::Discard { remaining } => have == 0 && remaining > 0,
-                State::Lent => !STREAM && have > 0,
+                // A delimited frame may be empty.
+                State::Lent => !STREAM && (have > 0 || self.framing.delimiter().is_some()),
                 State::Head => have > 0 && have <= window,
                 State::Body { .. } if STREAM => have <= window,
                 State::Body { remaining, .. } => have > 0 && remaining > 0,
                 State::Tail { .. } => STREAM && have < self.framing.tail(),
+                State::Scan { .. } => !STREAM,
+                State::Skip { .. } => have == 0,
                 State::Resync { skipped, .. } => have < window && skipped > 0,
                 State::Failed(_) => true,
             };
@@ -1558,6 +1674,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn reset(&mut self) {
         self.buf.clear();
         self.state = State::Idle;
+        if STREAM && self.framing.delimiter().is_some() {
+            self.frame_start = self.pos;
+            self.fail(DecodeErrorKind::NotStreamable);
+            return;
+        }
         let needed = self.framing.window().max(self.framing.tail());
         if self.buf.capacity() < needed {
             self.frame_start = self.pos;
@@ -1573,7 +1694,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn needs(&self, window: &[u8]) -> Option<usize> {
         // Between frames: `Lent` is `Idle` once the next call clears the
         // buffer, which `window` does not need.
-        if STREAM || !matches!(self.state, State::Idle | State::Lent) {
+        if STREAM
+            || !matches!(self.state, State::Idle | State::Lent)
+            || self.framing.delimiter().is_some()
+        {
             return None;
         }
         if let Some(body) = self.quick_valid(window) {

@@ -287,8 +287,10 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
 
 /// Writes frames to an [`embedded_io::Write`]: the header is encoded into `H`
 /// bytes of scratch space (a header longer than `H` is an
-/// [`EncodeError::BufferTooSmall`]), then header and payload are written
-/// with no copy of the payload.
+/// [`EncodeError::BufferTooSmall`]), then header, payload and trailer are
+/// written with no copy of the payload. A delimited frame (COBS, SLIP,
+/// lines) is encoded whole into the scratch space, so it must fit `H`
+/// bytes ([`Layout::max_encoded_len`]).
 #[derive(Debug)]
 pub struct FrameWriter<W, L, const H: usize = 64> {
     inner: W,
@@ -324,7 +326,7 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     ) -> Result<(), Error<W::Error>> {
         let parts = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
         write_all(&mut self.inner, parts.head())?;
-        write_all(&mut self.inner, payload)?;
+        write_all(&mut self.inner, parts.payload(payload))?;
         write_all(&mut self.inner, parts.trailer())
     }
 
@@ -365,11 +367,22 @@ pub(crate) struct Parts<const H: usize> {
     head_len: usize,
     trailer: [u8; 4],
     trailer_len: usize,
+    /// A delimited frame, encoded whole into `head`: no payload follows.
+    whole: bool,
 }
 
 impl<const H: usize> Parts<H> {
     pub(crate) fn head(&self) -> &[u8] {
         self.head.get(..self.head_len).unwrap_or_default()
+    }
+
+    /// The payload to write after the head: none for a delimited frame.
+    pub(crate) fn payload<'p>(&self, payload: &'p [u8]) -> &'p [u8] {
+        if self.whole {
+            &[]
+        } else {
+            payload
+        }
     }
 
     pub(crate) fn trailer(&self) -> &[u8] {
@@ -385,6 +398,20 @@ pub(crate) fn encode_header<const H: usize, E>(
     fields: &[(usize, Value<'_>)],
 ) -> Result<Parts<H>, Error<E>> {
     let mut head = [0u8; H];
+    if layout.delimiter().is_some() {
+        // A delimited frame (COBS, SLIP, lines) is encoded whole, so it
+        // must fit the `H` bytes of scratch space.
+        let head_len = layout
+            .encode_with(payload, fields, &mut head)
+            .map_err(Error::Encode)?;
+        return Ok(Parts {
+            head,
+            head_len,
+            trailer: [0; 4],
+            trailer_len: 0,
+            whole: true,
+        });
+    }
     let head_len = layout
         .encode_header_with(payload.len(), fields, &mut head)
         .map_err(Error::Encode)?;
@@ -397,6 +424,7 @@ pub(crate) fn encode_header<const H: usize, E>(
         head_len,
         trailer,
         trailer_len,
+        whole: false,
     })
 }
 

@@ -305,7 +305,7 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     ) -> Result<(), Error<W::Error>> {
         let parts = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
         write_all(&mut self.inner, parts.head()).await?;
-        write_all(&mut self.inner, payload).await?;
+        write_all(&mut self.inner, parts.payload(payload)).await?;
         write_all(&mut self.inner, parts.trailer()).await
     }
 

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::format::{ByteOrder, Field, Format};
-use crate::layout::Layout;
+use crate::layout::{Delimiter, Layout};
 use crate::trailer::Covers;
 use crate::value::{self, PutError, Value};
 use crate::varint;
@@ -64,6 +64,15 @@ pub enum EncodeError {
         /// The index given.
         index: usize,
     },
+    /// A delimited layout (COBS, SLIP, lines) has no header to write
+    /// apart: its frames are encoded whole, by [`Layout::encode`].
+    Delimited,
+    /// The payload or its trailer holds the layout's byte-string
+    /// delimiter, which would end the frame there.
+    DelimiterInFrame {
+        /// Where in the payload (and then the trailer) it begins.
+        at: usize,
+    },
 }
 
 impl fmt::Display for EncodeError {
@@ -99,6 +108,13 @@ impl fmt::Display for EncodeError {
             EncodeError::FieldRange { index } => {
                 write!(f, "value for header field {index} does not fit the field")
             }
+            EncodeError::Delimited => f.write_str(
+                "a delimited layout has no header of its own: encode whole frames with encode",
+            ),
+            EncodeError::DelimiterInFrame { at } => write!(
+                f,
+                "the frame holds the delimiter at byte {at}, which would end it there"
+            ),
         }
     }
 }
@@ -162,10 +178,43 @@ impl Format {
 impl Layout {
     /// Bytes a frame with a payload of `payload_len` bytes takes (head,
     /// payload and trailer), or `None` on overflow.
+    ///
+    /// For a delimited layout, the most it can take (COBS and SLIP frames
+    /// take less for most payloads): see [`max_encoded_len`](Self::max_encoded_len).
     pub const fn frame_len(&self, payload_len: usize) -> Option<usize> {
+        if self.delimiter.is_some() {
+            return self.max_encoded_len(payload_len);
+        }
         match self.head_len(payload_len).checked_add(payload_len) {
             Some(n) => n.checked_add(self.trailer_len()),
             None => None,
+        }
+    }
+
+    /// The most bytes a frame with a payload of `payload_len` bytes takes,
+    /// whatever its bytes: exact for length framings and byte-string
+    /// delimiters; COBS adds one byte for every 254 and the delimiter, SLIP
+    /// may double every byte and adds the END. `None` on overflow.
+    ///
+    /// ```
+    /// use framing_core::Layout;
+    ///
+    /// assert_eq!(Layout::cobs().build_or_panic().max_encoded_len(254), Some(257));
+    /// assert_eq!(Layout::slip().build_or_panic().max_encoded_len(10), Some(21));
+    /// assert_eq!(Layout::delimited(b"\r\n").build_or_panic().max_encoded_len(10), Some(12));
+    /// ```
+    pub const fn max_encoded_len(&self, payload_len: usize) -> Option<usize> {
+        let Some(body) = payload_len.checked_add(self.trailer_len()) else {
+            return None;
+        };
+        match self.delimiter {
+            Some(Delimiter::Cobs) => body.checked_add(body / 254 + 2),
+            Some(Delimiter::Slip) => match body.checked_mul(2) {
+                Some(n) => n.checked_add(1),
+                None => None,
+            },
+            Some(Delimiter::Bytes(sep)) => body.checked_add(sep.len()),
+            None => self.head_len(payload_len).checked_add(body),
         }
     }
 
@@ -277,6 +326,9 @@ impl Layout {
         fields: &[(usize, Value<'_>)],
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
+        if self.delimiter.is_some() {
+            return Err(EncodeError::Delimited);
+        }
         let hlen = self.header_len();
         let needed = self.head_len(payload_len);
         let available = out.len();
@@ -372,6 +424,12 @@ impl Layout {
         fields: &[(usize, Value<'_>)],
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
+        if let Some(delimiter) = self.delimiter {
+            if let Some(&(index, _)) = fields.first() {
+                return Err(EncodeError::NoSuchField { index });
+            }
+            return self.encode_delimited(delimiter, payload, out);
+        }
         let needed = self.frame_len(payload.len()).unwrap_or(usize::MAX);
         if out.len() < needed {
             return Err(EncodeError::BufferTooSmall {
@@ -388,4 +446,140 @@ impl Layout {
         }
         Ok(needed)
     }
+}
+
+impl Layout {
+    /// A delimited frame: the payload and its trailer, stuffed or escaped,
+    /// then the delimiter. Nothing is written on error.
+    fn encode_delimited(
+        &self,
+        delimiter: Delimiter,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let length = payload.len() as u64;
+        if length > self.max_payload() {
+            return Err(EncodeError::PayloadTooLong {
+                length,
+                max: self.max_payload(),
+            });
+        }
+        let mut tail = [0u8; 4];
+        let tlen = self.encode_trailer(&[], payload, &mut tail)?;
+        let tail = &tail[..tlen];
+        let body = || payload.iter().chain(tail).copied();
+        let available = out.len();
+        // The exact length first, so that nothing is written on error.
+        let needed = match delimiter {
+            Delimiter::Bytes(sep) => {
+                let sep = sep.as_bytes();
+                let frame: usize = payload.len() + tail.len();
+                // The decoder ends the frame at the first delimiter in the
+                // frame and the delimiter after it: that must be the one
+                // after it.
+                let at = |i: usize| -> u8 {
+                    if i < payload.len() {
+                        payload[i]
+                    } else if i < frame {
+                        tail[i - payload.len()]
+                    } else {
+                        sep[i - frame]
+                    }
+                };
+                if let Some(i) = (0..frame).find(|&i| (0..sep.len()).all(|k| at(i + k) == sep[k])) {
+                    return Err(EncodeError::DelimiterInFrame { at: i });
+                }
+                frame + sep.len()
+            }
+            Delimiter::Cobs => cobs_len(body()),
+            Delimiter::Slip => {
+                body()
+                    .map(|b| 1 + usize::from(b == 0xc0 || b == 0xdb))
+                    .sum::<usize>()
+                    + 1
+            }
+        };
+        let out = out
+            .get_mut(..needed)
+            .ok_or(EncodeError::BufferTooSmall { needed, available })?;
+        match delimiter {
+            Delimiter::Bytes(sep) => {
+                let (p, rest) = out.split_at_mut(payload.len());
+                p.copy_from_slice(payload);
+                let (t, s) = rest.split_at_mut(tail.len());
+                t.copy_from_slice(tail);
+                s.copy_from_slice(sep.as_bytes());
+            }
+            Delimiter::Cobs => {
+                let mut at = 1;
+                let mut code_at = 0;
+                let mut code = 1u8;
+                for b in body() {
+                    if b == 0 {
+                        out[code_at] = code;
+                        code_at = at;
+                        at += 1;
+                        code = 1;
+                        continue;
+                    }
+                    out[at] = b;
+                    at += 1;
+                    code += 1;
+                    if code == 0xff {
+                        out[code_at] = code;
+                        code_at = at;
+                        at += 1;
+                        code = 1;
+                    }
+                }
+                out[code_at] = code;
+                out[at] = 0;
+                debug_assert_eq!(at + 1, needed);
+            }
+            Delimiter::Slip => {
+                let mut at = 0;
+                for b in body() {
+                    match b {
+                        0xc0 => {
+                            out[at..at + 2].copy_from_slice(&[0xdb, 0xdc]);
+                            at += 2;
+                        }
+                        0xdb => {
+                            out[at..at + 2].copy_from_slice(&[0xdb, 0xdd]);
+                            at += 2;
+                        }
+                        b => {
+                            out[at] = b;
+                            at += 1;
+                        }
+                    }
+                }
+                out[at] = 0xc0;
+                debug_assert_eq!(at + 1, needed);
+            }
+        }
+        Ok(needed)
+    }
+}
+
+/// The length of the COBS encoding of `bytes`, with its delimiter.
+fn cobs_len(bytes: impl Iterator<Item = u8>) -> usize {
+    // One code byte a block, a block ending at each zero (which it
+    // replaces) or after 254 bytes, then the delimiter.
+    let mut n = 1;
+    let mut run = 0;
+    for b in bytes {
+        if b == 0 {
+            n += 1;
+            run = 0;
+        } else {
+            n += 1;
+            run += 1;
+            if run == 254 {
+                n += 1;
+                run = 0;
+            }
+        }
+    }
+    n + 1
 }

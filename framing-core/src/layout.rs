@@ -209,6 +209,72 @@ impl LengthField {
     }
 }
 
+/// The longest byte string [`Layout::delimited`] takes as a delimiter.
+pub const MAX_DELIMITER: usize = 8;
+
+/// How a frame ends when no length says so: serial links' framings.
+///
+/// ```text
+///  COBS:   | 03 11 22 02 33 | 00 |     11 22 00 33, no zero inside; 00 ends it
+///  SLIP:   | 11 db dc 22    | c0 |     11 c0 22, END (c0) and ESC (db) escaped
+///  lines:  | h  i           | 0a |     "hi", a delimiter that never occurs inside
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Delimiter {
+    /// Consistent Overhead Byte Stuffing: the frame is COBS-encoded (no zero
+    /// byte inside) and ends with a zero byte. A zero with no frame before
+    /// it (line noise, a sender's flush) is skipped; an empty payload is
+    /// `01 00`, a frame.
+    Cobs,
+    /// SLIP (RFC 1055): the frame ends with END (0xc0); END and ESC (0xdb)
+    /// inside are sent as ESC 0xdc and ESC 0xdd. Empty frames (the END a
+    /// sender puts first to flush line noise) are skipped, so SLIP cannot
+    /// carry an empty payload (without a trailer).
+    Slip,
+    /// The frame ends with this byte string, which never occurs inside it
+    /// (lines: `\n` or `\r\n`). Empty frames are frames.
+    Bytes(Separator),
+}
+
+/// A delimiter byte string of 1 to [`MAX_DELIMITER`] bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Separator {
+    bytes: [u8; MAX_DELIMITER],
+    len: u8,
+}
+
+impl Separator {
+    /// The separator `bytes`, or `None` if it is empty or longer than
+    /// [`MAX_DELIMITER`].
+    pub const fn new(bytes: &[u8]) -> Option<Separator> {
+        if bytes.is_empty() || bytes.len() > MAX_DELIMITER {
+            return None;
+        }
+        let mut out = [0u8; MAX_DELIMITER];
+        let mut i = 0;
+        while i < bytes.len() {
+            out[i] = bytes[i];
+            i += 1;
+        }
+        Some(Separator {
+            bytes: out,
+            len: bytes.len() as u8,
+        })
+    }
+
+    /// Its bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// Its length.
+    #[allow(clippy::len_without_is_empty)] // never empty
+    pub const fn len(&self) -> usize {
+        self.len as usize
+    }
+}
+
 /// A trailer: its checksum, what it covers, and how its value is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TrailerSpec {
@@ -252,6 +318,8 @@ pub struct Layout {
     /// The length is an unsigned LEB128 varint after the fixed header.
     pub(crate) varint: bool,
     pub(crate) trailer: Option<TrailerSpec>,
+    /// Frames end at a delimiter instead (the format is then empty).
+    pub(crate) delimiter: Option<Delimiter>,
     /// The constants' encoded bytes; unused bytes are zero.
     pool: [u8; CONSTANT_POOL],
 }
@@ -271,6 +339,7 @@ impl PartialEq for Layout {
             && self.resync == other.resync
             && self.varint == other.varint
             && self.trailer == other.trailer
+            && self.delimiter == other.delimiter
             && a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| {
                 x.field() == y.field()
@@ -357,6 +426,14 @@ pub enum LayoutError {
         /// The index given.
         index: usize,
     },
+    /// A delimiter of no bytes, or of more than [`MAX_DELIMITER`].
+    DelimiterSize {
+        /// The delimiter's length.
+        len: usize,
+    },
+    /// A delimited layout was also given a length (a length field, a varint
+    /// or constants): frames end at their delimiter.
+    DelimiterAndLength,
 }
 
 impl LayoutError {
@@ -384,6 +461,10 @@ impl LayoutError {
             LayoutError::LengthFieldSize { .. } => "an `Ns` length field must be 1 to 8 bytes",
             LayoutError::VarintAndLengthField { .. } => {
                 "the length is a varint after the header: name no length field"
+            }
+            LayoutError::DelimiterSize { .. } => "a delimiter is 1 to 8 bytes",
+            LayoutError::DelimiterAndLength => {
+                "a delimited layout has no length field, varint or constants"
             }
         }
     }
@@ -472,6 +553,7 @@ pub struct LayoutBuilder {
     resync: bool,
     varint: bool,
     trailer: Option<(Checksum, Covers, Option<ByteOrder>)>,
+    delimiter: Option<Delimiter>,
 }
 
 impl LayoutBuilder {
@@ -722,6 +804,11 @@ impl LayoutBuilder {
             return Err(e);
         }
         let big = format.byte_order().is_big_endian();
+        if self.delimiter.is_some()
+            && (self.varint || self.length_field.is_some() || self.n_constants != 0)
+        {
+            return Err(LayoutError::DelimiterAndLength);
+        }
         let trailer = match self.trailer {
             Some((checksum, covers, order)) => {
                 let tbig = match order {
@@ -736,11 +823,11 @@ impl LayoutBuilder {
             }
             None => None,
         };
-        if self.varint {
+        if self.varint || self.delimiter.is_some() {
             if let Some(index) = self.length_field {
                 return Err(LayoutError::VarintAndLengthField { index });
             }
-            if self.resync && self.n_constants == 0 {
+            if self.resync && self.n_constants == 0 && self.delimiter.is_none() {
                 return Err(LayoutError::ResyncWithoutConstants);
             }
             return Ok(Layout {
@@ -760,8 +847,9 @@ impl LayoutBuilder {
                 n_constants: self.n_constants as u8,
                 oversize: self.oversize,
                 resync: self.resync,
-                varint: true,
+                varint: self.varint,
                 trailer,
+                delimiter: self.delimiter,
                 pool: self.pool,
             });
         }
@@ -838,6 +926,7 @@ impl LayoutBuilder {
             resync: self.resync,
             varint: false,
             trailer,
+            delimiter: None,
             pool: self.pool,
         })
     }
@@ -874,6 +963,14 @@ pub(crate) enum HeaderFault {
         computed: u32,
         carried: u32,
     },
+    /// A COBS block cut short by the delimiter, `missing` bytes short.
+    Cobs {
+        missing: u8,
+    },
+    /// A SLIP escape followed by `byte`.
+    SlipEscape {
+        byte: u8,
+    },
 }
 
 impl Layout {
@@ -894,6 +991,81 @@ impl Layout {
             resync: false,
             varint: false,
             trailer: None,
+            delimiter: None,
+        }
+    }
+
+    /// A builder for frames that end at `delimiter` rather than carry a
+    /// length: no header, a payload of at most
+    /// [`max_payload`](LayoutBuilder::max_payload) bytes (decoded), and an
+    /// optional [`trailer`](LayoutBuilder::trailer) at its end.
+    /// [`resync`](LayoutBuilder::resync) is on: a corrupt frame (a bad COBS
+    /// block or SLIP escape, a bad trailer), or a stream that starts
+    /// mid-frame, costs that frame, reported, and decoding goes on at the
+    /// next delimiter; turn it off to make these errors.
+    ///
+    /// ```
+    /// use framing_core::{Decoded, Decoder, Delimiter, Layout};
+    ///
+    /// const COBS: Layout = Layout::cobs().build_or_panic();
+    /// assert_eq!(COBS.delimiter(), Some(Delimiter::Cobs));
+    /// let mut out = [0u8; 16];
+    /// let n = COBS.encode(b"\x11\x22\x00\x33", &mut out).unwrap();
+    /// assert_eq!(&out[..n], b"\x03\x11\x22\x02\x33\x00");
+    ///
+    /// let mut decoder = Decoder::new(&COBS, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut chunk = &out[..n];
+    /// let frame = decoder.decode(&mut chunk)?.and_then(Decoded::frame).unwrap();
+    /// assert_eq!(frame.payload(), b"\x11\x22\x00\x33");
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub const fn with_delimiter(delimiter: Delimiter) -> LayoutBuilder {
+        let mut b = Layout::builder("");
+        b.delimiter = Some(delimiter);
+        b.resync = true;
+        b
+    }
+
+    /// COBS frames ([`Delimiter::Cobs`]), as [`Layout::with_delimiter`].
+    pub const fn cobs() -> LayoutBuilder {
+        Layout::with_delimiter(Delimiter::Cobs)
+    }
+
+    /// SLIP frames ([`Delimiter::Slip`]), as [`Layout::with_delimiter`].
+    pub const fn slip() -> LayoutBuilder {
+        Layout::with_delimiter(Delimiter::Slip)
+    }
+
+    /// [`Layout::with_delimiter`] with a byte-string delimiter (1 to
+    /// [`MAX_DELIMITER`] bytes): `b"\n"` for lines, `b"\r\n"` for CRLF
+    /// lines. A delimited frame lying whole in the chunk is returned as a
+    /// slice of it.
+    ///
+    /// ```
+    /// use framing_core::{Decoded, Decoder, Layout};
+    ///
+    /// const LINES: Layout = Layout::delimited(b"\n").max_payload(80).build_or_panic();
+    /// let mut decoder = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 82>::new());
+    /// let mut lines = Vec::new();
+    /// for chunk in [&b"$GPGGA,1*4F\n$GPR"[..], b"MC,2*1A\n"] {
+    ///     let mut chunk = chunk;
+    ///     while let Some(Decoded::Frame(line)) = decoder.decode(&mut chunk)? {
+    ///         lines.push(line.payload().to_vec());
+    ///     }
+    /// }
+    /// assert_eq!(lines, [b"$GPGGA,1*4F".to_vec(), b"$GPRMC,2*1A".to_vec()]);
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub const fn delimited(delimiter: &[u8]) -> LayoutBuilder {
+        match Separator::new(delimiter) {
+            Some(sep) => Layout::with_delimiter(Delimiter::Bytes(sep)),
+            None => {
+                let mut b = Layout::with_delimiter(Delimiter::Slip);
+                b.error = Some(LayoutError::DelimiterSize {
+                    len: delimiter.len(),
+                });
+                b
+            }
         }
     }
 
@@ -939,6 +1111,11 @@ impl Layout {
         } else {
             Some(self.length.index)
         }
+    }
+
+    /// How frames end, if not by a length ([`Layout::with_delimiter`]).
+    pub const fn delimiter(&self) -> Option<Delimiter> {
+        self.delimiter
     }
 
     /// Whether the length is a varint after the fixed header

@@ -30,8 +30,8 @@ pub use encode::EncodeError;
 pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
 pub use header::{Frame, Header};
 pub use layout::{
-    Layout, LayoutBuilder, LayoutError, Oversize, DEFAULT_MAX_PAYLOAD, MAX_CONSTANTS,
-    MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES,
+    Delimiter, Layout, LayoutBuilder, LayoutError, Oversize, Separator, DEFAULT_MAX_PAYLOAD,
+    MAX_CONSTANTS, MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES, MAX_DELIMITER,
 };
 pub use trailer::{Checksum, Covers};
 pub use value::Value;

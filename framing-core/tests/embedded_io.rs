@@ -322,3 +322,71 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
         );
     }
 }
+
+/// A UART that gives one byte a read.
+struct Uart<'a> {
+    data: &'a [u8],
+}
+
+impl ErrorType for Uart<'_> {
+    type Error = ErrorKind;
+}
+
+impl Read for Uart<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        let Some((&b, rest)) = self.data.split_first() else {
+            return Ok(0);
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        buf[0] = b;
+        self.data = rest;
+        Ok(1)
+    }
+}
+
+/// COBS frames with a CRC-16 inside, the classic serial pairing, written by
+/// the embedded writer, then read a byte at a time with one bit flipped:
+/// the corrupt frame is reported, the next one arrives.
+#[test]
+fn a_uart_with_cobs_and_crc16_costs_one_frame_for_a_flipped_bit() {
+    const COBS: Layout = Layout::cobs()
+        .trailer(framing_core::Checksum::Crc16Xmodem)
+        .max_payload(48)
+        .build_or_panic();
+    let readings: [&[u8]; 3] = [b"t=21.5\x00C", b"h=40\x00%", b"p=1013"];
+    let mut sink = Sink {
+        bytes: Vec::new(),
+        rng: Rng(11),
+        zero: false,
+    };
+    let mut writer = FrameWriter::<_, _, 64>::new(&mut sink, &COBS);
+    let mut ends = Vec::new();
+    for r in readings {
+        writer.write_frame(r).unwrap();
+        ends.push(writer.get_ref().bytes.len());
+    }
+    let mut wire = sink.bytes;
+    // A bit flips in the second frame.
+    wire[ends[0] + 2] ^= 0x08;
+    let mut read_buf = [0u8; 16];
+    let decoder = Decoder::new(&COBS, heapless::Vec::<u8, 64>::new());
+    let mut reader = FrameReader::new(Uart { data: &wire }, decoder, &mut read_buf);
+    let mut got = Vec::new();
+    while let Some(item) = reader.next_item().unwrap() {
+        got.push(match item {
+            Decoded::Frame(f) => Ok(f.payload().to_vec()),
+            Decoded::Recovered(r) => Err(r),
+        });
+    }
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0], Ok(readings[0].to_vec()));
+    assert!(
+        matches!(got[1], Err(Recovery::Corrupt { offset, length, .. })
+            if offset == ends[0] as u64 && length == (ends[1] - ends[0]) as u64),
+        "{:?}",
+        got[1]
+    );
+    assert_eq!(got[2], Ok(readings[2].to_vec()));
+}

@@ -388,6 +388,22 @@ impl FrameCodec {
             }
             Err(e) => return Err(error::from_decode(e)),
         };
+        if self.layout.delimiter().is_some() {
+            // A delimited frame: its bytes on the wire are not its bytes
+            // (stuffed, escaped, or followed by the delimiter), so it is
+            // copied from where the decoder found it, and the bytes fed
+            // are dropped.
+            let bytes = match at.in_input() {
+                Some(range) => Bytes::copy_from_slice(&src[start + range.start..start + range.end]),
+                None => Bytes::copy_from_slice(self.decoder.buffer().as_slice()),
+            };
+            src.advance(self.fed);
+            self.fed = 0;
+            return Ok(Some(Decoded::Frame(FrameBytes {
+                bytes,
+                layout: self.layout.clone(),
+            })));
+        }
         // A frame: whole in the input, or assembled in the decoder's buffer
         // (after a header found by resynchronisation in bytes it held), when
         // its bytes are the last fed, still in `src` too.
@@ -419,6 +435,25 @@ impl FrameCodec {
     /// As `encode_payload`, with the message's header values.
     fn encode_message(&self, message: Message<'_>, dst: &mut BytesMut) -> io::Result<()> {
         let Message { payload, fields } = message;
+        if self.layout.delimiter().is_some() {
+            // A delimited frame is encoded whole.
+            let worst = self
+                .layout
+                .max_encoded_len(payload.len())
+                .unwrap_or(usize::MAX);
+            let start = dst.len();
+            dst.resize(start.saturating_add(worst), 0);
+            return match self.layout.encode_with(payload, fields, &mut dst[start..]) {
+                Ok(n) => {
+                    dst.truncate(start + n);
+                    Ok(())
+                }
+                Err(e) => {
+                    dst.truncate(start);
+                    Err(error::from_encode(e))
+                }
+            };
+        }
         let hlen = self.layout.head_len(payload.len());
         let tlen = self.layout.trailer_len();
         let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);

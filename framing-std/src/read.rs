@@ -34,6 +34,11 @@ pub(crate) struct Rx {
 }
 
 impl Rx {
+    /// See [`FrameReader::position`].
+    pub(crate) fn position(&self) -> u64 {
+        self.decoder.position()
+    }
+
     pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
         let hold = frame_limit(&layout);
         let layout = Arc::new(layout);
@@ -377,6 +382,12 @@ impl<R> FrameReader<R> {
     /// frame at once and pays one flush a read on bulk input.
     pub fn frame_ready(&self) -> bool {
         self.rx.frame_ready()
+    }
+
+    /// Stream offset, in bytes from the first byte read, just past the last
+    /// frame or report returned (a delimited frame's delimiter included).
+    pub fn offset(&self) -> u64 {
+        self.rx.position()
     }
 
     /// Bytes of heap memory the reader holds now: the read buffer (grown to

@@ -127,8 +127,29 @@ impl Tx {
     }
 
     /// Encodes the head and the trailer of a frame for `payload` into the
-    /// scratch space.
-    fn encode(&mut self, payload: &[u8], fields: &[(usize, Value<'_>)]) -> io::Result<()> {
+    /// scratch space, and returns the payload to write between them (none
+    /// for a delimited frame, encoded whole into the scratch space).
+    fn encode<'p>(
+        &mut self,
+        payload: &'p [u8],
+        fields: &[(usize, Value<'_>)],
+    ) -> io::Result<&'p [u8]> {
+        if self.layout.delimiter().is_some() {
+            // A delimited frame is encoded whole into the scratch space;
+            // `send` then writes it with no payload of its own.
+            let worst = self
+                .layout
+                .max_encoded_len(payload.len())
+                .unwrap_or(usize::MAX);
+            self.header.resize(worst, 0);
+            let n = self
+                .layout
+                .encode_with(payload, fields, &mut self.header)
+                .map_err(error::from_encode)?;
+            self.header.truncate(n);
+            self.trailer.clear();
+            return Ok(&[]);
+        }
         self.header.resize(self.layout.max_head_len(), 0);
         let n = self
             .layout
@@ -138,8 +159,8 @@ impl Tx {
         self.trailer.resize(self.layout.trailer_len(), 0);
         self.layout
             .encode_trailer(&self.header, payload, &mut self.trailer)
-            .map(drop)
-            .map_err(error::from_encode)
+            .map_err(error::from_encode)?;
+        Ok(payload)
     }
 
     /// Writes the queue, then the encoded header and `payload`. On error,
@@ -176,7 +197,7 @@ impl Tx {
         payload: &[u8],
         fields: &[(usize, Value<'_>)],
     ) -> io::Result<()> {
-        self.encode(payload, fields)?;
+        let payload = self.encode(payload, fields)?;
         self.admit(w)?;
         self.send(w, payload)
     }
@@ -187,7 +208,7 @@ impl Tx {
         payload: &[u8],
         fields: &[(usize, Value<'_>)],
     ) -> io::Result<()> {
-        self.encode(payload, fields)?;
+        let payload = self.encode(payload, fields)?;
         self.admit(w)?;
         let frame = (self.header.len() + self.trailer.len()).saturating_add(payload.len());
         if frame >= self.capacity {

@@ -19,9 +19,9 @@
 //! does not hold.
 
 use framing_core::{
-    Buffer, ByteOrder, Checksum, Covers, DecodeError, DecodeErrorKind, Decoded, Decoder,
-    EncodeError, Event, Feed, Format, Kind, Layout, Oversize, Recovery, SliceBuffer, StreamDecoder,
-    Value,
+    Buffer, ByteOrder, Checksum, Covers, DecodeError, DecodeErrorKind, Decoded, Decoder, Delimiter,
+    EncodeError, Event, Feed, Format, Kind, Layout, Oversize, Recovery, Separator, SliceBuffer,
+    StreamDecoder, Value,
 };
 
 /// A cursor over the fuzz input. Reading past the end gives zeros and empty
@@ -141,7 +141,8 @@ fn same_value(a: &Value<'_>, b: &Value<'_>) -> bool {
 /// `kind` picks where the length is (an integer field, an `Ns` field of 1
 /// to 8 bytes, or a varint after the header; a format with neither field
 /// takes a varint) and the trailer (none, or a checksum, what it covers and
-/// its byte order).
+/// its byte order). A varint `kind` with a `length` byte of 128 or more is
+/// a delimited layout instead (COBS, SLIP, `\n`, `\r\n`, `==`).
 #[derive(Clone, Debug)]
 pub struct Spec<'a> {
     /// The format string.
@@ -150,6 +151,8 @@ pub struct Spec<'a> {
     pub length_field: Option<usize>,
     /// The trailer: checksum, coverage, byte order if not the format's.
     pub trailer: Option<(Checksum, Covers, Option<ByteOrder>)>,
+    /// Frames end at this delimiter instead of carrying a length.
+    pub delimiter: Option<Delimiter>,
     /// The length adjust.
     pub adjust: i64,
     /// Constants, with values read from a header template in the input.
@@ -193,6 +196,13 @@ impl<'a> Spec<'a> {
             .collect();
         let pick = usize::from(input.byte());
         let length_field = (!integers.is_empty()).then(|| integers[pick % integers.len()]);
+        let delimiter = (length_field.is_none() && pick >= 128).then(|| match pick % 5 {
+            0 => Delimiter::Cobs,
+            1 => Delimiter::Slip,
+            2 => Delimiter::Bytes(Separator::new(b"\n").expect("a separator")),
+            3 => Delimiter::Bytes(Separator::new(b"\r\n").expect("a separator")),
+            _ => Delimiter::Bytes(Separator::new(b"==").expect("a separator")),
+        });
         let trailer = match (kind >> 2) % 8 {
             n @ 1..=5 => Some((
                 Checksum::ALL[usize::from(n) - 1],
@@ -243,8 +253,9 @@ impl<'a> Spec<'a> {
             format,
             length_field,
             trailer,
+            delimiter,
             adjust,
-            resync: policies & 2 != 0 && !constants.is_empty(),
+            resync: policies & 2 != 0 && (!constants.is_empty() || delimiter.is_some()),
             constants,
             max_payload,
             discard: policies & 1 != 0,
@@ -255,9 +266,10 @@ impl<'a> Spec<'a> {
     /// builder refuses it.
     pub fn build(&self, max_payload: u64) -> Option<Layout> {
         let mut b = Layout::builder(&self.format);
-        b = match self.length_field {
-            Some(index) => b.length_field(index),
-            None => b.varint_length(),
+        b = match (self.length_field, self.delimiter) {
+            (_, Some(delimiter)) => Layout::with_delimiter(delimiter),
+            (Some(index), None) => b.length_field(index),
+            (None, None) => b.varint_length(),
         };
         if let Some((checksum, covers, order)) = self.trailer {
             b = b.trailer(checksum).trailer_covers(covers);
@@ -266,7 +278,11 @@ impl<'a> Spec<'a> {
             }
         }
         let mut b = b
-            .length_adjust(self.adjust)
+            .length_adjust(if self.delimiter.is_some() {
+                0
+            } else {
+                self.adjust
+            })
             .max_payload(max_payload)
             .on_oversize(if self.discard {
                 Oversize::Discard
@@ -274,8 +290,10 @@ impl<'a> Spec<'a> {
                 Oversize::Fail
             })
             .resync(self.resync);
-        for &(index, value) in &self.constants {
-            b = b.constant(index, value);
+        if self.delimiter.is_none() {
+            for &(index, value) in &self.constants {
+                b = b.constant(index, value);
+            }
         }
         b.build().ok()
     }
@@ -317,6 +335,21 @@ pub enum Out {
 pub fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
     let h = framing_core::Header::new_checked(header, layout).expect("a whole header");
     assert_eq!(h.as_bytes().len(), header.len(), "head length");
+    if let Some(delimiter) = layout.delimiter() {
+        assert!(header.is_empty(), "a delimited frame has no header");
+        assert!(
+            payload.len() as u64 <= layout.max_payload(),
+            "payload above max"
+        );
+        if let framing_core::Delimiter::Bytes(sep) = delimiter {
+            let sep = sep.as_bytes();
+            assert!(
+                !payload.windows(sep.len()).any(|w| w == sep),
+                "a delimiter inside a frame"
+            );
+        }
+        return;
+    }
     assert_eq!(
         h.length_value() + i128::from(layout.length_adjust()),
         payload.len() as i128,
@@ -655,6 +688,10 @@ pub fn split_equivalence(data: &[u8]) -> bool {
         "general loop, chunks {sizes:?}"
     );
 
+    if layout.delimiter().is_some() {
+        // No streaming decoder for delimited frames (`NotStreamable`).
+        return true;
+    }
     let clamped_max = spec
         .max_payload
         .min((BIG_BUFFER - layout.max_head_len() - layout.trailer_len()) as u64);
@@ -914,6 +951,9 @@ pub fn roundtrip(data: &[u8]) -> bool {
     let Some(layout) = spec.build(spec.max_payload) else {
         return false;
     };
+    if layout.delimiter().is_some() {
+        return roundtrip_delimited(&layout, input);
+    }
     let n_frames = input.byte() % 8;
     let mut frames: Vec<Encoded> = Vec::new();
     for _ in 0..n_frames {
@@ -1109,6 +1149,66 @@ pub fn format_parse(data: &[u8]) -> bool {
     let second: Vec<Value<'_>> = f.values(&packed).collect();
     for (a, b) in first.iter().zip(&second) {
         assert!(same_value(a, b), "unpack(pack(v)) {a:?} != {b:?}");
+    }
+    true
+}
+
+/// `roundtrip` for a delimited layout: any payload the encoder accepts
+/// (within the maximum; for a byte-string delimiter, without it) decodes to
+/// itself, in one chunk and byte by byte, in at most `max_encoded_len`.
+fn roundtrip_delimited(layout: &Layout, mut input: Input<'_>) -> bool {
+    let n_frames = input.byte() % 8;
+    let mut stream = Vec::new();
+    let mut expected = Vec::new();
+    for _ in 0..n_frames {
+        let sel = input.byte();
+        let len = if sel < 224 {
+            usize::from(sel)
+        } else {
+            usize::from(input.u16() % 4096)
+        };
+        let mut payload = input.take(len).to_vec();
+        payload.extend((payload.len()..len).map(|i| (i * 7) as u8));
+        let worst = layout.max_encoded_len(len).expect("a small frame");
+        let mut out = vec![0u8; worst];
+        match layout.encode(&payload, &mut out) {
+            Ok(n) => {
+                assert!(n <= worst, "{n} bytes, more than max_encoded_len {worst}");
+                stream.extend_from_slice(&out[..n]);
+                // SLIP cannot carry an empty frame: an END alone is skipped.
+                let empty_slip = layout.delimiter() == Some(Delimiter::Slip)
+                    && payload.is_empty()
+                    && layout.trailer_len() == 0;
+                if !empty_slip {
+                    expected.push(Out::Frame {
+                        header: Vec::new(),
+                        payload,
+                    });
+                }
+            }
+            Err(EncodeError::PayloadTooLong { length, max }) => {
+                assert!(length > max && max == layout.max_payload());
+            }
+            Err(EncodeError::DelimiterInFrame { at }) => {
+                assert!(
+                    matches!(layout.delimiter(), Some(Delimiter::Bytes(_))),
+                    "DelimiterInFrame for {:?}",
+                    layout.delimiter()
+                );
+                assert!(at < payload.len() + layout.trailer_len(), "at {at}");
+            }
+            Err(e) => panic!("encode refused a payload: {e}"),
+        }
+    }
+    let cap = BIG_BUFFER.max(layout.max_encoded_len(4096).unwrap_or(0));
+    assert_eq!(
+        run_whole(*layout, cap, &[&stream]),
+        expected,
+        "decode(encode(frames)) == frames"
+    );
+    if stream.len() <= 2048 {
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(run_whole(*layout, cap, &bytes), expected, "byte by byte");
     }
     true
 }

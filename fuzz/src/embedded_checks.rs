@@ -444,7 +444,9 @@ fn run_frame_reader<L: Borrow<Layout>>(
                     payload_here,
                 }) = seen
                 {
-                    if zero_copy && whole <= read_size {
+                    // (Delimited frames are decoded into the decoder's buffer, or
+                    // found where a read ended: no such promise.)
+                    if zero_copy && whole <= read_size && layout.delimiter().is_none() {
                         assert!(
                             here,
                             "a {whole}-byte frame copied past a {read_size}-byte read buffer"
@@ -600,7 +602,10 @@ fn check_layout(
     }
 
     // The streaming reader equals the whole-frame decoder when the maximum
-    // payload, not the buffer, is the limit.
+    // payload, not the buffer, is the limit (and the frames have a length).
+    if layout.delimiter().is_some() {
+        return true;
+    }
     let clamped_max = spec
         .max_payload
         .min((BIG_BUFFER - layout.max_head_len() - layout.trailer_len()) as u64);

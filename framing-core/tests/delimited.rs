@@ -1,0 +1,316 @@
+//! Framings without a length: COBS, SLIP and byte-string delimiters, at
+//! every split, with vectors from outside (the COBS paper's and Wikipedia's
+//! examples, RFC 1055's escaping).
+
+use framing_core::{
+    Checksum, DecodeErrorKind, Decoded, Decoder, EncodeError, Layout, Oversize, Recovery,
+    StreamDecoder,
+};
+
+#[allow(dead_code)]
+#[path = "../../fuzz/src/checks.rs"]
+mod checks;
+
+use checks::Out;
+
+fn frame(payload: &[u8]) -> Out {
+    Out::Frame {
+        header: Vec::new(),
+        payload: payload.to_vec(),
+    }
+}
+
+/// Every cut in two and byte by byte give `want`, with a 4 KiB buffer.
+fn at_every_split(layout: Layout, bytes: &[u8], want: &[Out]) {
+    assert_eq!(checks::run_whole(layout, 4096, &[bytes]), want, "whole");
+    for cut in 0..=bytes.len() {
+        let chunks = [&bytes[..cut], &bytes[cut..]];
+        assert_eq!(
+            checks::run_whole(layout, 4096, &chunks),
+            want,
+            "cut at {cut}"
+        );
+    }
+    let bytes: Vec<&[u8]> = bytes.chunks(1).collect();
+    assert_eq!(
+        checks::run_whole(layout, 4096, &bytes),
+        want,
+        "byte by byte"
+    );
+}
+
+fn encode(layout: &Layout, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; layout.max_encoded_len(payload.len()).unwrap()];
+    let n = layout.encode(payload, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+const COBS: Layout = Layout::cobs().build_or_panic();
+const SLIP: Layout = Layout::slip().build_or_panic();
+const LINES: Layout = Layout::delimited(b"\n").build_or_panic();
+const CRLF: Layout = Layout::delimited(b"\r\n").build_or_panic();
+
+#[test]
+fn cobs_matches_the_wikipedia_examples() {
+    // (decoded, encoded without the trailing zero), from the COBS article's
+    // table (Cheshire and Baker's encoding).
+    let run254: Vec<u8> = (1..=254).collect();
+    let run255: Vec<u8> = (1..=255).collect();
+    let mut enc254 = vec![0xff];
+    enc254.extend(1..=254u8);
+    enc254.push(0x01);
+    let mut enc255 = vec![0xff];
+    enc255.extend(1..=254u8);
+    enc255.extend([0x02, 0xff]);
+    let mut zero_then_254 = vec![0u8];
+    zero_then_254.extend(1..=254u8);
+    let mut enc_zero_then_254 = vec![0x01, 0xff];
+    enc_zero_then_254.extend(1..=254u8);
+    enc_zero_then_254.push(0x01);
+    let cases: Vec<(Vec<u8>, Vec<u8>)> = vec![
+        (vec![0x00], vec![0x01, 0x01]),
+        (vec![0x00, 0x00], vec![0x01, 0x01, 0x01]),
+        (vec![0x00, 0x11, 0x00], vec![0x01, 0x02, 0x11, 0x01]),
+        (
+            vec![0x11, 0x22, 0x00, 0x33],
+            vec![0x03, 0x11, 0x22, 0x02, 0x33],
+        ),
+        (
+            vec![0x11, 0x22, 0x33, 0x44],
+            vec![0x05, 0x11, 0x22, 0x33, 0x44],
+        ),
+        (
+            vec![0x11, 0x00, 0x00, 0x00],
+            vec![0x02, 0x11, 0x01, 0x01, 0x01],
+        ),
+        (run254, enc254),
+        (run255, enc255),
+        (zero_then_254, enc_zero_then_254),
+    ];
+    let mut wire = Vec::new();
+    let mut want = Vec::new();
+    for (decoded, encoded) in &cases {
+        let mut expect = encoded.clone();
+        expect.push(0);
+        assert_eq!(encode(&COBS, decoded), expect, "{decoded:02x?}");
+        assert!(expect.len() <= COBS.max_encoded_len(decoded.len()).unwrap());
+        wire.extend_from_slice(&expect);
+        want.push(frame(decoded));
+    }
+    assert_eq!(checks::run_whole(COBS, 4096, &[&wire]), want);
+    // The short ones at every split.
+    let short: usize = cases[..6].iter().map(|(_, e)| e.len() + 1).sum();
+    at_every_split(COBS, &wire[..short], &want[..6]);
+}
+
+#[test]
+fn slip_escapes_as_rfc_1055_says() {
+    // END inside is ESC ESC_END, ESC is ESC ESC_ESC; the frame ends with END.
+    let payload = b"\x01\xc0\x02\xdb\x03";
+    let wire = encode(&SLIP, payload);
+    assert_eq!(wire, b"\x01\xdb\xdc\x02\xdb\xdd\x03\xc0");
+    // A leading END (RFC 1055's line-noise flush) and empty frames are skipped.
+    let mut stream = vec![0xc0];
+    stream.extend_from_slice(&wire);
+    stream.extend_from_slice(b"\xc0\xc0ok\xc0");
+    at_every_split(SLIP, &stream, &[frame(payload), frame(b"ok")]);
+    // A bad escape costs its frame (resync is on by default for delimited
+    // layouts) and is reported with the bytes skipped.
+    let bad = b"ab\xdb\x41cd\xc0next\xc0";
+    at_every_split(
+        SLIP,
+        bad,
+        &[
+            Out::Recovered(Recovery::Skipped {
+                offset: 0,
+                bytes: 7,
+            }),
+            frame(b"next"),
+        ],
+    );
+    // With resync off it is an error naming the byte.
+    let strict = Layout::slip().resync(false).build().unwrap();
+    let got = checks::run_whole(strict, 64, &[bad]);
+    let Some(Out::Err(e)) = got.last() else {
+        panic!("{got:?}")
+    };
+    assert_eq!(e.kind(), DecodeErrorKind::SlipEscape { byte: 0x41 });
+    assert_eq!(e.offset(), 0);
+}
+
+#[test]
+fn lines_lying_whole_in_a_chunk_are_slices_of_it() {
+    let mut d = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 64>::new());
+    let chunk: &[u8] = b"first\nsecond\n\nthird";
+    let mut input = chunk;
+    let mut got = Vec::new();
+    while let Some(Decoded::Frame(f)) = d.decode(&mut input).unwrap() {
+        let p = f.payload();
+        // Borrowed from the chunk: the same memory.
+        assert!(chunk.as_ptr_range().contains(&p.as_ptr()) || p.is_empty());
+        got.push(p.to_vec());
+    }
+    assert_eq!(got, [&b"first"[..], b"second", b""]);
+    assert_eq!(input, b"");
+    let mut more: &[u8] = b" line\n";
+    let Some(Decoded::Frame(f)) = d.decode(&mut more).unwrap() else {
+        panic!("the line begun in the last chunk")
+    };
+    assert_eq!(f.payload(), b"third line");
+    assert_eq!(d.finish(), Ok(None));
+    // Every split, CRLF split between \r and \n included.
+    at_every_split(
+        CRLF,
+        b"GET / HTTP/1.0\r\nHost: x\r\n\r\n",
+        &[frame(b"GET / HTTP/1.0"), frame(b"Host: x"), frame(b"")],
+    );
+    // A lone \r inside is data.
+    at_every_split(CRLF, b"a\rb\r\r\n", &[frame(b"a\rb\r")]);
+}
+
+#[test]
+fn an_unterminated_frame_at_the_end_says_how_many_bytes_were_held() {
+    for (layout, wire, held) in [
+        (LINES, &b"ok\npartial"[..], 7u64),
+        (COBS, &b"\x02a\x00\x03bc"[..], 2),
+        (SLIP, &b"a\xc0bc\xdb\xdc"[..], 3),
+    ] {
+        let got = checks::run_whole(layout, 64, &[wire]);
+        let Some(Out::Err(e)) = got.last() else {
+            panic!("{got:?}")
+        };
+        assert_eq!(e.kind(), DecodeErrorKind::Unterminated { held }, "{wire:?}");
+        assert_eq!(got.len(), 2, "the frame before is delivered");
+        assert!(e.to_string().contains("no delimiter"), "{e}");
+    }
+}
+
+#[test]
+fn oversized_frames_fail_or_are_discarded_to_the_next_delimiter() {
+    let strict = Layout::delimited(b"\n").max_payload(4).build().unwrap();
+    let wire = b"ok\ntoo long\nfine\n";
+    let got = checks::run_whole(strict, 64, &[wire]);
+    let Some(Out::Err(e)) = got.last() else {
+        panic!("{got:?}")
+    };
+    assert_eq!(e.offset(), 3);
+    assert!(
+        matches!(e.kind(), DecodeErrorKind::TooLong { length: 9, max: 4 }),
+        "{e}"
+    );
+    let lenient = Layout::delimited(b"\n")
+        .max_payload(4)
+        .on_oversize(Oversize::Discard)
+        .build()
+        .unwrap();
+    let want = [
+        frame(b"ok"),
+        Out::Recovered(Recovery::Discarded {
+            offset: 3,
+            length: 9,
+        }),
+        frame(b"fine"),
+    ];
+    at_every_split(lenient, wire, &want);
+    // The decoder's buffer is a limit too (a 6-byte buffer, no max).
+    assert_eq!(
+        checks::run_whole(
+            Layout::cobs()
+                .on_oversize(Oversize::Discard)
+                .build()
+                .unwrap(),
+            6,
+            &[&encode(&COBS, b"0123456789"), &encode(&COBS, b"abc")]
+        ),
+        [
+            Out::Recovered(Recovery::Discarded {
+                offset: 0,
+                length: 12
+            }),
+            frame(b"abc")
+        ]
+    );
+}
+
+#[test]
+fn cobs_with_a_crc16_trailer_costs_one_frame_for_a_flipped_bit() {
+    let layout = Layout::cobs()
+        .trailer(Checksum::Crc16Xmodem)
+        .build()
+        .unwrap();
+    let a = encode(&layout, b"\x00temperature=21\x00");
+    let b = encode(&layout, b"humidity=40");
+    let c = encode(&layout, b"pressure=1013");
+    let mut wire = [a.clone(), b.clone(), c.clone()].concat();
+    wire[a.len() + 3] ^= 0x04;
+    let got = checks::run_whole(layout, 64, &[&wire]);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0], frame(b"\x00temperature=21\x00"));
+    assert!(matches!(
+        got[1],
+        Out::Recovered(Recovery::Corrupt { offset, length, .. })
+            if offset == a.len() as u64 && length == b.len() as u64
+    ));
+    assert_eq!(got[2], frame(b"pressure=1013"));
+    at_every_split(layout, &wire, &got);
+}
+
+#[test]
+fn a_stream_that_starts_mid_frame_costs_that_frame() {
+    let whole = [encode(&COBS, b"first"), encode(&COBS, b"second")].concat();
+    // Start in the middle of the first frame's block.
+    let wire = &whole[3..];
+    let got = checks::run_whole(COBS, 64, &[wire]);
+    assert_eq!(got.last(), Some(&frame(b"second")), "{got:?}");
+    at_every_split(COBS, wire, &got);
+}
+
+#[test]
+fn encoders_refuse_what_would_not_decode() {
+    let mut out = [0u8; 32];
+    assert_eq!(
+        LINES.encode(b"two\nlines", &mut out),
+        Err(EncodeError::DelimiterInFrame { at: 3 })
+    );
+    // A frame ending in "=" would read as an earlier "==".
+    let eqeq = Layout::delimited(b"==").build().unwrap();
+    assert_eq!(
+        eqeq.encode(b"x=", &mut out),
+        Err(EncodeError::DelimiterInFrame { at: 1 })
+    );
+    // A frame ending in \r is fine with CRLF: the first CRLF is its end.
+    assert_eq!(CRLF.encode(b"ends\r", &mut out), Ok(7));
+    assert_eq!(
+        checks::run_whole(CRLF, 64, &[&out[..7]]),
+        [frame(b"ends\r")]
+    );
+    assert_eq!(COBS.encode_header(3, &mut out), Err(EncodeError::Delimited));
+    let mut out = [0u8; 32];
+    assert_eq!(
+        COBS.encode(&[1; 40], &mut out[..10]),
+        Err(EncodeError::BufferTooSmall {
+            needed: 42,
+            available: 10
+        })
+    );
+    assert_eq!(out[..10], [0; 10], "nothing written");
+    // Any bytes round-trip through COBS and SLIP.
+    for layout in [COBS, SLIP] {
+        let payload: Vec<u8> = (0..=255u8)
+            .chain((0..600).map(|i| ((i % 7) * 0x40) as u8))
+            .collect();
+        let wire = encode(&layout, &payload);
+        assert!(wire.len() <= layout.max_encoded_len(payload.len()).unwrap());
+        assert_eq!(checks::run_whole(layout, 4096, &[&wire]), [frame(&payload)]);
+    }
+}
+
+#[test]
+fn a_stream_decoder_refuses_delimited_layouts() {
+    let d = StreamDecoder::new(&LINES, framing_core::heapless::Vec::<u8, 16>::new());
+    assert_eq!(
+        d.failure().map(|e| e.kind()),
+        Some(DecodeErrorKind::NotStreamable)
+    );
+}

@@ -1,0 +1,149 @@
+//! Delimited framings (COBS, SLIP, lines) through framing-std's reader and
+//! writer and the tokio codec, with no code of their own.
+
+use std::io::{self, Read};
+
+use framing_std::framing_core::{Checksum, Layout, Recovery};
+use framing_std::{FrameReader, FrameWriter};
+
+/// Reads at most `n` bytes a call.
+struct Trickle<'a> {
+    data: &'a [u8],
+    n: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.n.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn payloads() -> Vec<Vec<u8>> {
+    (0..30usize)
+        .map(|i| {
+            (0..(i * 37) % 700)
+                .map(|j| ((i * 7 + j) % 256) as u8)
+                .collect()
+        })
+        .collect()
+}
+
+fn layouts() -> [Layout; 4] {
+    [
+        Layout::cobs().max_payload(1000).build().unwrap(),
+        Layout::slip().max_payload(1000).build().unwrap(),
+        Layout::cobs()
+            .trailer(Checksum::Crc32)
+            .max_payload(1000)
+            .build()
+            .unwrap(),
+        Layout::delimited(b"\r\n")
+            .max_payload(1000)
+            .build()
+            .unwrap(),
+    ]
+}
+
+#[test]
+fn every_delimited_layout_round_trips_through_the_std_writer_and_reader() {
+    for layout in layouts() {
+        let lines = layout.delimiter() == Layout::delimited(b"\r\n").build().unwrap().delimiter();
+        // Lines carry text: no CR LF inside.
+        let slip = layout.delimiter() == layouts()[1].delimiter();
+        let sent: Vec<Vec<u8>> = payloads()
+            .into_iter()
+            .map(|p| {
+                if lines {
+                    p.into_iter().map(|b| b'a' + b % 26).collect()
+                } else {
+                    p
+                }
+            })
+            // SLIP cannot carry an empty frame.
+            .filter(|p| !(slip && p.is_empty()))
+            .collect();
+        let mut w = FrameWriter::new(Vec::new(), layout);
+        for (i, p) in sent.iter().enumerate() {
+            if i % 2 == 0 {
+                w.write_frame(p).unwrap();
+            } else {
+                w.queue_frame(p).unwrap();
+            }
+        }
+        w.flush().unwrap();
+        let wire = w.into_inner();
+        for n in [1, 3, 64, 1 << 16] {
+            let mut r = FrameReader::with_capacity(16, Trickle { data: &wire, n }, layout);
+            let mut got = Vec::new();
+            while let Some(f) = r.next_frame().unwrap() {
+                got.push(f.payload().to_vec());
+            }
+            assert_eq!(got, sent, "{:?}, reads of {n}", layout.delimiter());
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_cobs_frame_is_reported_and_the_reader_goes_on() {
+    let layout = layouts()[2];
+    let mut w = FrameWriter::new(Vec::new(), layout);
+    for p in [&b"one"[..], b"two", b"three"] {
+        w.write_frame(p).unwrap();
+    }
+    let mut wire = w.into_inner();
+    let second = wire.iter().position(|&b| b == 0).unwrap() + 1;
+    wire[second + 1] ^= 0x01;
+    let mut r = FrameReader::with_capacity(4, Trickle { data: &wire, n: 2 }, layout);
+    let mut got = Vec::new();
+    while let Some(item) = r.next_item().unwrap() {
+        got.push(match item {
+            framing_std::framing_core::Decoded::Frame(f) => Ok(f.payload().to_vec()),
+            framing_std::framing_core::Decoded::Recovered(r) => Err(r),
+        });
+    }
+    assert_eq!(got[0], Ok(b"one".to_vec()));
+    assert!(matches!(got[1], Err(Recovery::Corrupt { offset, .. }) if offset == second as u64));
+    assert_eq!(got[2], Ok(b"three".to_vec()));
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn the_tokio_codec_decodes_and_encodes_delimited_frames() {
+    use bytes::BytesMut;
+    use framing_std::codec::{Decoded, FrameCodec};
+    use tokio_util::codec::{Decoder, Encoder};
+
+    for layout in layouts() {
+        let mut codec = FrameCodec::new(layout);
+        let mut wire = BytesMut::new();
+        let sent: Vec<Vec<u8>> = vec![b"hello".to_vec(), Vec::new(), b"w\xc0\xdbrld".to_vec()];
+        for p in &sent {
+            Encoder::<&[u8]>::encode(&mut codec, p, &mut wire).unwrap();
+        }
+        for n in [1usize, 4, 1000] {
+            let mut codec = FrameCodec::new(layout);
+            let mut src = BytesMut::new();
+            let mut got = Vec::new();
+            for chunk in wire.chunks(n) {
+                src.extend_from_slice(chunk);
+                while let Some(item) = codec.decode(&mut src).unwrap() {
+                    let Decoded::Frame(f) = item else {
+                        panic!("a report")
+                    };
+                    got.push(f.payload().to_vec());
+                }
+            }
+            assert!(codec.decode_eof(&mut src).unwrap().is_none());
+            // SLIP cannot carry an empty frame (an END alone is skipped).
+            let want: Vec<Vec<u8>> = sent
+                .iter()
+                .filter(|p| !p.is_empty() || layout.delimiter() != layouts()[1].delimiter())
+                .cloned()
+                .collect();
+            assert_eq!(got, want, "{:?}, chunks of {n}", layout.delimiter());
+        }
+    }
+}
