@@ -14,6 +14,7 @@ pub mod embedded;
 pub mod embedded_async;
 mod encode;
 pub mod format;
+mod frame_encoder;
 mod header;
 mod layout;
 pub mod trailer;
@@ -28,6 +29,7 @@ pub use decode::{
 };
 pub use encode::EncodeError;
 pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
+pub use frame_encoder::FrameEncoder;
 pub use header::{Frame, Header};
 pub use layout::{
     Delimiter, Layout, LayoutBuilder, LayoutError, Oversize, Separator, DEFAULT_MAX_PAYLOAD,

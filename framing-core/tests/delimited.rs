@@ -54,7 +54,9 @@ const CRLF: Layout = Layout::delimited(b"\r\n").build_or_panic();
 #[test]
 fn cobs_matches_the_wikipedia_examples() {
     // (decoded, encoded without the trailing zero), from the COBS article's
-    // table (Cheshire and Baker's encoding).
+    // table, except that a run of 254 non-zero bytes is closed with the
+    // final `01` block Cheshire and Baker's code writes (the article leaves
+    // it out; the decoder takes both).
     let run254: Vec<u8> = (1..=254).collect();
     let run255: Vec<u8> = (1..=255).collect();
     let mut enc254 = vec![0xff];
