@@ -823,36 +823,48 @@ impl LayoutBuilder {
             }
             None => None,
         };
-        if self.varint || self.delimiter.is_some() {
+        let length = if self.varint || self.delimiter.is_some() {
             if let Some(index) = self.length_field {
                 return Err(LayoutError::VarintAndLengthField { index });
             }
-            if self.resync && self.n_constants == 0 && self.delimiter.is_none() {
-                return Err(LayoutError::ResyncWithoutConstants);
+            // Unused: the length is a varint, or there is none.
+            LengthField {
+                index: usize::MAX,
+                offset: 0,
+                width: 8,
+                signed: false,
+                big,
+                uint: value::Uint::new(8, big),
             }
-            return Ok(Layout {
-                format,
-                length: LengthField {
-                    index: usize::MAX,
-                    offset: 0,
-                    width: 8,
-                    signed: false,
-                    big,
-                    uint: value::Uint::new(8, big),
-                },
-                adjust: self.adjust,
-                max_payload: self.max_payload,
-                header_len: format.size(),
-                constants: self.constants,
-                n_constants: self.n_constants as u8,
-                oversize: self.oversize,
-                resync: self.resync,
-                varint: self.varint,
-                trailer,
-                delimiter: self.delimiter,
-                pool: self.pool,
-            });
+        } else {
+            match self.length_in(&format) {
+                Ok(length) => length,
+                Err(e) => return Err(e),
+            }
+        };
+        if self.resync && self.n_constants == 0 && self.delimiter.is_none() {
+            return Err(LayoutError::ResyncWithoutConstants);
         }
+        Ok(Layout {
+            format,
+            length,
+            adjust: self.adjust,
+            max_payload: self.max_payload,
+            header_len: format.size(),
+            constants: self.constants,
+            n_constants: self.n_constants as u8,
+            oversize: self.oversize,
+            resync: self.resync,
+            varint: self.varint,
+            trailer,
+            delimiter: self.delimiter,
+            pool: self.pool,
+        })
+    }
+
+    /// The length field of `format` this builder names (or the only
+    /// integer), checked.
+    const fn length_in(&self, format: &Format) -> Result<LengthField, LayoutError> {
         let index = match self.length_field {
             Some(i) => i,
             None => {
@@ -904,30 +916,14 @@ impl LayoutBuilder {
             }
             k += 1;
         }
-        if self.resync && self.n_constants == 0 {
-            return Err(LayoutError::ResyncWithoutConstants);
-        }
-        Ok(Layout {
-            format,
-            length: LengthField {
-                index,
-                offset: field.offset,
-                width: field.size,
-                signed: matches!(field.kind, Kind::Signed),
-                big: format.byte_order().is_big_endian(),
-                uint: value::Uint::new(field.size, format.byte_order().is_big_endian()),
-            },
-            adjust: self.adjust,
-            max_payload: self.max_payload,
-            header_len: format.size(),
-            constants: self.constants,
-            n_constants: self.n_constants as u8,
-            oversize: self.oversize,
-            resync: self.resync,
-            varint: false,
-            trailer,
-            delimiter: None,
-            pool: self.pool,
+        let big = format.byte_order().is_big_endian();
+        Ok(LengthField {
+            index,
+            offset: field.offset,
+            width: field.size,
+            signed: matches!(field.kind, Kind::Signed),
+            big,
+            uint: value::Uint::new(field.size, big),
         })
     }
 

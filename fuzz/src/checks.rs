@@ -960,14 +960,8 @@ pub fn roundtrip(data: &[u8]) -> bool {
         if input.is_empty() {
             break;
         }
-        let sel = input.byte();
-        let len = if sel < 224 {
-            usize::from(sel)
-        } else {
-            usize::from(input.u16() % 4096)
-        };
-        let mut payload = input.take(len).to_vec();
-        payload.extend((payload.len()..len).map(|i| i as u8));
+        let payload = next_payload(&mut input);
+        let len = payload.len();
         let flags = input.byte();
         let given: Vec<(usize, Owned)> = (0..flags % 4)
             .map(|_| header_value(&mut input, layout.format()))
@@ -1153,6 +1147,20 @@ pub fn format_parse(data: &[u8]) -> bool {
     true
 }
 
+/// A payload for `roundtrip`: a length (one byte, or two up to 4 KiB),
+/// then that many input bytes, padded with a counter at the input's end.
+fn next_payload(input: &mut Input<'_>) -> Vec<u8> {
+    let sel = input.byte();
+    let len = if sel < 224 {
+        usize::from(sel)
+    } else {
+        usize::from(input.u16() % 4096)
+    };
+    let mut payload = input.take(len).to_vec();
+    payload.extend((payload.len()..len).map(|i| i as u8));
+    payload
+}
+
 /// `roundtrip` for a delimited layout: any payload the encoder accepts
 /// (within the maximum; for a byte-string delimiter, without it) decodes to
 /// itself, in one chunk and byte by byte, in at most `max_encoded_len`.
@@ -1161,14 +1169,8 @@ fn roundtrip_delimited(layout: &Layout, mut input: Input<'_>) -> bool {
     let mut stream = Vec::new();
     let mut expected = Vec::new();
     for _ in 0..n_frames {
-        let sel = input.byte();
-        let len = if sel < 224 {
-            usize::from(sel)
-        } else {
-            usize::from(input.u16() % 4096)
-        };
-        let mut payload = input.take(len).to_vec();
-        payload.extend((payload.len()..len).map(|i| (i * 7) as u8));
+        let payload = next_payload(&mut input);
+        let len = payload.len();
         let worst = layout.max_encoded_len(len).expect("a small frame");
         let mut out = vec![0u8; worst];
         match layout.encode(&payload, &mut out) {
