@@ -495,24 +495,21 @@ fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     const LO: u64 = splat(0x01);
     const HI: u64 = splat(0x80);
     let (wa, wb) = (splat(a), splat(b));
-    let mut words = hay.chunks_exact(8);
-    let mut at = 0;
-    for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+    let mut rest = hay;
+    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+        let x = u64::from_le_bytes(*w);
         let (xa, xb) = (x ^ wa, x ^ wb);
         let zero = ((xa.wrapping_sub(LO) & !xa) | (xb.wrapping_sub(LO) & !xb)) & HI;
         if zero != 0 {
             // The lowest flagged byte is a true match (borrows only run
             // upwards from it).
+            let at = hay.len() - rest.len();
             return Some(at + (zero.trailing_zeros() / 8) as usize);
         }
-        at += 8;
+        rest = tail;
     }
-    words
-        .remainder()
-        .iter()
-        .position(|&x| x == a || x == b)
-        .map(|p| at + p)
+    let at = hay.len() - rest.len();
+    rest.iter().position(|&x| x == a || x == b).map(|p| at + p)
 }
 
 /// The first position of byte `x` in `hay`.
@@ -522,8 +519,12 @@ fn find1(hay: &[u8], x: u8) -> Option<usize> {
 }
 
 /// The first position of `sep` in `hay`.
+#[inline]
 fn find(hay: &[u8], sep: &[u8]) -> Option<usize> {
     let (&first, tail) = sep.split_first()?;
+    if tail.is_empty() {
+        return find1(hay, first);
+    }
     let mut from = 0;
     while let Some(p) = find1(&hay[from..], first) {
         let i = from + p;
@@ -559,7 +560,23 @@ enum SepFind {
     },
 }
 
+#[inline]
 fn sep_find(sep: &[u8], m: usize, rest: &[u8]) -> SepFind {
+    if let ([b], 0) = (sep, m) {
+        // One byte: nothing pending, no partial match to keep.
+        return match find1(rest, *b) {
+            Some(p) => SepFind::End {
+                pending: 0,
+                data: p,
+                consumed: p + 1,
+            },
+            None => SepFind::More {
+                pending: 0,
+                data: rest.len(),
+                matched: 0,
+            },
+        };
+    }
     // A delimiter beginning in the pending bytes, earliest first.
     for j in 0..m {
         let have = m - j;
