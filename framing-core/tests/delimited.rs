@@ -316,3 +316,90 @@ fn a_stream_decoder_refuses_delimited_layouts() {
         Some(DecodeErrorKind::NotStreamable)
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn layouts() -> impl Strategy<Value = Layout> {
+        (0usize..5, any::<bool>(), any::<bool>(), 1u64..300).prop_map(
+            |(kind, crc, discard, max)| {
+                let b = match kind {
+                    0 => Layout::cobs(),
+                    1 => Layout::slip(),
+                    2 => Layout::delimited(b"\n"),
+                    3 => Layout::delimited(b"\r\n"),
+                    _ => Layout::delimited(b"=="),
+                };
+                let b = if crc {
+                    b.trailer(Checksum::Crc16Modbus)
+                } else {
+                    b
+                };
+                let b = if discard {
+                    b.on_oversize(Oversize::Discard)
+                } else {
+                    b
+                };
+                b.max_payload(max).build().unwrap()
+            },
+        )
+    }
+
+    /// Cuts `bytes` at the given points (modulo its length).
+    fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for p in points {
+            chunks.push(&bytes[at..p]);
+            at = p;
+        }
+        chunks.push(&bytes[at..]);
+        chunks
+    }
+
+    proptest! {
+        /// Encoded frames decode to themselves whatever the split; frames
+        /// and junk give the same frames, reports and errors whole, in
+        /// chunks and byte by byte, and never loop (the oracle bounds the
+        /// outputs by the bytes).
+        #[test]
+        fn any_split_of_frames_and_junk_decodes_the_same(
+            layout in layouts(),
+            payloads in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..80), 0..8),
+            junk in prop::collection::vec(prop_oneof![Just(0u8), Just(0xc0), Just(0xdb), Just(b'\n'), Just(b'='), any::<u8>()], 0..40),
+            junk_at in any::<usize>(),
+            cuts in prop::collection::vec(any::<usize>(), 0..12),
+            cap in prop_oneof![Just(4096usize), 8usize..64],
+        ) {
+            let mut stream = Vec::new();
+            let mut want = Vec::new();
+            for p in &payloads {
+                let mut out = vec![0u8; layout.max_encoded_len(p.len()).unwrap()];
+                if let Ok(n) = layout.encode(p, &mut out) {
+                    stream.extend_from_slice(&out[..n]);
+                    let empty_slip = layout.delimiter() == Some(framing_core::Delimiter::Slip)
+                        && p.is_empty() && layout.trailer_len() == 0;
+                    if !empty_slip {
+                        want.push(frame(p));
+                    }
+                }
+            }
+            // Encode then decode is the identity.
+            prop_assert_eq!(&checks::run_whole(layout, 4096, &[&stream]), &want);
+            let chunks = split(&stream, &cuts);
+            prop_assert_eq!(&checks::run_whole(layout, 4096, &chunks), &want);
+            // With junk somewhere: the same, whatever the split.
+            let at = junk_at % (stream.len() + 1);
+            stream.splice(at..at, junk.iter().copied());
+            let whole = checks::run_whole(layout, cap, &[&stream]);
+            let chunks = split(&stream, &cuts);
+            prop_assert_eq!(&checks::run_whole(layout, cap, &chunks), &whole);
+            let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+            prop_assert_eq!(&checks::run_whole(layout, cap, &bytes), &whole);
+            prop_assert_eq!(&checks::run_whole_with(layout, cap, &chunks, true), &whole);
+        }
+    }
+}
