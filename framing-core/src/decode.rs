@@ -654,6 +654,7 @@ impl<L: Borrow<Layout>> Framing for L {
         self.borrow().trailer_len()
     }
 
+    #[inline]
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault> {
         let l = self.borrow();
         let Some(t) = l.trailer else {
