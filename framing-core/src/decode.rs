@@ -92,7 +92,7 @@
 //! | `Idle`, `Scan` | D2: bytes of a frame, no delimiter | all | `Scan` | `None` (decoded into the buffer) |
 //! | `Idle` | D0: a COBS or SLIP delimiter with no frame before it | it | `Idle` | goes on |
 //! | `Idle`, `Scan` | D3: a corrupt frame (a COBS block cut short, a bad SLIP escape) | up to the fault | `Skip` under resync (a report at its delimiter), else `Failed` | |
-//! | `Idle`, `Scan` | D4: a frame longer than the maximum or the buffer | up to the excess | `Skip` (a report under [`Oversize::Discard`], else the error, at its delimiter) | |
+//! | `Idle`, `Scan` | D4: a frame longer than the maximum or the buffer | COBS, SLIP: up to the byte that makes it too long; a byte string: the input, or up to its delimiter | `Skip` (`Idle` or `Failed` at once if its delimiter was in the input) | at its delimiter: a report under [`Oversize::Discard`], else the error |
 //! | `Skip` | D5: the delimiter | up to its end | `Idle` (`Failed` for an oversized frame under `Fail`) | report, or the error |
 //! | `Skip` | D6: no delimiter | all | `Skip` | `None` |
 //!
@@ -566,7 +566,8 @@ pub(crate) trait Framing {
     fn window(&self) -> usize;
     /// The trailer's length, the last bytes of every body; 0 for none.
     fn tail(&self) -> usize;
-    /// Checks a whole frame's trailer (whole mode).
+    /// Checks a whole frame's trailer (whole mode); a frame shorter than
+    /// its trailer (delimited frames may be) fails.
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault>;
     /// Starts the running checksum of a frame whose head is `head`
     /// (stream mode, with a trailer).
@@ -579,17 +580,6 @@ pub(crate) trait Framing {
     fn delimiter(&self) -> Option<Delimiter>;
     /// The most bytes a delimited frame's payload and trailer may take.
     fn max_body(&self) -> u64;
-    /// [`check_frame`](Self::check_frame) for a delimited frame, which may
-    /// be shorter than its trailer (then corrupt).
-    fn check_frame_checked(&self, frame: &[u8]) -> Result<(), HeaderFault> {
-        if frame.len() < self.tail() {
-            return Err(HeaderFault::Checksum {
-                computed: 0,
-                carried: 0,
-            });
-        }
-        self.check_frame(frame)
-    }
     /// One more than the largest raw length value that by itself makes a
     /// valid head whose frame (with its trailer) fits `limit`; 0 if one
     /// value cannot decide.
@@ -660,12 +650,19 @@ impl<L: Borrow<Layout>> Framing for L {
         let Some(t) = l.trailer else {
             return Ok(());
         };
-        let end = frame.len() - t.checksum.byte_len();
         let start = match t.covers {
             Covers::Frame => 0,
             Covers::Payload => l.head_len_in(frame),
         };
-        let computed = t.checksum.checksum(&frame[start..end]);
+        // A delimited frame may be shorter than its trailer: it is corrupt,
+        // reported with the checksum of its bytes and a trailer of 0.
+        let Some(end) = frame.len().checked_sub(t.checksum.byte_len()) else {
+            return Err(HeaderFault::Checksum {
+                computed: t.checksum.checksum(frame),
+                carried: 0,
+            });
+        };
+        let computed = t.checksum.checksum(&frame[start.min(end)..end]);
         check(computed, t.uint.read(frame, end).unwrap_or(0) as u32)
     }
 

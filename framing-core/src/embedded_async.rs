@@ -257,8 +257,10 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
 /// Writes frames to an [`embedded_io_async::Write`]: the header is encoded
 /// into `H` bytes of scratch space (a header longer than `H` is an
 /// [`EncodeError::BufferTooSmall`](crate::EncodeError::BufferTooSmall)),
-/// then header and payload are written with no copy of the payload. The
-/// async [`embedded::FrameWriter`](crate::embedded::FrameWriter).
+/// then header, payload and trailer are written with no copy of the
+/// payload; a delimited frame (COBS, SLIP, lines) is encoded whole into the
+/// scratch space, so it must fit `H` bytes. The async
+/// [`embedded::FrameWriter`](crate::embedded::FrameWriter).
 #[derive(Debug)]
 pub struct FrameWriter<W, L, const H: usize = 64> {
     inner: W,

@@ -390,3 +390,30 @@ fn a_uart_with_cobs_and_crc16_costs_one_frame_for_a_flipped_bit() {
     );
     assert_eq!(got[2], Ok(readings[2].to_vec()));
 }
+
+/// A delimited frame is encoded whole into the writer's `H` bytes of
+/// scratch space: one that does not fit is an error, and nothing is
+/// written.
+#[test]
+fn a_delimited_frame_longer_than_the_scratch_space_is_refused_unwritten() {
+    const SLIP: Layout = Layout::slip().build_or_panic();
+    let mut sink = Sink {
+        bytes: Vec::new(),
+        rng: Rng(3),
+        zero: false,
+    };
+    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, &SLIP);
+    writer.write_frame(b"\xc0ok").unwrap();
+    let e = writer.write_frame(b"\xc0\xc0\xc0\xc0").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Encode(framing_core::EncodeError::BufferTooSmall {
+                needed: 9,
+                available: 8
+            })
+        ),
+        "{e:?}"
+    );
+    assert_eq!(sink.bytes, b"\xdb\xdcok\xc0");
+}

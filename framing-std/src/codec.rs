@@ -199,6 +199,7 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::io;
 use std::ops::Deref;
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -388,42 +389,45 @@ impl FrameCodec {
             }
             Err(e) => return Err(error::from_decode(e)),
         };
-        if self.layout.delimiter().is_some() {
-            // A delimited frame: its bytes on the wire are not its bytes
-            // (stuffed, escaped, or followed by the delimiter), so it is
-            // copied from where the decoder found it, and the bytes fed
-            // are dropped.
-            let bytes = match at.in_input() {
-                Some(range) => Bytes::copy_from_slice(&src[start + range.start..start + range.end]),
-                None => Bytes::copy_from_slice(self.decoder.buffer().as_slice()),
-            };
-            src.advance(self.fed);
-            self.fed = 0;
-            return Ok(Some(Decoded::Frame(FrameBytes {
-                bytes,
-                layout: self.layout.clone(),
-            })));
-        }
-        // A frame: whole in the input, or assembled in the decoder's buffer
-        // (after a header found by resynchronisation in bytes it held), when
-        // its bytes are the last fed, still in `src` too.
-        let frame = match at.in_input() {
-            Some(range) => start + range.start..start + range.end,
+        // A frame whole in the input is split off `src`, no copy. One
+        // assembled in the decoder's buffer is too when its bytes are the
+        // last fed (still in `src`: a length frame whose head was found by
+        // resynchronisation in bytes the decoder held); a delimited one is
+        // copied from the buffer, where it was decoded (stuffed, escaped or
+        // followed by its delimiter on the wire). Then what was fed after
+        // the frame (a delimiter) is dropped.
+        let bytes = match at.in_input() {
+            Some(range) => self.split_fed(src, start + range.start..start + range.end)?,
+            None if self.layout.delimiter().is_some() => {
+                Bytes::copy_from_slice(self.decoder.buffer().as_slice())
+            }
             None => {
                 let len = self.decoder.buffer().len();
-                self.fed.checked_sub(len).ok_or_else(lost)?..self.fed
+                let from = self.fed.checked_sub(len).ok_or_else(lost)?;
+                self.split_fed(src, from..self.fed)?
             }
         };
-        if frame.end > src.len() {
+        if self.fed > src.len() {
+            return Err(lost());
+        }
+        src.advance(self.fed);
+        self.fed = 0;
+        Ok(Some(Decoded::Frame(FrameBytes {
+            bytes,
+            layout: self.layout.clone(),
+        })))
+    }
+
+    /// Splits `frame`, bytes already fed, off the front of `src` (what was
+    /// fed before it is dropped); `fed` then counts from its end.
+    fn split_fed(&mut self, src: &mut BytesMut, frame: Range<usize>) -> io::Result<Bytes> {
+        if frame.end > src.len() || frame.end > self.fed {
             return Err(lost());
         }
         src.advance(frame.start);
         let bytes = src.split_to(frame.len()).freeze();
         self.fed -= frame.end;
-        Ok(Some(Decoded::Frame(FrameBytes {
-            bytes,
-            layout: self.layout.clone(),
-        })))
+        Ok(bytes)
     }
 
     /// The encoder of both codec traits: appends the frame for `payload`

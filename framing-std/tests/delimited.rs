@@ -147,3 +147,42 @@ fn the_tokio_codec_decodes_and_encodes_delimited_frames() {
         }
     }
 }
+
+#[cfg(feature = "tokio")]
+#[test]
+fn a_line_whole_in_the_codec_buffer_is_split_off_it_not_copied() {
+    use bytes::BytesMut;
+    use framing_std::codec::{Decoded, FrameCodec};
+    use tokio_util::codec::Decoder;
+
+    let mut codec = FrameCodec::new(Layout::delimited(b"\r\n").build().unwrap());
+    let mut src = BytesMut::from(&b"first\r\nsecond\r\nthi"[..]);
+    let memory = src.as_ptr_range();
+    let mut got = Vec::new();
+    while let Some(Decoded::Frame(f)) = codec.decode(&mut src).unwrap() {
+        assert!(memory.contains(&f.payload().as_ptr()), "a copy");
+        got.push(f.payload().to_vec());
+    }
+    assert_eq!(got, [b"first".to_vec(), b"second".to_vec()]);
+    // The delimiters were dropped with the frames; the partial line stays.
+    assert_eq!(&src[..], b"thi");
+    src.extend_from_slice(b"rd\r\n");
+    let Some(Decoded::Frame(f)) = codec.decode(&mut src).unwrap() else {
+        panic!("the third line")
+    };
+    assert_eq!(f.payload(), b"third");
+    assert!(src.is_empty());
+}
+
+#[test]
+fn a_stream_reader_refuses_a_delimited_layout_with_a_clear_error() {
+    let layout = layouts()[0];
+    let mut r = framing_std::StreamReader::new(&b"\x02a\x00"[..], layout);
+    let e = r.next_event().unwrap_err();
+    let decode = framing_std::error::decode_error(&e).expect("a decode error");
+    assert_eq!(
+        decode.kind(),
+        framing_std::framing_core::DecodeErrorKind::NotStreamable
+    );
+    assert!(e.to_string().contains("use a Decoder"), "{e}");
+}

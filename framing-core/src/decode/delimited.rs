@@ -328,7 +328,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// A frame whose bytes are the buffer, its delimiter consumed `end`.
     fn complete_buffered(&mut self, end: usize) -> Next {
-        if let Err(fault) = self.framing.check_frame_checked(self.buf.as_slice()) {
+        if let Err(fault) = self.framing.check_frame(self.buf.as_slice()) {
             let length = self.pos + end as u64 - self.frame_start;
             return self.bad_trailer(fault, length, end, end);
         }
@@ -339,7 +339,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// A frame lying whole in the input (`frame`, at `place`), its
     /// delimiter consumed `end`.
     fn complete(&mut self, frame: &[u8], end: usize, place: Place) -> Next {
-        if let Err(fault) = self.framing.check_frame_checked(frame) {
+        if let Err(fault) = self.framing.check_frame(frame) {
             let length = self.pos + end as u64 - self.frame_start;
             return self.bad_trailer(fault, length, end, end);
         }
