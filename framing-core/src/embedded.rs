@@ -161,6 +161,38 @@ impl<'b> Reads<'b> {
     }
 }
 
+/// The accessors every embedded reader has, blocking or async: one
+/// definition for the four of them.
+macro_rules! reader_accessors {
+    ($reader:ident, $decoder:ident) => {
+        impl<R, L, B> $reader<'_, R, L, B> {
+            /// The decoder.
+            pub fn decoder(&self) -> &$decoder<L, B> {
+                &self.decoder
+            }
+
+            /// The inner reader.
+            pub fn get_ref(&self) -> &R {
+                &self.inner
+            }
+
+            /// The inner reader, mutably. Reading from it directly loses framing.
+            pub fn get_mut(&mut self) -> &mut R {
+                &mut self.inner
+            }
+
+            /// The inner reader, given back (bytes read but not decoded are lost).
+            pub fn into_inner(self) -> R {
+                self.inner
+            }
+        }
+    };
+}
+pub(crate) use reader_accessors;
+
+reader_accessors!(FrameReader, Decoder);
+reader_accessors!(StreamReader, StreamDecoder);
+
 /// Reads whole frames from an [`embedded_io::Read`]: frames that fit the
 /// read buffer are slices of it; longer ones are assembled in the decoder's
 /// buffer.
@@ -212,26 +244,6 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
             }
         }
     }
-
-    /// The decoder.
-    pub fn decoder(&self) -> &Decoder<L, B> {
-        &self.decoder
-    }
-
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-
-    /// The inner reader, mutably. Reading from it directly loses framing.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-
-    /// The inner reader, given back (bytes read but not decoded are lost).
-    pub fn into_inner(self) -> R {
-        self.inner
-    }
 }
 
 /// Reads frames as a header, payload pieces and an end marker from an
@@ -262,26 +274,6 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error<R::Error>> {
         let found = self.reads.next(&mut self.inner, &mut self.decoder)?;
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
-    }
-
-    /// The decoder.
-    pub fn decoder(&self) -> &StreamDecoder<L, B> {
-        &self.decoder
-    }
-
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-
-    /// The inner reader, mutably. Reading from it directly loses framing.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-
-    /// The inner reader, given back.
-    pub fn into_inner(self) -> R {
-        self.inner
     }
 }
 

@@ -68,7 +68,7 @@ use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::buffer::Buffer;
 use crate::decode::{Decoded, Decoder, Event, Feed, Found, StreamDecoder};
-use crate::embedded::{encode_header, Next, Reads};
+use crate::embedded::{encode_header, reader_accessors, Next, Reads};
 use crate::header::Frame;
 use crate::layout::Layout;
 use crate::value::Value;
@@ -105,6 +105,9 @@ impl Reads<'_> {
         }
     }
 }
+
+reader_accessors!(FrameReader, Decoder);
+reader_accessors!(StreamReader, StreamDecoder);
 
 /// Reads whole frames from an [`embedded_io_async::Read`]: frames that fit
 /// the read buffer are slices of it; longer ones are assembled in the
@@ -174,26 +177,6 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
             }
         }
     }
-
-    /// The decoder.
-    pub fn decoder(&self) -> &Decoder<L, B> {
-        &self.decoder
-    }
-
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-
-    /// The inner reader, mutably. Reading from it directly loses framing.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-
-    /// The inner reader, given back (bytes read but not decoded are lost).
-    pub fn into_inner(self) -> R {
-        self.inner
-    }
 }
 
 /// Reads frames as a header, payload pieces and an end marker from an
@@ -231,26 +214,6 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
             .next_async(&mut self.inner, &mut self.decoder)
             .await?;
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
-    }
-
-    /// The decoder.
-    pub fn decoder(&self) -> &StreamDecoder<L, B> {
-        &self.decoder
-    }
-
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-
-    /// The inner reader, mutably. Reading from it directly loses framing.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-
-    /// The inner reader, given back.
-    pub fn into_inner(self) -> R {
-        self.inner
     }
 }
 
