@@ -33,6 +33,7 @@
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
 //! | `Idle` | empty | nothing | `Idle` | `None` (with `last`: the clean end) |
+//! | `Idle` | I0: a valid head, or part of one, the frame not whole but within `hold` (whole mode, not `last`) | nothing | `Idle` | `None` with [`Fed::need`]: the adapter keeps the bytes and feeds them again with more |
 //! | `Idle` | I1: a valid head, the whole frame in the input (whole mode) | the frame | `Idle` | frame, borrowed from the input |
 //! | `Idle` | I2: a valid head (stream mode) | the head | `Body` | header, borrowed from the input |
 //! | `Idle` | I2': a valid head, the frame not whole (whole mode) | all | `Body` | `None` (head and body bytes buffered) |
@@ -117,11 +118,19 @@
 //! ## One loop, and shortcuts with no state of their own
 //! Each state's transitions are one handler; the general loop runs the
 //! handler of the current state until one returns. [`Feed::feed`] first
-//! tries a few shortcuts, the transitions nearly all traffic takes (I1, I2,
-//! I2', I3, H1, B1, B2, B3, B4), each in the state the table says, leaving the
+//! tries a few shortcuts, the transitions nearly all traffic takes (I0, I1,
+//! I2, I2', I3, H1, B1, B2, B3, B4), each in the state the table says, leaving the
 //! state the table says, with its guard beside it, inline in the caller;
 //! anything else goes to the loop (B1 and B4 with a trailer among them). The fuzz oracle (`fuzz/src/checks.rs`)
-//! holds `feed` to the loop alone (`feed_general`) on every input and split.
+//! holds `feed` to the loop alone (`feed_general`) on every input and split,
+//! with and without `hold`.
+//!
+//! An item found costs one call: what `feed` returns records where the
+//! frame lies and how long its head is, so turning it into a [`Frame`]
+//! ([`Feed::item`]) slices and reads no length again; and an adapter that
+//! can keep a frame whole in its own buffer passes that size as `hold`,
+//! so the decoder itself says when to read more (I0) instead of being asked
+//! first.
 //! I1's fast path needs one comparison: for a layout without constants or
 //! adjust, a header is valid and its frame fits exactly when its length
 //! value is below `fast_limit`, a constant derived from the layout and the
@@ -473,7 +482,9 @@ impl At {
     /// off their read buffer without a copy.
     pub const fn in_input(&self) -> Option<core::ops::Range<usize>> {
         match self.0 {
-            Place::Input { start, len } | Place::Piece { start, len } => Some(start..start + len),
+            Place::Input { start, len, .. } | Place::Piece { start, len } => {
+                Some(start..start + len)
+            }
             Place::Buffer | Place::End => None,
         }
     }
@@ -481,8 +492,15 @@ impl At {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Place {
-    /// In the input as fed: a whole frame (whole mode) or a header (stream mode).
-    Input { start: usize, len: usize },
+    /// In the input as fed: a whole frame (whole mode) or a header (stream
+    /// mode), its first `head` bytes the head (all `len` of them in stream
+    /// mode; none for a delimited frame): the frame borrow reads no length
+    /// again.
+    Input {
+        start: usize,
+        head: usize,
+        len: usize,
+    },
     /// In the decoder's buffer: a whole frame (whole mode) or a header (stream mode).
     Buffer,
     /// A payload piece in the input (stream mode).
@@ -498,15 +516,19 @@ enum Place {
 pub struct Fed {
     /// Bytes consumed from the start of the input: never feed them again.
     pub consumed: usize,
-    /// `Ok(Some)`: an item; `Ok(None)`: every byte was consumed and more are
-    /// needed (or, with `last`, the stream ended cleanly); `Err`: the stream
-    /// is broken.
+    /// `Ok(Some)`: an item; `Ok(None)`: more bytes are needed (or, with
+    /// `last`, the stream ended cleanly); `Err`: the stream is broken.
     pub result: Result<Option<Found>, DecodeError>,
+    /// With `Ok(None)`: how many bytes, from the first one not consumed,
+    /// the next item needs whole in the input. Non-zero only when the
+    /// decoder kept them back (`hold`, transition I0): feed them again,
+    /// with more after them. 0 when every byte was consumed.
+    pub need: usize,
 }
 
 /// The feed primitive, as every adapter sees it: the one interface between
-/// a decoder and the code that reads bytes (framing-std's readers, the tokio
-/// codec, the embedded readers, [`Window`](crate::Window)).
+/// a decoder and the code that reads bytes (framing-std's readers and
+/// codecs, the embedded readers, [`Window`](crate::Window)).
 ///
 /// For adapter authors; users call [`Decoder::decode`] or
 /// [`StreamDecoder::decode`].
@@ -520,23 +542,25 @@ pub trait Feed {
     /// says that no byte follows it (the end of the stream). Consumes what
     /// it uses and returns at most one item; see [`Fed`] and the
     /// [transition table](self).
-    fn feed(&mut self, input: &[u8], last: bool) -> Fed;
+    ///
+    /// `hold` is the longest frame the adapter can keep whole in its own
+    /// buffer (0: none). Between frames, a whole-frame decoder leaves a
+    /// frame that is not whole yet but fits `hold` unconsumed and says how
+    /// long it is ([`Fed::need`]), so that it arrives whole and is lent
+    /// from the input without a copy: the wait-until-whole rule of every
+    /// adapter, in one place. A streaming decoder takes every byte as it
+    /// comes.
+    fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed;
 
-    /// Turns what [`feed`](Self::feed) found into an item.
+    /// Turns what [`feed`](Self::feed) found into an item. It reads what
+    /// `feed` recorded (where the frame lies, how long its head is) and
+    /// never parses the head again.
     ///
     /// # Panics
     /// If `input` does not begin with the bytes given to the `feed` call
     /// that found it, or the decoder was fed again since (a bug in the
     /// adapter, never a matter of the bytes).
     fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Self::Item<'a>;
-
-    /// How many bytes, from the start of `window`, the next item needs to
-    /// lie whole in it, if the adapter may keep bytes back until then
-    /// rather than feed them: `Some(n)` between frames (a header's length
-    /// while `window` holds less, then the whole frame's), `None` when
-    /// `window` must be fed now (the decoder holds part of a frame, the
-    /// header is bad, or it cannot keep frames whole).
-    fn needs(&self, window: &[u8]) -> Option<usize>;
 }
 
 /// What the head bytes at the start of a slice say: the one question the
@@ -890,14 +914,16 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// to the loop. `fuzz/src/checks.rs` holds the two to the same outputs
     /// (`feed_general`).
     #[inline(always)]
-    fn feed(&mut self, input: &[u8], last: bool) -> Fed {
+    fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        // A streaming decoder takes every byte as it comes.
+        let hold = if STREAM { 0 } else { hold };
         if !STREAM && self.state == State::Lent {
             self.lent();
         }
         if self.framing.delimiter().is_some() {
             // Delimited framings have no shortcuts: their states are the
             // loop's.
-            return self.run(input, 0, last);
+            return self.run(input, 0, last, hold);
         }
         match self.state {
             State::Idle => {
@@ -915,7 +941,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                         // I2: a valid head.
                         self.frame_start = self.pos;
                         self.state = self.stream_body(&input[..len], body);
-                        return self.item_at(len, Place::Input { start: 0, len });
+                        return self.item_at(
+                            len,
+                            Place::Input {
+                                start: 0,
+                                head: len,
+                                len,
+                            },
+                        );
                     }
                     // `head` bounds the body by `limit - len`: no overflow.
                     let total = len + sat(body);
@@ -929,11 +962,16 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                             total,
                             Place::Input {
                                 start: 0,
+                                head: len,
                                 len: total,
                             },
                         );
                     }
                     if input.len() < total && !last {
+                        if total <= hold {
+                            // I0: the adapter keeps the frame until whole.
+                            return self.wait(0, total);
+                        }
                         // I2': a valid head, the frame goes on.
                         self.frame_start = self.pos;
                         if let Err(e) = self.push(input) {
@@ -950,7 +988,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     // Nothing to do (with `last`: the clean end).
                     return self.out(0, Ok(None));
                 }
-                if let (Head::Need(_), false) = (self.framing.head(input, self.limit()), last) {
+                if let (Head::Need(n), false) = (self.framing.head(input, self.limit()), last) {
+                    if n <= hold {
+                        // I0: the adapter keeps the head until whole.
+                        return self.wait(0, n);
+                    }
                     // I3: part of a head.
                     self.frame_start = self.pos;
                     if let Err(e) = self.push(input) {
@@ -1019,14 +1061,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             }
             _ => {}
         }
-        self.run(input, 0, last)
+        self.run(input, 0, last, hold)
     }
 
     /// The general loop alone, without the shortcuts: for the oracle that
     /// holds the shortcuts to it.
     #[doc(hidden)]
-    fn feed_general(&mut self, input: &[u8], last: bool) -> Fed {
-        self.run(input, 0, last)
+    fn feed_general(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        self.run(input, 0, last, hold)
     }
 
     /// The body length announced by a valid head whole at the start of
@@ -1058,7 +1100,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// The one loop: runs the current state's handler until one returns.
     #[inline(never)]
-    fn run(&mut self, input: &[u8], mut at: usize, last: bool) -> Fed {
+    fn run(&mut self, input: &[u8], mut at: usize, last: bool, hold: usize) -> Fed {
+        let hold = if STREAM { 0 } else { hold };
         loop {
             let next = match self.state {
                 State::Idle | State::Scan { .. } if self.framing.delimiter().is_some() => {
@@ -1066,7 +1109,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
                 State::Skip { .. } => self.skip_delimited(input, at, last),
                 State::Scan { .. } => unreachable!("Scan without a delimiter"),
-                State::Idle => self.idle(input, at, last),
+                State::Idle => self.idle(input, at, last, hold),
                 State::Lent => {
                     self.lent();
                     Next::Go(at)
@@ -1101,7 +1144,23 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn out(&mut self, consumed: usize, result: Result<Option<Found>, DecodeError>) -> Fed {
         self.pos += consumed as u64;
         self.debug_check();
-        Fed { consumed, result }
+        Fed {
+            consumed,
+            result,
+            need: 0,
+        }
+    }
+
+    /// I0: ends a call in `Idle` having consumed `consumed` bytes and kept
+    /// the rest back for the adapter, the next item needing `need` of them
+    /// whole.
+    #[inline(always)]
+    fn wait(&mut self, consumed: usize, need: usize) -> Fed {
+        debug_assert!(!STREAM && self.state == State::Idle && need > 0);
+        Fed {
+            need,
+            ..self.out(consumed, Ok(None))
+        }
     }
 
     #[inline(always)]
@@ -1188,7 +1247,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// `Idle`: I1, I2, I2', I3, I4.
     #[inline(always)]
-    fn idle(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+    fn idle(&mut self, input: &[u8], at: usize, last: bool, hold: usize) -> Next {
         debug_assert!(self.buf.is_empty());
         let rest = &input[at..];
         if rest.is_empty() {
@@ -1207,7 +1266,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 // I2.
                 self.frame_start = self.pos + at as u64;
                 self.state = self.stream_body(&rest[..len], body);
-                self.found(at + len, Place::Input { start: at, len })
+                self.found(
+                    at + len,
+                    Place::Input {
+                        start: at,
+                        head: len,
+                        len,
+                    },
+                )
             }
             Head::Valid { len, body } => {
                 // `head` bounds the body by `limit - len`: no overflow.
@@ -1225,9 +1291,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                         at + total,
                         Place::Input {
                             start: at,
+                            head: len,
                             len: total,
                         },
                     );
+                }
+                if total <= hold && !last {
+                    // I0.
+                    return Next::Done(self.wait(at, total));
                 }
                 // I2'.
                 self.frame_start = self.pos + at as u64;
@@ -1243,6 +1314,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     sum: Running::default(),
                 };
                 self.none(input.len())
+            }
+            Head::Need(n) if n <= hold && !last => {
+                // I0.
+                Next::Done(self.wait(at, n))
             }
             Head::Need(n) => {
                 // I3.
@@ -1656,7 +1731,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         let mut report = None;
         // At most three rounds: a pending end marker or report, then the end.
         loop {
-            match self.run(&[], 0, true).result? {
+            match self.run(&[], 0, true, 0).result? {
                 None => return Ok(report),
                 Some(Found::Recovered(r)) => report = Some(r),
                 Some(Found::Item(At(place))) => {
@@ -1687,7 +1762,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
-    /// The [`Feed::needs`] question.
+    /// The [`Decoder::needs`] question.
     #[inline]
     fn needs(&self, window: &[u8]) -> Option<usize> {
         // Between frames: `Lent` is `Idle` once the next call clears the
@@ -1784,7 +1859,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
         input: &mut &'a [u8],
     ) -> Result<Option<Decoded<'s>>, DecodeError> {
         let origin: &'a [u8] = input;
-        let fed = self.machine.feed(origin, false);
+        let fed = self.machine.feed(origin, false, 0);
         *input = &origin[fed.consumed..];
         match fed.result? {
             Some(found) => Ok(Some(Feed::item(self, origin, found))),
@@ -1818,20 +1893,47 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     #[inline(always)]
     pub fn frame<'a>(&'a self, input: &'a [u8], at: At) -> Frame<'a> {
         let layout = self.machine.framing.borrow();
-        let bytes = match at.0 {
-            Place::Input { start, len } => &input[start..start + len],
-            Place::Buffer => self.machine.buf.as_slice(),
+        let (bytes, head) = match at.0 {
+            Place::Input { start, head, len } => (&input[start..start + len], head),
+            Place::Buffer => {
+                let bytes = self.machine.buf.as_slice();
+                (bytes, layout.head_len_in(bytes).min(bytes.len()))
+            }
             Place::Piece { .. } | Place::End => panic!("a StreamDecoder's item given to a Decoder"),
         };
-        let (head, payload, trailer) = layout.split_frame(bytes);
+        // The head's length is the one the machine found: no length is read
+        // again. A frame is at least its head and trailer long (a delimited
+        // one, shorter than its trailer, is never returned).
+        let (head, body) = bytes.split_at(head);
+        let (payload, trailer) = body.split_at(body.len() - layout.trailer_len());
         Frame::new(Header::new(head, layout), payload, trailer)
     }
 
     /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
     /// for use; the fuzz oracle holds `feed` to it.
     #[doc(hidden)]
-    pub fn feed_general(&mut self, input: &[u8], last: bool) -> Fed {
-        self.machine.feed_general(input, last)
+    pub fn feed_general(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        self.machine.feed_general(input, last, hold)
+    }
+
+    /// How many bytes, from the start of `window`, the next frame needs to
+    /// lie whole in it: `Some(n)` between frames (a head's length while
+    /// `window` holds less, then the whole frame's), `None` when the
+    /// decoder holds part of a frame, the head is bad, or the framing is
+    /// delimited. A query for adapters that decide something by it (a
+    /// printer that flushes when no frame is ready); feeding needs none of
+    /// it, as [`Feed::feed`] keeps back what its `hold` allows by itself.
+    ///
+    /// ```
+    /// use framing_core::{Decoder, Layout};
+    ///
+    /// let decoder = Decoder::new(Layout::new("!H"), framing_core::heapless::Vec::<u8, 64>::new());
+    /// assert_eq!(decoder.needs(b""), Some(2)); // a header first
+    /// assert_eq!(decoder.needs(b"\x00\x05he"), Some(7)); // then the frame
+    /// assert_eq!(decoder.needs(b"\x01\x00"), None); // 256: over the buffer
+    /// ```
+    pub fn needs(&self, window: &[u8]) -> Option<usize> {
+        self.machine.needs(window)
     }
 
     /// The layout.
@@ -1872,8 +1974,8 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
         Self: 'a;
 
     #[inline(always)]
-    fn feed(&mut self, input: &[u8], last: bool) -> Fed {
-        self.machine.feed(input, last)
+    fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        self.machine.feed(input, last, hold)
     }
 
     #[inline(always)]
@@ -1882,19 +1984,6 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
             Found::Item(at) => Decoded::Frame(self.frame(input, at)),
             Found::Recovered(r) => Decoded::Recovered(r),
         }
-    }
-
-    /// ```
-    /// use framing_core::{Decoder, Feed, Layout};
-    ///
-    /// let decoder = Decoder::new(Layout::new("!H"), framing_core::heapless::Vec::<u8, 64>::new());
-    /// assert_eq!(decoder.needs(b""), Some(2)); // a header first
-    /// assert_eq!(decoder.needs(b"\x00\x05he"), Some(7)); // then the frame
-    /// assert_eq!(decoder.needs(b"\x01\x00"), None); // 256: over the buffer
-    /// ```
-    #[inline]
-    fn needs(&self, window: &[u8]) -> Option<usize> {
-        self.machine.needs(window)
     }
 }
 
@@ -1948,7 +2037,7 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
         // The same body as `Decoder::decode`. A generic helper over `Feed`
         // for both measured 20% slower here (decode_whole/framing_stream/16).
         let origin: &'a [u8] = input;
-        let fed = self.machine.feed(origin, false);
+        let fed = self.machine.feed(origin, false, 0);
         *input = &origin[fed.consumed..];
         match fed.result? {
             Some(found) => Ok(Some(Feed::item(self, origin, found))),
@@ -1980,7 +2069,7 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
     pub fn event<'a>(&'a self, input: &'a [u8], at: At) -> Event<'a> {
         let layout = self.machine.framing.borrow();
         match at.0 {
-            Place::Input { start, len } => {
+            Place::Input { start, len, .. } => {
                 Event::Header(Header::new(&input[start..start + len], layout))
             }
             Place::Buffer => Event::Header(Header::new(self.machine.buf.as_slice(), layout)),
@@ -1992,8 +2081,8 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
     /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
     /// for use; the fuzz oracle holds `feed` to it.
     #[doc(hidden)]
-    pub fn feed_general(&mut self, input: &[u8], last: bool) -> Fed {
-        self.machine.feed_general(input, last)
+    pub fn feed_general(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        self.machine.feed_general(input, last, hold)
     }
 
     /// The layout.
@@ -2037,8 +2126,8 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for StreamDecoder<L, B> {
         Self: 'a;
 
     #[inline(always)]
-    fn feed(&mut self, input: &[u8], last: bool) -> Fed {
-        self.machine.feed(input, last)
+    fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        self.machine.feed(input, last, hold)
     }
 
     #[inline(always)]
@@ -2047,11 +2136,5 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for StreamDecoder<L, B> {
             Found::Item(at) => self.event(input, at),
             Found::Recovered(r) => Event::Recovered(r),
         }
-    }
-
-    /// Always `None`: a streaming decoder takes every byte as it comes.
-    #[inline]
-    fn needs(&self, _window: &[u8]) -> Option<usize> {
-        None
     }
 }

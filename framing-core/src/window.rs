@@ -85,20 +85,14 @@ impl Window {
 
     /// Feeds the unfed bytes of `buf` once and drops what the decoder
     /// consumed. `hold` is the longest frame the adapter can keep whole in
-    /// `buf` (its capacity, or 0): a frame not yet whole that fits is left
-    /// unfed, so it arrives whole and is returned without a copy; a longer
-    /// one is assembled by the decoder.
+    /// `buf` (its capacity, or 0): the decoder leaves a frame not yet whole
+    /// that fits unconsumed ([`Feed::feed`]'s I0), so it arrives whole and
+    /// is returned without a copy; a longer one is assembled by the
+    /// decoder. One call into the decoder per item.
     #[inline]
     pub fn pull<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D, hold: usize) -> Pull {
         let window = buf.get(self.start..self.end).unwrap_or_default();
-        if !self.ended {
-            if let Some(need) = decoder.needs(window) {
-                if need > window.len() && need <= hold {
-                    return Pull::Read { need };
-                }
-            }
-        }
-        let fed = decoder.feed(window, self.ended);
+        let fed = decoder.feed(window, self.ended, hold);
         let at = self.start;
         // Whatever was found, error or report included, the bytes used are
         // gone: drop them before anything else.
@@ -109,8 +103,12 @@ impl Window {
             Ok(Some(found)) => Pull::Found { at, found },
             Ok(None) if self.ended => Pull::End,
             Ok(None) => {
-                debug_assert_eq!(self.start, self.end, "the decoder left bytes unfed");
-                Pull::Read { need: 0 }
+                // Kept back bytes are fewer than the item they begin.
+                debug_assert!(
+                    self.start == self.end || fed.need > self.end - self.start,
+                    "the decoder left bytes unfed"
+                );
+                Pull::Read { need: fed.need }
             }
         }
     }

@@ -5,7 +5,7 @@
 //! whole-frame way.
 
 use framing_core::{
-    Buffer, Checksum, Covers, DecodeErrorKind, Decoded, Decoder, Feed, Layout, Oversize, Recovery,
+    Buffer, Checksum, Covers, DecodeErrorKind, Decoded, Decoder, Layout, Oversize, Recovery,
     SliceBuffer, Value,
 };
 use proptest::prelude::*;

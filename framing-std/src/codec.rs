@@ -363,20 +363,14 @@ impl FrameCodec {
     /// `FramedRead` owns: `src[..fed]` was fed, `src[fed..]` was not.
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded>> {
         let input = src.get(self.fed..).ok_or_else(lost)?;
-        if !eof {
-            // Between frames, a frame is fed only once it lies whole in
-            // `src`: room is reserved for the rest.
-            if let Some(needed) = self.decoder.needs(input) {
-                if needed > input.len() {
-                    src.reserve((needed - input.len()).min(RESERVE_LIMIT));
-                    return Ok(None);
-                }
-            }
-        }
+        // Between frames, the decoder keeps back a frame not whole yet (any
+        // valid one: it fits the decoder's limit) until it lies whole in
+        // `src`: room is reserved for the rest.
         let start = self.fed;
-        let step = self.decoder.feed(input, eof);
+        let step = self.decoder.feed(input, eof, usize::MAX);
         // Whatever was found, the bytes used are fed.
         self.fed += step.consumed;
+        let unfed = input.len() - step.consumed;
         let at = match step.result {
             Ok(Some(Found::Item(at))) => at,
             Ok(Some(Found::Recovered(report))) => {
@@ -385,6 +379,9 @@ impl FrameCodec {
             }
             Ok(None) => {
                 self.release(src);
+                if step.need > unfed {
+                    src.reserve((step.need - unfed).min(RESERVE_LIMIT));
+                }
                 return Ok(None);
             }
             Err(e) => return Err(error::from_decode(e)),

@@ -413,7 +413,7 @@ pub fn run_whole_in<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]], eof: bo
             // add one): more outputs than that means a loop.
             assert!(out.len() <= total + 2, "no progress: {out:?}");
             let result = if last {
-                let fed = d.feed(chunk, true);
+                let fed = d.feed(chunk, true, 0);
                 let origin = chunk;
                 chunk = &chunk[fed.consumed..];
                 match fed.result {
@@ -582,8 +582,8 @@ pub fn run_general(layout: Layout, cap: usize, chunks: &[&[u8]], stream: bool) -
             calls += 1;
             assert!(calls <= 3 * total + 3 * chunks.len() + 6, "no progress");
             let fed = match (&mut whole, &mut streaming) {
-                (Some(d), _) => d.feed_general(chunk, last),
-                (_, Some(d)) => d.feed_general(chunk, last),
+                (Some(d), _) => d.feed_general(chunk, last, 0),
+                (_, Some(d)) => d.feed_general(chunk, last, 0),
                 _ => unreachable!(),
             };
             let origin = chunk;
@@ -602,6 +602,62 @@ pub fn run_general(layout: Layout, cap: usize, chunks: &[&[u8]], stream: bool) -
             }
         }
         assert!(chunk.is_empty(), "Ok(None) left {} bytes", chunk.len());
+    }
+    out
+}
+
+/// The whole-frame decoder driven as an adapter drives it: each chunk is
+/// appended to what the decoder kept back (`hold`, transition I0), and the
+/// lot fed again, through `feed` or (`general`) the general loop alone.
+/// Frames and errors must be those of one whole decode, whatever `hold`:
+/// keeping bytes back changes where a frame is lent from, never what it is.
+pub fn run_held(
+    layout: Layout,
+    cap: usize,
+    hold: usize,
+    chunks: &[&[u8]],
+    general: bool,
+) -> Vec<Out> {
+    let mut storage = vec![0u8; cap];
+    let mut d = Decoder::new(&layout, SliceBuffer::new(&mut storage));
+    let total: usize = chunks.iter().map(|c| c.len()).sum();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut out = Vec::new();
+    let mut calls = 0usize;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = i + 1 == chunks.len();
+        pending.extend_from_slice(chunk);
+        loop {
+            calls += 1;
+            assert!(calls <= 3 * total + 3 * chunks.len() + 6, "no progress");
+            let fed = if general {
+                d.feed_general(&pending, last, hold)
+            } else {
+                d.feed(&pending, last, hold)
+            };
+            assert!(fed.consumed <= pending.len(), "consumed more than fed");
+            match fed.result {
+                Ok(Some(found)) => {
+                    out.push(out_of(&layout, d.item(&pending, found)));
+                    pending.drain(..fed.consumed);
+                }
+                Ok(None) => {
+                    pending.drain(..fed.consumed);
+                    assert!(
+                        pending.is_empty()
+                            || (!last && fed.need > pending.len() && fed.need <= hold),
+                        "kept {} bytes back, need {}, hold {hold}, last {last}",
+                        pending.len(),
+                        fed.need
+                    );
+                    break;
+                }
+                Err(e) => {
+                    out.push(Out::Err(e));
+                    return out;
+                }
+            }
+        }
     }
     out
 }
@@ -687,6 +743,17 @@ pub fn split_equivalence(data: &[u8]) -> bool {
         whole,
         "general loop, chunks {sizes:?}"
     );
+    // An adapter keeping frames back until whole (I0) sees the same
+    // frames, through the shortcuts and through the loop alone.
+    for hold in [cap, cap / 2] {
+        for general in [false, true] {
+            assert_eq!(
+                run_held(layout, cap, hold, &chunks, general),
+                whole,
+                "held back up to {hold} bytes, general loop {general}, chunks {sizes:?}"
+            );
+        }
+    }
 
     if layout.delimiter().is_some() {
         // No streaming decoder for delimited frames (`NotStreamable`).

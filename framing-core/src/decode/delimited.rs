@@ -107,7 +107,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                         return self.complete(
                             &input[at..at + p],
                             end,
-                            Place::Input { start: at, len: p },
+                            Place::Input {
+                                start: at,
+                                head: 0,
+                                len: p,
+                            },
                         );
                     }
                 }
