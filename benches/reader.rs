@@ -159,7 +159,7 @@ impl Read for Chunked<'_> {
 }
 
 /// The core decoder over the stream's 64 KiB chunks.
-fn core_decoder(layout: &Layout, buf: &mut Vec<u8>, stream: &[u8]) -> Tally {
+fn core_decoder(layout: &Layout, buf: &mut [u8], stream: &[u8]) -> Tally {
     let mut decoder = Decoder::new(layout, framing_core::SliceBuffer::new(buf));
     let mut tally = Tally::default();
     for mut input in stream.chunks(READ) {
@@ -174,7 +174,7 @@ fn core_decoder(layout: &Layout, buf: &mut Vec<u8>, stream: &[u8]) -> Tally {
 }
 
 fn frame_reader(layout: &Layout, stream: &[u8]) -> Tally {
-    let mut reader = FrameReader::new(Chunked::new(stream), layout.clone());
+    let mut reader = FrameReader::new(Chunked::new(stream), *layout);
     let mut tally = Tally::default();
     while let Some(frame) = reader.next_frame().expect("a valid stream") {
         tally.frame(frame.payload());
@@ -184,7 +184,7 @@ fn frame_reader(layout: &Layout, stream: &[u8]) -> Tally {
 
 fn owned_frames(layout: &Layout, stream: &[u8]) -> Tally {
     let mut tally = Tally::default();
-    for frame in FrameReader::new(Chunked::new(stream), layout.clone()) {
+    for frame in FrameReader::new(Chunked::new(stream), *layout) {
         tally.frame(frame.expect("a valid stream").payload());
     }
     tally
