@@ -1066,7 +1066,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// The general loop alone, without the shortcuts: for the oracle that
     /// holds the shortcuts to it.
-    #[doc(hidden)]
+    #[cfg(feature = "__oracle")]
     fn feed_general(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
         self.run(input, 0, last, hold)
     }
@@ -1912,6 +1912,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
     /// for use; the fuzz oracle holds `feed` to it.
     #[doc(hidden)]
+    #[cfg(feature = "__oracle")]
     pub fn feed_general(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
         self.machine.feed_general(input, last, hold)
     }
@@ -2081,6 +2082,7 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
     /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
     /// for use; the fuzz oracle holds `feed` to it.
     #[doc(hidden)]
+    #[cfg(feature = "__oracle")]
     pub fn feed_general(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
         self.machine.feed_general(input, last, hold)
     }

@@ -89,7 +89,7 @@ impl Window {
     /// that fits unconsumed ([`Feed::feed`]'s I0), so it arrives whole and
     /// is returned without a copy; a longer one is assembled by the
     /// decoder. One call into the decoder per item.
-    #[inline]
+    #[inline(always)]
     pub fn pull<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D, hold: usize) -> Pull {
         let window = buf.get(self.start..self.end).unwrap_or_default();
         let fed = decoder.feed(window, self.ended, hold);

@@ -130,7 +130,7 @@ impl ReadBuf {
     /// # Errors
     /// The decoder's error as an [`io::Error`], or the reader's (nothing is
     /// lost then: calling again goes on).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next<R: Read + ?Sized, D: Feed>(
         &mut self,
         inner: &mut R,

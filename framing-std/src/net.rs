@@ -120,15 +120,6 @@ impl<S: Read + Write> FramedStream<S> {
         self.rx.next_owned_frame(&mut self.stream)
     }
 
-    /// The old name of [`next_owned_frame`](Self::next_owned_frame).
-    ///
-    /// # Errors
-    /// As [`FrameReader::next_frame`].
-    #[deprecated(since = "0.1.0", note = "renamed `next_owned_frame`")]
-    pub fn read_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
-        self.next_owned_frame()
-    }
-
     /// Writes queued frames and a frame holding `payload`. As
     /// [`FrameWriter::write_frame`].
     ///

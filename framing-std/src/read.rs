@@ -352,15 +352,6 @@ impl<R: Read> FrameReader<R> {
     pub fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
         self.rx.next_owned_frame(&mut self.inner)
     }
-
-    /// The old name of [`next_owned_frame`](Self::next_owned_frame).
-    ///
-    /// # Errors
-    /// As [`next_frame`](Self::next_frame).
-    #[deprecated(since = "0.1.0", note = "renamed `next_owned_frame`")]
-    pub fn read_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
-        self.next_owned_frame()
-    }
 }
 
 impl<R> FrameReader<R> {
