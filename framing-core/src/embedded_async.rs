@@ -21,13 +21,15 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Anything implementing embedded_io_async::Write; a byte slice here.
 //! let mut wire = [0u8; 64];
-//! let mut writer = FrameWriter::<_, _, 8>::new(&mut wire[..], &LAYOUT);
+//! // 64 bytes of scratch space for the header; a smaller writer is
+//! // `FrameWriter::with_scratch::<8>(..)`.
+//! let mut writer = FrameWriter::new(&mut wire[..], &LAYOUT);
 //! writer.write_frame(b"ping").await?;
 //! writer.write_frame(b"pong").await?;
 //!
 //! // Anything implementing embedded_io_async::Read; the written bytes here.
 //! let mut read_buf = [0u8; 16];
-//! let decoder = Decoder::new(&LAYOUT, heapless::Vec::<u8, 32>::new());
+//! let decoder = Decoder::new(&LAYOUT, framing_core::heapless::Vec::<u8, 32>::new());
 //! let mut reader = FrameReader::new(&wire[..12], decoder, &mut read_buf);
 //! assert_eq!(reader.next_frame().await?.unwrap().payload(), b"ping");
 //! assert_eq!(reader.next_frame().await?.unwrap().payload(), b"pong");
@@ -75,6 +77,9 @@ use crate::value::Value;
 
 /// The error of the async adapters: the same type as the blocking ones'.
 pub use crate::embedded::Error;
+/// The scratch space of a writer made by `FrameWriter::new`: the same as
+/// the blocking writer's.
+pub use crate::embedded::DEFAULT_SCRATCH;
 
 impl Reads<'_> {
     /// [`next`](Reads::next) with an awaited read: the same turns of the
@@ -224,19 +229,32 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
 /// payload; a delimited frame (COBS, SLIP, lines) is encoded whole into the
 /// scratch space, so it must fit `H` bytes. The async
 /// [`embedded::FrameWriter`](crate::embedded::FrameWriter).
+///
+/// [`new`](Self::new) gives [`DEFAULT_SCRATCH`] (64) bytes;
+/// [`with_scratch`](Self::with_scratch) any other size:
+/// `FrameWriter::with_scratch::<8>(tx, &LAYOUT)`.
 #[derive(Debug)]
-pub struct FrameWriter<W, L, const H: usize = 64> {
+pub struct FrameWriter<W, L, const H: usize = DEFAULT_SCRATCH> {
     inner: W,
     layout: L,
 }
 
-impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
+impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
     /// A writer of frames of `layout` (owned, or shared as `&'static Layout`)
-    /// to `inner`.
+    /// to `inner`, with [`DEFAULT_SCRATCH`] (64) bytes of scratch space.
     pub fn new(inner: W, layout: L) -> Self {
         FrameWriter { inner, layout }
     }
 
+    /// A writer of frames of `layout` to `inner` with `N` bytes of scratch
+    /// space: enough for the header (or, for a delimited layout, for the
+    /// whole encoded frame: [`Layout::max_encoded_len`]).
+    pub fn with_scratch<const N: usize>(inner: W, layout: L) -> FrameWriter<W, L, N> {
+        FrameWriter { inner, layout }
+    }
+}
+
+impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     /// Writes one frame; other header values are zero.
     ///
     /// # Cancel safety
