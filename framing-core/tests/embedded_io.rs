@@ -448,3 +448,28 @@ fn new_needs_no_turbofish_and_with_scratch_sets_the_size() {
     big.write_frame(&[0xc0; 40]).unwrap();
     assert_eq!(out[80], 0xc0);
 }
+
+/// An empty SLIP frame (an END alone, which readers skip) is refused by
+/// the writer, as by `Layout::encode`, and nothing is written; an empty
+/// COBS frame is written and read back.
+#[test]
+fn an_empty_slip_frame_is_refused_and_an_empty_cobs_frame_arrives() {
+    const SLIP: Layout = Layout::slip().build_or_panic();
+    const COBS: Layout = Layout::cobs().build_or_panic();
+    let mut out = [0u8; 8];
+    let mut writer = FrameWriter::new(&mut out[..], &SLIP);
+    assert_eq!(
+        writer.write_frame(b""),
+        Err(Error::Encode(framing_core::EncodeError::EmptyFrame))
+    );
+    assert_eq!(out, [0; 8]);
+
+    let mut writer = FrameWriter::new(&mut out[..], &COBS);
+    writer.write_frame(b"").unwrap();
+    assert_eq!(out[..2], [0x01, 0x00]);
+    let mut read_buf = [0u8; 4];
+    let decoder = Decoder::new(&COBS, heapless::Vec::<u8, 8>::new());
+    let mut reader = FrameReader::new(&out[..2], decoder, &mut read_buf);
+    assert_eq!(reader.next_frame().unwrap().unwrap().payload(), b"");
+    assert!(reader.next_frame().unwrap().is_none());
+}

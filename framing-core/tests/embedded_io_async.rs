@@ -572,3 +572,16 @@ fn new_needs_no_turbofish_and_with_scratch_sets_the_size() {
     block_on(big.write_frame(&[0xc0; 40])).unwrap();
     assert_eq!(out[80], 0xc0);
 }
+
+/// An empty SLIP frame is refused by the async writer too, unwritten.
+#[test]
+fn an_empty_slip_frame_is_refused() {
+    const SLIP: Layout = Layout::slip().build_or_panic();
+    let mut out = [0u8; 8];
+    let mut writer = FrameWriter::new(&mut out[..], &SLIP);
+    assert_eq!(
+        block_on(writer.write_frame(b"")),
+        Err(Error::Encode(framing_core::EncodeError::EmptyFrame))
+    );
+    assert_eq!(out, [0; 8]);
+}

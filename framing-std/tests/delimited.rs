@@ -86,6 +86,37 @@ fn every_delimited_layout_round_trips_through_the_std_writer_and_reader() {
     }
 }
 
+/// An empty SLIP frame is an END alone, which readers skip: the writer
+/// refuses it (it used to return `Ok` and the frame vanished), as an
+/// `InvalidInput` error holding `EncodeError::EmptyFrame`, and writes
+/// nothing; an empty COBS frame is written and read back.
+#[test]
+fn an_empty_slip_frame_is_refused_and_an_empty_cobs_frame_arrives() {
+    let slip = layouts()[1];
+    let mut w = FrameWriter::new(Vec::new(), slip);
+    for e in [
+        w.write_frame(b"").unwrap_err(),
+        w.queue_frame(b"").unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            framing_std::error::encode_error(&e),
+            Some(framing_std::EncodeError::EmptyFrame)
+        );
+    }
+    w.flush().unwrap();
+    assert!(w.into_inner().is_empty());
+
+    let cobs = layouts()[0];
+    let mut w = FrameWriter::new(Vec::new(), cobs);
+    w.write_frame(b"").unwrap();
+    let wire = w.into_inner();
+    assert_eq!(wire, [0x01, 0x00]);
+    let mut r = FrameReader::new(&wire[..], cobs);
+    assert_eq!(r.next_frame().unwrap().unwrap().payload(), b"");
+    assert!(r.next_frame().unwrap().is_none());
+}
+
 #[test]
 fn a_corrupt_cobs_frame_is_reported_and_the_reader_goes_on() {
     let layout = layouts()[2];
@@ -120,8 +151,18 @@ fn the_tokio_codec_decodes_and_encodes_delimited_frames() {
         let mut codec = FrameCodec::new(layout);
         let mut wire = BytesMut::new();
         let sent: Vec<Vec<u8>> = vec![b"hello".to_vec(), Vec::new(), b"w\xc0\xdbrld".to_vec()];
+        let slip = layout.delimiter() == layouts()[1].delimiter();
         for p in &sent {
-            Encoder::<&[u8]>::encode(&mut codec, p, &mut wire).unwrap();
+            let before = wire.len();
+            if let Err(e) = Encoder::<&[u8]>::encode(&mut codec, p, &mut wire) {
+                // SLIP cannot carry an empty frame: refused, unwritten.
+                assert!(slip && p.is_empty(), "{e}");
+                assert_eq!(
+                    framing_std::error::encode_error(&e),
+                    Some(framing_std::EncodeError::EmptyFrame)
+                );
+                assert_eq!(wire.len(), before);
+            }
         }
         for n in [1usize, 4, 1000] {
             let mut codec = FrameCodec::new(layout);
