@@ -227,3 +227,38 @@ fn a_stream_reader_refuses_a_delimited_layout_with_a_clear_error() {
     );
     assert!(e.to_string().contains("use a Decoder"), "{e}");
 }
+
+/// Every kind of layout is built, and its errors named, with framing-std's
+/// names alone: no dependency on framing-core of the user's own.
+#[test]
+fn any_layout_is_built_with_framing_std_names_alone() {
+    use framing_std::{
+        ByteOrder, Checksum, Covers, Delimiter, EncodeError, FormatErrorKind, FrameEncoder,
+        LayoutError, Oversize, Separator, Value, MAX_DELIMITER,
+    };
+    let crlf = Separator::new(b"\r\n").unwrap();
+    let lines = framing_std::Layout::with_delimiter(Delimiter::Bytes(crlf))
+        .on_oversize(Oversize::Discard)
+        .build()
+        .unwrap();
+    assert_eq!(lines.delimiter(), Some(Delimiter::Bytes(crlf)));
+    assert!(Separator::new(&[b'='; MAX_DELIMITER + 1]).is_none());
+    let checked = framing_std::Layout::builder("<HI")
+        .length_field(1)
+        .constant(0, 0xCAFEu16.into())
+        .trailer(Checksum::Crc32c)
+        .trailer_covers(Covers::Payload)
+        .trailer_byte_order(ByteOrder::Big)
+        .build()
+        .unwrap();
+    assert_eq!(checked.constant(0), Some(Value::Int(0xCAFE)));
+    let slip = framing_std::Layout::slip().build().unwrap();
+    let mut encoder: FrameEncoder<'_> = slip.frame_encoder().unwrap();
+    assert_eq!(encoder.finish(&mut [0; 4]), Err(EncodeError::EmptyFrame));
+    match framing_std::Layout::parse("!Z") {
+        Err(LayoutError::Format(e)) => {
+            assert_eq!(e.kind(), FormatErrorKind::BadChar(b'Z'))
+        }
+        other => panic!("{other:?}"),
+    }
+}
