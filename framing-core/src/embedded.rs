@@ -28,6 +28,12 @@
 //! assert!(reader.next_frame()?.is_none()); // ended on a frame boundary
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! `next_frame` skips recovery reports: under a recovery policy (`resync`,
+//! on by default for COBS, SLIP and lines, or `Oversize::Discard`) a
+//! corrupt or oversized frame is dropped without a word. To receive the
+//! reports ([`Decoded::Recovered`]) in order with the frames, call
+//! [`FrameReader::next_item`] (an example is in `embedded_async`'s docs).
 
 use core::borrow::Borrow;
 use core::fmt;

@@ -34,9 +34,62 @@
 //! assert_eq!(reader.next_frame().await?.unwrap().payload(), b"ping");
 //! assert_eq!(reader.next_frame().await?.unwrap().payload(), b"pong");
 //! assert!(reader.next_frame().await?.is_none()); // ended on a frame boundary
+//! // next_frame skips recovery reports: see next_item below to receive them.
 //! # Ok(())
 //! # }
 //! # // Any executor: embassy's, or this loop (the slices never pend).
+//! # use core::future::Future;
+//! # let mut run = core::pin::pin!(run());
+//! # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+//! # loop {
+//! #     if let core::task::Poll::Ready(r) = run.as_mut().poll(&mut cx) { r.unwrap(); break; }
+//! # }
+//! ```
+//!
+//! # Seeing what was skipped: `next_item`
+//!
+//! `next_frame`, as above, skips recovery reports without a word: under a
+//! recovery policy (`resync`, on by default for COBS, SLIP and lines, or
+//! [`Oversize::Discard`](crate::Oversize::Discard)), a corrupt or
+//! oversized frame is dropped and `next_frame` returns the next good one,
+//! so the caller never learns a frame was lost. To see each report, call
+//! [`FrameReader::next_item`]: it returns the frames and the reports
+//! ([`Decoded::Recovered`]: where, how many bytes, why) in stream order.
+//!
+//! ```
+//! use framing_core::embedded_async::{FrameReader, FrameWriter};
+//! use framing_core::{Checksum, Decoded, Decoder, Layout, Recovery};
+//!
+//! // COBS with a CRC-16 after each payload, as on a UART.
+//! const UART: Layout = Layout::cobs().trailer(Checksum::Crc16Xmodem).build_or_panic();
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut wire = [0u8; 64];
+//! let mut writer = FrameWriter::new(&mut wire[..], &UART);
+//! for reading in [&b"t=21"[..], b"t=22", b"t=23"] {
+//!     writer.write_frame(reading).await?;
+//! }
+//! let len = 64 - writer.into_inner().len();
+//! let second = wire.iter().position(|&b| b == 0).unwrap() + 1;
+//! wire[second + 2] ^= 0x01; // a bit flips in "t=22": its CRC fails
+//!
+//! let mut read_buf = [0u8; 16];
+//! let decoder = Decoder::new(&UART, framing_core::heapless::Vec::<u8, 32>::new());
+//! let mut reader = FrameReader::new(&wire[..len], decoder, &mut read_buf);
+//! let mut frames = 0;
+//! while let Some(item) = reader.next_item().await? {
+//!     match item {
+//!         Decoded::Frame(_) => frames += 1,
+//!         // next_frame would have said nothing of this one.
+//!         Decoded::Recovered(report) => {
+//!             assert!(matches!(report, Recovery::Corrupt { .. }));
+//!             assert_eq!(report.offset(), second as u64);
+//!         }
+//!     }
+//! }
+//! assert_eq!(frames, 2);
+//! # Ok(())
+//! # }
 //! # use core::future::Future;
 //! # let mut run = core::pin::pin!(run());
 //! # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
