@@ -282,10 +282,15 @@ fn for_each_payload(
     Ok(())
 }
 
-fn encode_error(format: &str, payload: &[u8], e: &io::Error) -> Fail {
+fn encode_error(header: &HeaderArgs, payload: &[u8], e: &io::Error) -> Fail {
+    // Delimited framings have no header to name.
+    let with = match header.framing.as_str() {
+        "length" => format!("header {:?}", header.format),
+        framing => format!("--framing {framing}"),
+    };
     match error::encode_error(e) {
         Some(err) => Fail::Data(format!(
-            "cannot frame a payload of {} bytes with header {format:?}: {err}",
+            "cannot frame a payload of {} bytes with {with}: {err}",
             payload.len(),
         )),
         None => Fail::Data(format!("cannot write: {e}")),
@@ -298,7 +303,7 @@ pub fn encode(payloads: &[String], hex: bool, header: &HeaderArgs) -> Result<(),
     for_each_payload(payloads, hex, |payload| {
         writer
             .queue_frame(payload)
-            .map_err(|e| encode_error(&header.format, payload, &e))
+            .map_err(|e| encode_error(header, payload, &e))
     })?;
     writer
         .flush()
@@ -344,7 +349,7 @@ pub fn send(
     for_each_payload(payloads, hex, |payload| {
         writer
             .queue_frame(payload)
-            .map_err(|e| encode_error(&header.format, payload, &e))
+            .map_err(|e| encode_error(header, payload, &e))
     })?;
     writer.flush().map_err(net)?;
     if recv == 0 {

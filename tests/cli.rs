@@ -984,6 +984,24 @@ fn serial_framings_encode_and_decode_without_a_header() {
     );
 }
 
+/// An empty SLIP frame would be an END alone, which every reader skips:
+/// refused with exit 1 and a sentence saying why, nothing written. An
+/// empty COBS frame is `01 00` and is written.
+#[test]
+fn an_empty_slip_frame_is_refused_and_an_empty_cobs_frame_is_written() {
+    let out = run(&["encode", "--framing", "slip", ""], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    assert!(
+        stderr(&out).contains("cannot frame a payload of 0 bytes with --framing slip: an empty SLIP frame is an END byte alone"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["encode", "--framing", "cobs", ""], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.stdout, [0x01, 0x00]);
+}
+
 #[test]
 fn lines_with_a_custom_delimiter_and_a_maximum() {
     let out = run(

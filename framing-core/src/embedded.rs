@@ -13,19 +13,27 @@
 //!
 //! // Anything implementing embedded_io::Write; a byte slice here.
 //! let mut wire = [0u8; 64];
-//! let mut writer = FrameWriter::<_, _, 8>::new(&mut wire[..], &LAYOUT);
+//! // 64 bytes of scratch space for the header; a smaller writer is
+//! // `FrameWriter::with_scratch::<8>(..)`.
+//! let mut writer = FrameWriter::new(&mut wire[..], &LAYOUT);
 //! writer.write_frame(b"ping")?;
 //! writer.write_frame(b"pong")?;
 //!
 //! // Anything implementing embedded_io::Read; the written bytes here.
 //! let mut read_buf = [0u8; 16];
-//! let decoder = Decoder::new(&LAYOUT, heapless::Vec::<u8, 32>::new());
+//! let decoder = Decoder::new(&LAYOUT, framing_core::heapless::Vec::<u8, 32>::new());
 //! let mut reader = FrameReader::new(&wire[..12], decoder, &mut read_buf);
 //! assert_eq!(reader.next_frame()?.unwrap().payload(), b"ping");
 //! assert_eq!(reader.next_frame()?.unwrap().payload(), b"pong");
 //! assert!(reader.next_frame()?.is_none()); // ended on a frame boundary
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! `next_frame` skips recovery reports: under a recovery policy (`resync`,
+//! on by default for COBS, SLIP and lines, or `Oversize::Discard`) a
+//! corrupt or oversized frame is dropped without a word. To receive the
+//! reports ([`Decoded::Recovered`]) in order with the frames, call
+//! [`FrameReader::next_item`] (an example is in `embedded_async`'s docs).
 
 use core::borrow::Borrow;
 use core::fmt;
@@ -277,25 +285,61 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
     }
 }
 
+/// The scratch space of a writer made by `FrameWriter::new`, in bytes: room
+/// for a head (header and varint) of up to 64 bytes, or a delimited frame
+/// of up to 31 bytes of payload and trailer (SLIP's worst case;
+/// [`Layout::max_encoded_len`]).
+pub const DEFAULT_SCRATCH: usize = 64;
+
 /// Writes frames to an [`embedded_io::Write`]: the header is encoded into `H`
 /// bytes of scratch space (a header longer than `H` is an
 /// [`EncodeError::BufferTooSmall`]), then header, payload and trailer are
 /// written with no copy of the payload. A delimited frame (COBS, SLIP,
 /// lines) is encoded whole into the scratch space, so it must fit `H`
 /// bytes ([`Layout::max_encoded_len`]).
+///
+/// [`new`](Self::new) gives [`DEFAULT_SCRATCH`] (64) bytes;
+/// [`with_scratch`](Self::with_scratch) any other size, for a smaller
+/// writer or longer delimited frames:
+///
+/// ```
+/// use framing_core::embedded::FrameWriter;
+/// use framing_core::Layout;
+///
+/// const LAYOUT: Layout = Layout::new("<H");
+/// const SLIP: Layout = Layout::slip().build_or_panic();
+///
+/// let mut wire = [0u8; 300];
+/// let mut writer = FrameWriter::new(&mut wire[..], &LAYOUT); // 64 bytes
+/// writer.write_frame(b"hi")?;
+/// let mut small = FrameWriter::with_scratch::<2>(&mut wire[..], &LAYOUT); // the header's 2
+/// small.write_frame(b"hi")?;
+/// let mut big = FrameWriter::with_scratch::<257>(&mut wire[..], &SLIP); // up to 128 bytes
+/// big.write_frame(&[0xc0; 128])?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
-pub struct FrameWriter<W, L, const H: usize = 64> {
+pub struct FrameWriter<W, L, const H: usize = DEFAULT_SCRATCH> {
     inner: W,
     layout: L,
 }
 
-impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
+impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
     /// A writer of frames of `layout` (owned, or shared as `&'static Layout`)
-    /// to `inner`.
+    /// to `inner`, with [`DEFAULT_SCRATCH`] (64) bytes of scratch space.
     pub fn new(inner: W, layout: L) -> Self {
         FrameWriter { inner, layout }
     }
 
+    /// A writer of frames of `layout` to `inner` with `N` bytes of scratch
+    /// space: enough for the header (or, for a delimited layout, for the
+    /// whole encoded frame: [`Layout::max_encoded_len`]).
+    pub fn with_scratch<const N: usize>(inner: W, layout: L) -> FrameWriter<W, L, N> {
+        FrameWriter { inner, layout }
+    }
+}
+
+impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     /// Writes one frame; other header values are zero.
     ///
     /// # Errors

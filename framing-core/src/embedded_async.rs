@@ -21,20 +21,75 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Anything implementing embedded_io_async::Write; a byte slice here.
 //! let mut wire = [0u8; 64];
-//! let mut writer = FrameWriter::<_, _, 8>::new(&mut wire[..], &LAYOUT);
+//! // 64 bytes of scratch space for the header; a smaller writer is
+//! // `FrameWriter::with_scratch::<8>(..)`.
+//! let mut writer = FrameWriter::new(&mut wire[..], &LAYOUT);
 //! writer.write_frame(b"ping").await?;
 //! writer.write_frame(b"pong").await?;
 //!
 //! // Anything implementing embedded_io_async::Read; the written bytes here.
 //! let mut read_buf = [0u8; 16];
-//! let decoder = Decoder::new(&LAYOUT, heapless::Vec::<u8, 32>::new());
+//! let decoder = Decoder::new(&LAYOUT, framing_core::heapless::Vec::<u8, 32>::new());
 //! let mut reader = FrameReader::new(&wire[..12], decoder, &mut read_buf);
 //! assert_eq!(reader.next_frame().await?.unwrap().payload(), b"ping");
 //! assert_eq!(reader.next_frame().await?.unwrap().payload(), b"pong");
 //! assert!(reader.next_frame().await?.is_none()); // ended on a frame boundary
+//! // next_frame skips recovery reports: see next_item below to receive them.
 //! # Ok(())
 //! # }
 //! # // Any executor: embassy's, or this loop (the slices never pend).
+//! # use core::future::Future;
+//! # let mut run = core::pin::pin!(run());
+//! # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+//! # loop {
+//! #     if let core::task::Poll::Ready(r) = run.as_mut().poll(&mut cx) { r.unwrap(); break; }
+//! # }
+//! ```
+//!
+//! # Seeing what was skipped: `next_item`
+//!
+//! `next_frame`, as above, skips recovery reports without a word: under a
+//! recovery policy (`resync`, on by default for COBS, SLIP and lines, or
+//! [`Oversize::Discard`](crate::Oversize::Discard)), a corrupt or
+//! oversized frame is dropped and `next_frame` returns the next good one,
+//! so the caller never learns a frame was lost. To see each report, call
+//! [`FrameReader::next_item`]: it returns the frames and the reports
+//! ([`Decoded::Recovered`]: where, how many bytes, why) in stream order.
+//!
+//! ```
+//! use framing_core::embedded_async::{FrameReader, FrameWriter};
+//! use framing_core::{Checksum, Decoded, Decoder, Layout, Recovery};
+//!
+//! // COBS with a CRC-16 after each payload, as on a UART.
+//! const UART: Layout = Layout::cobs().trailer(Checksum::Crc16Xmodem).build_or_panic();
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut wire = [0u8; 64];
+//! let mut writer = FrameWriter::new(&mut wire[..], &UART);
+//! for reading in [&b"t=21"[..], b"t=22", b"t=23"] {
+//!     writer.write_frame(reading).await?;
+//! }
+//! let len = 64 - writer.into_inner().len();
+//! let second = wire.iter().position(|&b| b == 0).unwrap() + 1;
+//! wire[second + 2] ^= 0x01; // a bit flips in "t=22": its CRC fails
+//!
+//! let mut read_buf = [0u8; 16];
+//! let decoder = Decoder::new(&UART, framing_core::heapless::Vec::<u8, 32>::new());
+//! let mut reader = FrameReader::new(&wire[..len], decoder, &mut read_buf);
+//! let mut frames = 0;
+//! while let Some(item) = reader.next_item().await? {
+//!     match item {
+//!         Decoded::Frame(_) => frames += 1,
+//!         // next_frame would have said nothing of this one.
+//!         Decoded::Recovered(report) => {
+//!             assert!(matches!(report, Recovery::Corrupt { .. }));
+//!             assert_eq!(report.offset(), second as u64);
+//!         }
+//!     }
+//! }
+//! assert_eq!(frames, 2);
+//! # Ok(())
+//! # }
 //! # use core::future::Future;
 //! # let mut run = core::pin::pin!(run());
 //! # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
@@ -75,6 +130,9 @@ use crate::value::Value;
 
 /// The error of the async adapters: the same type as the blocking ones'.
 pub use crate::embedded::Error;
+/// The scratch space of a writer made by `FrameWriter::new`: the same as
+/// the blocking writer's.
+pub use crate::embedded::DEFAULT_SCRATCH;
 
 impl Reads<'_> {
     /// [`next`](Reads::next) with an awaited read: the same turns of the
@@ -224,19 +282,32 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
 /// payload; a delimited frame (COBS, SLIP, lines) is encoded whole into the
 /// scratch space, so it must fit `H` bytes. The async
 /// [`embedded::FrameWriter`](crate::embedded::FrameWriter).
+///
+/// [`new`](Self::new) gives [`DEFAULT_SCRATCH`] (64) bytes;
+/// [`with_scratch`](Self::with_scratch) any other size:
+/// `FrameWriter::with_scratch::<8>(tx, &LAYOUT)`.
 #[derive(Debug)]
-pub struct FrameWriter<W, L, const H: usize = 64> {
+pub struct FrameWriter<W, L, const H: usize = DEFAULT_SCRATCH> {
     inner: W,
     layout: L,
 }
 
-impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
+impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
     /// A writer of frames of `layout` (owned, or shared as `&'static Layout`)
-    /// to `inner`.
+    /// to `inner`, with [`DEFAULT_SCRATCH`] (64) bytes of scratch space.
     pub fn new(inner: W, layout: L) -> Self {
         FrameWriter { inner, layout }
     }
 
+    /// A writer of frames of `layout` to `inner` with `N` bytes of scratch
+    /// space: enough for the header (or, for a delimited layout, for the
+    /// whole encoded frame: [`Layout::max_encoded_len`]).
+    pub fn with_scratch<const N: usize>(inner: W, layout: L) -> FrameWriter<W, L, N> {
+        FrameWriter { inner, layout }
+    }
+}
+
+impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     /// Writes one frame; other header values are zero.
     ///
     /// # Cancel safety

@@ -73,6 +73,12 @@ pub enum EncodeError {
         /// Where in the payload (and then the trailer) it begins.
         at: usize,
     },
+    /// An empty frame of a SLIP layout without a trailer: it would be an
+    /// END byte alone, which readers skip as the padding senders put
+    /// between frames, so it would never arrive. (COBS and lines carry
+    /// empty frames; with a trailer, an empty SLIP payload is not an empty
+    /// frame.)
+    EmptyFrame,
 }
 
 impl fmt::Display for EncodeError {
@@ -114,6 +120,10 @@ impl fmt::Display for EncodeError {
             EncodeError::DelimiterInFrame { at } => write!(
                 f,
                 "the frame holds the delimiter at byte {at}, which would end it there"
+            ),
+            EncodeError::EmptyFrame => f.write_str(
+                "an empty SLIP frame is an END byte alone, which readers skip: it would never \
+                 arrive (send at least one byte, or add a trailer)",
             ),
         }
     }
@@ -391,7 +401,8 @@ impl Layout {
     /// ```
     ///
     /// # Errors
-    /// As [`encode_header`](Self::encode_header).
+    /// As [`encode_header`](Self::encode_header); for a delimited layout,
+    /// as [`encode_with`](Self::encode_with).
     #[inline]
     pub fn encode(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, EncodeError> {
         self.encode_with(payload, &[], out)
@@ -416,7 +427,13 @@ impl Layout {
     /// # Errors
     /// As [`encode_header_with`](Self::encode_header_with), and
     /// [`BufferTooSmall`](EncodeError::BufferTooSmall) if `out` cannot hold
-    /// the whole frame (nothing is written then).
+    /// the whole frame (nothing is written then). For a delimited layout:
+    /// [`PayloadTooLong`](EncodeError::PayloadTooLong),
+    /// [`DelimiterInFrame`](EncodeError::DelimiterInFrame) for a line
+    /// holding its delimiter, [`EmptyFrame`](EncodeError::EmptyFrame) for
+    /// an empty SLIP frame (an END alone, which readers skip), and
+    /// [`NoSuchField`](EncodeError::NoSuchField) for any field value (such a
+    /// layout has no header).
     #[inline]
     pub fn encode_with(
         &self,
@@ -493,6 +510,9 @@ impl Layout {
             }
             Delimiter::Cobs => cobs_len(body()),
             Delimiter::Slip => {
+                if payload.is_empty() && tail.is_empty() {
+                    return Err(EncodeError::EmptyFrame);
+                }
                 body()
                     .map(|b| 1 + usize::from(b == 0xc0 || b == 0xdb))
                     .sum::<usize>()

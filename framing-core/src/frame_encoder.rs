@@ -34,7 +34,7 @@ const BLOCK: usize = 254;
 ///     }
 /// }
 /// loop {
-///     let (wrote, done) = encoder.finish(&mut out);
+///     let (wrote, done) = encoder.finish(&mut out)?;
 ///     wire.extend_from_slice(&out[..wrote]);
 ///     if done {
 ///         break;
@@ -153,11 +153,22 @@ impl FrameEncoder<'_> {
     /// delimiter (or whose end would read as an earlier delimiter) cannot
     /// be told apart on the wire; [`Layout::encode`] refuses it, this
     /// writes it, so check such trailers with `encode` if they matter.
-    pub fn finish(&mut self, out: &mut [u8]) -> (usize, bool) {
+    ///
+    /// # Errors
+    /// [`EmptyFrame`](EncodeError::EmptyFrame) for a SLIP frame with no
+    /// payload and no trailer, as [`Layout::encode`] (an END alone, which
+    /// readers skip); nothing is written.
+    pub fn finish(&mut self, out: &mut [u8]) -> Result<(usize, bool), EncodeError> {
         let mut w = 0;
         loop {
             match self.stage {
                 Stage::Payload => {
+                    if self.delimiter == Delimiter::Slip
+                        && self.taken == 0
+                        && self.layout.trailer.is_none()
+                    {
+                        return Err(EncodeError::EmptyFrame);
+                    }
                     // The trailer's bytes, last in the array, fed from
                     // the first of them.
                     let mut trailer = [0u8; 4];
@@ -178,21 +189,21 @@ impl FrameEncoder<'_> {
                         Ok(true) => self.stage = Stage::Trailer(bytes, fed + 1),
                         // No room, or (byte strings) the trailer holds
                         // the delimiter: written as it is.
-                        Ok(false) => return (w, false),
+                        Ok(false) => return Ok((w, false)),
                         Err(_) => self.stage = Stage::Trailer(bytes, fed + 1),
                     }
                 }
                 Stage::End(done) => match self.end(out, &mut w, done) {
                     Some(done) => {
                         self.stage = Stage::End(done);
-                        return (w, false);
+                        return Ok((w, false));
                     }
                     None => {
                         self.stage = Stage::Done;
-                        return (w, true);
+                        return Ok((w, true));
                     }
                 },
-                Stage::Done => return (w, true),
+                Stage::Done => return Ok((w, true)),
             }
         }
     }

@@ -230,7 +230,8 @@ pub enum Delimiter {
     /// SLIP (RFC 1055): the frame ends with END (0xc0); END and ESC (0xdb)
     /// inside are sent as ESC 0xdc and ESC 0xdd. Empty frames (the END a
     /// sender puts first to flush line noise) are skipped, so SLIP cannot
-    /// carry an empty payload (without a trailer).
+    /// carry an empty payload (without a trailer): the encoder refuses one
+    /// ([`EncodeError::EmptyFrame`](crate::EncodeError::EmptyFrame)).
     Slip,
     /// The frame ends with this byte string, which never occurs inside it
     /// (lines: `\n` or `\r\n`). Empty frames are frames.

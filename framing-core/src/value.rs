@@ -14,6 +14,33 @@ use crate::format::{ByteOrder, Field, Kind};
 /// Integers of every width are widened to `i128`, so `Q` and `q` values both fit.
 /// `c`, `s` and `p` values borrow the header bytes (for `p`, the string after
 /// its length byte).
+///
+/// `From` every integer up to 64 bits (and `i128`, `usize`, `isize`),
+/// `bool`, `f32`, `f64` and byte strings, so a value can be written as the
+/// Rust value it is:
+///
+/// ```
+/// use framing_core::{Layout, Value};
+///
+/// assert_eq!(Value::from(1u8), Value::Int(1));
+/// assert_eq!(Value::from(-2i64), Value::Int(-2));
+/// assert_eq!(Value::from(true), Value::Bool(true));
+/// assert_eq!(Value::from(0.5f32), Value::Float(0.5));
+/// assert_eq!(Value::from(&b"ab"[..]), Value::from(b"ab"));
+///
+/// // magic u16, version u8, length u32
+/// let layout = Layout::builder("!HBI")
+///     .length_field(2)
+///     .constant(0, 0xCAFEu16.into())
+///     .build()?;
+/// let mut out = [0u8; 16];
+/// let n = layout.encode_with(b"hi", &[(1, 3u8.into())], &mut out)?;
+/// assert_eq!(&out[..n], b"\xca\xfe\x03\0\0\0\x02hi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// `From` is not `const`: in a `const` layout, write the variant
+/// (`.constant(0, Value::Int(0xCAFE))`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Value<'a> {
@@ -34,6 +61,61 @@ impl Value<'_> {
             Value::Int(v) => Some(v),
             _ => None,
         }
+    }
+}
+
+// `From` each integer type: `Value::Int`, widened exactly.
+macro_rules! value_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value<'_> {
+            /// `Value::Int`, widened exactly.
+            #[inline]
+            fn from(v: $t) -> Self {
+                Value::Int(v as i128)
+            }
+        }
+    )*};
+}
+
+value_from_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, i128, isize);
+
+impl From<bool> for Value<'_> {
+    /// `Value::Bool`.
+    #[inline]
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<f32> for Value<'_> {
+    /// `Value::Float`, widened exactly.
+    #[inline]
+    fn from(v: f32) -> Self {
+        Value::Float(f64::from(v))
+    }
+}
+
+impl From<f64> for Value<'_> {
+    /// `Value::Float`.
+    #[inline]
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Value<'a> {
+    /// `Value::Bytes`, for `c`, `s` and `p` fields.
+    #[inline]
+    fn from(v: &'a [u8]) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Value<'a> {
+    /// `Value::Bytes`: a byte string literal (`b"ab".into()`).
+    #[inline]
+    fn from(v: &'a [u8; N]) -> Self {
+        Value::Bytes(v)
     }
 }
 
@@ -432,6 +514,23 @@ mod tests {
         assert_eq!(f64_to_f16(65519.99), Some(0x7bff));
         assert_eq!(f64_to_f16(f64::NAN), Some(0x7e00));
         assert!(f16_to_f64(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn rust_values_convert_to_their_variant_exactly() {
+        assert_eq!(Value::from(u64::MAX), Value::Int(i128::from(u64::MAX)));
+        assert_eq!(Value::from(i64::MIN), Value::Int(i128::from(i64::MIN)));
+        assert_eq!(Value::from(usize::MAX).as_int(), Some(usize::MAX as i128));
+        assert_eq!(Value::from(-1isize), Value::Int(-1));
+        assert_eq!(Value::from(0xCAFEu16), Value::Int(0xCAFE));
+        assert_eq!(Value::from(-5i8), Value::Int(-5));
+        assert_eq!(Value::from(i128::MIN), Value::Int(i128::MIN));
+        assert_eq!(Value::from(false), Value::Bool(false));
+        assert_eq!(Value::from(0.1f32), Value::Float(f64::from(0.1f32)));
+        assert_eq!(Value::from(0.1f64), Value::Float(0.1));
+        let bytes: Value<'_> = b"abc".into();
+        assert_eq!(bytes, Value::Bytes(b"abc"));
+        assert_eq!(Value::from(&b"abc"[..]), bytes);
     }
 
     #[test]

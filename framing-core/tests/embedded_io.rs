@@ -91,7 +91,7 @@ fn short_writes_and_reads_round_trip_every_frame() {
         rng: Rng(7),
         zero: false,
     };
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, &LAYOUT);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut sink, &LAYOUT);
     for p in payloads() {
         writer.write_frame(&p).unwrap();
     }
@@ -195,15 +195,15 @@ fn writer_errors_are_reported_not_panics() {
         rng: Rng(1),
         zero: true,
     };
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, LAYOUT);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut sink, LAYOUT);
     assert_eq!(writer.write_frame(b"x"), Err(Error::WriteZero));
     // A header longer than the writer's scratch space.
     let mut out = [0u8; 64];
-    let mut small = FrameWriter::<_, _, 2>::new(&mut out[..], LAYOUT);
+    let mut small = FrameWriter::with_scratch::<2>(&mut out[..], LAYOUT);
     assert!(matches!(small.write_frame(b"x"), Err(Error::Encode(_))));
     // A payload over the maximum.
     let mut out = [0u8; 1024];
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut out[..], LAYOUT);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut out[..], LAYOUT);
     assert!(matches!(
         writer.write_frame(&[0; 601]),
         Err(Error::Encode(_))
@@ -361,7 +361,7 @@ fn a_uart_with_cobs_and_crc16_costs_one_frame_for_a_flipped_bit() {
         rng: Rng(11),
         zero: false,
     };
-    let mut writer = FrameWriter::<_, _, 64>::new(&mut sink, &COBS);
+    let mut writer = FrameWriter::new(&mut sink, &COBS);
     let mut ends = Vec::new();
     for r in readings {
         writer.write_frame(r).unwrap();
@@ -402,7 +402,7 @@ fn a_delimited_frame_longer_than_the_scratch_space_is_refused_unwritten() {
         rng: Rng(3),
         zero: false,
     };
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, &SLIP);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut sink, &SLIP);
     writer.write_frame(b"\xc0ok").unwrap();
     let e = writer.write_frame(b"\xc0\xc0\xc0\xc0").unwrap_err();
     assert!(
@@ -416,4 +416,60 @@ fn a_delimited_frame_longer_than_the_scratch_space_is_refused_unwritten() {
         "{e:?}"
     );
     assert_eq!(sink.bytes, b"\xdb\xdcok\xc0");
+}
+
+/// `FrameWriter::new` takes the default scratch space with no turbofish
+/// (it was E0284: the struct's `H = 64` default does not apply to a call),
+/// and `with_scratch::<N>` names any other size.
+#[test]
+fn new_needs_no_turbofish_and_with_scratch_sets_the_size() {
+    let mut out = [0u8; 16];
+    let mut writer = FrameWriter::new(&mut out[..], &LAYOUT);
+    writer.write_frame(b"hi").unwrap();
+    let _: &FrameWriter<&mut [u8], &Layout, { framing_core::embedded::DEFAULT_SCRATCH }> = &writer;
+    assert_eq!(&out[..5], b"\x7e\x02\x00hi");
+
+    // A SLIP frame of 40 0xc0 bytes is 81 bytes encoded: over the default
+    // 64, within 81.
+    const SLIP: Layout = Layout::slip().build_or_panic();
+    let mut out = [0u8; 128];
+    let e = FrameWriter::new(&mut out[..], &SLIP).write_frame(&[0xc0; 40]);
+    assert!(
+        matches!(
+            e,
+            Err(Error::Encode(framing_core::EncodeError::BufferTooSmall {
+                needed: 81,
+                available: 64
+            }))
+        ),
+        "{e:?}"
+    );
+    let mut big = FrameWriter::with_scratch::<81>(&mut out[..], &SLIP);
+    big.write_frame(&[0xc0; 40]).unwrap();
+    assert_eq!(out[80], 0xc0);
+}
+
+/// An empty SLIP frame (an END alone, which readers skip) is refused by
+/// the writer, as by `Layout::encode`, and nothing is written; an empty
+/// COBS frame is written and read back.
+#[test]
+fn an_empty_slip_frame_is_refused_and_an_empty_cobs_frame_arrives() {
+    const SLIP: Layout = Layout::slip().build_or_panic();
+    const COBS: Layout = Layout::cobs().build_or_panic();
+    let mut out = [0u8; 8];
+    let mut writer = FrameWriter::new(&mut out[..], &SLIP);
+    assert_eq!(
+        writer.write_frame(b""),
+        Err(Error::Encode(framing_core::EncodeError::EmptyFrame))
+    );
+    assert_eq!(out, [0; 8]);
+
+    let mut writer = FrameWriter::new(&mut out[..], &COBS);
+    writer.write_frame(b"").unwrap();
+    assert_eq!(out[..2], [0x01, 0x00]);
+    let mut read_buf = [0u8; 4];
+    let decoder = Decoder::new(&COBS, heapless::Vec::<u8, 8>::new());
+    let mut reader = FrameReader::new(&out[..2], decoder, &mut read_buf);
+    assert_eq!(reader.next_frame().unwrap().unwrap().payload(), b"");
+    assert!(reader.next_frame().unwrap().is_none());
 }

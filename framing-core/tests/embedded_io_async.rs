@@ -153,7 +153,7 @@ fn wire() -> Vec<u8> {
         rng: Rng(7),
         zero: false,
     };
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, &LAYOUT);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut sink, &LAYOUT);
     block_on(async {
         for p in payloads() {
             writer.write_frame(&p).await.unwrap();
@@ -168,7 +168,8 @@ fn short_pending_writes_and_reads_round_trip_every_frame() {
     let wire = wire();
     // The blocking writer writes the same bytes.
     let mut blocking = vec![0u8; wire.len()];
-    let mut writer = framing_core::embedded::FrameWriter::<_, _, 8>::new(&mut blocking[..], LAYOUT);
+    let mut writer =
+        framing_core::embedded::FrameWriter::with_scratch::<8>(&mut blocking[..], LAYOUT);
     for p in payloads() {
         writer.write_frame(&p).unwrap();
     }
@@ -305,7 +306,7 @@ fn writer_errors_are_reported_not_panics() {
         rng: Rng(1),
         zero: true,
     };
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut sink, LAYOUT);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut sink, LAYOUT);
     assert_eq!(block_on(writer.write_frame(b"x")), Err(Error::WriteZero));
     // A header longer than the writer's scratch space: nothing written.
     let mut sink = Sink {
@@ -313,7 +314,7 @@ fn writer_errors_are_reported_not_panics() {
         rng: Rng(1),
         zero: false,
     };
-    let mut small = FrameWriter::<_, _, 2>::new(&mut sink, LAYOUT);
+    let mut small = FrameWriter::with_scratch::<2>(&mut sink, LAYOUT);
     assert!(matches!(
         block_on(small.write_frame(b"x")),
         Err(Error::Encode(_))
@@ -321,7 +322,7 @@ fn writer_errors_are_reported_not_panics() {
     assert!(sink.bytes.is_empty());
     // A payload over the maximum.
     let mut out = [0u8; 1024];
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut out[..], LAYOUT);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut out[..], LAYOUT);
     assert!(matches!(
         block_on(writer.write_frame(&[0; 601])),
         Err(Error::Encode(_))
@@ -332,7 +333,7 @@ fn writer_errors_are_reported_not_panics() {
         .constant(0, Value::Int(0x7e))
         .build_or_panic();
     let mut out = [0u8; 16];
-    let mut writer = FrameWriter::<_, _, 8>::new(&mut out[..], &layout);
+    let mut writer = FrameWriter::with_scratch::<8>(&mut out[..], &layout);
     block_on(writer.write_frame_with(b"hi", &[(2, Value::Int(9))])).unwrap();
     assert_eq!(&out[..6], b"\x7e\x02\x00\x09hi");
 }
@@ -379,7 +380,7 @@ fn three_frames() -> (Vec<u8>, Vec<Vec<u8>>) {
         b"third".to_vec(),
     ];
     let mut wire = vec![0u8; 128];
-    let mut writer = framing_core::embedded::FrameWriter::<_, _, 8>::new(&mut wire[..], LAYOUT);
+    let mut writer = framing_core::embedded::FrameWriter::with_scratch::<8>(&mut wire[..], LAYOUT);
     for p in &payloads {
         writer.write_frame(p).unwrap();
     }
@@ -544,4 +545,43 @@ fn a_report_is_not_lost_or_repeated_by_a_drop() {
         );
         assert_eq!(dropped, 1, "cut at {cut}");
     }
+}
+
+/// `FrameWriter::new` takes the default scratch space with no turbofish,
+/// and `with_scratch::<N>` names any other size, as the blocking writer's.
+#[test]
+fn new_needs_no_turbofish_and_with_scratch_sets_the_size() {
+    let mut out = [0u8; 16];
+    let mut writer = FrameWriter::new(&mut out[..], &LAYOUT);
+    block_on(writer.write_frame(b"hi")).unwrap();
+    let _: &FrameWriter<&mut [u8], &Layout, { framing_core::embedded_async::DEFAULT_SCRATCH }> =
+        &writer;
+    assert_eq!(&out[..5], b"\x7e\x02\x00hi");
+
+    const SLIP: Layout = Layout::slip().build_or_panic();
+    let mut out = [0u8; 128];
+    let mut small = FrameWriter::new(&mut out[..], &SLIP);
+    assert!(matches!(
+        block_on(small.write_frame(&[0xc0; 40])),
+        Err(Error::Encode(framing_core::EncodeError::BufferTooSmall {
+            needed: 81,
+            available: 64
+        }))
+    ));
+    let mut big = FrameWriter::with_scratch::<81>(&mut out[..], &SLIP);
+    block_on(big.write_frame(&[0xc0; 40])).unwrap();
+    assert_eq!(out[80], 0xc0);
+}
+
+/// An empty SLIP frame is refused by the async writer too, unwritten.
+#[test]
+fn an_empty_slip_frame_is_refused() {
+    const SLIP: Layout = Layout::slip().build_or_panic();
+    let mut out = [0u8; 8];
+    let mut writer = FrameWriter::new(&mut out[..], &SLIP);
+    assert_eq!(
+        block_on(writer.write_frame(b"")),
+        Err(Error::Encode(framing_core::EncodeError::EmptyFrame))
+    );
+    assert_eq!(out, [0; 8]);
 }

@@ -19,7 +19,7 @@ fn streamed(layout: &Layout, payload: &[u8], piece: usize, window: usize) -> Vec
         }
     }
     for _ in 0..10_000 {
-        let (wrote, done) = e.finish(out);
+        let (wrote, done) = e.finish(out).unwrap();
         wire.extend_from_slice(&out[..wrote]);
         if done {
             return wire;
@@ -80,4 +80,28 @@ fn a_delimiter_in_a_streamed_line_is_refused() {
         Err(EncodeError::DelimiterInFrame { at: 2 })
     );
     assert!(Layout::new("!I").frame_encoder().is_none());
+}
+
+/// An empty SLIP frame is an END alone, which readers skip: the streaming
+/// encoder refuses it as the whole one does, and writes nothing. With a
+/// trailer it is not empty; COBS and lines carry empty frames.
+#[test]
+fn an_empty_slip_frame_is_refused_as_by_the_whole_encoder() {
+    let slip = Layout::slip().build_or_panic();
+    let mut out = [0u8; 16];
+    assert_eq!(slip.encode(b"", &mut out), Err(EncodeError::EmptyFrame));
+    let mut e = slip.frame_encoder().unwrap();
+    assert_eq!(e.encode(b"", &mut out), Ok((0, 0)));
+    assert_eq!(e.finish(&mut out), Err(EncodeError::EmptyFrame));
+    assert!(!e.is_done());
+
+    let checked = Layout::slip()
+        .trailer(Checksum::Crc16Xmodem)
+        .build_or_panic();
+    let n = checked.encode(b"", &mut out).unwrap();
+    assert_eq!(streamed(&checked, b"", 1, 1), &out[..n]);
+    let cobs = Layout::cobs().build_or_panic();
+    assert_eq!(streamed(&cobs, b"", 1, 1), [0x01, 0x00]);
+    let lines = Layout::delimited(b"\n").build_or_panic();
+    assert_eq!(streamed(&lines, b"", 1, 1), b"\n");
 }

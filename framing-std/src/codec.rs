@@ -133,8 +133,10 @@
 //!         let (stream, _) = listener.accept().await?;
 //!         let mut framed = Framed::new(stream, FrameCodec::new(LAYOUT));
 //!         while let Some(item) = framed.next().await {
-//!             if let Decoded::Frame(frame) = item? {
-//!                 framed.send(frame.payload_bytes()).await?; // echo
+//!             match item? {
+//!                 Decoded::Frame(frame) => framed.send(frame.payload_bytes()).await?, // echo
+//!                 // Under a recovery policy only: a frame skipped, and where.
+//!                 Decoded::Recovered(report) => eprintln!("lost: {report}"),
 //!             }
 //!         }
 //!         std::io::Result::Ok(())

@@ -26,6 +26,14 @@ pub use write::{FrameWriter, DEFAULT_HIGH_WATER_MARK, DEFAULT_WRITE_CAPACITY};
 
 /// The core crate, re-exported so one dependency is enough.
 pub use framing_core;
+/// What building any layout names: delimiters (COBS, SLIP, lines),
+/// checksum trailers, byte orders, the format and its errors, the limits;
+/// and the streaming encoder of delimited frames.
+pub use framing_core::{
+    ByteOrder, Checksum, Covers, Delimiter, Field, Format, FormatError, FormatErrorKind,
+    FrameEncoder, Kind, Separator, DEFAULT_MAX_PAYLOAD, MAX_CONSTANTS, MAX_CONSTANTS_BYTES,
+    MAX_CONSTANT_BYTES, MAX_DELIMITER,
+};
 pub use framing_core::{
     DecodeError, DecodeErrorKind, Decoded, EncodeError, Event, Frame, Header, Layout,
     LayoutBuilder, LayoutError, Oversize, Recovery, Value,

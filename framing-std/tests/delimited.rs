@@ -86,6 +86,37 @@ fn every_delimited_layout_round_trips_through_the_std_writer_and_reader() {
     }
 }
 
+/// An empty SLIP frame is an END alone, which readers skip: the writer
+/// refuses it (it used to return `Ok` and the frame vanished), as an
+/// `InvalidInput` error holding `EncodeError::EmptyFrame`, and writes
+/// nothing; an empty COBS frame is written and read back.
+#[test]
+fn an_empty_slip_frame_is_refused_and_an_empty_cobs_frame_arrives() {
+    let slip = layouts()[1];
+    let mut w = FrameWriter::new(Vec::new(), slip);
+    for e in [
+        w.write_frame(b"").unwrap_err(),
+        w.queue_frame(b"").unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            framing_std::error::encode_error(&e),
+            Some(framing_std::EncodeError::EmptyFrame)
+        );
+    }
+    w.flush().unwrap();
+    assert!(w.into_inner().is_empty());
+
+    let cobs = layouts()[0];
+    let mut w = FrameWriter::new(Vec::new(), cobs);
+    w.write_frame(b"").unwrap();
+    let wire = w.into_inner();
+    assert_eq!(wire, [0x01, 0x00]);
+    let mut r = FrameReader::new(&wire[..], cobs);
+    assert_eq!(r.next_frame().unwrap().unwrap().payload(), b"");
+    assert!(r.next_frame().unwrap().is_none());
+}
+
 #[test]
 fn a_corrupt_cobs_frame_is_reported_and_the_reader_goes_on() {
     let layout = layouts()[2];
@@ -120,8 +151,18 @@ fn the_tokio_codec_decodes_and_encodes_delimited_frames() {
         let mut codec = FrameCodec::new(layout);
         let mut wire = BytesMut::new();
         let sent: Vec<Vec<u8>> = vec![b"hello".to_vec(), Vec::new(), b"w\xc0\xdbrld".to_vec()];
+        let slip = layout.delimiter() == layouts()[1].delimiter();
         for p in &sent {
-            Encoder::<&[u8]>::encode(&mut codec, p, &mut wire).unwrap();
+            let before = wire.len();
+            if let Err(e) = Encoder::<&[u8]>::encode(&mut codec, p, &mut wire) {
+                // SLIP cannot carry an empty frame: refused, unwritten.
+                assert!(slip && p.is_empty(), "{e}");
+                assert_eq!(
+                    framing_std::error::encode_error(&e),
+                    Some(framing_std::EncodeError::EmptyFrame)
+                );
+                assert_eq!(wire.len(), before);
+            }
         }
         for n in [1usize, 4, 1000] {
             let mut codec = FrameCodec::new(layout);
@@ -185,4 +226,39 @@ fn a_stream_reader_refuses_a_delimited_layout_with_a_clear_error() {
         framing_std::framing_core::DecodeErrorKind::NotStreamable
     );
     assert!(e.to_string().contains("use a Decoder"), "{e}");
+}
+
+/// Every kind of layout is built, and its errors named, with framing-std's
+/// names alone: no dependency on framing-core of the user's own.
+#[test]
+fn any_layout_is_built_with_framing_std_names_alone() {
+    use framing_std::{
+        ByteOrder, Checksum, Covers, Delimiter, EncodeError, FormatErrorKind, FrameEncoder,
+        LayoutError, Oversize, Separator, Value, MAX_DELIMITER,
+    };
+    let crlf = Separator::new(b"\r\n").unwrap();
+    let lines = framing_std::Layout::with_delimiter(Delimiter::Bytes(crlf))
+        .on_oversize(Oversize::Discard)
+        .build()
+        .unwrap();
+    assert_eq!(lines.delimiter(), Some(Delimiter::Bytes(crlf)));
+    assert!(Separator::new(&[b'='; MAX_DELIMITER + 1]).is_none());
+    let checked = framing_std::Layout::builder("<HI")
+        .length_field(1)
+        .constant(0, 0xCAFEu16.into())
+        .trailer(Checksum::Crc32c)
+        .trailer_covers(Covers::Payload)
+        .trailer_byte_order(ByteOrder::Big)
+        .build()
+        .unwrap();
+    assert_eq!(checked.constant(0), Some(Value::Int(0xCAFE)));
+    let slip = framing_std::Layout::slip().build().unwrap();
+    let mut encoder: FrameEncoder<'_> = slip.frame_encoder().unwrap();
+    assert_eq!(encoder.finish(&mut [0; 4]), Err(EncodeError::EmptyFrame));
+    match framing_std::Layout::parse("!Z") {
+        Err(LayoutError::Format(e)) => {
+            assert_eq!(e.kind(), FormatErrorKind::BadChar(b'Z'))
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -1244,16 +1244,22 @@ fn roundtrip_delimited(layout: &Layout, mut input: Input<'_>) -> bool {
             Ok(n) => {
                 assert!(n <= worst, "{n} bytes, more than max_encoded_len {worst}");
                 stream.extend_from_slice(&out[..n]);
-                // SLIP cannot carry an empty frame: an END alone is skipped.
-                let empty_slip = layout.delimiter() == Some(Delimiter::Slip)
-                    && payload.is_empty()
-                    && layout.trailer_len() == 0;
-                if !empty_slip {
-                    expected.push(Out::Frame {
-                        header: Vec::new(),
-                        payload,
-                    });
-                }
+                expected.push(Out::Frame {
+                    header: Vec::new(),
+                    payload,
+                });
+            }
+            // SLIP cannot carry an empty frame (an END alone is skipped):
+            // refused, and only that.
+            Err(EncodeError::EmptyFrame) => {
+                assert!(
+                    layout.delimiter() == Some(Delimiter::Slip)
+                        && payload.is_empty()
+                        && layout.trailer_len() == 0,
+                    "EmptyFrame for {:?}, {} bytes",
+                    layout.delimiter(),
+                    payload.len()
+                );
             }
             Err(EncodeError::PayloadTooLong { length, max }) => {
                 assert!(length > max && max == layout.max_payload());
