@@ -415,20 +415,30 @@ impl fmt::Display for Recovery {
     }
 }
 
-/// What a [`Decoder`] returns: a frame, or a recovery report.
+/// What a whole-frame reader returns: a frame, or a recovery report. One
+/// type for every adapter, generic over the frame: a [`Decoder`] and the
+/// borrowing readers give `Decoded<Frame<'_>>` (lent from the input or the
+/// buffer), framing-std's codec an owned frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Decoded<'a> {
-    /// A whole frame: borrowed from the input when it lay whole in it, else
-    /// from the decoder's buffer.
-    Frame(Frame<'a>),
+pub enum Decoded<F> {
+    /// A whole frame.
+    Frame(F),
     /// The layout's recovery policy dropped bytes; decoding goes on.
     Recovered(Recovery),
 }
 
-impl<'a> Decoded<'a> {
+impl<F> Decoded<F> {
     /// The frame, if this is one.
-    pub fn frame(self) -> Option<Frame<'a>> {
+    pub fn frame(self) -> Option<F> {
+        match self {
+            Decoded::Frame(frame) => Some(frame),
+            Decoded::Recovered(_) => None,
+        }
+    }
+
+    /// The frame, borrowed, if this is one.
+    pub fn as_frame(&self) -> Option<&F> {
         match self {
             Decoded::Frame(frame) => Some(frame),
             Decoded::Recovered(_) => None,
@@ -1857,7 +1867,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     pub fn decode<'s, 'a: 's>(
         &'s mut self,
         input: &mut &'a [u8],
-    ) -> Result<Option<Decoded<'s>>, DecodeError> {
+    ) -> Result<Option<Decoded<Frame<'s>>>, DecodeError> {
         let origin: &'a [u8] = input;
         let fed = self.machine.feed(origin, false, 0);
         *input = &origin[fed.consumed..];
@@ -1970,7 +1980,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
 
 impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
     type Item<'a>
-        = Decoded<'a>
+        = Decoded<Frame<'a>>
     where
         Self: 'a;
 
@@ -1980,7 +1990,7 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
     }
 
     #[inline(always)]
-    fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Decoded<'a> {
+    fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Decoded<Frame<'a>> {
         match found {
             Found::Item(at) => Decoded::Frame(self.frame(input, at)),
             Found::Recovered(r) => Decoded::Recovered(r),

@@ -230,7 +230,7 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// [`Error::Decode`] for a bad frame or a stream that ended inside one
     /// (the reader then returns it on every call); [`Error::Io`] from the
     /// reader, after which calling again continues with nothing lost.
-    pub fn next_item(&mut self) -> Result<Option<Decoded<'_>>, Error<R::Error>> {
+    pub fn next_item(&mut self) -> Result<Option<Decoded<Frame<'_>>>, Error<R::Error>> {
         let found = self.reads.next(&mut self.inner, &mut self.decoder)?;
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
     }

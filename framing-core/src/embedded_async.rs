@@ -202,7 +202,7 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// [`Error::Decode`] for a bad frame or a stream that ended inside one
     /// (the reader then returns it on every call); [`Error::Io`] from the
     /// reader, after which calling again continues with nothing lost.
-    pub async fn next_item(&mut self) -> Result<Option<Decoded<'_>>, Error<R::Error>> {
+    pub async fn next_item(&mut self) -> Result<Option<Decoded<Frame<'_>>>, Error<R::Error>> {
         let found = self
             .reads
             .next_async(&mut self.inner, &mut self.decoder)

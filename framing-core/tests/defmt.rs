@@ -14,7 +14,7 @@ fn errors_headers_and_values_are_defmt_format() {
     loggable::<framing_core::Frame<'static>>();
     loggable::<framing_core::Value<'static>>();
     loggable::<framing_core::Event<'static>>();
-    loggable::<framing_core::Decoded<'static>>();
+    loggable::<framing_core::Decoded<framing_core::Frame<'static>>>();
     loggable::<framing_core::Recovery>();
     #[cfg(feature = "embedded-io")]
     loggable::<framing_core::embedded::Error<embedded_io::ErrorKind>>();

@@ -42,8 +42,8 @@
 //! # #[cfg(feature = "tokio")]
 //! # fn main() -> std::io::Result<()> {
 //! use bytes::BytesMut;
-//! use framing_std::codec::{Decoded, FrameCodec};
-//! use framing_std::{Layout, Value};
+//! use framing_std::codec::FrameCodec;
+//! use framing_std::{Decoded, Layout, Value};
 //! use tokio_util::codec::Decoder;
 //!
 //! let mut codec = FrameCodec::new(Layout::new("!H"));
@@ -95,8 +95,8 @@
 //! # #[cfg(feature = "tokio")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use bytes::BytesMut;
-//! use framing_std::codec::{Decoded, FrameCodec};
-//! use framing_std::{Layout, Oversize, Recovery};
+//! use framing_std::codec::FrameCodec;
+//! use framing_std::{Decoded, Layout, Oversize, Recovery};
 //! use tokio_util::codec::Decoder;
 //!
 //! let layout = Layout::builder("!H").max_payload(4).on_oversize(Oversize::Discard).build()?;
@@ -119,8 +119,8 @@
 //! # #[cfg(feature = "tokio")]
 //! # fn main() -> std::io::Result<()> {
 //! use futures_util::{SinkExt, StreamExt};
-//! use framing_std::codec::{Decoded, FrameCodec};
-//! use framing_std::Layout;
+//! use framing_std::codec::FrameCodec;
+//! use framing_std::{Decoded, Layout};
 //! use tokio_util::codec::Framed;
 //!
 //! const LAYOUT: Layout = Layout::new("!I");
@@ -145,7 +145,7 @@
 //!     let stream = tokio::net::TcpStream::connect(addr).await?;
 //!     let mut client = Framed::new(stream, FrameCodec::new(LAYOUT));
 //!     client.send(&b"ping"[..]).await?;
-//!     let echo = client.next().await.unwrap()?.into_frame().unwrap();
+//!     let echo = client.next().await.unwrap()?.frame().unwrap();
 //!     assert_eq!(echo.payload(), b"ping");
 //!     drop(client); // the server sees a clean end
 //!     server.await.unwrap()
@@ -174,7 +174,7 @@
 //!     let mut frames = FramedRead::new(&wire[..], FrameCodec::new(Layout::new("!H")));
 //!     let mut got = Vec::new();
 //!     while let Some(item) = frames.next().await {
-//!         got.push(item?.into_frame().unwrap().payload().to_vec());
+//!         got.push(item?.frame().unwrap().payload().to_vec());
 //!     }
 //!     assert_eq!(got, [b"hi".to_vec(), b"you".to_vec()]);
 //!     Ok(())
@@ -205,7 +205,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::{Buffer, Feed, Found, Header, Layout, Recovery, Value};
+use framing_core::{Buffer, Decoded, Feed, Found, Header, Layout, Value};
 #[cfg(feature = "tokio")]
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -251,7 +251,7 @@ fn lost() -> io::Error {
 /// codec.encode(&b"hello"[..], &mut buf)?;
 /// assert_eq!(&buf[..], b"\xfe\xca\x01\x00\x0d\x00\x00\x00hello");
 ///
-/// let frame = codec.decode(&mut buf)?.unwrap().into_frame().unwrap();
+/// let frame = codec.decode(&mut buf)?.unwrap().frame().unwrap();
 /// assert_eq!(frame.value(0), Some(Value::Int(0xCAFE)));
 /// assert_eq!(frame.int(1), Some(1));
 /// assert_eq!(frame.payload(), b"hello");
@@ -363,7 +363,7 @@ impl FrameCodec {
 
     /// The codec's turn of the feed loop over `src`, which tokio-util's
     /// `FramedRead` owns: `src[..fed]` was fed, `src[fed..]` was not.
-    fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded>> {
+    fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded<FrameBytes>>> {
         let input = src.get(self.fed..).ok_or_else(lost)?;
         // Between frames, the decoder keeps back a frame not whole yet (any
         // valid one: it fits the decoder's limit) until it lies whole in
@@ -490,7 +490,7 @@ impl FrameCodec {
 
 #[cfg(feature = "tokio")]
 impl Decoder for FrameCodec {
-    type Item = Decoded;
+    type Item = Decoded<FrameBytes>;
     type Error = io::Error;
 
     /// The next frame or recovery report; `Ok(None)` when `src` holds no
@@ -503,7 +503,7 @@ impl Decoder for FrameCodec {
     /// [`DecodeError`](framing_core::DecodeError) for a bad frame; the codec then returns it on every
     /// call. [`Other`](io::ErrorKind::Other) if bytes the codec was holding
     /// were removed from `src` by someone else.
-    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
         self.next(src, false)
     }
 
@@ -514,7 +514,7 @@ impl Decoder for FrameCodec {
     /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) wrapping the core's
     /// [`Truncated`](framing_core::DecodeErrorKind::Truncated) error (with the
     /// missing byte count) if the stream ended inside a frame.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
         // Whatever waits (a partial header, a frame not whole) goes to the
         // decoder now, with the end declared: a frame, a last report, the
         // clean end, or `Truncated`.
@@ -598,7 +598,7 @@ impl Encoder<Message<'_>> for FrameCodec {
 /// codec.encode(Message::new(b"hi").with(&[(1, Value::Int(7))]), &mut buf)?;
 /// assert_eq!(&buf[..], b"\xfe\xca\x07\x00\x02\x00\x00\x00hi"); // struct.pack('<HBxI', 0xCAFE, 7, 2)
 ///
-/// let frame = codec.decode(&mut buf)?.unwrap().into_frame().unwrap();
+/// let frame = codec.decode(&mut buf)?.unwrap().frame().unwrap();
 /// assert_eq!(frame.int(1), Some(7));
 ///
 /// // The length and the constants are the layout's to set.
@@ -790,7 +790,7 @@ impl asynchronous_codec::Encoder for FramesOnly {
 /// tokio-util's): the same turn of the feed loop as the tokio `Decoder`.
 #[cfg(feature = "futures")]
 impl asynchronous_codec::Decoder for FrameCodec {
-    type Item = Decoded;
+    type Item = Decoded<FrameBytes>;
     type Error = io::Error;
 
     /// As the tokio `Decoder::decode`: the next frame or recovery report,
@@ -798,7 +798,7 @@ impl asynchronous_codec::Decoder for FrameCodec {
     ///
     /// # Errors
     /// As the tokio `Decoder::decode`.
-    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
         self.next(src, false)
     }
 
@@ -807,7 +807,7 @@ impl asynchronous_codec::Decoder for FrameCodec {
     /// # Errors
     /// As the tokio `Decoder::decode_eof`: `UnexpectedEof` if the stream
     /// ended inside a frame.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
         self.next(src, true)
     }
 }
@@ -826,47 +826,6 @@ impl asynchronous_codec::Encoder for FrameCodec {
     /// cannot be encoded, `dst` left as it was.
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
         self.encode_payload(payload, dst)
-    }
-}
-
-/// What [`FrameCodec`] decodes: a frame, or a report that the layout's
-/// recovery policy skipped bytes and decoding goes on.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Decoded {
-    /// A whole, valid frame.
-    Frame(FrameBytes),
-    /// A recovery report: an oversized frame whose payload is being
-    /// discarded ([`Recovery::Discarded`], under
-    /// [`Oversize::Discard`](framing_core::Oversize::Discard)), or bytes
-    /// skipped to find the next valid header ([`Recovery::Skipped`], under
-    /// [`resync`](framing_core::LayoutBuilder::resync)), as framing-core's
-    /// `Decoder` returns it at the same point of the stream.
-    Recovered(Recovery),
-}
-
-impl Decoded {
-    /// The frame, if this is one.
-    pub fn frame(&self) -> Option<&FrameBytes> {
-        match self {
-            Decoded::Frame(frame) => Some(frame),
-            Decoded::Recovered(_) => None,
-        }
-    }
-
-    /// The frame, given back, if this is one.
-    pub fn into_frame(self) -> Option<FrameBytes> {
-        match self {
-            Decoded::Frame(frame) => Some(frame),
-            Decoded::Recovered(_) => None,
-        }
-    }
-
-    /// The recovery report, if this is one.
-    pub fn recovery(&self) -> Option<Recovery> {
-        match self {
-            Decoded::Frame(_) => None,
-            Decoded::Recovered(e) => Some(*e),
-        }
     }
 }
 

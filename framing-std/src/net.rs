@@ -108,7 +108,7 @@ impl<S: Read + Write> FramedStream<S> {
     ///
     /// # Errors
     /// As [`FrameReader::next_frame`].
-    pub fn next_item(&mut self) -> io::Result<Option<Decoded<'_>>> {
+    pub fn next_item(&mut self) -> io::Result<Option<Decoded<Frame<'_>>>> {
         self.rx.next_item(&mut self.stream)
     }
 

@@ -62,7 +62,7 @@ impl Rx {
     pub(crate) fn next_item<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
-    ) -> io::Result<Option<Decoded<'_>>> {
+    ) -> io::Result<Option<Decoded<Frame<'_>>>> {
         let found = self.chunk.next(inner, &mut self.decoder, self.hold)?;
         Ok(found.map(|(at, found)| self.decoder.item(self.chunk.since(at), found)))
     }
@@ -329,7 +329,7 @@ impl<R: Read> FrameReader<R> {
     /// # Errors
     /// As [`next_frame`](Self::next_frame).
     #[inline]
-    pub fn next_item(&mut self) -> io::Result<Option<Decoded<'_>>> {
+    pub fn next_item(&mut self) -> io::Result<Option<Decoded<Frame<'_>>>> {
         self.rx.next_item(&mut self.inner)
     }
 

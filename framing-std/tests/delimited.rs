@@ -144,7 +144,8 @@ fn a_corrupt_cobs_frame_is_reported_and_the_reader_goes_on() {
 #[test]
 fn the_tokio_codec_decodes_and_encodes_delimited_frames() {
     use bytes::BytesMut;
-    use framing_std::codec::{Decoded, FrameCodec};
+    use framing_std::codec::FrameCodec;
+    use framing_std::Decoded;
     use tokio_util::codec::{Decoder, Encoder};
 
     for layout in layouts() {
@@ -193,7 +194,8 @@ fn the_tokio_codec_decodes_and_encodes_delimited_frames() {
 #[test]
 fn a_line_whole_in_the_codec_buffer_is_split_off_it_not_copied() {
     use bytes::BytesMut;
-    use framing_std::codec::{Decoded, FrameCodec};
+    use framing_std::codec::FrameCodec;
+    use framing_std::Decoded;
     use tokio_util::codec::Decoder;
 
     let mut codec = FrameCodec::new(Layout::delimited(b"\r\n").build().unwrap());

@@ -7,7 +7,8 @@ use futures_util::{SinkExt, StreamExt};
 use smol::io::AsyncWriteExt;
 use smol::net::{TcpListener, TcpStream};
 
-use framing_std::codec::{Decoded, FrameCodec};
+use framing_std::codec::FrameCodec;
+use framing_std::Decoded;
 use framing_std::{Layout, Oversize, Recovery, Value};
 
 const LAYOUT: Layout = Layout::builder("<BI")
@@ -61,7 +62,7 @@ fn frames_echo_over_loopback_tcp() {
         });
         let mut got = Vec::new();
         while let Some(item) = stream.next().await {
-            got.push(item.unwrap().into_frame().unwrap().payload().to_vec());
+            got.push(item.unwrap().frame().unwrap().payload().to_vec());
         }
         writer.await.unwrap();
         assert_eq!(got.len(), payloads().len());

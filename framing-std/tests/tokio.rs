@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use common::{encode, payloads, Rng};
-use framing_std::codec::{Decoded, FrameCodec};
-use framing_std::framing_core::{Decoded as CoreDecoded, Decoder as CoreDecoder, SliceBuffer};
+use framing_std::codec::{FrameBytes, FrameCodec};
+use framing_std::framing_core::{Decoder as CoreDecoder, SliceBuffer};
+use framing_std::Decoded;
 use framing_std::{
     error, DecodeError, DecodeErrorKind, EncodeError, Layout, Oversize, Recovery, Value,
 };
@@ -55,10 +56,10 @@ fn reference(layout: Layout, stream: &[u8]) -> Vec<Out> {
     let mut out = Vec::new();
     loop {
         match decoder.decode(&mut input) {
-            Ok(Some(CoreDecoded::Frame(f))) => {
+            Ok(Some(Decoded::Frame(f))) => {
                 out.push(Out::Frame([f.header().as_bytes(), f.payload()].concat()))
             }
-            Ok(Some(CoreDecoded::Recovered(r))) => out.push(Out::Recovered(r)),
+            Ok(Some(Decoded::Recovered(r))) => out.push(Out::Recovered(r)),
             Ok(None) => break,
             Err(e) => {
                 out.push(Out::Fatal(e));
@@ -89,7 +90,7 @@ fn fatal(e: &io::Error) -> DecodeError {
 }
 
 /// Turns one codec result into an [`Out`]; `None` for `Ok(None)`.
-fn out(item: io::Result<Option<Decoded>>) -> Option<Out> {
+fn out(item: io::Result<Option<Decoded<FrameBytes>>>) -> Option<Out> {
     match item {
         Ok(Some(Decoded::Frame(f))) => {
             assert_eq!(f.as_bytes(), [f.header_bytes(), f.payload()].concat());
@@ -361,7 +362,7 @@ async fn a_truncated_end_over_tcp_comes_out_of_framed_as_unexpected_eof() {
     let items = bounded(serve_raw(layout, stream, 2)).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_eq!(
-        items[0].as_ref().unwrap().frame().unwrap().payload(),
+        items[0].as_ref().unwrap().as_frame().unwrap().payload(),
         b"whole"
     );
     let e = items[1].as_ref().unwrap_err();
@@ -386,7 +387,7 @@ async fn a_bad_constant_over_tcp_comes_out_of_framed_as_invalid_data_and_ends_th
     let items = bounded(serve_raw(layout, stream, 3)).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_eq!(
-        items[0].as_ref().unwrap().frame().unwrap().payload(),
+        items[0].as_ref().unwrap().as_frame().unwrap().payload(),
         b"first"
     );
     let core = fatal(items[1].as_ref().unwrap_err());
@@ -426,7 +427,11 @@ async fn write_in_pieces<W: AsyncWriteExt + Unpin>(
 /// A server on 127.0.0.1 that reads with `Framed` until the stream ends
 /// and returns every item, while a raw client writes `bytes` in small
 /// pieces and closes.
-async fn serve_raw(layout: Layout, bytes: Vec<u8>, max_piece: usize) -> Vec<io::Result<Decoded>> {
+async fn serve_raw(
+    layout: Layout,
+    bytes: Vec<u8>,
+    max_piece: usize,
+) -> Vec<io::Result<Decoded<FrameBytes>>> {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = tokio::spawn(async move {
@@ -587,7 +592,7 @@ async fn a_report_does_not_stall_a_request_and_response_connection() {
                 };
                 bytes.extend(frame(layout, &[round; 3]));
                 client.get_mut().write_all(&bytes).await?;
-                let echo = client.next().await.unwrap()?.into_frame().unwrap();
+                let echo = client.next().await.unwrap()?.frame().unwrap();
                 assert_eq!(echo.payload(), [round; 3]);
             }
             drop(client);
@@ -617,18 +622,8 @@ fn a_frame_is_split_off_the_read_buffer_without_copying() {
     src.extend_from_slice(b"\x00\x05hello\x00\x03abc");
     let start = src.as_ptr() as usize;
     let mut codec = FrameCodec::from_static(&LAYOUT);
-    let first = codec
-        .decode(&mut src)
-        .unwrap()
-        .unwrap()
-        .into_frame()
-        .unwrap();
-    let second = codec
-        .decode(&mut src)
-        .unwrap()
-        .unwrap()
-        .into_frame()
-        .unwrap();
+    let first = codec.decode(&mut src).unwrap().unwrap().frame().unwrap();
+    let second = codec.decode(&mut src).unwrap().unwrap().frame().unwrap();
     assert_eq!(first.payload().as_ptr() as usize, start + 2);
     assert_eq!(second.payload().as_ptr() as usize, start + 9);
     let payload = second.clone().into_payload();
@@ -653,12 +648,7 @@ fn a_frame_split_across_reads_is_not_copied_either() {
         assert_eq!(codec.decode(&mut src).unwrap(), None);
     }
     src.extend_from_slice(b"o");
-    let frame = codec
-        .decode(&mut src)
-        .unwrap()
-        .unwrap()
-        .into_frame()
-        .unwrap();
+    let frame = codec.decode(&mut src).unwrap().unwrap().frame().unwrap();
     assert_eq!(frame.payload(), b"hello");
     assert_eq!(frame.payload().as_ptr() as usize, start + 2);
 }
@@ -737,7 +727,7 @@ fn a_discarded_payload_is_dropped_as_it_arrives_not_buffered() {
             length: 1 << 20
         })
     );
-    assert_eq!(items[1].frame().unwrap().payload(), b"after");
+    assert_eq!(items[1].as_frame().unwrap().payload(), b"after");
 }
 
 #[test]

@@ -20,8 +20,8 @@
 
 use framing_core::{
     Buffer, ByteOrder, Checksum, Covers, DecodeError, DecodeErrorKind, Decoded, Decoder, Delimiter,
-    EncodeError, Event, Feed, Format, Kind, Layout, Oversize, Recovery, Separator, SliceBuffer,
-    StreamDecoder, Value,
+    EncodeError, Event, Feed, Format, Frame, Kind, Layout, Oversize, Recovery, Separator,
+    SliceBuffer, StreamDecoder, Value,
 };
 
 /// A cursor over the fuzz input. Reading past the end gives zeros and empty
@@ -368,7 +368,7 @@ pub fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
 }
 
 /// Collects what a whole-frame decoder returns, checking each frame.
-pub fn out_of(layout: &Layout, item: Decoded<'_>) -> Out {
+pub fn out_of(layout: &Layout, item: Decoded<Frame<'_>>) -> Out {
     match item {
         Decoded::Frame(f) => {
             assert_valid_frame(layout, f.header().as_bytes(), f.payload());

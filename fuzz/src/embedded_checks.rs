@@ -38,7 +38,7 @@ use core::borrow::Borrow;
 
 use embedded_io::{ErrorKind, ErrorType, Read};
 use framing_core::embedded::{Error, FrameReader, StreamReader};
-use framing_core::{Buffer, Decoded, Decoder, Event, Layout, SliceBuffer, StreamDecoder};
+use framing_core::{Buffer, Decoded, Decoder, Event, Frame, Layout, SliceBuffer, StreamDecoder};
 
 use crate::checks::{capacity, out_of, run_whole, Input, Joiner, Out, Spec, BIG_BUFFER};
 
@@ -275,7 +275,7 @@ impl<'b, 'a, L: Borrow<Layout>, B: Buffer> Frames<'b, 'a, L, B> {
     fn next_with<T>(
         &mut self,
         frames_only: bool,
-        mut see: impl FnMut(Decoded<'_>) -> T,
+        mut see: impl FnMut(Decoded<Frame<'_>>) -> T,
     ) -> Result<Option<T>, Error<ErrorKind>> {
         match self {
             Frames::Blocking(r) if frames_only => {
