@@ -20,7 +20,7 @@
 //! - [`FrameCodec`]: decodes [`Decoded`] items, each a frame or, under a
 //!   layout's recovery policy, a report of what was skipped, in order.
 //! - [`FramesOnly`] (`FrameCodec::new(layout).frames_only()`): decodes
-//!   [`FrameBytes`] only, for layouts without a policy or users who only
+//!   [`OwnedFrame<Bytes>`] only, for layouts without a policy or users who only
 //!   count the reports: nothing to unwrap.
 //! - [`Message`]: encodes a payload with header values of its own (a
 //!   version, a message type); a plain `&[u8]` or [`Bytes`] encodes with
@@ -71,7 +71,7 @@
 //! however the reads split them. The bytes of a frame stay in the read
 //! buffer until the whole frame is there; then the core checks it in place
 //! and it is split off and frozen ([`BytesMut::split_to`],
-//! [`BytesMut::freeze`]) into a [`FrameBytes`], without copying. A bad
+//! [`BytesMut::freeze`]) into a [`OwnedFrame<Bytes>`], without copying. A bad
 //! header is reported as soon as it arrives, not when its announced length
 //! has.
 //!
@@ -197,20 +197,18 @@
 //! the core's buffer grows as their bytes arrive, up to the header plus
 //! the maximum payload.
 
-use std::borrow::Borrow;
-use std::fmt;
 use std::io;
-use std::ops::Deref;
 use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::{Buffer, Decoded, Feed, Found, Header, Layout, Value};
+use framing_core::{Buffer, Decoded, Feed, Found, Layout, Value};
 #[cfg(feature = "tokio")]
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::buffer::GrowBuf;
 use crate::error;
+use crate::frame::{OwnedFrame, SharedLayout};
 
 /// The most the codec asks the read buffer to reserve at once for the rest
 /// of a frame: 64 KiB, the std readers' read size.
@@ -224,7 +222,7 @@ fn lost() -> io::Error {
 
 /// tokio-util's [`Decoder`] and [`Encoder`] for frames of a [`Layout`].
 ///
-/// Decoding yields [`Decoded`] items: each frame as a [`FrameBytes`] split
+/// Decoding yields [`Decoded`] items: each frame as a [`OwnedFrame<Bytes>`] split
 /// off the read buffer without copying, and the reports of the layout's
 /// recovery policies. Encoding takes a payload (`&[u8]` or [`Bytes`]) and
 /// writes its header (length and constants set, other values zero) and the
@@ -269,41 +267,11 @@ pub struct FrameCodec {
     /// (bounded by the header plus the maximum payload, allocated as used)
     /// holds only what the recovery policies and the end of the stream need.
     decoder: framing_core::Decoder<SharedLayout, GrowBuf>,
-    /// Shared with every [`FrameBytes`] the codec makes.
+    /// Shared with every [`OwnedFrame<Bytes>`] the codec makes.
     layout: SharedLayout,
     /// Bytes at the start of the read buffer already fed to the decoder:
     /// only ever those its buffer holds, the last it consumed.
     fed: usize,
-}
-
-/// The layout as the codec and its frames hold it.
-#[derive(Clone, Debug)]
-enum SharedLayout {
-    Counted(Arc<Layout>),
-    Static(&'static Layout),
-}
-
-impl Deref for SharedLayout {
-    type Target = Layout;
-
-    fn deref(&self) -> &Layout {
-        match self {
-            SharedLayout::Counted(layout) => layout,
-            SharedLayout::Static(layout) => layout,
-        }
-    }
-}
-
-impl Borrow<Layout> for SharedLayout {
-    fn borrow(&self) -> &Layout {
-        self
-    }
-}
-
-impl PartialEq for SharedLayout {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
 }
 
 impl FrameCodec {
@@ -363,7 +331,11 @@ impl FrameCodec {
 
     /// The codec's turn of the feed loop over `src`, which tokio-util's
     /// `FramedRead` owns: `src[..fed]` was fed, `src[fed..]` was not.
-    fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<Decoded<FrameBytes>>> {
+    fn next(
+        &mut self,
+        src: &mut BytesMut,
+        eof: bool,
+    ) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         let input = src.get(self.fed..).ok_or_else(lost)?;
         // Between frames, the decoder keeps back a frame not whole yet (any
         // valid one: it fits the decoder's limit) until it lies whole in
@@ -388,6 +360,8 @@ impl FrameCodec {
             }
             Err(e) => return Err(error::from_decode(e)),
         };
+        // The head's length, as the decoder found it.
+        let head = self.decoder.frame(input, at).header().as_bytes().len();
         // A frame whole in the input is split off `src`, no copy. One
         // assembled in the decoder's buffer is too when its bytes are the
         // last fed (still in `src`: a length frame whose head was found by
@@ -411,10 +385,11 @@ impl FrameCodec {
         }
         src.advance(self.fed);
         self.fed = 0;
-        Ok(Some(Decoded::Frame(FrameBytes {
+        Ok(Some(Decoded::Frame(OwnedFrame::new(
             bytes,
-            layout: self.layout.clone(),
-        })))
+            head,
+            self.layout.clone(),
+        ))))
     }
 
     /// Splits `frame`, bytes already fed, off the front of `src` (what was
@@ -490,7 +465,7 @@ impl FrameCodec {
 
 #[cfg(feature = "tokio")]
 impl Decoder for FrameCodec {
-    type Item = Decoded<FrameBytes>;
+    type Item = Decoded<OwnedFrame<Bytes>>;
     type Error = io::Error;
 
     /// The next frame or recovery report; `Ok(None)` when `src` holds no
@@ -503,7 +478,7 @@ impl Decoder for FrameCodec {
     /// [`DecodeError`](framing_core::DecodeError) for a bad frame; the codec then returns it on every
     /// call. [`Other`](io::ErrorKind::Other) if bytes the codec was holding
     /// were removed from `src` by someone else.
-    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         self.next(src, false)
     }
 
@@ -514,7 +489,7 @@ impl Decoder for FrameCodec {
     /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) wrapping the core's
     /// [`Truncated`](framing_core::DecodeErrorKind::Truncated) error (with the
     /// missing byte count) if the stream ended inside a frame.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         // Whatever waits (a partial header, a frame not whole) goes to the
         // decoder now, with the end declared: a frame, a last report, the
         // clean end, or `Truncated`.
@@ -638,8 +613,8 @@ impl<'a> Message<'a> {
 }
 
 /// [`FrameCodec`] for those who want frames only: its decoder yields
-/// [`FrameBytes`] instead of [`Decoded`], so a tokio read is
-/// `framed.next().await` → `io::Result<FrameBytes>`, with nothing to unwrap.
+/// [`OwnedFrame<Bytes>`] instead of [`Decoded`], so a tokio read is
+/// `framed.next().await` → `io::Result<OwnedFrame<Bytes>>`, with nothing to unwrap.
 /// Made by [`FrameCodec::frames_only`].
 ///
 /// A layout without a recovery policy gives no reports, so nothing is lost.
@@ -665,7 +640,7 @@ impl<'a> Message<'a> {
 ///     let mut left = Framed::new(a, FrameCodec::new(LAYOUT).frames_only());
 ///     let mut right = Framed::new(b, FrameCodec::new(LAYOUT).frames_only());
 ///     left.send(&b"ping"[..]).await?;
-///     let frame = right.next().await.unwrap()?; // a FrameBytes, no Decoded
+///     let frame = right.next().await.unwrap()?; // a OwnedFrame<Bytes>, no Decoded
 ///     assert_eq!(frame.payload(), b"ping");
 ///     Ok(())
 /// })
@@ -700,7 +675,7 @@ impl FramesOnly {
         self.codec
     }
 
-    fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<FrameBytes>> {
+    fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<OwnedFrame<Bytes>>> {
         loop {
             match self.codec.next(src, eof)? {
                 Some(Decoded::Frame(frame)) => return Ok(Some(frame)),
@@ -713,7 +688,7 @@ impl FramesOnly {
 
 #[cfg(feature = "tokio")]
 impl Decoder for FramesOnly {
-    type Item = FrameBytes;
+    type Item = OwnedFrame<Bytes>;
     type Error = io::Error;
 
     /// The next frame; recovery reports are skipped. `Ok(None)` when `src`
@@ -721,7 +696,7 @@ impl Decoder for FramesOnly {
     ///
     /// # Errors
     /// As [`FrameCodec`]'s `decode`.
-    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<OwnedFrame<Bytes>>> {
         self.next(src, false)
     }
 
@@ -729,7 +704,7 @@ impl Decoder for FramesOnly {
     ///
     /// # Errors
     /// As [`FrameCodec`]'s `decode_eof`.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<OwnedFrame<Bytes>>> {
         self.next(src, true)
     }
 }
@@ -752,14 +727,14 @@ where
 
 #[cfg(feature = "futures")]
 impl asynchronous_codec::Decoder for FramesOnly {
-    type Item = FrameBytes;
+    type Item = OwnedFrame<Bytes>;
     type Error = io::Error;
 
     /// As the tokio `Decoder::decode` of [`FramesOnly`].
     ///
     /// # Errors
     /// As the tokio `Decoder::decode`.
-    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<OwnedFrame<Bytes>>> {
         self.next(src, false)
     }
 
@@ -767,7 +742,7 @@ impl asynchronous_codec::Decoder for FramesOnly {
     ///
     /// # Errors
     /// As the tokio `Decoder::decode_eof`.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<FrameBytes>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<OwnedFrame<Bytes>>> {
         self.next(src, true)
     }
 }
@@ -790,7 +765,7 @@ impl asynchronous_codec::Encoder for FramesOnly {
 /// tokio-util's): the same turn of the feed loop as the tokio `Decoder`.
 #[cfg(feature = "futures")]
 impl asynchronous_codec::Decoder for FrameCodec {
-    type Item = Decoded<FrameBytes>;
+    type Item = Decoded<OwnedFrame<Bytes>>;
     type Error = io::Error;
 
     /// As the tokio `Decoder::decode`: the next frame or recovery report,
@@ -798,7 +773,7 @@ impl asynchronous_codec::Decoder for FrameCodec {
     ///
     /// # Errors
     /// As the tokio `Decoder::decode`.
-    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
+    fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         self.next(src, false)
     }
 
@@ -807,7 +782,7 @@ impl asynchronous_codec::Decoder for FrameCodec {
     /// # Errors
     /// As the tokio `Decoder::decode_eof`: `UnexpectedEof` if the stream
     /// ended inside a frame.
-    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<FrameBytes>>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         self.next(src, true)
     }
 }
@@ -826,93 +801,6 @@ impl asynchronous_codec::Encoder for FrameCodec {
     /// cannot be encoded, `dst` left as it was.
     fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
         self.encode_payload(payload, dst)
-    }
-}
-
-/// A decoded frame: its header and payload as one [`Bytes`], split off the
-/// read buffer without copying. Cloning it, or taking the payload as
-/// [`Bytes`], copies no bytes either. The layout is shared with the codec.
-#[derive(Clone, PartialEq)]
-pub struct FrameBytes {
-    /// Header then payload; always at least a header long.
-    bytes: Bytes,
-    layout: SharedLayout,
-}
-
-impl FrameBytes {
-    /// The header, read in place.
-    pub fn header(&self) -> Header<'_> {
-        // The codec only makes frames of at least `header_len` bytes.
-        Header::new_checked(&self.bytes, &self.layout)
-            .expect("a decoded frame holds at least a whole header")
-    }
-
-    /// Header value `index`, as `struct.unpack(format, header)[index]`.
-    pub fn value(&self, index: usize) -> Option<Value<'_>> {
-        self.header().value(index)
-    }
-
-    /// Header value `index` as an integer, if it is one (as
-    /// [`Frame::int`](framing_core::Frame::int)).
-    pub fn int(&self, index: usize) -> Option<i128> {
-        self.header().int(index)
-    }
-
-    /// The header's bytes (with the varint length, if the layout has one).
-    pub fn header_bytes(&self) -> &[u8] {
-        self.layout.split_frame(&self.bytes).0
-    }
-
-    /// The payload.
-    pub fn payload(&self) -> &[u8] {
-        self.layout.split_frame(&self.bytes).1
-    }
-
-    /// The trailer, checked by the decoder (empty if the layout has none).
-    pub fn trailer(&self) -> &[u8] {
-        self.layout.split_frame(&self.bytes).2
-    }
-
-    /// The payload as [`Bytes`] sharing the frame's memory (no copy), for
-    /// sending on or keeping after the frame is dropped.
-    pub fn payload_bytes(&self) -> Bytes {
-        self.bytes.slice(self.payload_range())
-    }
-
-    /// The whole frame as it was on the wire: header, then payload.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The layout the frame was decoded with.
-    pub fn layout(&self) -> &Layout {
-        &self.layout
-    }
-
-    /// The payload, given back (no copy).
-    pub fn into_payload(mut self) -> Bytes {
-        let range = self.payload_range();
-        self.bytes.truncate(range.end);
-        self.bytes.split_off(range.start)
-    }
-
-    /// The whole frame's bytes, given back (no copy).
-    pub fn into_bytes(self) -> Bytes {
-        self.bytes
-    }
-
-    fn payload_range(&self) -> core::ops::Range<usize> {
-        let (head, payload, _) = self.layout.split_frame(&self.bytes);
-        head.len()..head.len() + payload.len()
-    }
-}
-
-impl fmt::Debug for FrameBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FrameBytes")
-            .field("header", &self.header())
-            .field("payload", &self.payload())
-            .finish()
     }
 }
 

@@ -13,15 +13,17 @@ mod buffer;
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures"))))]
 pub mod codec;
 pub mod error;
+mod frame;
 mod net;
 mod read;
 mod write;
 
 #[cfg(any(feature = "tokio", feature = "futures"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures"))))]
-pub use codec::{FrameBytes, FrameCodec, FramesOnly, Message};
+pub use codec::{FrameCodec, FramesOnly, Message};
+pub use frame::OwnedFrame;
 pub use net::FramedStream;
-pub use read::{FrameReader, OwnedFrame, StreamReader, DEFAULT_READ_CAPACITY};
+pub use read::{FrameReader, StreamReader, DEFAULT_READ_CAPACITY};
 pub use write::{FrameWriter, DEFAULT_HIGH_WATER_MARK, DEFAULT_WRITE_CAPACITY};
 
 /// The core crate, re-exported so one dependency is enough.

@@ -6,7 +6,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 
 use framing_core::{Decoded, Frame, Layout, Value};
 
-use crate::read::{FrameReader, OwnedFrame, Rx, DEFAULT_READ_CAPACITY};
+use crate::frame::OwnedFrame;
+use crate::read::{FrameReader, Rx, DEFAULT_READ_CAPACITY};
 use crate::write::{FrameWriter, Tx, DEFAULT_WRITE_CAPACITY};
 
 /// Frames both ways over one stream: a [`FrameReader`] and a [`FrameWriter`]

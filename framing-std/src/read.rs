@@ -1,15 +1,13 @@
 //! Reading frames from any [`Read`]: whole frames ([`FrameReader`]) or, for
 //! frames larger than memory, headers and payload pieces ([`StreamReader`]).
 
-use std::fmt;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use framing_core::{
-    Decoded, Decoder, Event, Feed, Found, Frame, Header, Layout, StreamDecoder, Value,
-};
+use framing_core::{Decoded, Decoder, Event, Feed, Found, Frame, Layout, StreamDecoder};
 
 use crate::buffer::{GrowBuf, ReadBuf};
+use crate::frame::{OwnedFrame, SharedLayout};
 
 /// The default size of one read: 64 KiB.
 pub const DEFAULT_READ_CAPACITY: usize = 64 * 1024;
@@ -25,12 +23,12 @@ fn frame_limit(layout: &Layout) -> usize {
 #[derive(Debug)]
 pub(crate) struct Rx {
     /// Shares the layout with every [`OwnedFrame`] this reader makes.
-    decoder: Decoder<Arc<Layout>, GrowBuf>,
+    decoder: Decoder<SharedLayout, GrowBuf>,
     chunk: ReadBuf,
     /// The longest frame kept whole in the read buffer: any valid one.
     hold: usize,
     /// The decoder's layout, for the frames it makes.
-    layout: Arc<Layout>,
+    layout: SharedLayout,
 }
 
 impl Rx {
@@ -41,9 +39,9 @@ impl Rx {
 
     pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
         let hold = frame_limit(&layout);
-        let layout = Arc::new(layout);
+        let layout = SharedLayout::Counted(Arc::new(layout));
         Rx {
-            decoder: Decoder::new(Arc::clone(&layout), GrowBuf::new(hold)),
+            decoder: Decoder::new(layout.clone(), GrowBuf::new(hold)),
             chunk: ReadBuf::new(read_capacity),
             hold,
             layout,
@@ -94,11 +92,7 @@ impl Rx {
             };
             if let Found::Item(at) = found {
                 let frame = self.decoder.frame(self.chunk.since(from), at);
-                let bytes = [frame.header().as_bytes(), frame.payload(), frame.trailer()].concat();
-                return Ok(Some(OwnedFrame {
-                    layout: Arc::clone(&self.layout),
-                    bytes,
-                }));
+                return Ok(Some(OwnedFrame::copied(frame, &self.layout)));
             }
         }
     }
@@ -120,98 +114,6 @@ impl Rx {
         self.chunk
             .allocated()
             .saturating_add(self.decoder.buffer().allocated())
-    }
-}
-
-/// A frame that owns its bytes, from [`FrameReader::next_owned_frame`] or the
-/// reader's [`Iterator`]. One allocation holds header and payload; the layout
-/// is shared with the reader.
-///
-/// ```
-/// use framing_std::{FrameReader, Layout, Value};
-///
-/// let stream: &[u8] = b"\x00\x02hi\x00\x03you";
-/// let frames: Vec<_> = FrameReader::new(stream, Layout::new("!H"))
-///     .collect::<std::io::Result<_>>()?;
-/// assert_eq!(frames[1].payload(), b"you");
-/// assert_eq!(frames[1].value(0), Some(Value::Int(3)));
-/// assert_eq!(frames[1].int(0), Some(3));
-/// assert_eq!(frames[1].as_bytes(), b"\x00\x03you");
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Clone, PartialEq)]
-pub struct OwnedFrame {
-    layout: Arc<Layout>,
-    /// Header, payload and trailer; always at least a header long.
-    bytes: Vec<u8>,
-}
-
-impl OwnedFrame {
-    /// The header, read in place.
-    pub fn header(&self) -> Header<'_> {
-        // Every constructor stores at least `header_len` bytes.
-        Header::new_checked(&self.bytes, &self.layout)
-            .expect("an owned frame holds at least a whole header")
-    }
-
-    /// Header value `index`, as `struct.unpack(format, header)[index]`.
-    pub fn value(&self, index: usize) -> Option<Value<'_>> {
-        self.header().value(index)
-    }
-
-    /// Header value `index` as an integer, if it is one (as
-    /// [`Frame::int`](framing_core::Frame::int)).
-    pub fn int(&self, index: usize) -> Option<i128> {
-        self.header().int(index)
-    }
-
-    /// The header's bytes (with the varint length, if the layout has one).
-    pub fn header_bytes(&self) -> &[u8] {
-        self.layout.split_frame(&self.bytes).0
-    }
-
-    /// The payload.
-    pub fn payload(&self) -> &[u8] {
-        self.layout.split_frame(&self.bytes).1
-    }
-
-    /// The trailer, checked by the decoder (empty if the layout has none).
-    pub fn trailer(&self) -> &[u8] {
-        self.layout.split_frame(&self.bytes).2
-    }
-
-    /// The whole frame as it was on the wire: header, payload, trailer.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The layout the frame was read with.
-    pub fn layout(&self) -> &Layout {
-        &self.layout
-    }
-
-    /// The payload, given back (moves the payload to the front of the
-    /// allocation).
-    pub fn into_payload(mut self) -> Vec<u8> {
-        let (head, payload, _) = self.layout.split_frame(&self.bytes);
-        let (start, len) = (head.len(), payload.len());
-        self.bytes.truncate(start + len);
-        self.bytes.drain(..start);
-        self.bytes
-    }
-
-    /// The whole frame's bytes, given back.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
-    }
-}
-
-impl fmt::Debug for OwnedFrame {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedFrame")
-            .field("header", &self.header())
-            .field("payload", &self.payload())
-            .finish()
     }
 }
 

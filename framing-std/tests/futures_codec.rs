@@ -125,7 +125,7 @@ fn reports_are_items_and_the_stream_goes_on() {
     });
 }
 
-/// `frames_only` under asynchronous-codec: `FrameBytes` items, the reports
+/// `frames_only` under asynchronous-codec: `OwnedFrame<Bytes>` items, the reports
 /// of a discard policy skipped and counted.
 #[test]
 fn frames_only_yields_frames_and_counts_the_reports() {

@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use common::{encode, payloads, Rng};
-use framing_std::codec::{FrameBytes, FrameCodec};
+use framing_std::codec::FrameCodec;
 use framing_std::framing_core::{Decoder as CoreDecoder, SliceBuffer};
-use framing_std::Decoded;
 use framing_std::{
     error, DecodeError, DecodeErrorKind, EncodeError, Layout, Oversize, Recovery, Value,
 };
+use framing_std::{Decoded, OwnedFrame};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -90,7 +90,7 @@ fn fatal(e: &io::Error) -> DecodeError {
 }
 
 /// Turns one codec result into an [`Out`]; `None` for `Ok(None)`.
-fn out(item: io::Result<Option<Decoded<FrameBytes>>>) -> Option<Out> {
+fn out(item: io::Result<Option<Decoded<OwnedFrame<Bytes>>>>) -> Option<Out> {
     match item {
         Ok(Some(Decoded::Frame(f))) => {
             assert_eq!(f.as_bytes(), [f.header_bytes(), f.payload()].concat());
@@ -431,7 +431,7 @@ async fn serve_raw(
     layout: Layout,
     bytes: Vec<u8>,
     max_piece: usize,
-) -> Vec<io::Result<Decoded<FrameBytes>>> {
+) -> Vec<io::Result<Decoded<OwnedFrame<Bytes>>>> {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = tokio::spawn(async move {
@@ -633,7 +633,7 @@ fn a_frame_is_split_off_the_read_buffer_without_copying() {
     assert_eq!(second.layout(), &layout);
     assert_eq!(
         format!("{second:?}"),
-        "FrameBytes { header: [Int(3)], payload: [97, 98, 99] }"
+        "OwnedFrame { header: [Int(3)], payload: [97, 98, 99] }"
     );
 }
 
