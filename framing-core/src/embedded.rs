@@ -360,10 +360,16 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
         payload: &[u8],
         fields: &[(usize, Value<'_>)],
     ) -> Result<(), Error<W::Error>> {
-        let parts = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
-        write_all(&mut self.inner, parts.head())?;
-        write_all(&mut self.inner, parts.payload(payload))?;
-        write_all(&mut self.inner, parts.trailer())
+        let mut scratch = [0u8; H];
+        let parts = self
+            .layout
+            .borrow()
+            .encode_parts(payload, fields, &mut scratch)
+            .map_err(Error::Encode)?;
+        for part in parts.as_slices() {
+            write_all(&mut self.inner, part)?;
+        }
+        Ok(())
     }
 
     /// Flushes the writer.
@@ -393,75 +399,6 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     pub fn into_inner(self) -> W {
         self.inner
     }
-}
-
-/// The head (in `H` bytes of scratch space) and the trailer of a frame of
-/// `payload`, written before and after it. Shared by the blocking and the
-/// async writer.
-pub(crate) struct Parts<const H: usize> {
-    head: [u8; H],
-    head_len: usize,
-    trailer: [u8; 4],
-    trailer_len: usize,
-    /// A delimited frame, encoded whole into `head`: no payload follows.
-    whole: bool,
-}
-
-impl<const H: usize> Parts<H> {
-    pub(crate) fn head(&self) -> &[u8] {
-        self.head.get(..self.head_len).unwrap_or_default()
-    }
-
-    /// The payload to write after the head: none for a delimited frame.
-    pub(crate) fn payload<'p>(&self, payload: &'p [u8]) -> &'p [u8] {
-        if self.whole {
-            &[]
-        } else {
-            payload
-        }
-    }
-
-    pub(crate) fn trailer(&self) -> &[u8] {
-        self.trailer.get(..self.trailer_len).unwrap_or_default()
-    }
-}
-
-/// Encodes the head and the trailer of a frame of `payload`.
-#[inline]
-pub(crate) fn encode_header<const H: usize, E>(
-    layout: &Layout,
-    payload: &[u8],
-    fields: &[(usize, Value<'_>)],
-) -> Result<Parts<H>, Error<E>> {
-    let mut head = [0u8; H];
-    if layout.delimiter().is_some() {
-        // A delimited frame (COBS, SLIP, lines) is encoded whole, so it
-        // must fit the `H` bytes of scratch space.
-        let head_len = layout
-            .encode_with(payload, fields, &mut head)
-            .map_err(Error::Encode)?;
-        return Ok(Parts {
-            head,
-            head_len,
-            trailer: [0; 4],
-            trailer_len: 0,
-            whole: true,
-        });
-    }
-    let head_len = layout
-        .encode_header_with(payload.len(), fields, &mut head)
-        .map_err(Error::Encode)?;
-    let mut trailer = [0u8; 4];
-    let trailer_len = layout
-        .encode_trailer(&head[..head_len], payload, &mut trailer)
-        .map_err(Error::Encode)?;
-    Ok(Parts {
-        head,
-        head_len,
-        trailer,
-        trailer_len,
-        whole: false,
-    })
 }
 
 /// `write_all` that reports `Ok(0)` instead of panicking, and retries

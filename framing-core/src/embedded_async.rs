@@ -123,7 +123,7 @@ use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::buffer::Buffer;
 use crate::decode::{Decoded, Decoder, Event, Feed, Found, StreamDecoder};
-use crate::embedded::{encode_header, reader_accessors, Next, Reads};
+use crate::embedded::{reader_accessors, Next, Reads};
 use crate::header::Frame;
 use crate::layout::Layout;
 use crate::value::Value;
@@ -339,10 +339,16 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
         payload: &[u8],
         fields: &[(usize, Value<'_>)],
     ) -> Result<(), Error<W::Error>> {
-        let parts = encode_header::<H, _>(self.layout.borrow(), payload, fields)?;
-        write_all(&mut self.inner, parts.head()).await?;
-        write_all(&mut self.inner, parts.payload(payload)).await?;
-        write_all(&mut self.inner, parts.trailer()).await
+        let mut scratch = [0u8; H];
+        let parts = self
+            .layout
+            .borrow()
+            .encode_parts(payload, fields, &mut scratch)
+            .map_err(Error::Encode)?;
+        for part in parts.as_slices() {
+            write_all(&mut self.inner, part).await?;
+        }
+        Ok(())
     }
 
     /// Flushes the writer.

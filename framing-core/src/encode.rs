@@ -185,6 +185,81 @@ impl Format {
     }
 }
 
+/// The longest trailer: a 32-bit checksum.
+const MAX_TRAILER: usize = 4;
+
+/// A frame encoded around its payload, from [`Layout::encode_parts`]: the
+/// one encode step every writer takes (framing-std's writers and codecs,
+/// the embedded writers). Written in order, [`head`](Self::head),
+/// [`body`](Self::body) and [`trailer`](Self::trailer) are the frame, and
+/// the payload is never copied: for a length framing the head is the
+/// header, the body the payload; a delimited frame (COBS, SLIP, lines) is
+/// encoded whole into the head, with an empty body and trailer.
+///
+/// ```
+/// use framing_core::{Checksum, Layout};
+///
+/// let layout = Layout::builder("!H").trailer(Checksum::Crc16Xmodem).build()?;
+/// let mut scratch = [0u8; 2];
+/// let parts = layout.encode_parts(b"abc", &[], &mut scratch)?;
+/// assert_eq!(parts.head(), b"\x00\x03");
+/// assert_eq!(parts.body(), b"abc"); // the payload itself, not a copy
+/// assert_eq!(parts.trailer().len(), 2);
+/// assert_eq!(parts.as_slices().concat(), {
+///     let mut out = [0u8; 7];
+///     layout.encode(b"abc", &mut out)?;
+///     out
+/// });
+///
+/// let cobs = Layout::cobs().build()?;
+/// let mut scratch = [0u8; 8];
+/// let parts = cobs.encode_parts(b"a\0b", &[], &mut scratch)?;
+/// assert_eq!((parts.head(), parts.body()), (&b"\x02a\x02b\x00"[..], &b""[..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts<'s, 'p> {
+    head: &'s [u8],
+    body: &'p [u8],
+    trailer: [u8; MAX_TRAILER],
+    trailer_len: u8,
+}
+
+impl<'s, 'p> Parts<'s, 'p> {
+    /// The head, written into the scratch space: a header (and varint
+    /// length), or a whole delimited frame.
+    pub fn head(&self) -> &'s [u8] {
+        self.head
+    }
+
+    /// What follows the head: the payload given, or nothing for a
+    /// delimited frame.
+    pub fn body(&self) -> &'p [u8] {
+        self.body
+    }
+
+    /// The trailer (empty when the layout has none, or is delimited).
+    pub fn trailer(&self) -> &[u8] {
+        &self.trailer[..usize::from(self.trailer_len)]
+    }
+
+    /// Head, body and trailer, for a vectored write.
+    pub fn as_slices(&self) -> [&[u8]; 3] {
+        [self.head, self.body, self.trailer()]
+    }
+
+    /// The frame's length.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.body.len() + usize::from(self.trailer_len)
+    }
+
+    /// Whether the frame is empty (never: every frame has a head or a
+    /// delimiter).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl Layout {
     /// Bytes a frame with a payload of `payload_len` bytes takes (head,
     /// payload and trailer), or `None` on overflow.
@@ -462,6 +537,59 @@ impl Layout {
             self.encode_trailer(&frame[..hlen], payload, tail)?;
         }
         Ok(needed)
+    }
+}
+
+impl Layout {
+    /// The scratch space [`encode_parts`](Self::encode_parts) needs for a
+    /// payload of `payload_len` bytes: the head for a length framing, the
+    /// whole encoded frame (at most) for a delimited one. `None` on
+    /// overflow.
+    pub const fn scratch_len(&self, payload_len: usize) -> Option<usize> {
+        if self.delimiter.is_some() {
+            self.max_encoded_len(payload_len)
+        } else {
+            Some(self.head_len(payload_len))
+        }
+    }
+
+    /// Encodes the frame of `payload` (with values for header fields that
+    /// are neither the length nor constants) around it: the head into
+    /// `scratch`, the trailer inline, the payload left where it is. See
+    /// [`Parts`]; [`scratch_len`](Self::scratch_len) says how much scratch
+    /// space is enough.
+    ///
+    /// # Errors
+    /// As [`encode_with`](Self::encode_with);
+    /// [`BufferTooSmall`](EncodeError::BufferTooSmall) when `scratch`
+    /// cannot hold the head (a delimited layout: the whole frame).
+    #[inline]
+    pub fn encode_parts<'s, 'p>(
+        &self,
+        payload: &'p [u8],
+        fields: &[(usize, Value<'_>)],
+        scratch: &'s mut [u8],
+    ) -> Result<Parts<'s, 'p>, EncodeError> {
+        let mut trailer = [0u8; MAX_TRAILER];
+        if self.delimiter.is_some() {
+            let n = self.encode_with(payload, fields, scratch)?;
+            return Ok(Parts {
+                head: &scratch[..n],
+                body: &[],
+                trailer,
+                trailer_len: 0,
+            });
+        }
+        let n = self.encode_header_with(payload.len(), fields, scratch)?;
+        let head = &scratch[..n];
+        let trailer_len = self.encode_trailer(head, payload, &mut trailer)?;
+        Ok(Parts {
+            head,
+            body: payload,
+            trailer,
+            // At most `MAX_TRAILER`.
+            trailer_len: trailer_len as u8,
+        })
     }
 }
 

@@ -27,7 +27,7 @@ pub use decode::{
     At, DecodeError, DecodeErrorKind, Decoded, Decoder, Event, Fed, Feed, Found, Recovery,
     StreamDecoder,
 };
-pub use encode::EncodeError;
+pub use encode::{EncodeError, Parts};
 pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
 pub use frame_encoder::FrameEncoder;
 pub use header::{Frame, Header};

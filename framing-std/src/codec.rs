@@ -413,52 +413,38 @@ impl FrameCodec {
     /// As `encode_payload`, with the message's header values.
     fn encode_message(&self, message: Message<'_>, dst: &mut BytesMut) -> io::Result<()> {
         let Message { payload, fields } = message;
-        if self.layout.delimiter().is_some() {
-            // A delimited frame is encoded whole.
-            let worst = self
-                .layout
-                .max_encoded_len(payload.len())
-                .unwrap_or(usize::MAX);
-            let start = dst.len();
-            dst.resize(start.saturating_add(worst), 0);
-            return match self.layout.encode_with(payload, fields, &mut dst[start..]) {
-                Ok(n) => {
-                    dst.truncate(start + n);
-                    Ok(())
+        let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
+        // Scratch space for the head (a delimited frame: the whole of it),
+        // then room for the payload and trailer, but never more than a
+        // valid frame needs.
+        let scratch = self
+            .layout
+            .scratch_len(payload.len().min(max))
+            .unwrap_or(usize::MAX);
+        let start = dst.len();
+        dst.reserve(
+            scratch
+                .saturating_add(payload.len().min(max))
+                .saturating_add(self.layout.trailer_len()),
+        );
+        dst.resize(start.saturating_add(scratch), 0);
+        let (head, body, trailer) =
+            match self.layout.encode_parts(payload, fields, &mut dst[start..]) {
+                Ok(parts) => {
+                    let mut trailer = [0u8; 4];
+                    trailer[..parts.trailer().len()].copy_from_slice(parts.trailer());
+                    let len = parts.trailer().len();
+                    (parts.head().len(), parts.body(), (trailer, len))
                 }
                 Err(e) => {
                     dst.truncate(start);
-                    Err(error::from_encode(e))
+                    return Err(error::from_encode(e));
                 }
             };
-        }
-        let hlen = self.layout.head_len(payload.len());
-        let tlen = self.layout.trailer_len();
-        let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
-        // Room for the whole frame, but never more than a valid one needs.
-        dst.reserve(
-            hlen.saturating_add(payload.len().min(max))
-                .saturating_add(tlen),
-        );
-        let start = dst.len();
-        dst.resize(start + hlen, 0);
-        if let Err(e) = self
-            .layout
-            .encode_header_with(payload.len(), fields, &mut dst[start..])
-        {
-            dst.truncate(start);
-            return Err(error::from_encode(e));
-        }
-        dst.extend_from_slice(payload);
-        if tlen != 0 {
-            let mut trailer = [0u8; 4];
-            let (head, rest) = dst[start..].split_at(hlen);
-            let n = self
-                .layout
-                .encode_trailer(head, rest, &mut trailer)
-                .map_err(error::from_encode)?;
-            dst.extend_from_slice(&trailer[..n]);
-        }
+        // The head is written in place; the body and trailer follow it.
+        dst.truncate(start + head);
+        dst.extend_from_slice(body);
+        dst.extend_from_slice(&trailer.0[..trailer.1]);
         Ok(())
     }
 }
