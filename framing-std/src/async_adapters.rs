@@ -320,8 +320,9 @@ macro_rules! async_adapters {
         /// No method leaves part of a frame in the stream when its future is
         /// dropped, and no byte is lost: a frame is either taken whole (its
         /// unwritten rest queued, written by the next call) or not at all.
-        /// `queue_frame` took the frame if and only if it completed, so it
-        /// is the one to race in a `select!`; see each method.
+        /// `queue_frame` took the frame if and only if it completed (with
+        /// `Ok` or an I/O error; an encoding error takes nothing), so it is
+        /// the one to race in a `select!`; see each method.
         #[derive(Debug)]
         pub struct FrameWriter<W> {
             inner: W,
