@@ -10,7 +10,10 @@
 //! ```text
 //!  group decode_<chunk>     one per chunk size: whole, 1500, 64, 7, 1
 //!    framing_decoder/<p>    framing Decoder, whole frames (64 KiB heapless buffer)
+//!    framing_decoder_rt/<p> the same over a layout built at run time (no
+//!                           constant folding of the static layout)
 //!    framing_stream/<p>     framing StreamDecoder, header + payload pieces
+//!    framing_stream_rt/<p>  the same over the run-time layout
 //!    tokio_util/<p>         chunk appended to a BytesMut, decode until None
 //!    framing_tokio_codec/<p> framing-std's FrameCodec (feature tokio), driven
 //!                           the same way: split off the BytesMut, no copy
@@ -111,6 +114,15 @@ impl Stream {
             },
         }
     }
+}
+
+/// `LAYOUT`, built at run time from a format string the compiler cannot
+/// see, and leaked so decoders can hold it as `&'static`.
+fn runtime_layout() -> &'static Layout {
+    let layout = Layout::builder(black_box("!I"))
+        .build()
+        .expect("a valid layout");
+    Box::leak(Box::new(layout))
 }
 
 fn chunk_len(chunk: usize, stream: &[u8]) -> usize {
@@ -297,9 +309,26 @@ fn decode(c: &mut Criterion) {
                 b.iter(|| framing_decoder(&mut decoder, black_box(s), black_box(n)))
             });
 
+            // The same decoder over a layout only known at run time (built
+            // from a format string read from a flag, say): nothing of it can
+            // be folded into the code, as it can for the `static` above.
+            let runtime = runtime_layout();
+            let mut decoder: Box<FrameDecoder> =
+                Box::new(Decoder::new(runtime, heapless::Vec::new()));
+            assert_eq!(framing_decoder(&mut decoder, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_decoder_rt", payload), |b| {
+                b.iter(|| framing_decoder(&mut decoder, black_box(s), black_box(n)))
+            });
+
             let mut streaming = StreamDecoder::new(&LAYOUT, heapless::Vec::new());
             assert_eq!(framing_stream(&mut streaming, s, n), expect);
             group.bench_function(BenchmarkId::new("framing_stream", payload), |b| {
+                b.iter(|| framing_stream(&mut streaming, black_box(s), black_box(n)))
+            });
+
+            let mut streaming = StreamDecoder::new(runtime, heapless::Vec::new());
+            assert_eq!(framing_stream(&mut streaming, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_stream_rt", payload), |b| {
                 b.iter(|| framing_stream(&mut streaming, black_box(s), black_box(n)))
             });
 

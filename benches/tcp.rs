@@ -5,6 +5,8 @@
 //! ```text
 //!  group tcp
 //!    framing_std/<p>           framing-std FrameReader::next_frame (64 KiB reads)
+//!    framing_std_tokio/<p>     framing_std::tokio::FrameReader::next_frame().await over a
+//!                              tokio TcpStream, on a current-thread runtime (64 KiB reads)
 //!    raw_read/<p>              a read loop into a 64 KiB buffer, no framing at all:
 //!                              what the socket gives
 //!    minimal_loop/<p>          a hand-written frame loop over the same 64 KiB reads:
@@ -151,6 +153,45 @@ impl Receiver for Framing<'_> {
     }
 }
 
+/// framing-std's async tokio reader: frames borrowed from its read buffer,
+/// awaited on a current-thread runtime (one `block_on` per iteration).
+struct FramingTokio {
+    runtime: tokio::runtime::Runtime,
+    reader: framing_std::tokio::FrameReader<tokio::net::TcpStream>,
+}
+
+impl FramingTokio {
+    /// Over a clone of `stream`, made non-blocking and registered with a
+    /// new current-thread runtime.
+    fn new(stream: &TcpStream) -> io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        let stream = stream.try_clone()?;
+        stream.set_nonblocking(true)?;
+        let stream = {
+            let _entered = runtime.enter();
+            tokio::net::TcpStream::from_std(stream)?
+        };
+        let reader = framing_std::tokio::FrameReader::new(stream, LAYOUT);
+        Ok(FramingTokio { runtime, reader })
+    }
+}
+
+impl Receiver for FramingTokio {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let reader = &mut self.reader;
+        self.runtime.block_on(async {
+            let mut seen = 0;
+            for _ in 0..quota.frames {
+                let frame = reader.next_frame().await.expect("read").expect("a frame");
+                seen += black_box(frame.payload().len());
+            }
+            seen
+        })
+    }
+}
+
 /// No framing: read what the socket gives until the bytes are in.
 struct Raw<'a> {
     stream: &'a TcpStream,
@@ -289,8 +330,9 @@ fn run(c: &mut Criterion) {
             payload: per_iter * block.payload,
         };
         group.throughput(Throughput::Bytes(quota.bytes as u64));
-        let contenders: [&str; 5] = [
+        let contenders: [&str; 6] = [
             "framing_std",
+            "framing_std_tokio",
             "raw_read",
             "minimal_loop",
             "tokio_util",
@@ -301,6 +343,7 @@ fn run(c: &mut Criterion) {
             let s = &link.stream;
             let mut receiver: Box<dyn Receiver + '_> = match name {
                 "framing_std" => Box::new(Framing(FrameReader::new(s, LAYOUT))),
+                "framing_std_tokio" => Box::new(FramingTokio::new(s).expect("a tokio stream")),
                 "raw_read" => Box::new(Raw {
                     stream: s,
                     buf: vec![0; READ],

@@ -8,14 +8,22 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "tokio", feature = "futures"))]
+mod async_adapters;
 mod buffer;
 #[cfg(any(feature = "tokio", feature = "futures"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures"))))]
 pub mod codec;
 pub mod error;
 mod frame;
+#[cfg(feature = "futures")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures")))]
+pub mod futures;
 mod net;
 mod read;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
 mod write;
 
 #[cfg(any(feature = "tokio", feature = "futures"))]

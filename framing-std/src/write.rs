@@ -1,11 +1,12 @@
 //! Writing frames to any [`Write`]: header and payload in one vectored
 //! write, or many frames batched into one.
 
+use core::task::{ready, Poll};
 use std::io::{self, IoSlice, Write};
 
 use framing_core::{Layout, Value};
 
-use crate::error;
+use crate::{buffer, error};
 
 /// The default batch size of a [`FrameWriter`]: 64 KiB.
 pub const DEFAULT_WRITE_CAPACITY: usize = 64 * 1024;
@@ -14,10 +15,22 @@ pub const DEFAULT_WRITE_CAPACITY: usize = 64 * 1024;
 /// `WriteBufferWaterMark`. See [`FrameWriter::set_high_water_mark`].
 pub const DEFAULT_HIGH_WATER_MARK: usize = 64 * 1024;
 
-/// Writes every byte of `parts`, in order, with vectored writes: retries
-/// `Interrupted`, resumes after partial writes. Returns how many bytes were
-/// written, and the error that stopped it early, if any.
-fn write_parts<W: Write + ?Sized>(w: &mut W, parts: &[&[u8]]) -> (usize, io::Result<()>) {
+/// A blocking writer as the write step of [`write_parts`] and [`Tx`]: its
+/// `write_vectored`, which never pends.
+pub(crate) fn blocking<W: Write + ?Sized>(
+    w: &mut W,
+) -> impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>> + '_ {
+    move |slices| Poll::Ready(w.write_vectored(slices))
+}
+
+/// Writes every byte of `parts`, in order, with `write` (a vectored write,
+/// blocking or async): retries `Interrupted`, resumes after partial writes.
+/// Returns how many bytes were written, and the error that stopped it
+/// early, if any, or `Pending` if `write` pended.
+fn write_parts(
+    parts: &[&[u8]],
+    mut write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+) -> (usize, Poll<io::Result<()>>) {
     let mut done = 0usize;
     loop {
         // Rebuild the slices from `done`: skip the parts already sent, cut
@@ -37,30 +50,31 @@ fn write_parts<W: Write + ?Sized>(w: &mut W, parts: &[&[u8]]) -> (usize, io::Res
             }
         }
         if count == 0 {
-            return (done, Ok(()));
+            return (done, Poll::Ready(Ok(())));
         }
-        match w.write_vectored(&slices[..count]) {
-            Ok(0) => {
+        match write(&slices[..count]) {
+            Poll::Ready(Ok(0)) => {
                 return (
                     done,
-                    Err(io::Error::new(
+                    Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::WriteZero,
                         "failed to write the whole frame",
-                    )),
+                    ))),
                 )
             }
-            Ok(n) if n <= remaining => done += n,
-            Ok(_) => {
+            Poll::Ready(Ok(n)) if n <= remaining => done += n,
+            Poll::Ready(Ok(_)) => {
                 return (
                     done,
-                    Err(io::Error::new(
+                    Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::InvalidData,
                         "the writer reported more bytes than it was given",
-                    )),
+                    ))),
                 )
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (done, Err(e)),
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Poll::Ready(Err(e)) => return (done, Poll::Ready(Err(e))),
+            Poll::Pending => return (done, Poll::Pending),
         }
     }
 }
@@ -95,12 +109,16 @@ impl Tx {
 
     /// Before a new frame: with the queue at the high-water mark, writes it
     /// out; if the inner writer takes not all of it, refuses the frame (it
-    /// is neither written nor queued) with [`error::Backpressure`].
-    fn admit<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+    /// is neither written nor queued) with [`error::Backpressure`]. An async
+    /// writer pends instead, until the queue is written out.
+    fn poll_admit(
+        &mut self,
+        write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<()>> {
         if self.queue.len() < self.high_water {
-            return Ok(());
+            return Poll::Ready(Ok(()));
         }
-        match self.write_queue(w) {
+        Poll::Ready(match ready!(self.poll_write_queue(write)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(e)
@@ -115,7 +133,7 @@ impl Tx {
                 ))
             }
             Err(e) => Err(e),
-        }
+        })
     }
 
     pub(crate) fn layout(&self) -> &Layout {
@@ -128,8 +146,11 @@ impl Tx {
 
     /// Encodes the head and the trailer of a frame for `payload` into the
     /// scratch space, and returns the payload to write between them (none
-    /// for a delimited frame, encoded whole into the scratch space).
-    fn encode<'p>(
+    /// for a delimited frame, encoded whole into the scratch space). The
+    /// one encoder of the blocking and async writers; call it once per
+    /// frame, before [`poll_write_frame`](Self::poll_write_frame) or
+    /// [`poll_queue_frame`](Self::poll_queue_frame).
+    pub(crate) fn encode<'p>(
         &mut self,
         payload: &'p [u8],
         fields: &[(usize, Value<'_>)],
@@ -164,31 +185,85 @@ impl Tx {
     }
 
     /// Writes the queue, then the encoded header and `payload`. On error,
-    /// what was not written is queued.
-    fn send<W: Write + ?Sized>(&mut self, w: &mut W, payload: &[u8]) -> io::Result<()> {
+    /// what was not written is queued; a write that pends (async) counts
+    /// as written up to there, the rest queued.
+    fn send(
+        &mut self,
+        write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+        payload: &[u8],
+    ) -> io::Result<()> {
         let parts = [&self.queue[..], &self.header, payload, &self.trailer];
-        let (done, result) = write_parts(w, &parts);
-        match result {
-            Ok(()) => self.queue.clear(),
-            Err(_) => {
-                let from_queue = done.min(self.queue.len());
-                self.queue.drain(..from_queue);
-                let mut skip = done - from_queue;
-                for part in [&self.header[..], payload, &self.trailer] {
-                    let cut = skip.min(part.len());
-                    skip -= cut;
-                    self.queue.extend_from_slice(&part[cut..]);
-                }
+        let (done, result) = write_parts(&parts, write);
+        let result = match result {
+            Poll::Ready(Ok(())) => {
+                self.queue.clear();
+                return Ok(());
             }
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Ok(()),
+        };
+        let from_queue = done.min(self.queue.len());
+        self.queue.drain(..from_queue);
+        let mut skip = done - from_queue;
+        for part in [&self.header[..], payload, &self.trailer] {
+            let cut = skip.min(part.len());
+            skip -= cut;
+            self.queue.extend_from_slice(&part[cut..]);
         }
         result
     }
 
-    /// Writes the queue; on error, keeps what was not written.
-    fn write_queue<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
-        let (done, result) = write_parts(w, &[&self.queue]);
+    /// Writes the queue; on error or `Pending`, keeps what was not written.
+    pub(crate) fn poll_write_queue(
+        &mut self,
+        write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<()>> {
+        let (done, result) = write_parts(&[&self.queue], write);
         self.queue.drain(..done.min(self.queue.len()));
         result
+    }
+
+    /// Writes the queue, then the frame [`encode`](Self::encode)d last
+    /// (`payload` is what it returned), vectored. `Pending` only before
+    /// the frame is taken (the queue at the high-water mark): nothing of it
+    /// is written or queued then. Once `Ready`, the frame is written or its
+    /// rest queued (error or not).
+    pub(crate) fn poll_write_frame(
+        &mut self,
+        mut write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+        payload: &[u8],
+    ) -> Poll<io::Result<()>> {
+        ready!(self.poll_admit(&mut write))?;
+        Poll::Ready(self.send(write, payload))
+    }
+
+    /// Queues the frame [`encode`](Self::encode)d last, writing the queue
+    /// first if the frame would overflow the batch, and writing a frame as
+    /// long as the batch at once with the queue. `Pending` only before the
+    /// frame is taken, as [`poll_write_frame`](Self::poll_write_frame).
+    pub(crate) fn poll_queue_frame(
+        &mut self,
+        mut write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+        payload: &[u8],
+    ) -> Poll<io::Result<()>> {
+        ready!(self.poll_admit(&mut write))?;
+        let frame = (self.header.len() + self.trailer.len()).saturating_add(payload.len());
+        if frame >= self.capacity {
+            // Too big to be worth copying: write it with the queue, vectored.
+            return Poll::Ready(self.send(write, payload));
+        }
+        let mut result = Ok(());
+        if self.queue.len().saturating_add(frame) > self.capacity {
+            // Pending: the queue is written by the next call.
+            if let Poll::Ready(written) = self.poll_write_queue(write) {
+                result = written;
+            }
+        }
+        // Queued even if writing the queue failed: an error never loses a frame.
+        self.queue.extend_from_slice(&self.header);
+        self.queue.extend_from_slice(payload);
+        self.queue.extend_from_slice(&self.trailer);
+        Poll::Ready(result)
     }
 
     pub(crate) fn write_frame<W: Write + ?Sized>(
@@ -198,8 +273,7 @@ impl Tx {
         fields: &[(usize, Value<'_>)],
     ) -> io::Result<()> {
         let payload = self.encode(payload, fields)?;
-        self.admit(w)?;
-        self.send(w, payload)
+        buffer::ready(self.poll_write_frame(blocking(w), payload))
     }
 
     pub(crate) fn queue_frame<W: Write + ?Sized>(
@@ -209,26 +283,17 @@ impl Tx {
         fields: &[(usize, Value<'_>)],
     ) -> io::Result<()> {
         let payload = self.encode(payload, fields)?;
-        self.admit(w)?;
-        let frame = (self.header.len() + self.trailer.len()).saturating_add(payload.len());
-        if frame >= self.capacity {
-            // Too big to be worth copying: write it with the queue, vectored.
-            return self.send(w, payload);
-        }
-        let mut result = Ok(());
-        if self.queue.len().saturating_add(frame) > self.capacity {
-            result = self.write_queue(w);
-        }
-        // Queued even if writing the queue failed: an error never loses a frame.
-        self.queue.extend_from_slice(&self.header);
-        self.queue.extend_from_slice(payload);
-        self.queue.extend_from_slice(&self.trailer);
-        result
+        buffer::ready(self.poll_queue_frame(blocking(w), payload))
     }
 
     pub(crate) fn flush<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
-        self.write_queue(w)?;
+        buffer::ready(self.poll_write_queue(blocking(w)))?;
         w.flush()
+    }
+
+    /// Sets the high-water mark (see `FrameWriter::set_high_water_mark`).
+    pub(crate) fn set_high_water_mark(&mut self, bytes: usize) {
+        self.high_water = bytes;
     }
 }
 
@@ -400,7 +465,7 @@ impl<W> FrameWriter<W> {
     /// the rest of one frame, whatever a peer that stops reading does.
     /// Default [`DEFAULT_HIGH_WATER_MARK`] (64 KiB).
     pub fn set_high_water_mark(&mut self, bytes: usize) {
-        self.tx.high_water = bytes;
+        self.tx.set_high_water_mark(bytes);
     }
 
     /// The inner writer.
@@ -455,8 +520,8 @@ mod tests {
                 max,
                 calls: 0,
             };
-            let (n, r) = write_parts(&mut w, &[b"abc", b"", b"defgh", b"ij"]);
-            r.unwrap();
+            let (n, r) = write_parts(&[b"abc", b"", b"defgh", b"ij"], blocking(&mut w));
+            buffer::ready(r).unwrap();
             assert_eq!(n, 10);
             assert_eq!(w.out, b"abcdefghij");
         }
@@ -482,11 +547,13 @@ mod tests {
                 Ok(())
             }
         }
-        let (n, r) = write_parts(&mut Zero, &[b"abc"]);
-        assert_eq!((n, r.unwrap_err().kind()), (0, io::ErrorKind::WriteZero));
-        let (n, r) = write_parts(&mut Liar, &[b"abc"]);
-        assert_eq!((n, r.unwrap_err().kind()), (0, io::ErrorKind::InvalidData));
+        let (n, r) = write_parts(&[b"abc"], blocking(&mut Zero));
+        let kind = buffer::ready(r).unwrap_err().kind();
+        assert_eq!((n, kind), (0, io::ErrorKind::WriteZero));
+        let (n, r) = write_parts(&[b"abc"], blocking(&mut Liar));
+        let kind = buffer::ready(r).unwrap_err().kind();
+        assert_eq!((n, kind), (0, io::ErrorKind::InvalidData));
         // Nothing to write is no call at all.
-        assert_eq!(write_parts(&mut Zero, &[b"", b""]).0, 0);
+        assert_eq!(write_parts(&[b"", b""], blocking(&mut Zero)).0, 0);
     }
 }

@@ -1,6 +1,10 @@
 //! The `std_reader` property: `framing-std`'s readers over a `Read` that
 //! returns arbitrary short reads and `Interrupted` / `WouldBlock` errors give
-//! the same frames and errors as one whole decode.
+//! the same frames and errors as one whole decode; so does the async tokio
+//! `FrameReader` (feature `tokio`) over an `AsyncRead` that plays the same
+//! script, `Pending` before every read and for every `WouldBlock`, its
+//! futures polled by hand (no runtime) and, when the input says so, dropped
+//! at every `Pending`.
 //!
 //! Kept apart from `checks.rs` because it needs `framing-std`, which the
 //! replay test in `framing-core` cannot depend on. It refers to the shared
@@ -179,12 +183,130 @@ fn run_stream_reader(
     out
 }
 
+/// The async tokio `FrameReader` over the same script (feature `tokio`).
+#[cfg(feature = "tokio")]
+mod tokio_reader {
+    use core::pin::{pin, Pin};
+    use core::task::{Context, Poll, Waker};
+    use std::future::Future;
+    use std::io;
+
+    use framing_std::tokio::FrameReader;
+    use tokio::io::{AsyncRead, ReadBuf};
+
+    use super::{classify, Failure, Scripted, Step};
+    use crate::checks::{out_of, Out};
+
+    /// [`Scripted`] as an `AsyncRead`: `Pending` before every read, and
+    /// `Pending` for a `WouldBlock` step (an async reader's "not now").
+    pub(super) struct PendingScript<'a> {
+        script: Scripted<'a>,
+        pend: bool,
+        pub(super) pendings: usize,
+    }
+
+    impl<'a> PendingScript<'a> {
+        pub(super) fn new(data: &'a [u8], steps: &[Step]) -> Self {
+            PendingScript {
+                script: Scripted::new(data, steps),
+                pend: true,
+                pendings: 0,
+            }
+        }
+    }
+
+    impl AsyncRead for PendingScript<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.pend {
+                self.pend = false;
+                self.pendings += 1;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.pend = true;
+            match io::Read::read(&mut self.script, buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    Poll::Ready(Ok(()))
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.pendings += 1;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                Err(e) => Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Every item, `next_item` polled with a no-op waker; with `cancel`,
+    /// each future is dropped at its first `Pending` and made anew.
+    pub(super) fn run(
+        layout: framing_core::Layout,
+        read_size: usize,
+        stream: &[u8],
+        steps: &[Step],
+        cancel: bool,
+    ) -> Vec<Out> {
+        let inner = PendingScript::new(stream, steps);
+        let mut reader = FrameReader::with_capacity(read_size, inner, layout);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut out = Vec::new();
+        let mut polls = 0usize;
+        let limit = 4 * (stream.len() + steps.len()) + 64;
+        loop {
+            let got = loop {
+                let mut next = pin!(reader.next_item());
+                let got = loop {
+                    polls += 1;
+                    assert!(polls <= limit, "no progress: {out:?}");
+                    match next.as_mut().poll(&mut cx) {
+                        Poll::Ready(r) => break Some(r.map(|o| o.map(|i| out_of(&layout, i)))),
+                        Poll::Pending if cancel => break None,
+                        Poll::Pending => {}
+                    }
+                };
+                if let Some(got) = got {
+                    break got;
+                }
+            };
+            match got {
+                Ok(Some(o)) => out.push(o),
+                Ok(None) => {
+                    assert!(reader.is_at_boundary(), "ended off a frame boundary");
+                    break;
+                }
+                Err(e) => match classify(&e) {
+                    Failure::Retry => panic!("WouldBlock surfaced from an async reader: {e}"),
+                    Failure::Decode(de) => {
+                        out.push(Out::Err(de));
+                        let again = pin!(reader.next_frame()).poll(&mut cx);
+                        let Poll::Ready(Err(again)) = again else {
+                            panic!("a failed reader pends or goes on")
+                        };
+                        assert_eq!(framing_std::error::decode_error(&again), Some(de));
+                        break;
+                    }
+                },
+            }
+        }
+        out
+    }
+}
+
 /// `std_reader`: for a layout, a read size, a script of short reads and
 /// `Interrupted` / `WouldBlock` errors, and stream bytes from `data`, the
 /// `FrameReader` (borrowed and owned frames) and the `StreamReader` give the
 /// same frames and errors as the core decoder fed the whole stream at once;
 /// `Interrupted` never surfaces, every `WouldBlock` does, and no byte is lost
-/// or repeated across them.
+/// or repeated across them. With the feature `tokio`, the async tokio
+/// `FrameReader` gives the same items too, over the script with `Pending` for
+/// each `WouldBlock` and before every read, its futures dropped at every
+/// `Pending` when bit 1 of the api byte is set.
 pub fn std_reader(data: &[u8]) -> bool {
     let mut input = Input::new(data);
     let Some(spec) = Spec::parse(&mut input) else {
@@ -234,6 +356,15 @@ pub fn std_reader(data: &[u8]) -> bool {
     if layout.delimiter().is_none() {
         let events = run_stream_reader(layout, read_size, stream, &steps);
         assert_eq!(events, reference, "StreamReader, steps {steps:?}");
+    }
+    #[cfg(feature = "tokio")]
+    {
+        let cancel = api & 2 != 0;
+        let items = tokio_reader::run(layout, read_size, stream, &steps, cancel);
+        assert_eq!(
+            items, reference,
+            "tokio FrameReader::next_item, cancelled: {cancel}, steps {steps:?}"
+        );
     }
     true
 }
