@@ -542,15 +542,21 @@ impl Layout {
 
 impl Layout {
     /// The scratch space [`encode_parts`](Self::encode_parts) needs for a
-    /// payload of `payload_len` bytes: the head for a length framing, the
-    /// whole encoded frame (at most) for a delimited one. `None` on
+    /// payload of `payload_len` bytes: the longest head for a length
+    /// framing, the whole encoded frame (at most) for a delimited one. A
+    /// payload above the layout's maximum is refused before anything is
+    /// written, so it needs no more than the maximum does. `None` on
     /// overflow.
     pub const fn scratch_len(&self, payload_len: usize) -> Option<usize> {
-        if self.delimiter.is_some() {
-            self.max_encoded_len(payload_len)
-        } else {
-            Some(self.head_len(payload_len))
+        if self.delimiter.is_none() {
+            return Some(self.max_head_len());
         }
+        let max = if self.max_payload() < usize::MAX as u64 {
+            self.max_payload() as usize
+        } else {
+            usize::MAX
+        };
+        self.max_encoded_len(if payload_len < max { payload_len } else { max })
     }
 
     /// Encodes the frame of `payload` (with values for header fields that

@@ -417,10 +417,7 @@ impl FrameCodec {
         // Scratch space for the head (a delimited frame: the whole of it),
         // then room for the payload and trailer, but never more than a
         // valid frame needs.
-        let scratch = self
-            .layout
-            .scratch_len(payload.len().min(max))
-            .unwrap_or(usize::MAX);
+        let scratch = self.layout.scratch_len(payload.len()).unwrap_or(usize::MAX);
         let start = dst.len();
         dst.reserve(
             scratch

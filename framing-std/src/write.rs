@@ -155,33 +155,19 @@ impl Tx {
         payload: &'p [u8],
         fields: &[(usize, Value<'_>)],
     ) -> io::Result<&'p [u8]> {
-        if self.layout.delimiter().is_some() {
-            // A delimited frame is encoded whole into the scratch space;
-            // `send` then writes it with no payload of its own.
-            let worst = self
-                .layout
-                .max_encoded_len(payload.len())
-                .unwrap_or(usize::MAX);
-            self.header.resize(worst, 0);
-            let n = self
-                .layout
-                .encode_with(payload, fields, &mut self.header)
-                .map_err(error::from_encode)?;
-            self.header.truncate(n);
-            self.trailer.clear();
-            return Ok(&[]);
-        }
-        self.header.resize(self.layout.max_head_len(), 0);
-        let n = self
+        // The head into the scratch space (a delimited frame whole, with
+        // no body or trailer of its own), the trailer beside it.
+        let scratch = self.layout.scratch_len(payload.len()).unwrap_or(usize::MAX);
+        self.header.resize(scratch, 0);
+        let parts = self
             .layout
-            .encode_header_with(payload.len(), fields, &mut self.header)
+            .encode_parts(payload, fields, &mut self.header)
             .map_err(error::from_encode)?;
-        self.header.truncate(n);
-        self.trailer.resize(self.layout.trailer_len(), 0);
-        self.layout
-            .encode_trailer(&self.header, payload, &mut self.trailer)
-            .map_err(error::from_encode)?;
-        Ok(payload)
+        let (head, body) = (parts.head().len(), parts.body());
+        self.trailer.clear();
+        self.trailer.extend_from_slice(parts.trailer());
+        self.header.truncate(head);
+        Ok(body)
     }
 
     /// Writes the queue, then the encoded header and `payload`. On error,
