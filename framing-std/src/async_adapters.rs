@@ -152,56 +152,7 @@ macro_rules! async_adapters {
             }
         }
 
-        impl<R> FrameReader<R> {
-            /// The layout frames are read with.
-            pub fn layout(&self) -> &Layout {
-                self.rx.layout()
-            }
-
-            /// Whether the reader holds no byte of an undelivered frame:
-            /// every byte read so far belongs to a frame already returned
-            /// (or skipped). A peer closing now would be a clean end.
-            pub fn is_at_boundary(&self) -> bool {
-                self.rx.is_at_boundary()
-            }
-
-            /// Whether a whole frame already read waits in the buffer, so
-            /// that the next [`next_frame`](Self::next_frame) returns it
-            /// without reading (its future is ready at the first poll).
-            pub fn frame_ready(&self) -> bool {
-                self.rx.frame_ready()
-            }
-
-            /// Stream offset, in bytes from the first byte read, just past
-            /// the last frame or report returned (a delimited frame's
-            /// delimiter included).
-            pub fn offset(&self) -> u64 {
-                self.rx.position()
-            }
-
-            /// Bytes of heap memory the reader holds now, as
-            /// [`crate::FrameReader::buffer_capacity`].
-            pub fn buffer_capacity(&self) -> usize {
-                self.rx.allocated()
-            }
-
-            /// The inner reader.
-            pub fn get_ref(&self) -> &R {
-                &self.inner
-            }
-
-            /// The inner reader, mutably. Reading from it directly skips
-            /// bytes the frame reader would have seen.
-            pub fn get_mut(&mut self) -> &mut R {
-                &mut self.inner
-            }
-
-            /// The inner reader, given back. Bytes already read but not yet
-            /// delivered as frames are lost.
-            pub fn into_inner(self) -> R {
-                self.inner
-            }
-        }
+        crate::read::reader_accessors!(FrameReader);
 
         /// Reads frames of any size as a header, then the payload in pieces
         /// as they are read, then an end marker, from
@@ -258,41 +209,7 @@ macro_rules! async_adapters {
             }
         }
 
-        impl<R> StreamReader<R> {
-            /// The layout frames are read with.
-            pub fn layout(&self) -> &Layout {
-                self.rx.layout()
-            }
-
-            /// Payload bytes still to come for the current frame, if inside
-            /// one.
-            pub fn remaining(&self) -> Option<u64> {
-                self.rx.remaining()
-            }
-
-            /// Bytes of heap memory the reader holds now (read buffer and
-            /// header buffer).
-            pub fn buffer_capacity(&self) -> usize {
-                self.rx.allocated()
-            }
-
-            /// The inner reader.
-            pub fn get_ref(&self) -> &R {
-                &self.inner
-            }
-
-            /// The inner reader, mutably. Reading from it directly skips
-            /// bytes the frame reader would have seen.
-            pub fn get_mut(&mut self) -> &mut R {
-                &mut self.inner
-            }
-
-            /// The inner reader, given back. Bytes already read but not yet
-            /// delivered are lost.
-            pub fn into_inner(self) -> R {
-                self.inner
-            }
-        }
+        crate::read::reader_accessors!(StreamReader);
 
         /// Writes frames to
         #[doc = concat!("any ", $rt, " `AsyncWrite`:")]
@@ -490,43 +407,14 @@ macro_rules! async_adapters {
             }
         }
 
-        impl<W> FrameWriter<W> {
-            /// The layout frames are written with.
-            pub fn layout(&self) -> &Layout {
-                self.tx.layout()
-            }
-
-            /// Bytes queued and not yet written.
-            pub fn queued(&self) -> usize {
-                self.tx.queued()
-            }
-
-            /// Sets the high-water mark: with this many bytes queued, a new
-            /// frame waits until the queue is written out (see the type's
-            /// docs). Default
-            /// [`DEFAULT_HIGH_WATER_MARK`](crate::DEFAULT_HIGH_WATER_MARK)
-            /// (64 KiB).
-            pub fn set_high_water_mark(&mut self, bytes: usize) {
-                self.tx.set_high_water_mark(bytes);
-            }
-
-            /// The inner writer.
-            pub fn get_ref(&self) -> &W {
-                &self.inner
-            }
-
-            /// The inner writer, mutably. Writing to it directly puts bytes
-            /// between frames: flush first.
-            pub fn get_mut(&mut self) -> &mut W {
-                &mut self.inner
-            }
-
-            /// The inner writer, given back. Queued frames are dropped:
-            /// flush first.
-            pub fn into_inner(self) -> W {
-                self.inner
-            }
-        }
+        crate::write::writer_accessors!(
+            "Bytes queued and not yet written.",
+            "Sets the high-water mark: with this many bytes queued, a new \
+             frame waits until the queue is written out (see the type's \
+             docs). Default \
+             [`DEFAULT_HIGH_WATER_MARK`](crate::DEFAULT_HIGH_WATER_MARK) \
+             (64 KiB)."
+        );
     };
 }
 

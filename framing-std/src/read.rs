@@ -20,6 +20,90 @@ fn frame_limit(layout: &Layout) -> usize {
     usize::try_from(layout.max_frame_len()).unwrap_or(usize::MAX)
 }
 
+/// The accessors of every std reader, blocking or async (one definition
+/// for the six of them): what the whole-frame readers and the streaming
+/// readers have, then the inner reader's.
+macro_rules! reader_accessors {
+    (FrameReader) => {
+        impl<R> FrameReader<R> {
+            /// Whether the reader holds no byte of an undelivered frame:
+            /// every byte read so far belongs to a frame already returned
+            /// (or skipped). A peer closing now would be a clean end.
+            pub fn is_at_boundary(&self) -> bool {
+                self.rx.is_at_boundary()
+            }
+
+            /// Whether a whole frame already read waits in the buffer, so
+            /// that the next `next_frame` returns it without reading. A
+            /// printer that flushes only when this is `false` shows a live
+            /// peer each frame at once and pays one flush a read on bulk
+            /// input.
+            pub fn frame_ready(&self) -> bool {
+                self.rx.frame_ready()
+            }
+
+            /// Stream offset, in bytes from the first byte read, just past
+            /// the last frame or report returned (a delimited frame's
+            /// delimiter included).
+            pub fn offset(&self) -> u64 {
+                self.rx.position()
+            }
+
+            /// Bytes of heap memory the reader holds now: the read buffer
+            /// (grown to the longest frame received, if longer than its
+            /// capacity) plus the decoder's buffer, which only the recovery
+            /// policies use. It follows the bytes actually received, not the
+            /// lengths headers announce.
+            pub fn buffer_capacity(&self) -> usize {
+                self.rx.allocated()
+            }
+        }
+        $crate::read::reader_accessors!(@inner FrameReader);
+    };
+    (StreamReader) => {
+        impl<R> StreamReader<R> {
+            /// Payload bytes still to come for the current frame, if inside
+            /// one.
+            pub fn remaining(&self) -> Option<u64> {
+                self.rx.remaining()
+            }
+
+            /// Bytes of heap memory the reader holds now (read buffer and
+            /// header buffer).
+            pub fn buffer_capacity(&self) -> usize {
+                self.rx.allocated()
+            }
+        }
+        $crate::read::reader_accessors!(@inner StreamReader);
+    };
+    (@inner $reader:ident) => {
+        impl<R> $reader<R> {
+            /// The layout frames are read with.
+            pub fn layout(&self) -> &Layout {
+                self.rx.layout()
+            }
+
+            /// The inner reader.
+            pub fn get_ref(&self) -> &R {
+                &self.inner
+            }
+
+            /// The inner reader, mutably. Reading from it directly skips
+            /// bytes the reader would have seen.
+            pub fn get_mut(&mut self) -> &mut R {
+                &mut self.inner
+            }
+
+            /// The inner reader, given back. Bytes already read but not yet
+            /// delivered are lost.
+            pub fn into_inner(self) -> R {
+                self.inner
+            }
+        }
+    };
+}
+pub(crate) use reader_accessors;
+
 /// A reader's state apart from the reader itself, so the duplex adapter can
 /// keep one stream and hand the state to a [`FrameReader`] when split.
 #[derive(Debug)]
@@ -319,58 +403,7 @@ impl<R: Read> FrameReader<R> {
     }
 }
 
-impl<R> FrameReader<R> {
-    /// The layout frames are read with.
-    pub fn layout(&self) -> &Layout {
-        self.rx.layout()
-    }
-
-    /// Whether the reader holds no byte of an undelivered frame: every byte
-    /// read so far belongs to a frame already returned (or skipped). A peer
-    /// closing now would be a clean end.
-    pub fn is_at_boundary(&self) -> bool {
-        self.rx.is_at_boundary()
-    }
-
-    /// Whether a whole frame already read waits in the buffer, so that the
-    /// next [`next_frame`](Self::next_frame) returns it without reading. A
-    /// printer that flushes only when this is `false` shows a live peer each
-    /// frame at once and pays one flush a read on bulk input.
-    pub fn frame_ready(&self) -> bool {
-        self.rx.frame_ready()
-    }
-
-    /// Stream offset, in bytes from the first byte read, just past the last
-    /// frame or report returned (a delimited frame's delimiter included).
-    pub fn offset(&self) -> u64 {
-        self.rx.position()
-    }
-
-    /// Bytes of heap memory the reader holds now: the read buffer (grown to
-    /// the longest frame received, if longer than its capacity) plus the
-    /// decoder's buffer, which only the recovery policies use. It follows
-    /// the bytes actually received, not the lengths headers announce.
-    pub fn buffer_capacity(&self) -> usize {
-        self.rx.allocated()
-    }
-
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-
-    /// The inner reader, mutably. Reading from it directly skips bytes the
-    /// frame reader would have seen.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-
-    /// The inner reader, given back. Bytes already read but not yet
-    /// delivered as frames are lost.
-    pub fn into_inner(self) -> R {
-        self.inner
-    }
-}
+reader_accessors!(FrameReader);
 
 impl<R: Read> Iterator for FrameReader<R> {
     type Item = io::Result<OwnedFrame>;
@@ -513,37 +546,4 @@ impl<R: Read> StreamReader<R> {
     }
 }
 
-impl<R> StreamReader<R> {
-    /// The layout frames are read with.
-    pub fn layout(&self) -> &Layout {
-        self.rx.layout()
-    }
-
-    /// Payload bytes still to come for the current frame, if inside one.
-    pub fn remaining(&self) -> Option<u64> {
-        self.rx.remaining()
-    }
-
-    /// Bytes of heap memory the reader holds now (read buffer and header
-    /// buffer).
-    pub fn buffer_capacity(&self) -> usize {
-        self.rx.allocated()
-    }
-
-    /// The inner reader.
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-
-    /// The inner reader, mutably. Reading from it directly skips bytes the
-    /// frame reader would have seen.
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-
-    /// The inner reader, given back. Bytes already read but not yet
-    /// delivered are lost.
-    pub fn into_inner(self) -> R {
-        self.inner
-    }
-}
+reader_accessors!(StreamReader);

@@ -426,50 +426,68 @@ impl<W: Write> FrameWriter<W> {
     }
 }
 
-impl<W> FrameWriter<W> {
-    /// The layout frames are written with.
-    pub fn layout(&self) -> &Layout {
-        self.tx.layout()
-    }
+/// The accessors of every std writer, blocking or async (one definition
+/// for the three of them); `$queued` and `$mark` say what the high-water
+/// mark does to that writer.
+macro_rules! writer_accessors {
+    ($queued:expr, $mark:expr) => {
+        impl<W> FrameWriter<W> {
+            /// The layout frames are written with.
+            pub fn layout(&self) -> &Layout {
+                self.tx.layout()
+            }
 
-    /// Bytes queued and not yet written. Once it reaches the high-water
-    /// mark, the next frame is written only if the queue can be written out
-    /// first; else it is refused whole (see
-    /// [`error::backpressure`](crate::error::backpressure)): wait until the
-    /// inner writer takes bytes again (a writable socket), `flush`, and
-    /// offer the frame again.
-    pub fn queued(&self) -> usize {
-        self.tx.queued()
-    }
+            #[doc = $queued]
+            pub fn queued(&self) -> usize {
+                self.tx.queued()
+            }
 
-    /// Sets the high-water mark: with this many bytes queued (unwritten
-    /// frames, or the rest of a frame a `WouldBlock` interrupted), a new
-    /// frame is accepted only if the queue can be written out first; else
-    /// it is refused with an error of kind `WouldBlock` that
-    /// [`error::backpressure`](crate::error::backpressure) recognises,
-    /// nothing of it queued. The queue thus holds at most the mark plus
-    /// the rest of one frame, whatever a peer that stops reading does.
-    /// Default [`DEFAULT_HIGH_WATER_MARK`] (64 KiB).
-    pub fn set_high_water_mark(&mut self, bytes: usize) {
-        self.tx.set_high_water_mark(bytes);
-    }
+            #[doc = $mark]
+            pub fn set_high_water_mark(&mut self, bytes: usize) {
+                self.tx.set_high_water_mark(bytes);
+            }
 
-    /// The inner writer.
-    pub fn get_ref(&self) -> &W {
-        &self.inner
-    }
+            /// The inner writer.
+            pub fn get_ref(&self) -> &W {
+                &self.inner
+            }
 
-    /// The inner writer, mutably. Writing to it directly puts bytes between
-    /// frames: flush first.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.inner
-    }
+            /// The inner writer, mutably. Writing to it directly puts bytes
+            /// between frames: flush first.
+            pub fn get_mut(&mut self) -> &mut W {
+                &mut self.inner
+            }
 
-    /// The inner writer, given back. Queued frames are dropped: flush first.
-    pub fn into_inner(self) -> W {
-        self.inner
-    }
+            /// The inner writer, given back. Queued frames are dropped:
+            /// flush first.
+            pub fn into_inner(self) -> W {
+                self.inner
+            }
+        }
+    };
 }
+#[cfg_attr(
+    not(any(feature = "tokio", feature = "futures")),
+    allow(unused_imports)
+)]
+pub(crate) use writer_accessors;
+
+writer_accessors!(
+    "Bytes queued and not yet written. Once it reaches the high-water \
+     mark, the next frame is written only if the queue can be written out \
+     first; else it is refused whole (see \
+     [`error::backpressure`](crate::error::backpressure)): wait until the \
+     inner writer takes bytes again (a writable socket), `flush`, and offer \
+     the frame again.",
+    "Sets the high-water mark: with this many bytes queued (unwritten \
+     frames, or the rest of a frame a `WouldBlock` interrupted), a new frame \
+     is accepted only if the queue can be written out first; else it is \
+     refused with an error of kind `WouldBlock` that \
+     [`error::backpressure`](crate::error::backpressure) recognises, nothing \
+     of it queued. The queue thus holds at most the mark plus the rest of \
+     one frame, whatever a peer that stops reading does. Default \
+     [`DEFAULT_HIGH_WATER_MARK`] (64 KiB)."
+);
 
 #[cfg(test)]
 mod tests {
