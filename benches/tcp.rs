@@ -5,6 +5,7 @@
 //! ```text
 //!  group tcp
 //!    framing_std/<p>           framing-std FrameReader::next_frame (64 KiB reads)
+//!    framing_std_owned/<p>     the same reader as an Iterator of owned frames
 //!    framing_std_tokio/<p>     framing_std::tokio::FrameReader::next_frame().await over a
 //!                              tokio TcpStream, on a current-thread runtime (64 KiB reads)
 //!    raw_read/<p>              a read loop into a 64 KiB buffer, no framing at all:
@@ -14,7 +15,13 @@
 //!                              front and read after it (no checks): the floor for
 //!                              a framing reader
 //!    tokio_util/<p>            read 64 KiB chunks, append to a BytesMut, decode until None
-//!    bufreader_read_exact/<p>  BufReader (64 KiB) + read_exact header, Vec payload
+//!    tokio_framed_read/<p>     tokio-util's FramedRead<TcpStream, LengthDelimitedCodec>,
+//!                              `next().await` on a current-thread runtime: what
+//!                              a tokio user writes
+//!    bufreader_read_exact/<p>  BufReader (64 KiB) + read_exact header, a fresh
+//!                              Vec per payload
+//!    bufreader_reuse/<p>       the same, the payload read into one reused Vec:
+//!                              the tutorial's receiver fixed by a careful hand
 //! ```
 //!
 //! The sender writes the same 1 MiB block again and again: as many frames of
@@ -148,6 +155,19 @@ impl Receiver for Framing<'_> {
         for _ in 0..quota.frames {
             let frame = self.0.next_frame().expect("read").expect("a frame");
             seen += black_box(frame.payload().len());
+        }
+        seen
+    }
+}
+
+/// framing-std's reader, owned frames: `for frame in reader`.
+struct FramingOwned<'a>(FrameReader<&'a TcpStream>);
+
+impl Receiver for FramingOwned<'_> {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let mut seen = 0;
+        for frame in self.0.by_ref().take(quota.frames) {
+            seen += black_box(frame.expect("read").payload().len());
         }
         seen
     }
@@ -296,6 +316,71 @@ impl Receiver for Tokio<'_> {
     }
 }
 
+/// tokio-util's `FramedRead` as a tokio user drives it: `next().await`.
+struct TokioFramed {
+    runtime: tokio::runtime::Runtime,
+    frames: tokio_util::codec::FramedRead<tokio::net::TcpStream, LengthDelimitedCodec>,
+}
+
+impl TokioFramed {
+    fn new(stream: &TcpStream) -> io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        let stream = stream.try_clone()?;
+        stream.set_nonblocking(true)?;
+        let stream = {
+            let _entered = runtime.enter();
+            tokio::net::TcpStream::from_std(stream)?
+        };
+        let codec = LengthDelimitedCodec::builder()
+            .max_frame_length(1 << 20)
+            .new_codec();
+        let frames = tokio_util::codec::FramedRead::with_capacity(stream, codec, READ);
+        Ok(TokioFramed { runtime, frames })
+    }
+}
+
+impl Receiver for TokioFramed {
+    fn receive(&mut self, quota: Quota) -> usize {
+        use futures_util::StreamExt;
+        let frames = &mut self.frames;
+        self.runtime.block_on(async {
+            let mut seen = 0;
+            for _ in 0..quota.frames {
+                let frame = frames.next().await.expect("a frame").expect("read");
+                seen += black_box(frame.len());
+            }
+            seen
+        })
+    }
+}
+
+/// The tutorial's receiver fixed by a careful hand: `BufReader`,
+/// `read_exact` the header, then the payload into one `Vec` reused for
+/// every frame.
+struct ReadExactReuse<'a> {
+    reader: BufReader<&'a TcpStream>,
+    payload: Vec<u8>,
+}
+
+impl Receiver for ReadExactReuse<'_> {
+    fn receive(&mut self, quota: Quota) -> usize {
+        let mut seen = 0;
+        let mut header = [0u8; HEADER];
+        for _ in 0..quota.frames {
+            self.reader.read_exact(&mut header).expect("a header");
+            let len = u32::from_be_bytes(header) as usize;
+            self.payload.resize(len, 0);
+            self.reader
+                .read_exact(&mut self.payload)
+                .expect("a payload");
+            seen += black_box(self.payload.len());
+        }
+        seen
+    }
+}
+
 /// The plain way: `BufReader`, `read_exact` the header, a fresh `Vec` for
 /// the payload.
 struct ReadExact<'a>(BufReader<&'a TcpStream>);
@@ -330,19 +415,23 @@ fn run(c: &mut Criterion) {
             payload: per_iter * block.payload,
         };
         group.throughput(Throughput::Bytes(quota.bytes as u64));
-        let contenders: [&str; 6] = [
+        let contenders: [&str; 9] = [
             "framing_std",
+            "framing_std_owned",
             "framing_std_tokio",
             "raw_read",
             "minimal_loop",
             "tokio_util",
+            "tokio_framed_read",
             "bufreader_read_exact",
+            "bufreader_reuse",
         ];
         for name in contenders {
             let link = Link::open(block.bytes.clone()).expect("a loopback connection");
             let s = &link.stream;
             let mut receiver: Box<dyn Receiver + '_> = match name {
                 "framing_std" => Box::new(Framing(FrameReader::new(s, LAYOUT))),
+                "framing_std_owned" => Box::new(FramingOwned(FrameReader::new(s, LAYOUT))),
                 "framing_std_tokio" => Box::new(FramingTokio::new(s).expect("a tokio stream")),
                 "raw_read" => Box::new(Raw {
                     stream: s,
@@ -362,6 +451,11 @@ fn run(c: &mut Criterion) {
                     codec: LengthDelimitedCodec::builder()
                         .max_frame_length(1 << 20)
                         .new_codec(),
+                }),
+                "tokio_framed_read" => Box::new(TokioFramed::new(s).expect("a tokio stream")),
+                "bufreader_reuse" => Box::new(ReadExactReuse {
+                    reader: BufReader::with_capacity(READ, s),
+                    payload: Vec::new(),
                 }),
                 _ => Box::new(ReadExact(BufReader::with_capacity(READ, s))),
             };
