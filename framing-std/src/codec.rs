@@ -266,7 +266,9 @@ pub struct FrameCodec {
     /// buffer, so it takes it in place and never copies it; its buffer
     /// (bounded by the header plus the maximum payload, allocated as used)
     /// holds only what the recovery policies and the end of the stream need.
-    decoder: framing_core::Decoder<SharedLayout, GrowBuf>,
+    /// Its own copy of the layout: a plain pointer at every use, with no
+    /// branch on which kind of [`SharedLayout`] the frames hold.
+    decoder: framing_core::Decoder<Arc<Layout>, GrowBuf>,
     /// Shared with every [`OwnedFrame<Bytes>`] the codec makes.
     layout: SharedLayout,
     /// Bytes at the start of the read buffer already fed to the decoder:
@@ -300,7 +302,7 @@ impl FrameCodec {
     fn with(layout: SharedLayout) -> Self {
         let limit = usize::try_from(layout.max_frame_len()).unwrap_or(usize::MAX);
         FrameCodec {
-            decoder: framing_core::Decoder::new(layout.clone(), GrowBuf::new(limit)),
+            decoder: framing_core::Decoder::new(Arc::new(*layout), GrowBuf::new(limit)),
             layout,
             fed: 0,
         }

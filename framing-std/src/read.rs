@@ -108,8 +108,10 @@ pub(crate) use reader_accessors;
 /// keep one stream and hand the state to a [`FrameReader`] when split.
 #[derive(Debug)]
 pub(crate) struct Rx {
-    /// Shares the layout with every [`OwnedFrame`] this reader makes.
-    decoder: Decoder<SharedLayout, GrowBuf>,
+    /// Shares the layout with every [`OwnedFrame`] this reader makes. An
+    /// `Arc`, not a [`SharedLayout`]: its every use is a plain pointer,
+    /// with no branch on which kind of layout it is.
+    decoder: Decoder<Arc<Layout>, GrowBuf>,
     chunk: ReadBuf,
     /// The longest frame kept whole in the read buffer: any valid one.
     hold: usize,
@@ -125,9 +127,10 @@ impl Rx {
 
     pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
         let hold = frame_limit(&layout);
-        let layout = SharedLayout::Counted(Arc::new(layout));
+        let shared = Arc::new(layout);
+        let layout = SharedLayout::Counted(Arc::clone(&shared));
         Rx {
-            decoder: Decoder::new(layout.clone(), GrowBuf::new(hold)),
+            decoder: Decoder::new(shared, GrowBuf::new(hold)),
             chunk: ReadBuf::new(read_capacity),
             hold,
             layout,
