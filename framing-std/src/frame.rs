@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::{Deref, Range};
 use std::sync::Arc;
 
-use framing_core::{Frame, Header, Layout, Value};
+use framing_core::{Header, Layout, Value};
 
 /// The layout as a reader or codec and its frames hold it: counted, or a
 /// `const`/`static` item the frames refer to (no atomic operation a frame).
@@ -160,18 +160,6 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
 }
 
 impl OwnedFrame<Vec<u8>> {
-    /// A frame owning a copy of `frame`'s bytes (one allocation).
-    #[inline]
-    pub(crate) fn copied(frame: Frame<'_>, layout: &SharedLayout) -> Self {
-        let (head, payload, trailer) =
-            (frame.header().as_bytes(), frame.payload(), frame.trailer());
-        let mut bytes = Vec::with_capacity(head.len() + payload.len() + trailer.len());
-        bytes.extend_from_slice(head);
-        bytes.extend_from_slice(payload);
-        bytes.extend_from_slice(trailer);
-        OwnedFrame::new(bytes, head.len(), layout.clone())
-    }
-
     /// The payload, given back (moves the payload to the front of the
     /// allocation).
     pub fn into_payload(mut self) -> Vec<u8> {

@@ -191,8 +191,17 @@ impl Rx {
 
     /// The frame [`poll_frame_at`](Self::poll_frame_at) found, copied into
     /// an [`OwnedFrame`].
+    #[inline]
     pub(crate) fn owned_frame(&self, found: (usize, At)) -> OwnedFrame {
-        OwnedFrame::copied(self.frame(found), &self.layout)
+        let frame = self.frame(found);
+        let head = frame.header().as_bytes().len();
+        // The frame's bytes lie together, where the decoder found them: one
+        // copy.
+        let bytes = match found.1.in_input() {
+            Some(range) => self.chunk.since(found.0)[range].to_vec(),
+            None => framing_core::Buffer::as_slice(self.decoder.buffer()).to_vec(),
+        };
+        OwnedFrame::new(bytes, head, self.layout.clone())
     }
 
     /// The next frame or report, read with a blocking reader.
