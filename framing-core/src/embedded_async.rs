@@ -121,8 +121,9 @@ use core::borrow::Borrow;
 
 use embedded_io_async::{ErrorKind, Read, Write};
 
+use crate::adapter::{Feed, Found};
 use crate::buffer::Buffer;
-use crate::decode::{Decoded, Decoder, Event, Feed, Found, StreamDecoder};
+use crate::decode::{Decoded, Decoder, Event, StreamDecoder};
 use crate::embedded::{encode_header, reader_accessors, Next, Reads};
 use crate::header::Frame;
 use crate::layout::Layout;

@@ -4,7 +4,8 @@
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use framing_core::{Decoded, Decoder, Event, Feed, Found, Frame, Layout, StreamDecoder};
+use framing_core::adapter::{Feed, Found};
+use framing_core::{Decoded, Decoder, Event, Frame, Layout, StreamDecoder};
 
 use crate::buffer::{GrowBuf, ReadBuf};
 use crate::frame::{OwnedFrame, SharedLayout};

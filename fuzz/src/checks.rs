@@ -18,10 +18,11 @@
 //! could be built), `false` when it was skipped; it panics when the property
 //! does not hold.
 
+use framing_core::adapter::Feed;
 use framing_core::{
     Buffer, ByteOrder, Checksum, Covers, DecodeError, DecodeErrorKind, Decoded, Decoder, Delimiter,
-    EncodeError, Event, Feed, Format, Frame, Kind, Layout, Oversize, Recovery, Separator,
-    SliceBuffer, StreamDecoder, Value,
+    EncodeError, Event, Format, Frame, Kind, Layout, Oversize, Recovery, Separator, SliceBuffer,
+    StreamDecoder, Value,
 };
 
 /// A cursor over the fuzz input. Reading past the end gives zeros and empty
