@@ -103,8 +103,10 @@
 //! A frame's trailer is checked when it ends (T1). At the end of the
 //! stream, `Scan` fails with [`Unterminated`](DecodeErrorKind::Unterminated)
 //! (how many bytes were held), and `Skip` reports what it skipped under
-//! resync, else fails the same way. A [`StreamDecoder`] refuses a delimited
-//! layout ([`NotStreamable`](DecodeErrorKind::NotStreamable)).
+//! resync, else fails the same way. A [`StreamDecoder`] over a delimited
+//! layout cannot be built: [`StreamDecoder::try_new`] refuses it
+//! ([`NotStreamable`](DecodeErrorKind::NotStreamable)) and
+//! [`StreamDecoder::new`] panics.
 //!
 //! ## A bad trailer
 //! A frame whose trailer does not hold the checksum of its bytes (checked
@@ -119,7 +121,11 @@
 //! payload and cannot look at it again.
 //!
 //! ## One loop, and shortcuts with no state of their own
-//! Each state's transitions are one handler; the general loop runs the
+//! The framing's kind, length or delimited, is one question to the framing
+//! that `feed` and the general loop ask once at the top of every call; each
+//! then runs that family's states alone (the two tables above), whose
+//! handlers never ask it again. Each state's
+//! transitions are one handler; the general loop runs the
 //! handler of the current state until one returns. [`Feed::feed`] first
 //! tries a few shortcuts, the transitions nearly all traffic takes (I0, I1,
 //! I2, I2', I3, H1, B1, B2, B3, B4), each in the state the table says, leaving the

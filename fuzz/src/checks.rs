@@ -757,7 +757,13 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     }
 
     if layout.delimiter().is_some() {
-        // No streaming decoder for delimited frames (`NotStreamable`).
+        // No streaming decoder for delimited frames: none can be built.
+        let mut storage = [0u8; 64];
+        let refused = StreamDecoder::try_new(&layout, SliceBuffer::new(&mut storage));
+        assert_eq!(
+            refused.err().map(|e| e.kind()),
+            Some(DecodeErrorKind::NotStreamable)
+        );
         return true;
     }
     let clamped_max = spec

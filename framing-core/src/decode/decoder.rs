@@ -3,7 +3,7 @@
 
 use core::borrow::Borrow;
 
-use super::error::{DecodeError, Recovery};
+use super::error::{DecodeError, DecodeErrorKind, Recovery};
 use super::machine::Machine;
 use super::state::State;
 use crate::adapter::{At, Fed, Feed, Found, Place};
@@ -71,7 +71,7 @@ pub enum Event<'a> {
 /// (no copy); one that straddles chunks is assembled in the buffer `B`,
 /// which must therefore hold a header plus the largest payload expected,
 /// even for frames that are never copied: a longer frame is
-/// [`FrameTooLarge`](crate::DecodeErrorKind::FrameTooLarge) whatever the chunking,
+/// [`FrameTooLarge`](DecodeErrorKind::FrameTooLarge) whatever the chunking,
 /// so results never depend on how the stream was split.
 ///
 /// `L` is the layout, owned (`Layout`) or shared (`&'static Layout`, an
@@ -105,7 +105,7 @@ pub struct Decoder<L, B> {
 impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     /// A decoder for `layout` that assembles straddling frames in `buffer`.
     /// A buffer smaller than a header makes a decoder that fails at once
-    /// with [`BufferTooSmall`](crate::DecodeErrorKind::BufferTooSmall).
+    /// with [`BufferTooSmall`](DecodeErrorKind::BufferTooSmall).
     pub fn new(layout: L, buffer: B) -> Self {
         Decoder {
             machine: Machine::new(layout, buffer),
@@ -141,7 +141,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     /// bytes left were skipped (a clean end after that).
     ///
     /// # Errors
-    /// [`Truncated`](crate::DecodeErrorKind::Truncated) if the stream ended inside a
+    /// [`Truncated`](DecodeErrorKind::Truncated) if the stream ended inside a
     /// frame (the decoder is then failed); the stored error if failed.
     pub fn finish(&mut self) -> Result<Option<Recovery>, DecodeError> {
         self.machine.finish()
@@ -288,11 +288,45 @@ pub struct StreamDecoder<L, B> {
 }
 
 impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
-    /// A streaming decoder for `layout`; `buffer` needs room for one header.
+    /// A streaming decoder for `layout`; `buffer` needs room for one header
+    /// (a smaller one makes a decoder that fails at once with
+    /// [`BufferTooSmall`](DecodeErrorKind::BufferTooSmall), as for a
+    /// [`Decoder`]).
+    ///
+    /// # Panics
+    /// If `layout` is delimited (COBS, SLIP, lines): a delimited frame's
+    /// length is known only at its end, so there is no header to hand out
+    /// first; use a [`Decoder`]. For a layout known only at run time,
+    /// [`try_new`](Self::try_new) says so instead.
     pub fn new(layout: L, buffer: B) -> Self {
-        StreamDecoder {
-            machine: Machine::new(layout, buffer),
+        match Self::try_new(layout, buffer) {
+            Ok(decoder) => decoder,
+            Err(e) => panic!("{e}"),
         }
+    }
+
+    /// A streaming decoder for `layout`, as [`new`](Self::new), or an error
+    /// for a delimited layout: a streaming decoder over one cannot be
+    /// built.
+    ///
+    /// # Errors
+    /// [`NotStreamable`](DecodeErrorKind::NotStreamable) (at offset 0) if
+    /// `layout` is delimited.
+    ///
+    /// ```
+    /// use framing_core::{DecodeErrorKind, Layout, StreamDecoder};
+    ///
+    /// let lines = Layout::delimited(b"\n").build_or_panic();
+    /// let refused = StreamDecoder::try_new(lines, framing_core::heapless::Vec::<u8, 4>::new());
+    /// assert_eq!(refused.err().map(|e| e.kind()), Some(DecodeErrorKind::NotStreamable));
+    /// ```
+    pub fn try_new(layout: L, buffer: B) -> Result<Self, DecodeError> {
+        if layout.borrow().delimiter().is_some() {
+            return Err(DecodeError::new(DecodeErrorKind::NotStreamable, 0));
+        }
+        Ok(StreamDecoder {
+            machine: Machine::new(layout, buffer),
+        })
     }
 
     /// The next event from `input`, advancing it past the bytes used.

@@ -7,7 +7,7 @@ use super::framing::Framing;
 use super::machine::{Machine, Next};
 use super::search::{find, find1, find2, sep_find, SepFind};
 use super::state::{Skipping, State, Unstuff};
-use crate::adapter::{At, Found, Place};
+use crate::adapter::{At, Fed, Found, Place};
 use crate::buffer::Buffer;
 use crate::layout::{Delimiter, HeaderFault, Oversize};
 
@@ -41,6 +41,39 @@ enum Step {
 }
 
 impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
+    /// The delimited family's loop: runs the current state's handler until
+    /// one returns. `delimiter` is the framing's, matched once by the
+    /// caller.
+    #[inline(never)]
+    pub(super) fn run_delimited(
+        &mut self,
+        input: &[u8],
+        mut at: usize,
+        last: bool,
+        delimiter: Delimiter,
+    ) -> Fed {
+        loop {
+            let next = match self.state {
+                State::Idle | State::Scan { .. } => self.scan(input, at, last, delimiter),
+                State::Skip { .. } => self.skip_delimited(input, at, last, delimiter),
+                State::Lent => {
+                    self.lent();
+                    Next::Go(at)
+                }
+                State::Failed(e) => Next::Done(self.out(at, Err(e))),
+                State::Head
+                | State::Body { .. }
+                | State::Tail { .. }
+                | State::Discard { .. }
+                | State::Resync { .. } => unreachable!("a length state in a delimited framing"),
+            };
+            match next {
+                Next::Done(fed) => return fed,
+                Next::Go(to) => at = to,
+            }
+        }
+    }
+
     /// The largest frame (payload and trailer, decoded) a delimited
     /// decoder holds.
     fn frame_cap(&self) -> usize {
@@ -51,7 +84,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `Idle` and `Scan` for a delimited framing: D1 (a frame ends), D2
     /// (the input ends inside one), D3 (a corrupt frame), D4 (an oversized
     /// one).
-    pub(super) fn scan(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+    fn scan(&mut self, input: &[u8], at: usize, last: bool, delimiter: Delimiter) -> Next {
         let (fresh, unstuff) = match self.state {
             State::Scan { unstuff } => (false, unstuff),
             _ => (true, Unstuff::default()),
@@ -68,11 +101,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if fresh {
             self.frame_start = self.pos + at as u64;
         }
-        let delimiter = self.framing.delimiter();
         let step = match delimiter {
-            Some(Delimiter::Cobs) => self.cobs(rest, at, fresh, unstuff),
-            Some(Delimiter::Slip) => self.slip(rest, at, unstuff),
-            Some(Delimiter::Bytes(sep)) => {
+            Delimiter::Cobs => self.cobs(rest, at, fresh, unstuff),
+            Delimiter::Slip => self.slip(rest, at, unstuff),
+            Delimiter::Bytes(sep) => {
                 // D1 in place: a frame that lies whole in the input.
                 if fresh {
                     if let Some(p) = find(rest, sep.as_bytes()) {
@@ -93,7 +125,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
                 self.bytes(rest, at, sep.as_bytes(), unstuff)
             }
-            None => unreachable!("scan without a delimiter"),
         };
         match step {
             Step::More => {
@@ -113,7 +144,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 Next::Go(end)
             }
             Step::End(end) => {
-                if self.buf.is_empty() && matches!(delimiter, Some(Delimiter::Slip)) {
+                if self.buf.is_empty() && matches!(delimiter, Delimiter::Slip) {
                     // An empty SLIP frame (the END a sender puts first to
                     // flush line noise): SLIP cannot tell it from an empty
                     // payload, so both are skipped.
@@ -364,26 +395,29 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// `Skip`: D5 (the delimiter: report, or fail), D6 (no delimiter yet).
-    pub(super) fn skip_delimited(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+    fn skip_delimited(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        last: bool,
+        delimiter: Delimiter,
+    ) -> Next {
         let State::Skip { matched, .. } = self.state else {
             unreachable!("skip outside Skip");
         };
         let rest = &input[at..];
-        let found = match self.framing.delimiter() {
-            Some(Delimiter::Cobs) => find1(rest, COBS_END).map(|p| p + 1),
-            Some(Delimiter::Slip) => find1(rest, SLIP_END).map(|p| p + 1),
-            Some(Delimiter::Bytes(sep)) => {
-                match sep_find(sep.as_bytes(), usize::from(matched), rest) {
-                    SepFind::End { consumed, .. } => Some(consumed),
-                    SepFind::More { matched: m, .. } => {
-                        if let State::Skip { matched, .. } = &mut self.state {
-                            *matched = m as u8;
-                        }
-                        None
+        let found = match delimiter {
+            Delimiter::Cobs => find1(rest, COBS_END).map(|p| p + 1),
+            Delimiter::Slip => find1(rest, SLIP_END).map(|p| p + 1),
+            Delimiter::Bytes(sep) => match sep_find(sep.as_bytes(), usize::from(matched), rest) {
+                SepFind::End { consumed, .. } => Some(consumed),
+                SepFind::More { matched: m, .. } => {
+                    if let State::Skip { matched, .. } = &mut self.state {
+                        *matched = m as u8;
                     }
+                    None
                 }
-            }
-            None => None,
+            },
         };
         match found {
             Some(n) => self.skipped_to(at + n, n as u64),

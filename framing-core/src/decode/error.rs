@@ -87,8 +87,11 @@ pub enum DecodeErrorKind {
         /// How many of its bytes were held (decoded, for COBS and SLIP).
         held: u64,
     },
-    /// A [`StreamDecoder`](crate::StreamDecoder) cannot decode a delimited layout (COBS, SLIP,
-    /// lines): use a [`Decoder`](crate::Decoder).
+    /// A [`StreamDecoder`](crate::StreamDecoder) cannot decode a
+    /// delimited layout (COBS, SLIP, lines): use a
+    /// [`Decoder`](crate::Decoder). Returned by
+    /// [`StreamDecoder::try_new`](crate::StreamDecoder::try_new), which
+    /// builds no decoder then; no decoder ever fails with it.
     NotStreamable,
     /// The stream ended inside a frame.
     Truncated {

@@ -22,6 +22,23 @@ pub(crate) enum Head {
     Bad(HeaderFault, usize),
 }
 
+/// Which family of states a framing runs: the machine's `feed` and `run`
+/// match it once at the top of every call and run that family's handlers,
+/// which never ask again (the delimited ones are given the delimiter).
+/// The framing answers it from what it is (for a [`Layout`], whether it
+/// has a delimiter), rather than the machine keeping a copy: a copy would
+/// grow every decoder by 16 bytes (`tests/decoder_size.rs`), and asking
+/// costs the one load the flag check it replaces did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FramingKind {
+    /// A head announces the body's length: the states `Idle`, `Head`,
+    /// `Body`, `Tail`, `Discard`, `Resync` (`length.rs`).
+    Length,
+    /// Frames end at a delimiter: the states `Idle`, `Scan`, `Skip`
+    /// (`delimited.rs`).
+    Delimited(Delimiter),
+}
+
 /// What the machine needs of a framing: the seam where other framings
 /// plug in, each a small impl. Today a [`Layout`], owned or shared, whose
 /// head is its fixed header (and a varint length after it, if it has one)
@@ -46,8 +63,8 @@ pub(crate) trait Framing {
     fn sum(&self, running: Running, bytes: &[u8]) -> Running;
     /// Checks the trailer against the running checksum.
     fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault>;
-    /// How frames end, if not by a length.
-    fn delimiter(&self) -> Option<Delimiter>;
+    /// Which family of states the framing runs.
+    fn kind(&self) -> FramingKind;
     /// The most bytes a delimited frame's payload and trailer may take.
     fn max_body(&self) -> u64;
     /// One more than the largest raw length value that by itself makes a
@@ -163,8 +180,11 @@ impl<L: Borrow<Layout>> Framing for L {
     }
 
     #[inline(always)]
-    fn delimiter(&self) -> Option<Delimiter> {
-        self.borrow().delimiter
+    fn kind(&self) -> FramingKind {
+        match self.borrow().delimiter {
+            Some(delimiter) => FramingKind::Delimited(delimiter),
+            None => FramingKind::Length,
+        }
     }
 
     fn max_body(&self) -> u64 {

@@ -6,7 +6,7 @@ use super::error::{DecodeError, Recovery};
 use super::framing::{sat, Framing, Head};
 use super::machine::{Machine, Next};
 use super::state::State;
-use crate::adapter::Place;
+use crate::adapter::{Fed, Place};
 use crate::buffer::Buffer;
 use crate::layout::{HeaderFault, Oversize};
 use crate::trailer::Running;
@@ -29,6 +29,193 @@ enum Verdict {
 }
 
 impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
+    /// The length family's entry: the shortcuts, then its loop.
+    ///
+    /// Each shortcut is one transition of the table, taken in the state the
+    /// table says, with the same consumption, result and next state as the
+    /// state's handler in [`run_length`](Self::run_length) gives, but
+    /// without the loop, inline in the caller; the guard beside each is the
+    /// invariant that makes it valid. Every other case, and these when a
+    /// guard fails, goes to the loop. `fuzz/src/checks.rs` holds the two to
+    /// the same outputs (`feed_general`).
+    #[inline(always)]
+    pub(super) fn feed_length(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        match self.state {
+            State::Idle => {
+                let valid = if self.fast_limit != 0 {
+                    self.quick_valid(input)
+                        .map(|body| (self.framing.window(), body))
+                } else {
+                    match self.framing.head(input, self.limit()) {
+                        Head::Valid { len, body } => Some((len, body)),
+                        _ => None,
+                    }
+                };
+                if let Some((len, body)) = valid {
+                    if STREAM {
+                        // I2: a valid head.
+                        self.frame_start = self.pos;
+                        self.state = self.stream_body(&input[..len], body);
+                        return self.item_at(
+                            len,
+                            Place::Input {
+                                start: 0,
+                                head: len,
+                                len,
+                            },
+                        );
+                    }
+                    // `head` bounds the body by `limit - len`: no overflow.
+                    let total = len + sat(body);
+                    // I1: a whole valid frame (with a trailer, a good one;
+                    // a bad trailer is the loop's).
+                    if input.len() >= total
+                        && (self.framing.tail() == 0
+                            || self.framing.check_frame(&input[..total]).is_ok())
+                    {
+                        return self.item_at(
+                            total,
+                            Place::Input {
+                                start: 0,
+                                head: len,
+                                len: total,
+                            },
+                        );
+                    }
+                    if input.len() < total && !last {
+                        if total <= hold {
+                            // I0: the adapter keeps the frame until whole.
+                            return self.wait(0, total);
+                        }
+                        // I2': a valid head, the frame goes on.
+                        self.frame_start = self.pos;
+                        if let Err(e) = self.push(input) {
+                            return self.out(0, Err(e));
+                        }
+                        self.state = State::Body {
+                            remaining: (total - input.len()) as u64,
+                            sum: Running::default(),
+                        };
+                        return self.out(input.len(), Ok(None));
+                    }
+                }
+                if input.is_empty() {
+                    // Nothing to do (with `last`: the clean end).
+                    return self.out(0, Ok(None));
+                }
+                if let (Head::Need(n), false) = (self.framing.head(input, self.limit()), last) {
+                    if n <= hold {
+                        // I0: the adapter keeps the head until whole.
+                        return self.wait(0, n);
+                    }
+                    // I3: part of a head.
+                    self.frame_start = self.pos;
+                    if let Err(e) = self.push(input) {
+                        return self.out(0, Err(e));
+                    }
+                    self.state = State::Head;
+                    return self.out(input.len(), Ok(None));
+                }
+            }
+            // H1: the input ends before the head does.
+            State::Head if !last => {
+                let have = self.buf.len();
+                if let Head::Need(n) = self.framing.head(self.buf.as_slice(), self.limit()) {
+                    if input.len() < n - have {
+                        if let Err(e) = self.push(input) {
+                            return self.out(0, Err(e));
+                        }
+                        return self.out(input.len(), Ok(None));
+                    }
+                }
+            }
+            // B2 (whole mode): the input ends before the body does.
+            State::Body { remaining, sum }
+                if !STREAM && !last && (input.len() as u64) < remaining =>
+            {
+                if let Err(e) = self.push(input) {
+                    return self.out(0, Err(e));
+                }
+                self.state = State::Body {
+                    remaining: remaining - input.len() as u64,
+                    sum,
+                };
+                return self.out(input.len(), Ok(None));
+            }
+            // B1 (whole mode): the rest of the body; the frame is complete
+            // (with a trailer, the loop checks it).
+            State::Body { remaining, .. }
+                if !STREAM && (input.len() as u64) >= remaining && self.framing.tail() == 0 =>
+            {
+                // `remaining` is at most the input's length: a `usize`.
+                let n = remaining as usize;
+                if let Err(e) = self.push(&input[..n]) {
+                    return self.out(0, Err(e));
+                }
+                self.state = State::Lent;
+                return self.item_at(n, Place::Buffer);
+            }
+            // B4 (stream mode): the body is over (with a trailer, the loop
+            // reads it).
+            State::Body { remaining: 0, .. } if STREAM && self.framing.tail() == 0 => {
+                self.buf.clear();
+                self.state = State::Idle;
+                return self.item_at(0, Place::End);
+            }
+            // B3 (stream mode): the next piece of the body, or none yet.
+            State::Body { remaining, sum } if STREAM && remaining > 0 && !last => {
+                if input.is_empty() {
+                    return self.out(0, Ok(None));
+                }
+                let len = sat(remaining).min(input.len());
+                self.state = State::Body {
+                    remaining: remaining - len as u64,
+                    sum: self.add_sum(sum, &input[..len]),
+                };
+                return self.item_at(len, Place::Piece { start: 0, len });
+            }
+            _ => {}
+        }
+        self.run_length(input, 0, last, hold)
+    }
+
+    /// The length family's loop: runs the current state's handler until
+    /// one returns.
+    #[inline(never)]
+    pub(super) fn run_length(
+        &mut self,
+        input: &[u8],
+        mut at: usize,
+        last: bool,
+        hold: usize,
+    ) -> Fed {
+        loop {
+            let next = match self.state {
+                State::Idle => self.idle(input, at, last, hold),
+                State::Lent => {
+                    self.lent();
+                    Next::Go(at)
+                }
+                State::Head => self.in_head(input, at, last),
+                State::Body { remaining, sum } if STREAM => {
+                    self.in_stream_body(input, at, last, remaining, sum)
+                }
+                State::Body { remaining, .. } => self.whole_body(input, at, last, remaining),
+                State::Tail { sum } => self.tail(input, at, last, sum),
+                State::Discard { remaining } => self.discard(input, at, last, remaining),
+                State::Resync { .. } => self.resync(input, at, last),
+                State::Failed(e) => Next::Done(self.out(at, Err(e))),
+                State::Scan { .. } | State::Skip { .. } => {
+                    unreachable!("a delimited state in a length framing")
+                }
+            };
+            match next {
+                Next::Done(fed) => return fed,
+                Next::Go(to) => at = to,
+            }
+        }
+    }
+
     /// The body length announced by a valid head whole at the start of
     /// `input`, decided by one comparison (I1's fast path); `None` where
     /// that cannot decide, leaving it to the full validation.

@@ -5,12 +5,11 @@
 //! delimited family's in `delimited.rs`.
 
 use super::error::{DecodeError, DecodeErrorKind, Recovery};
-use super::framing::{sat, Framing, Head};
+use super::framing::{sat, Framing, FramingKind, Head};
 use super::state::State;
 use crate::adapter::{At, Fed, Found, Place};
 use crate::buffer::Buffer;
 use crate::layout::HeaderFault;
-use crate::trailer::Running;
 
 /// What a state's handler did: returned, or moved to another state having
 /// consumed up to `at`.
@@ -35,6 +34,8 @@ pub(super) struct Machine<F, B, const STREAM: bool> {
 
 impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     pub(super) fn new(framing: F, buf: B) -> Self {
+        // No streaming decoder is built over a delimited framing.
+        debug_assert!(!STREAM || framing.kind() == FramingKind::Length);
         let mut m = Machine {
             framing,
             buf,
@@ -58,15 +59,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
-    /// The feed primitive: the shortcuts, then the general loop.
-    ///
-    /// Each shortcut is one transition of the table, taken in the state the
-    /// table says, with the same consumption, result and next state as the
-    /// state's handler in [`run`](Self::run) gives, but without the loop,
-    /// inline in the caller; the guard beside each is the invariant that
-    /// makes it valid. Every other case, and these when a guard fails, goes
-    /// to the loop. `fuzz/src/checks.rs` holds the two to the same outputs
-    /// (`feed_general`).
+    /// The feed primitive: the framing's shortcuts, then its general loop.
+    /// The framing's kind is matched here once; the length family's
+    /// shortcuts are [`feed_length`](Self::feed_length), and the delimited
+    /// family has none.
     #[inline(always)]
     pub(super) fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
         // A streaming decoder takes every byte as it comes.
@@ -74,148 +70,12 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if !STREAM && self.state == State::Lent {
             self.lent();
         }
-        if self.framing.delimiter().is_some() {
+        match self.framing.kind() {
+            FramingKind::Length => self.feed_length(input, last, hold),
             // Delimited framings have no shortcuts: their states are the
             // loop's.
-            return self.run(input, 0, last, hold);
+            FramingKind::Delimited(delimiter) => self.run_delimited(input, 0, last, delimiter),
         }
-        match self.state {
-            State::Idle => {
-                let valid = if self.fast_limit != 0 {
-                    self.quick_valid(input)
-                        .map(|body| (self.framing.window(), body))
-                } else {
-                    match self.framing.head(input, self.limit()) {
-                        Head::Valid { len, body } => Some((len, body)),
-                        _ => None,
-                    }
-                };
-                if let Some((len, body)) = valid {
-                    if STREAM {
-                        // I2: a valid head.
-                        self.frame_start = self.pos;
-                        self.state = self.stream_body(&input[..len], body);
-                        return self.item_at(
-                            len,
-                            Place::Input {
-                                start: 0,
-                                head: len,
-                                len,
-                            },
-                        );
-                    }
-                    // `head` bounds the body by `limit - len`: no overflow.
-                    let total = len + sat(body);
-                    // I1: a whole valid frame (with a trailer, a good one;
-                    // a bad trailer is the loop's).
-                    if input.len() >= total
-                        && (self.framing.tail() == 0
-                            || self.framing.check_frame(&input[..total]).is_ok())
-                    {
-                        return self.item_at(
-                            total,
-                            Place::Input {
-                                start: 0,
-                                head: len,
-                                len: total,
-                            },
-                        );
-                    }
-                    if input.len() < total && !last {
-                        if total <= hold {
-                            // I0: the adapter keeps the frame until whole.
-                            return self.wait(0, total);
-                        }
-                        // I2': a valid head, the frame goes on.
-                        self.frame_start = self.pos;
-                        if let Err(e) = self.push(input) {
-                            return self.out(0, Err(e));
-                        }
-                        self.state = State::Body {
-                            remaining: (total - input.len()) as u64,
-                            sum: Running::default(),
-                        };
-                        return self.out(input.len(), Ok(None));
-                    }
-                }
-                if input.is_empty() {
-                    // Nothing to do (with `last`: the clean end).
-                    return self.out(0, Ok(None));
-                }
-                if let (Head::Need(n), false) = (self.framing.head(input, self.limit()), last) {
-                    if n <= hold {
-                        // I0: the adapter keeps the head until whole.
-                        return self.wait(0, n);
-                    }
-                    // I3: part of a head.
-                    self.frame_start = self.pos;
-                    if let Err(e) = self.push(input) {
-                        return self.out(0, Err(e));
-                    }
-                    self.state = State::Head;
-                    return self.out(input.len(), Ok(None));
-                }
-            }
-            // H1: the input ends before the head does.
-            State::Head if !last => {
-                let have = self.buf.len();
-                if let Head::Need(n) = self.framing.head(self.buf.as_slice(), self.limit()) {
-                    if input.len() < n - have {
-                        if let Err(e) = self.push(input) {
-                            return self.out(0, Err(e));
-                        }
-                        return self.out(input.len(), Ok(None));
-                    }
-                }
-            }
-            // B2 (whole mode): the input ends before the body does.
-            State::Body { remaining, sum }
-                if !STREAM && !last && (input.len() as u64) < remaining =>
-            {
-                if let Err(e) = self.push(input) {
-                    return self.out(0, Err(e));
-                }
-                self.state = State::Body {
-                    remaining: remaining - input.len() as u64,
-                    sum,
-                };
-                return self.out(input.len(), Ok(None));
-            }
-            // B1 (whole mode): the rest of the body; the frame is complete
-            // (with a trailer, the loop checks it).
-            State::Body { remaining, .. }
-                if !STREAM && (input.len() as u64) >= remaining && self.framing.tail() == 0 =>
-            {
-                // `remaining` is at most the input's length: a `usize`.
-                let n = remaining as usize;
-                if let Err(e) = self.push(&input[..n]) {
-                    return self.out(0, Err(e));
-                }
-                self.state = State::Lent;
-                return self.item_at(n, Place::Buffer);
-            }
-            // B4 (stream mode): the body is over (with a trailer, the loop
-            // reads it).
-            State::Body { remaining: 0, .. } if STREAM && self.framing.tail() == 0 => {
-                self.buf.clear();
-                self.state = State::Idle;
-                return self.item_at(0, Place::End);
-            }
-            // B3 (stream mode): the next piece of the body, or none yet.
-            State::Body { remaining, sum } if STREAM && remaining > 0 && !last => {
-                if input.is_empty() {
-                    return self.out(0, Ok(None));
-                }
-                let len = sat(remaining).min(input.len());
-                self.state = State::Body {
-                    remaining: remaining - len as u64,
-                    sum: self.add_sum(sum, &input[..len]),
-                };
-                return self.item_at(len, Place::Piece { start: 0, len });
-            }
-            _ => {}
-        }
-        self.run(input, 0, last, hold)
     }
 
     /// The general loop alone, without the shortcuts: for the oracle that
@@ -230,36 +90,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.out(consumed, Ok(Some(Found::Item(At(place)))))
     }
 
-    /// The one loop: runs the current state's handler until one returns.
-    #[inline(never)]
-    pub(super) fn run(&mut self, input: &[u8], mut at: usize, last: bool, hold: usize) -> Fed {
+    /// The general loop: the framing's kind matched once, then its
+    /// family's states' handlers until one returns.
+    #[inline]
+    pub(super) fn run(&mut self, input: &[u8], at: usize, last: bool, hold: usize) -> Fed {
         let hold = if STREAM { 0 } else { hold };
-        loop {
-            let next = match self.state {
-                State::Idle | State::Scan { .. } if self.framing.delimiter().is_some() => {
-                    self.scan(input, at, last)
-                }
-                State::Skip { .. } => self.skip_delimited(input, at, last),
-                State::Scan { .. } => unreachable!("Scan without a delimiter"),
-                State::Idle => self.idle(input, at, last, hold),
-                State::Lent => {
-                    self.lent();
-                    Next::Go(at)
-                }
-                State::Head => self.in_head(input, at, last),
-                State::Body { remaining, sum } if STREAM => {
-                    self.in_stream_body(input, at, last, remaining, sum)
-                }
-                State::Body { remaining, .. } => self.whole_body(input, at, last, remaining),
-                State::Tail { sum } => self.tail(input, at, last, sum),
-                State::Discard { remaining } => self.discard(input, at, last, remaining),
-                State::Resync { .. } => self.resync(input, at, last),
-                State::Failed(e) => Next::Done(self.out(at, Err(e))),
-            };
-            match next {
-                Next::Done(fed) => return fed,
-                Next::Go(to) => at = to,
-            }
+        match self.framing.kind() {
+            FramingKind::Length => self.run_length(input, at, last, hold),
+            FramingKind::Delimited(delimiter) => self.run_delimited(input, at, last, delimiter),
         }
     }
 
@@ -319,7 +157,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 State::Idle => have == 0,
                 State::Discard { remaining } => have == 0 && remaining > 0,
                 // A delimited frame may be empty.
-                State::Lent => !STREAM && (have > 0 || self.framing.delimiter().is_some()),
+                State::Lent => {
+                    !STREAM
+                        && (have > 0 || matches!(self.framing.kind(), FramingKind::Delimited(_)))
+                }
                 State::Head => have > 0 && have <= window,
                 State::Body { .. } if STREAM => have <= window,
                 State::Body { remaining, .. } => have > 0 && remaining > 0,
@@ -434,11 +275,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     pub(super) fn reset(&mut self) {
         self.buf.clear();
         self.state = State::Idle;
-        if STREAM && self.framing.delimiter().is_some() {
-            self.frame_start = self.pos;
-            self.fail(DecodeErrorKind::NotStreamable);
-            return;
-        }
         let needed = self.framing.window().max(self.framing.tail());
         if self.buf.capacity() < needed {
             self.frame_start = self.pos;
@@ -456,7 +292,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         // buffer, which `window` does not need.
         if STREAM
             || !matches!(self.state, State::Idle | State::Lent)
-            || self.framing.delimiter().is_some()
+            || self.framing.kind() != FramingKind::Length
         {
             return None;
         }
