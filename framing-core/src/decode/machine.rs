@@ -59,6 +59,18 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
+    /// The framing's kind. A streaming machine's is `Length`, known when it
+    /// is compiled: no streaming decoder over a delimited framing can be
+    /// built ([`StreamDecoder::try_new`](crate::StreamDecoder::try_new)).
+    #[inline(always)]
+    pub(super) fn kind(&self) -> FramingKind {
+        if STREAM {
+            FramingKind::Length
+        } else {
+            self.framing.kind()
+        }
+    }
+
     /// The feed primitive: the framing's shortcuts, then its general loop.
     /// The framing's kind is matched here once; the length family's
     /// shortcuts are [`feed_length`](Self::feed_length), and the delimited
@@ -70,7 +82,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if !STREAM && self.state == State::Lent {
             self.lent();
         }
-        match self.framing.kind() {
+        match self.kind() {
             FramingKind::Length => self.feed_length(input, last, hold),
             // Delimited framings have no shortcuts: their states are the
             // loop's.
@@ -95,7 +107,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     #[inline]
     pub(super) fn run(&mut self, input: &[u8], at: usize, last: bool, hold: usize) -> Fed {
         let hold = if STREAM { 0 } else { hold };
-        match self.framing.kind() {
+        match self.kind() {
             FramingKind::Length => self.run_length(input, at, last, hold),
             FramingKind::Delimited(delimiter) => self.run_delimited(input, at, last, delimiter),
         }
@@ -158,8 +170,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 State::Discard { remaining } => have == 0 && remaining > 0,
                 // A delimited frame may be empty.
                 State::Lent => {
-                    !STREAM
-                        && (have > 0 || matches!(self.framing.kind(), FramingKind::Delimited(_)))
+                    !STREAM && (have > 0 || matches!(self.kind(), FramingKind::Delimited(_)))
                 }
                 State::Head => have > 0 && have <= window,
                 State::Body { .. } if STREAM => have <= window,
@@ -292,7 +303,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         // buffer, which `window` does not need.
         if STREAM
             || !matches!(self.state, State::Idle | State::Lent)
-            || self.framing.kind() != FramingKind::Length
+            || self.kind() != FramingKind::Length
         {
             return None;
         }
