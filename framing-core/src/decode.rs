@@ -122,15 +122,18 @@
 //!
 //! ## One loop, and shortcuts with no state of their own
 //! The framing's kind, length or delimited, is one question to the framing
-//! that `feed` and the general loop ask once at the top of every call; each
-//! then runs that family's states alone (the two tables above), whose
-//! handlers never ask it again. Each state's
-//! transitions are one handler; the general loop runs the
-//! handler of the current state until one returns. [`Feed::feed`] first
-//! tries a few shortcuts, the transitions nearly all traffic takes (I0, I1,
-//! I2, I2', I3, H1, B1, B2, B3, B4), each in the state the table says, leaving the
+//! that `feed` and the general loop ask once at the top of every call (a
+//! streaming decoder's is always length, so it never asks); each then runs
+//! that family's states alone (the two tables above), whose handlers never
+//! ask it again. Each state's transitions are one handler; the general
+//! loop runs the handler of the current state until one returns.
+//! [`Feed::feed`] first tries a few shortcuts, the transitions nearly all
+//! traffic takes (I0, I1, I2, I2', I3, H1, B1, B2, B3, B4), each in the
 //! state the table says, with its guard beside it, inline in the caller;
-//! anything else goes to the loop (B1 and B4 with a trailer among them). The fuzz oracle (`fuzz/src/checks.rs`)
+//! each calls the row's body, one function that the state's handler in the
+//! loop calls too (`decode/length.rs`), so the two cannot drift apart.
+//! Anything else goes to the loop (I1 with a bad trailer, B1 and B4 with a
+//! trailer, among them). The fuzz oracle (`fuzz/src/checks.rs`)
 //! holds `feed` to the loop alone (`feed_general`) on every input and split,
 //! with and without `hold`.
 //!

@@ -341,7 +341,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn complete_buffered(&mut self, end: usize) -> Next {
         if let Err(fault) = self.framing.check_frame(self.buf.as_slice()) {
             let length = self.pos + end as u64 - self.frame_start;
-            return self.bad_trailer(fault, length, end, end);
+            return Next::Done(self.bad_trailer(fault, length, end, end));
         }
         self.state = State::Lent;
         self.found(end, Place::Buffer)
@@ -352,7 +352,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn complete(&mut self, frame: &[u8], end: usize, place: Place) -> Next {
         if let Err(fault) = self.framing.check_frame(frame) {
             let length = self.pos + end as u64 - self.frame_start;
-            return self.bad_trailer(fault, length, end, end);
+            return Next::Done(self.bad_trailer(fault, length, end, end));
         }
         self.state = State::Idle;
         Next::Done(self.out(end, Ok(Some(Found::Item(At(place))))))

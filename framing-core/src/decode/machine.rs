@@ -245,7 +245,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         length: u64,
         error_at: usize,
         end: usize,
-    ) -> Next {
+    ) -> Fed {
         if let (true, HeaderFault::Checksum { computed, carried }) =
             (self.framing.policies().1, fault)
         {
@@ -257,10 +257,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 computed,
                 carried,
             };
-            return self.report(end, report);
+            return self.out(end, Ok(Some(Found::Recovered(report))));
         }
         let e = self.fail(self.framing.fault(fault, self.limit()));
-        Next::Done(self.out(error_at, Err(e)))
+        self.out(error_at, Err(e))
     }
 
     /// Declares the end of the stream: the clean end, a last report, or
