@@ -82,12 +82,12 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if !STREAM && self.state == State::Lent {
             self.lent();
         }
-        match self.kind() {
-            FramingKind::Length => self.feed_length(input, last, hold),
+        if let FramingKind::Delimited(delimiter) = self.kind() {
             // Delimited framings have no shortcuts: their states are the
             // loop's.
-            FramingKind::Delimited(delimiter) => self.run_delimited(input, 0, last, delimiter),
+            return self.run_delimited(input, 0, last, delimiter);
         }
+        self.feed_length(input, last, hold)
     }
 
     /// The general loop alone, without the shortcuts: for the oracle that
