@@ -10,7 +10,7 @@
 //! into a frame or an event. [`Window`] is the one read loop over it
 //! ([`Window::pull`] says what to do next: [`Pull`]).
 
-use crate::decode::{DecodeError, Recovery};
+use crate::decode::error::{DecodeError, Recovery};
 
 /// What one call of the feed primitive found: a recovery report, or an item
 /// of the decoder's own ([`At`]) to turn into a frame ([`Decoder::frame`](crate::Decoder::frame))

@@ -177,7 +177,7 @@
 
 mod decoder;
 mod delimited;
-mod error;
+pub(crate) mod error;
 mod framing;
 mod length;
 mod machine;
