@@ -40,13 +40,13 @@ use core::fmt;
 
 use embedded_io::{ErrorKind, Read, Write};
 
+use crate::adapter::{Feed, Found, Pull, Window};
 use crate::buffer::Buffer;
-use crate::decode::{DecodeError, Decoded, Decoder, Event, Feed, Found, StreamDecoder};
+use crate::decode::{DecodeError, Decoded, Decoder, Event, StreamDecoder};
 use crate::encode::EncodeError;
 use crate::header::Frame;
 use crate::layout::Layout;
 use crate::value::Value;
-use crate::window::{Pull, Window};
 
 /// An error from an embedded-io adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //!
 //! The same readers and writer as [`embedded`](crate::embedded), with the
 //! same shape, the same [`Error`] and the same loop: each read call runs
-//! the one feed loop ([`Window::pull`](crate::Window::pull)) through the
+//! the one feed loop ([`Window::pull`](crate::adapter::Window::pull)) through the
 //! code the blocking readers run; only the read and write calls are
 //! awaited. So the async readers return exactly what the blocking ones do
 //! for the same bytes, however they are split (the `embedded_reader` fuzz
@@ -121,8 +121,9 @@ use core::borrow::Borrow;
 
 use embedded_io_async::{ErrorKind, Read, Write};
 
+use crate::adapter::{Feed, Found};
 use crate::buffer::Buffer;
-use crate::decode::{Decoded, Decoder, Event, Feed, Found, StreamDecoder};
+use crate::decode::{Decoded, Decoder, Event, StreamDecoder};
 use crate::embedded::{reader_accessors, Next, Reads};
 use crate::header::Frame;
 use crate::layout::Layout;

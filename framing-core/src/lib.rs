@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod adapter;
 mod buffer;
 pub mod decode;
 #[cfg(feature = "embedded-io")]
@@ -20,13 +21,9 @@ mod layout;
 pub mod trailer;
 mod value;
 mod varint;
-mod window;
 
 pub use buffer::{Buffer, Full, SliceBuffer};
-pub use decode::{
-    At, DecodeError, DecodeErrorKind, Decoded, Decoder, Event, Fed, Feed, Found, Recovery,
-    StreamDecoder,
-};
+pub use decode::{DecodeError, DecodeErrorKind, Decoded, Decoder, Event, Recovery, StreamDecoder};
 pub use encode::{EncodeError, Parts};
 pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
 pub use frame_encoder::FrameEncoder;
@@ -37,7 +34,6 @@ pub use layout::{
 };
 pub use trailer::{Checksum, Covers};
 pub use value::Value;
-pub use window::{Pull, Window};
 
 /// Re-exported so users name the same `heapless` version as the buffers.
 pub use heapless;

@@ -333,13 +333,29 @@ fn an_empty_slip_frame_is_refused_and_other_empty_frames_arrive() {
     assert_eq!(checks::run_whole(checked, 64, &[&wire]), [frame(b"")]);
 }
 
+/// A streaming decoder over a delimited layout cannot be built (it was
+/// built failed, with the same error, before).
 #[test]
 fn a_stream_decoder_refuses_delimited_layouts() {
-    let d = StreamDecoder::new(&LINES, framing_core::heapless::Vec::<u8, 16>::new());
+    let refused = StreamDecoder::try_new(&LINES, framing_core::heapless::Vec::<u8, 16>::new());
     assert_eq!(
-        d.failure().map(|e| e.kind()),
+        refused.err().map(|e| e.kind()),
         Some(DecodeErrorKind::NotStreamable)
     );
+    for layout in [&LINES, &COBS] {
+        let built = StreamDecoder::try_new(layout, framing_core::heapless::Vec::<u8, 16>::new());
+        assert!(built.is_err());
+    }
+    let panicked = std::panic::catch_unwind(|| {
+        StreamDecoder::new(&LINES, framing_core::heapless::Vec::<u8, 16>::new());
+    });
+    assert!(
+        panicked.is_err(),
+        "new built a streaming decoder over lines"
+    );
+    // A length layout builds.
+    let length = Layout::new("!H");
+    assert!(StreamDecoder::try_new(&length, framing_core::heapless::Vec::<u8, 16>::new()).is_ok());
 }
 
 mod properties {

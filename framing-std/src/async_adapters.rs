@@ -173,17 +173,50 @@ macro_rules! async_adapters {
         impl<R: $Read + Unpin> StreamReader<R> {
             /// A streaming reader of frames of `layout` over `inner`,
             /// reading [`DEFAULT_READ_CAPACITY`] bytes at a time.
+            ///
+            /// # Panics
+            /// If `layout` is delimited (COBS, SLIP, lines), which no
+            /// streaming reader can decode: use
+            /// [`try_new`](Self::try_new) for a layout known only at run
+            /// time.
             pub fn new(inner: R, layout: Layout) -> Self {
                 Self::with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
             }
 
             /// Like [`new`](Self::new), reading up to `capacity` bytes at a
             /// time (at least 1).
+            ///
+            /// # Panics
+            /// If `layout` is delimited, as [`new`](Self::new).
             pub fn with_capacity(capacity: usize, inner: R, layout: Layout) -> Self {
-                StreamReader {
-                    inner,
-                    rx: StreamRx::new(layout, capacity),
+                match Self::try_with_capacity(capacity, inner, layout) {
+                    Ok(reader) => reader,
+                    Err(e) => panic!("{e}"),
                 }
+            }
+
+            /// Like [`new`](Self::new), or an error for a delimited layout.
+            ///
+            /// # Errors
+            /// As the blocking [`crate::StreamReader::try_new`].
+            pub fn try_new(inner: R, layout: Layout) -> io::Result<Self> {
+                Self::try_with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
+            }
+
+            /// Like [`with_capacity`](Self::with_capacity), or an error for
+            /// a delimited layout.
+            ///
+            /// # Errors
+            /// As the blocking [`crate::StreamReader::try_new`].
+            pub fn try_with_capacity(
+                capacity: usize,
+                inner: R,
+                layout: Layout,
+            ) -> io::Result<Self> {
+                Ok(StreamReader {
+                    inner,
+                    rx: StreamRx::try_new(layout, capacity)?,
+                })
             }
 
             /// The next event: a validated [`Event::Header`], then the

@@ -4,7 +4,8 @@
 use core::task::Poll;
 use std::io::{self, Read};
 
-use framing_core::{Buffer, Feed, Found, Full, Pull, Window};
+use framing_core::adapter::{Feed, Found, Pull, Window};
+use framing_core::{Buffer, Full};
 
 use crate::error;
 

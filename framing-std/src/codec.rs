@@ -202,7 +202,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::{Buffer, Decoded, Feed, Found, Layout, Value};
+use framing_core::adapter::{Feed, Found};
+use framing_core::{Buffer, Decoded, Layout, Value};
 #[cfg(feature = "tokio")]
 use tokio_util::codec::{Decoder, Encoder};
 

@@ -113,7 +113,7 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
     }
 
     /// Header value `index` as an integer, if it is one (as
-    /// [`Frame::int`]).
+    /// [`Frame::int`](framing_core::Frame::int)).
     pub fn int(&self, index: usize) -> Option<i128> {
         self.header().int(index)
     }

@@ -6,9 +6,11 @@ use core::task::Poll;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use framing_core::{At, Decoded, Decoder, Event, Feed, Found, Frame, Layout, StreamDecoder};
+use framing_core::adapter::{At, Feed, Found};
+use framing_core::{Decoded, Decoder, Event, Frame, Layout, StreamDecoder};
 
 use crate::buffer::{GrowBuf, ReadBuf};
+use crate::error;
 use crate::frame::{OwnedFrame, SharedLayout};
 
 /// The default size of one read: 64 KiB.
@@ -477,12 +479,14 @@ pub(crate) struct StreamRx {
 }
 
 impl StreamRx {
-    pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
+    /// # Errors
+    /// `InvalidData` wrapping `NotStreamable` for a delimited layout.
+    pub(crate) fn try_new(layout: Layout, read_capacity: usize) -> io::Result<Self> {
         let buffer = GrowBuf::new(layout.min_buffer_len());
-        StreamRx {
-            decoder: StreamDecoder::new(layout, buffer),
+        Ok(StreamRx {
+            decoder: StreamDecoder::try_new(layout, buffer).map_err(error::from_decode)?,
             chunk: ReadBuf::new(read_capacity),
-        }
+        })
     }
 
     #[cfg(any(feature = "tokio", feature = "futures"))]
@@ -530,17 +534,47 @@ impl StreamRx {
 impl<R: Read> StreamReader<R> {
     /// A streaming reader of frames of `layout` over `inner`, reading
     /// [`DEFAULT_READ_CAPACITY`] bytes at a time.
+    ///
+    /// # Panics
+    /// If `layout` is delimited (COBS, SLIP, lines), as
+    /// [`StreamDecoder::new`]: use a [`FrameReader`], or
+    /// [`try_new`](Self::try_new) for a layout known only at run time.
     pub fn new(inner: R, layout: Layout) -> Self {
         Self::with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
     }
 
     /// Like [`new`](Self::new), reading up to `capacity` bytes at a time
     /// (at least 1).
+    ///
+    /// # Panics
+    /// If `layout` is delimited, as [`new`](Self::new).
     pub fn with_capacity(capacity: usize, inner: R, layout: Layout) -> Self {
-        StreamReader {
-            inner,
-            rx: StreamRx::new(layout, capacity),
+        match Self::try_with_capacity(capacity, inner, layout) {
+            Ok(reader) => reader,
+            Err(e) => panic!("{e}"),
         }
+    }
+
+    /// Like [`new`](Self::new), or an error for a delimited layout.
+    ///
+    /// # Errors
+    /// [`InvalidData`](io::ErrorKind::InvalidData) with framing-core's
+    /// [`NotStreamable`](framing_core::DecodeErrorKind::NotStreamable) as
+    /// its source if `layout` is delimited.
+    pub fn try_new(inner: R, layout: Layout) -> io::Result<Self> {
+        Self::try_with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
+    }
+
+    /// Like [`with_capacity`](Self::with_capacity), or an error for a
+    /// delimited layout.
+    ///
+    /// # Errors
+    /// As [`try_new`](Self::try_new).
+    pub fn try_with_capacity(capacity: usize, inner: R, layout: Layout) -> io::Result<Self> {
+        Ok(StreamReader {
+            inner,
+            rx: StreamRx::try_new(layout, capacity)?,
+        })
     }
 
     /// The next event: a validated [`Event::Header`], then the payload as

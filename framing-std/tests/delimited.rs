@@ -217,17 +217,28 @@ fn a_line_whole_in_the_codec_buffer_is_split_off_it_not_copied() {
     assert!(src.is_empty());
 }
 
+/// A streaming reader over a delimited layout cannot be built: `try_new`
+/// says why (the error the reader gave at its first read before it could
+/// not be built), `new` panics with the same sentence.
 #[test]
 fn a_stream_reader_refuses_a_delimited_layout_with_a_clear_error() {
     let layout = layouts()[0];
-    let mut r = framing_std::StreamReader::new(&b"\x02a\x00"[..], layout);
-    let e = r.next_event().unwrap_err();
+    let Err(e) = framing_std::StreamReader::try_new(&b"\x02a\x00"[..], layout) else {
+        panic!("a streaming reader over a delimited layout was built");
+    };
     let decode = framing_std::error::decode_error(&e).expect("a decode error");
     assert_eq!(
         decode.kind(),
         framing_std::framing_core::DecodeErrorKind::NotStreamable
     );
     assert!(e.to_string().contains("use a Decoder"), "{e}");
+    let panicked = std::panic::catch_unwind(|| {
+        framing_std::StreamReader::new(&b"\x02a\x00"[..], layout);
+    });
+    assert!(
+        panicked.is_err(),
+        "new built a streaming reader over a delimited layout"
+    );
 }
 
 /// Every kind of layout is built, and its errors named, with framing-std's

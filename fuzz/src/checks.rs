@@ -18,10 +18,11 @@
 //! could be built), `false` when it was skipped; it panics when the property
 //! does not hold.
 
+use framing_core::adapter::Feed;
 use framing_core::{
     Buffer, ByteOrder, Checksum, Covers, DecodeError, DecodeErrorKind, Decoded, Decoder, Delimiter,
-    EncodeError, Event, Feed, Format, Frame, Kind, Layout, Oversize, Recovery, Separator,
-    SliceBuffer, StreamDecoder, Value,
+    EncodeError, Event, Format, Frame, Kind, Layout, Oversize, Recovery, Separator, SliceBuffer,
+    StreamDecoder, Value,
 };
 
 /// A cursor over the fuzz input. Reading past the end gives zeros and empty
@@ -756,7 +757,13 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     }
 
     if layout.delimiter().is_some() {
-        // No streaming decoder for delimited frames (`NotStreamable`).
+        // No streaming decoder for delimited frames: none can be built.
+        let mut storage = [0u8; 64];
+        let refused = StreamDecoder::try_new(&layout, SliceBuffer::new(&mut storage));
+        assert_eq!(
+            refused.err().map(|e| e.kind()),
+            Some(DecodeErrorKind::NotStreamable)
+        );
         return true;
     }
     let clamped_max = spec

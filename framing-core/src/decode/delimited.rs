@@ -2,11 +2,14 @@
 //! delimiter byte string): `Idle`, `Scan` and `Skip`. See the transition
 //! table in the module above (D-rows).
 
-use super::{At, DecodeErrorKind, Found, Machine, Next, Place, Recovery, State};
+use super::error::{DecodeErrorKind, Recovery};
+use super::framing::Framing;
+use super::machine::{Machine, Next};
+use super::search::{find, find1, find2, sep_find, SepFind};
+use super::state::{Skipping, State, Unstuff};
+use crate::adapter::{At, Fed, Found, Place};
 use crate::buffer::Buffer;
 use crate::layout::{Delimiter, HeaderFault, Oversize};
-
-use super::Framing;
 
 /// COBS's delimiter.
 const COBS_END: u8 = 0;
@@ -15,33 +18,6 @@ const SLIP_END: u8 = 0xc0;
 const SLIP_ESC: u8 = 0xdb;
 const SLIP_ESC_END: u8 = 0xdc;
 const SLIP_ESC_ESC: u8 = 0xdd;
-
-/// Where the decoding of a delimited frame stands between bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Unstuff {
-    /// COBS: bytes left in the current block.
-    left: u8,
-    /// COBS: a zero follows the current block unless the frame ends.
-    zero: bool,
-    /// SLIP: the last byte was ESC.
-    esc: bool,
-    /// A byte-string delimiter: the frame's last bytes so far are its
-    /// first `matched` bytes (not in the buffer: they are the delimiter's
-    /// start, or data if what follows says so).
-    matched: u8,
-}
-
-/// Why `Skip` skips to the next delimiter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Skipping {
-    /// An oversized frame under [`Oversize::Discard`]: reported as
-    /// [`Recovery::Discarded`] at its delimiter.
-    Discard,
-    /// An oversized frame: the error, with its length, at its delimiter.
-    Fail,
-    /// A corrupt frame under resync: reported as [`Recovery::Skipped`].
-    Resync,
-}
 
 /// What a run of bytes did to the frame being decoded.
 enum Step {
@@ -65,6 +41,39 @@ enum Step {
 }
 
 impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
+    /// The delimited family's loop: runs the current state's handler until
+    /// one returns. `delimiter` is the framing's, matched once by the
+    /// caller.
+    #[inline(never)]
+    pub(super) fn run_delimited(
+        &mut self,
+        input: &[u8],
+        mut at: usize,
+        last: bool,
+        delimiter: Delimiter,
+    ) -> Fed {
+        loop {
+            let next = match self.state {
+                State::Idle | State::Scan { .. } => self.scan(input, at, last, delimiter),
+                State::Skip { .. } => self.skip_delimited(input, at, last, delimiter),
+                State::Lent => {
+                    self.lent();
+                    Next::Go(at)
+                }
+                State::Failed(e) => Next::Done(self.out(at, Err(e))),
+                State::Head
+                | State::Body { .. }
+                | State::Tail { .. }
+                | State::Discard { .. }
+                | State::Resync { .. } => unreachable!("a length state in a delimited framing"),
+            };
+            match next {
+                Next::Done(fed) => return fed,
+                Next::Go(to) => at = to,
+            }
+        }
+    }
+
     /// The largest frame (payload and trailer, decoded) a delimited
     /// decoder holds.
     fn frame_cap(&self) -> usize {
@@ -75,7 +84,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `Idle` and `Scan` for a delimited framing: D1 (a frame ends), D2
     /// (the input ends inside one), D3 (a corrupt frame), D4 (an oversized
     /// one).
-    pub(super) fn scan(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+    fn scan(&mut self, input: &[u8], at: usize, last: bool, delimiter: Delimiter) -> Next {
         let (fresh, unstuff) = match self.state {
             State::Scan { unstuff } => (false, unstuff),
             _ => (true, Unstuff::default()),
@@ -92,11 +101,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if fresh {
             self.frame_start = self.pos + at as u64;
         }
-        let delimiter = self.framing.delimiter();
         let step = match delimiter {
-            Some(Delimiter::Cobs) => self.cobs(rest, at, fresh, unstuff),
-            Some(Delimiter::Slip) => self.slip(rest, at, unstuff),
-            Some(Delimiter::Bytes(sep)) => {
+            Delimiter::Cobs => self.cobs(rest, at, fresh, unstuff),
+            Delimiter::Slip => self.slip(rest, at, unstuff),
+            Delimiter::Bytes(sep) => {
                 // D1 in place: a frame that lies whole in the input.
                 if fresh {
                     if let Some(p) = find(rest, sep.as_bytes()) {
@@ -117,7 +125,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
                 self.bytes(rest, at, sep.as_bytes(), unstuff)
             }
-            None => unreachable!("scan without a delimiter"),
         };
         match step {
             Step::More => {
@@ -137,7 +144,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 Next::Go(end)
             }
             Step::End(end) => {
-                if self.buf.is_empty() && matches!(delimiter, Some(Delimiter::Slip)) {
+                if self.buf.is_empty() && matches!(delimiter, Delimiter::Slip) {
                     // An empty SLIP frame (the END a sender puts first to
                     // flush line noise): SLIP cannot tell it from an empty
                     // payload, so both are skipped.
@@ -334,7 +341,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn complete_buffered(&mut self, end: usize) -> Next {
         if let Err(fault) = self.framing.check_frame(self.buf.as_slice()) {
             let length = self.pos + end as u64 - self.frame_start;
-            return self.bad_trailer(fault, length, end, end);
+            return Next::Done(self.bad_trailer(fault, length, end, end));
         }
         self.state = State::Lent;
         self.found(end, Place::Buffer)
@@ -345,7 +352,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn complete(&mut self, frame: &[u8], end: usize, place: Place) -> Next {
         if let Err(fault) = self.framing.check_frame(frame) {
             let length = self.pos + end as u64 - self.frame_start;
-            return self.bad_trailer(fault, length, end, end);
+            return Next::Done(self.bad_trailer(fault, length, end, end));
         }
         self.state = State::Idle;
         Next::Done(self.out(end, Ok(Some(Found::Item(At(place))))))
@@ -388,26 +395,29 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// `Skip`: D5 (the delimiter: report, or fail), D6 (no delimiter yet).
-    pub(super) fn skip_delimited(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+    fn skip_delimited(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        last: bool,
+        delimiter: Delimiter,
+    ) -> Next {
         let State::Skip { matched, .. } = self.state else {
             unreachable!("skip outside Skip");
         };
         let rest = &input[at..];
-        let found = match self.framing.delimiter() {
-            Some(Delimiter::Cobs) => find1(rest, COBS_END).map(|p| p + 1),
-            Some(Delimiter::Slip) => find1(rest, SLIP_END).map(|p| p + 1),
-            Some(Delimiter::Bytes(sep)) => {
-                match sep_find(sep.as_bytes(), usize::from(matched), rest) {
-                    SepFind::End { consumed, .. } => Some(consumed),
-                    SepFind::More { matched: m, .. } => {
-                        if let State::Skip { matched, .. } = &mut self.state {
-                            *matched = m as u8;
-                        }
-                        None
+        let found = match delimiter {
+            Delimiter::Cobs => find1(rest, COBS_END).map(|p| p + 1),
+            Delimiter::Slip => find1(rest, SLIP_END).map(|p| p + 1),
+            Delimiter::Bytes(sep) => match sep_find(sep.as_bytes(), usize::from(matched), rest) {
+                SepFind::End { consumed, .. } => Some(consumed),
+                SepFind::More { matched: m, .. } => {
+                    if let State::Skip { matched, .. } = &mut self.state {
+                        *matched = m as u8;
                     }
+                    None
                 }
-            }
-            None => None,
+            },
         };
         match found {
             Some(n) => self.skipped_to(at + n, n as u64),
@@ -484,199 +494,5 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 Next::Done(self.out(end, Err(e)))
             }
         }
-    }
-}
-
-/// Bytes whose value is `x` in every byte.
-const fn splat(x: u8) -> u64 {
-    u64::from_le_bytes([x; 8])
-}
-
-/// The first position of byte `a` or `b` in `hay` (`a == b` for one byte):
-/// eight bytes a step, with the "has a zero byte" test on each word.
-#[inline]
-fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
-    const LO: u64 = splat(0x01);
-    const HI: u64 = splat(0x80);
-    let (wa, wb) = (splat(a), splat(b));
-    let mut rest = hay;
-    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
-        let x = u64::from_le_bytes(*w);
-        let (xa, xb) = (x ^ wa, x ^ wb);
-        let zero = ((xa.wrapping_sub(LO) & !xa) | (xb.wrapping_sub(LO) & !xb)) & HI;
-        if zero != 0 {
-            // The lowest flagged byte is a true match (borrows only run
-            // upwards from it).
-            let at = hay.len() - rest.len();
-            return Some(at + (zero.trailing_zeros() / 8) as usize);
-        }
-        rest = tail;
-    }
-    let at = hay.len() - rest.len();
-    rest.iter().position(|&x| x == a || x == b).map(|p| at + p)
-}
-
-/// The first position of byte `x` in `hay`: [`find2`] for one byte,
-/// sixteen bytes a step.
-#[inline]
-fn find1(hay: &[u8], x: u8) -> Option<usize> {
-    const LO: u64 = splat(0x01);
-    const HI: u64 = splat(0x80);
-    let wx = splat(x);
-    let flag = |w: [u8; 8]| {
-        let v = u64::from_le_bytes(w) ^ wx;
-        v.wrapping_sub(LO) & !v & HI
-    };
-    let mut rest = hay;
-    while let Some((w, tail)) = rest.split_first_chunk::<16>() {
-        let (a, b) = w.split_at(8);
-        let fa = flag(a.try_into().unwrap_or([0; 8]));
-        let fb = flag(b.try_into().unwrap_or([0; 8]));
-        if fa | fb != 0 {
-            let at = hay.len() - rest.len();
-            // The lowest flagged byte of the first flagged word matches.
-            return Some(if fa != 0 {
-                at + (fa.trailing_zeros() / 8) as usize
-            } else {
-                at + 8 + (fb.trailing_zeros() / 8) as usize
-            });
-        }
-        rest = tail;
-    }
-    let at = hay.len() - rest.len();
-    find2(rest, x, x).map(|p| at + p)
-}
-
-/// The first position of `sep` in `hay`.
-#[inline]
-fn find(hay: &[u8], sep: &[u8]) -> Option<usize> {
-    let (&first, tail) = sep.split_first()?;
-    if tail.is_empty() {
-        return find1(hay, first);
-    }
-    let mut from = 0;
-    while let Some(p) = find1(&hay[from..], first) {
-        let i = from + p;
-        if hay[i + 1..].starts_with(tail) {
-            return Some(i);
-        }
-        if hay.len() - i < sep.len() {
-            return None;
-        }
-        from = i + 1;
-    }
-    None
-}
-
-/// Where a byte-string delimiter `sep` ends, in `rest`, after bytes that
-/// end with its first `m` bytes (pending: not yet known to be data).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SepFind {
-    /// The delimiter ends `consumed` bytes into `rest`; the frame's data
-    /// is the first `pending` pending bytes, then `rest[..data]`.
-    End {
-        pending: usize,
-        data: usize,
-        consumed: usize,
-    },
-    /// No delimiter ends in `rest`: `pending` pending bytes and
-    /// `rest[..data]` are data, and the bytes after them, the delimiter's
-    /// first `matched` bytes, pending.
-    More {
-        pending: usize,
-        data: usize,
-        matched: usize,
-    },
-}
-
-#[inline]
-fn sep_find(sep: &[u8], m: usize, rest: &[u8]) -> SepFind {
-    if let ([b], 0) = (sep, m) {
-        // One byte: nothing pending, no partial match to keep.
-        return match find1(rest, *b) {
-            Some(p) => SepFind::End {
-                pending: 0,
-                data: p,
-                consumed: p + 1,
-            },
-            None => SepFind::More {
-                pending: 0,
-                data: rest.len(),
-                matched: 0,
-            },
-        };
-    }
-    // A delimiter beginning in the pending bytes, earliest first.
-    for j in 0..m {
-        let have = m - j;
-        if sep[j..m] != sep[..have] {
-            continue;
-        }
-        let need = &sep[have..];
-        if rest.len() >= need.len() {
-            if rest.starts_with(need) {
-                return SepFind::End {
-                    pending: j,
-                    data: 0,
-                    consumed: need.len(),
-                };
-            }
-        } else if need.starts_with(rest) {
-            return SepFind::More {
-                pending: j,
-                data: 0,
-                matched: have + rest.len(),
-            };
-        }
-    }
-    match find(rest, sep) {
-        Some(p) => SepFind::End {
-            pending: m,
-            data: p,
-            consumed: p + sep.len(),
-        },
-        None => {
-            // The longest end of `rest` that may begin a delimiter.
-            let k = (1..sep.len())
-                .rev()
-                .find(|&k| k <= rest.len() && rest.ends_with(&sep[..k]))
-                .unwrap_or(0);
-            SepFind::More {
-                pending: m,
-                data: rest.len() - k,
-                matched: k,
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_word_search_finds_what_the_byte_search_finds() {
-        let hay: [u8; 40] = core::array::from_fn(|i| (i * 37 % 251) as u8);
-        for from in 0..hay.len() {
-            for (a, b) in [
-                (0u8, 0u8),
-                (0x80, 0x80),
-                (hay[from], 0xc0),
-                (0x01, 0xff),
-                (hay[from], hay[from]),
-            ] {
-                let want = hay[from..].iter().position(|&x| x == a || x == b);
-                assert_eq!(find2(&hay[from..], a, b), want, "{a} {b} from {from}");
-            }
-        }
-        assert_eq!(find(b"ab\r\r\nc", b"\r\n"), Some(3));
-        let long: [u8; 100] = core::array::from_fn(|i| (i * 29 % 253) as u8 + 1);
-        for from in 0..long.len() {
-            for x in [0u8, 1, 0x80, 0xff, long[from], long[long.len() - 1]] {
-                let want = long[from..].iter().position(|&b| b == x);
-                assert_eq!(find1(&long[from..], x), want, "{x} from {from}");
-            }
-        }
-        assert_eq!(find(b"ab\r", b"\r\n"), None);
     }
 }

@@ -1,18 +1,133 @@
-//! The one feed loop every adapter runs over its read buffer: [`Window`].
+//! The adapter protocol: how code that reads bytes (framing-std's readers
+//! and codecs, the embedded readers, your own) drives a decoder. Users call
+//! [`Decoder::decode`](crate::Decoder::decode) or
+//! [`StreamDecoder::decode`](crate::StreamDecoder::decode) and need none of
+//! this.
+//!
+//! [`Feed`] is the one interface between a decoder and an adapter: `feed`
+//! consumes what it uses and says how much ([`Fed`]) whatever it finds, and
+//! `item` turns what it found ([`Found`]: a report, or an opaque [`At`])
+//! into a frame or an event. [`Window`] is the one read loop over it
+//! ([`Window::pull`] says what to do next: [`Pull`]).
 
-use crate::decode::{DecodeError, Feed, Found};
+use crate::decode::error::{DecodeError, Recovery};
+
+/// What one call of the feed primitive found: a recovery report, or an item
+/// of the decoder's own ([`At`]) to turn into a frame ([`Decoder::frame`](crate::Decoder::frame))
+/// or an event ([`StreamDecoder::event`](crate::StreamDecoder::event)). It borrows nothing, so an adapter
+/// can find an item, update its own bookkeeping, and only then borrow it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A frame (whole mode) or an event (stream mode), where [`At`] says.
+    Item(At),
+    /// The layout's recovery policy dropped bytes; decoding goes on.
+    Recovered(Recovery),
+}
+
+/// Where a found frame or event lies: an opaque handle only the decoder
+/// makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At(pub(crate) Place);
+
+impl At {
+    /// Where in the input given to `feed` the item's bytes lie, if they lie
+    /// there (not in the decoder's buffer): for adapters that split frames
+    /// off their read buffer without a copy.
+    pub const fn in_input(&self) -> Option<core::ops::Range<usize>> {
+        match self.0 {
+            Place::Input { start, len, .. } | Place::Piece { start, len } => {
+                Some(start..start + len)
+            }
+            Place::Buffer | Place::End => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// In the input as fed: a whole frame (whole mode) or a header (stream
+    /// mode), its first `head` bytes the head (all `len` of them in stream
+    /// mode; none for a delimited frame): the frame borrow reads no length
+    /// again.
+    Input {
+        start: usize,
+        head: usize,
+        len: usize,
+    },
+    /// In the decoder's buffer: a whole frame (whole mode) or a header (stream mode).
+    Buffer,
+    /// A payload piece in the input (stream mode).
+    Piece { start: usize, len: usize },
+    /// The end of a payload (stream mode).
+    End,
+}
+
+/// The result of the feed primitive: how many bytes of the input the decoder
+/// consumed (always, whatever it found, error included), and what it found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "the consumed bytes must be dropped from the input"]
+pub struct Fed {
+    /// Bytes consumed from the start of the input: never feed them again.
+    pub consumed: usize,
+    /// `Ok(Some)`: an item; `Ok(None)`: more bytes are needed (or, with
+    /// `last`, the stream ended cleanly); `Err`: the stream is broken.
+    pub result: Result<Option<Found>, DecodeError>,
+    /// With `Ok(None)`: how many bytes, from the first one not consumed,
+    /// the next item needs whole in the input. Non-zero only when the
+    /// decoder kept them back (`hold`, transition I0): feed them again,
+    /// with more after them. 0 when every byte was consumed.
+    pub need: usize,
+}
+
+/// The feed primitive, as every adapter sees it: the one interface between
+/// a decoder and the code that reads bytes (framing-std's readers and
+/// codecs, the embedded readers, [`Window`]).
+///
+/// For adapter authors; users call [`Decoder::decode`](crate::Decoder::decode) or
+/// [`StreamDecoder::decode`](crate::StreamDecoder::decode).
+pub trait Feed {
+    /// What the decoder hands out: [`Decoded`](crate::Decoded) or [`Event`](crate::Event).
+    type Item<'a>
+    where
+        Self: 'a;
+
+    /// Offers `input` (the unread window of the adapter's buffer); `last`
+    /// says that no byte follows it (the end of the stream). Consumes what
+    /// it uses and returns at most one item; see [`Fed`] and the
+    /// [transition table](crate::decode).
+    ///
+    /// `hold` is the longest frame the adapter can keep whole in its own
+    /// buffer (0: none). Between frames, a whole-frame decoder leaves a
+    /// frame that is not whole yet but fits `hold` unconsumed and says how
+    /// long it is ([`Fed::need`]), so that it arrives whole and is lent
+    /// from the input without a copy: the wait-until-whole rule of every
+    /// adapter, in one place. A streaming decoder takes every byte as it
+    /// comes.
+    fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed;
+
+    /// Turns what [`feed`](Self::feed) found into an item. It reads what
+    /// `feed` recorded (where the frame lies, how long its head is) and
+    /// never parses the head again.
+    ///
+    /// # Panics
+    /// If `input` does not begin with the bytes given to the `feed` call
+    /// that found it, or the decoder was fed again since (a bug in the
+    /// adapter, never a matter of the bytes).
+    fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Self::Item<'a>;
+}
 
 /// The one feed loop every adapter runs over its read buffer.
 ///
 /// An adapter reads bytes into a buffer it owns or borrows; [`Window`]
 /// remembers which of them are read but not yet fed (`buf[start..end]`),
-/// feeds them through the [feed primitive](crate::Feed), drops exactly what
+/// feeds them through the [feed primitive](Feed), drops exactly what
 /// the decoder consumed (errors and reports included), and says when to read
 /// more. The adapter's own code is only the I/O: a blocking read, an async
 /// read, a `Vec` that grows.
 ///
 /// ```
-/// use framing_core::{Decoded, Decoder, Feed, Layout, Pull, Window};
+/// use framing_core::adapter::{Feed, Pull, Window};
+/// use framing_core::{Decoded, Decoder, Layout};
 ///
 /// let mut wire: &[u8] = b"\x00\x02hi\x00\x03you";
 /// let mut buf = [0u8; 4]; // smaller than a frame: the decoder assembles it

@@ -1,0 +1,270 @@
+//! The seam between the machine and a framing: what the machine asks of
+//! the head bytes ([`Head`]), which family of states it runs
+//! ([`FramingKind`]), and the one framing today, a [`Layout`].
+
+use core::borrow::Borrow;
+
+use super::error::DecodeErrorKind;
+use crate::layout::{Delimiter, HeaderFault, Layout, Oversize};
+use crate::trailer::{Covers, Running};
+use crate::varint::{self, Varint};
+
+/// What the head bytes at the start of a slice say: the one question the
+/// machine asks a framing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// Not enough bytes: the head needs this many in all.
+    Need(usize),
+    /// A valid head of `len` bytes announcing a body of `body` bytes.
+    Valid { len: usize, body: u64 },
+    /// A head of `.1` bytes that fails a check (its length is the fixed
+    /// header's when the check failed before a varint was read).
+    Bad(HeaderFault, usize),
+}
+
+/// Which family of states a framing runs: the machine's `feed` and `run`
+/// match it once at the top of every call and run that family's handlers,
+/// which never ask again (the delimited ones are given the delimiter).
+/// The framing answers it from what it is (for a [`Layout`], whether it
+/// has a delimiter), rather than the machine keeping a copy: a copy would
+/// grow every decoder by 16 bytes (`tests/decoder_size.rs`), and asking
+/// costs the one load the flag check it replaces did. A streaming machine
+/// does not ask: its kind is `Length`, as no streaming decoder over a
+/// delimited framing can be built (`Machine::kind`), which took 18% off
+/// `decode_whole/framing_stream/16` and `/256`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FramingKind {
+    /// A head announces the body's length: the states `Idle`, `Head`,
+    /// `Body`, `Tail`, `Discard`, `Resync` (`length.rs`).
+    Length,
+    /// Frames end at a delimiter: the states `Idle`, `Scan`, `Skip`
+    /// (`delimited.rs`).
+    Delimited(Delimiter),
+}
+
+/// What the machine needs of a framing: the seam where other framings
+/// plug in, each a small impl. Today a [`Layout`], owned or shared, whose
+/// head is its fixed header (and a varint length after it, if it has one)
+/// and whose body is the payload and the trailer.
+pub(crate) trait Framing {
+    /// What the head at the start of `bytes` says, for a decoder that holds
+    /// at most `limit` bytes of head and body. Asked again with more bytes
+    /// after `Need`; its verdict on a prefix never changes once given.
+    fn head(&self, bytes: &[u8], limit: usize) -> Head;
+    /// The longest head: what the `Resync` state may hold, and what every
+    /// buffer must.
+    fn window(&self) -> usize;
+    /// The trailer's length, the last bytes of every body; 0 for none.
+    fn tail(&self) -> usize;
+    /// Checks a whole frame's trailer (whole mode); a frame shorter than
+    /// its trailer (delimited frames may be) fails.
+    fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault>;
+    /// Starts the running checksum of a frame whose head is `head`
+    /// (stream mode, with a trailer).
+    fn sum_start(&self, head: &[u8]) -> Running;
+    /// Adds payload bytes to the running checksum.
+    fn sum(&self, running: Running, bytes: &[u8]) -> Running;
+    /// Checks the trailer against the running checksum.
+    fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault>;
+    /// Which family of states the framing runs.
+    fn kind(&self) -> FramingKind;
+    /// The most bytes a delimited frame's payload and trailer may take.
+    fn max_body(&self) -> u64;
+    /// One more than the largest raw length value that by itself makes a
+    /// valid head whose frame (with its trailer) fits `limit`; 0 if one
+    /// value cannot decide.
+    fn fast_limit(&self, limit: usize) -> u64;
+    /// The raw length value of the head whole at the start of `bytes`.
+    fn raw_len(&self, bytes: &[u8]) -> Option<u64>;
+    /// The policies for a bad head: discard oversized bodies, resynchronise.
+    fn policies(&self) -> (Oversize, bool);
+    /// The error for a head fault.
+    fn fault(&self, fault: HeaderFault, limit: usize) -> DecodeErrorKind;
+}
+
+impl<L: Borrow<Layout>> Framing for L {
+    #[inline(always)]
+    fn head(&self, bytes: &[u8], limit: usize) -> Head {
+        let l = self.borrow();
+        let hlen = l.header_len;
+        let Some(fixed) = bytes.get(..hlen) else {
+            return Head::Need(hlen);
+        };
+        let (len, checked) = if l.varint {
+            let rest = &bytes[hlen..];
+            match varint::read(rest) {
+                Varint::Value(raw, n) => (hlen + n, l.check_length(fixed, raw)),
+                other => {
+                    // The constants are judged as soon as the fixed header is
+                    // whole, whatever the varint after it.
+                    if l.n_constants != 0 {
+                        if let Err(fault) = l.check_constants(fixed) {
+                            return Head::Bad(fault, hlen);
+                        }
+                    }
+                    return match other {
+                        Varint::Need(n) => Head::Need(hlen + n),
+                        _ => Head::Bad(HeaderFault::Varint, hlen + varint::len_in(rest)),
+                    };
+                }
+            }
+        } else {
+            (hlen, l.check_header(fixed))
+        };
+        match checked {
+            Ok(payload) => {
+                let body = payload.saturating_add(l.trailer_len() as u64);
+                if (limit - len) < sat(body) {
+                    Head::Bad(HeaderFault::TooLong(payload), len)
+                } else {
+                    Head::Valid { len, body }
+                }
+            }
+            Err(fault) => Head::Bad(fault, len),
+        }
+    }
+
+    #[inline(always)]
+    fn window(&self) -> usize {
+        self.borrow().max_head_len()
+    }
+
+    #[inline(always)]
+    fn tail(&self) -> usize {
+        self.borrow().trailer_len()
+    }
+
+    #[inline]
+    fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault> {
+        let l = self.borrow();
+        let Some(t) = l.trailer else {
+            return Ok(());
+        };
+        let start = match t.covers {
+            Covers::Frame => 0,
+            Covers::Payload => l.head_len_in(frame),
+        };
+        // A delimited frame may be shorter than its trailer: it is corrupt,
+        // reported with the checksum of its bytes and a trailer of 0.
+        let Some(end) = frame.len().checked_sub(t.checksum.byte_len()) else {
+            return Err(HeaderFault::Checksum {
+                computed: t.checksum.checksum(frame),
+                carried: 0,
+            });
+        };
+        let computed = t.checksum.checksum(&frame[start.min(end)..end]);
+        check(computed, t.uint.read(frame, end).unwrap_or(0) as u32)
+    }
+
+    fn sum_start(&self, head: &[u8]) -> Running {
+        let l = self.borrow();
+        match l.trailer {
+            Some(t) if t.covers == Covers::Frame => t.checksum.update(t.checksum.start(), head),
+            Some(t) => t.checksum.start(),
+            None => Running::default(),
+        }
+    }
+
+    fn sum(&self, running: Running, bytes: &[u8]) -> Running {
+        match self.borrow().trailer {
+            Some(t) => t.checksum.update(running, bytes),
+            None => running,
+        }
+    }
+
+    fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault> {
+        match self.borrow().trailer {
+            Some(t) => check(
+                t.checksum.finish(running),
+                t.uint.read(trailer, 0).unwrap_or(0) as u32,
+            ),
+            None => Ok(()),
+        }
+    }
+
+    #[inline(always)]
+    fn kind(&self) -> FramingKind {
+        match self.borrow().delimiter {
+            Some(delimiter) => FramingKind::Delimited(delimiter),
+            None => FramingKind::Length,
+        }
+    }
+
+    fn max_body(&self) -> u64 {
+        let l = self.borrow();
+        l.max_payload.saturating_add(l.trailer_len() as u64)
+    }
+
+    fn fast_limit(&self, limit: usize) -> u64 {
+        let l = self.borrow();
+        let fixed = l.header_len + l.trailer_len();
+        if l.n_constants != 0 || l.adjust != 0 || l.varint || l.delimiter.is_some() || limit < fixed
+        {
+            return 0;
+        }
+        let (_, field_max) = crate::value::int_range(l.length.signed, l.length.width);
+        let room = (limit - fixed) as u64;
+        let max = (field_max.min(i128::from(u64::MAX)) as u64)
+            .min(l.max_payload)
+            .min(room);
+        // `max` is below `u64::MAX`: `room` is at most `usize::MAX - 1`.
+        max.saturating_add(1)
+    }
+
+    #[inline(always)]
+    fn raw_len(&self, bytes: &[u8]) -> Option<u64> {
+        let l = self.borrow();
+        l.length.read(bytes.get(..l.header_len)?)
+    }
+
+    fn policies(&self) -> (Oversize, bool) {
+        let l = self.borrow();
+        (l.oversize, l.resync)
+    }
+
+    fn fault(&self, fault: HeaderFault, limit: usize) -> DecodeErrorKind {
+        let l = self.borrow();
+        match fault {
+            HeaderFault::Negative(value) => DecodeErrorKind::NegativeLength { value },
+            HeaderFault::Adjust(value) => DecodeErrorKind::LengthAdjust {
+                value,
+                adjust: l.adjust,
+            },
+            HeaderFault::TooLong(length) if length > l.max_payload => DecodeErrorKind::TooLong {
+                length,
+                max: l.max_payload,
+            },
+            HeaderFault::TooLong(length) => DecodeErrorKind::FrameTooLarge {
+                needed: length
+                    .saturating_add(l.header_len as u64)
+                    .saturating_add(l.trailer_len() as u64),
+                capacity: limit,
+            },
+            HeaderFault::Constant { index, found } => DecodeErrorKind::ConstantMismatch {
+                field: index,
+                found,
+                expected: l.expected_scalar(index),
+            },
+            HeaderFault::Varint => DecodeErrorKind::VarintOverflow,
+            HeaderFault::Cobs { missing } => DecodeErrorKind::CobsBlock { missing },
+            HeaderFault::SlipEscape { byte } => DecodeErrorKind::SlipEscape { byte },
+            HeaderFault::Checksum { computed, carried } => {
+                DecodeErrorKind::ChecksumMismatch { computed, carried }
+            }
+        }
+    }
+}
+
+/// A trailer's verdict.
+fn check(computed: u32, carried: u32) -> Result<(), HeaderFault> {
+    if computed == carried {
+        Ok(())
+    } else {
+        Err(HeaderFault::Checksum { computed, carried })
+    }
+}
+
+/// `n` as `usize`, saturating (only ever compared with slice lengths).
+pub(super) fn sat(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}

@@ -1,0 +1,707 @@
+//! The length family's states: `Idle`, `Head`, `Body`, `Tail`,
+//! `Discard` and `Resync`, with the shortcuts of [`Machine::feed`] (rows
+//! I, H, B, T, X and R of the transition table).
+
+use super::error::{DecodeError, Recovery};
+use super::framing::{sat, Framing, Head};
+use super::machine::{Machine, Next};
+use super::state::State;
+use crate::adapter::{Fed, Place};
+use crate::buffer::Buffer;
+use crate::layout::{HeaderFault, Oversize};
+use crate::trailer::Running;
+
+/// What resynchronising makes of a position.
+enum Probe {
+    Stop,
+    Skip,
+    More,
+}
+
+/// What a bad head leads to.
+enum Verdict {
+    /// Skip its body; the report goes out now.
+    Discard(Recovery),
+    /// Skip its first byte and look for the next valid head.
+    Resync,
+    /// Fatal.
+    Fail(DecodeError),
+}
+
+impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
+    /// The length family's entry: the shortcuts, then its loop.
+    ///
+    /// Each shortcut is one transition of the table, taken in the state the
+    /// table says, inline in the caller, with the guard beside it that
+    /// makes it valid; it calls the row's body, the one the state's handler
+    /// in [`run_length`](Self::run_length) calls too (`i1`, `i2`, `keep`,
+    /// `b1`, ... below), so the two cannot differ. Every other case, and
+    /// these when a guard fails, goes to the loop. `fuzz/src/checks.rs`
+    /// holds the two to the same outputs (`feed_general`).
+    #[inline(always)]
+    pub(super) fn feed_length(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        match self.state {
+            State::Idle => {
+                let valid = if self.fast_limit != 0 {
+                    self.quick_valid(input)
+                        .map(|body| (self.framing.window(), body))
+                } else {
+                    match self.framing.head(input, self.limit()) {
+                        Head::Valid { len, body } => Some((len, body)),
+                        _ => None,
+                    }
+                };
+                if let Some((len, body)) = valid {
+                    if STREAM {
+                        // I2: a valid head.
+                        return self.i2(input, 0, len, body);
+                    }
+                    // `head` bounds the body by `limit - len`: no overflow.
+                    let total = len + sat(body);
+                    // I1: a whole valid frame (with a trailer, a good one;
+                    // a bad trailer, T1, is the loop's: see `i1`).
+                    if input.len() >= total
+                        && (self.framing.tail() == 0
+                            || self.framing.check_frame(&input[..total]).is_ok())
+                    {
+                        return self.i1(0, len, total);
+                    }
+                    if input.len() < total && !last {
+                        if total <= hold {
+                            // I0: the adapter keeps the frame until whole.
+                            return self.wait(0, total);
+                        }
+                        // I2': a valid head, the frame goes on.
+                        return self.i2_whole(input, 0, (total - input.len()) as u64);
+                    }
+                }
+                if input.is_empty() {
+                    // Nothing to do (with `last`: the clean end).
+                    return self.out(0, Ok(None));
+                }
+                if let (Head::Need(n), false) = (self.framing.head(input, self.limit()), last) {
+                    if n <= hold {
+                        // I0: the adapter keeps the head until whole.
+                        return self.wait(0, n);
+                    }
+                    // I3: part of a head.
+                    return self.i3(input, 0);
+                }
+            }
+            // H1: the input ends before the head does.
+            State::Head if !last => {
+                let have = self.buf.len();
+                if let Head::Need(n) = self.framing.head(self.buf.as_slice(), self.limit()) {
+                    if input.len() < n - have {
+                        return self.keep(input, 0, State::Head);
+                    }
+                }
+            }
+            // B2 (whole mode): the input ends before the body does.
+            State::Body { remaining, sum }
+                if !STREAM && !last && (input.len() as u64) < remaining =>
+            {
+                let remaining = remaining - input.len() as u64;
+                return self.keep(input, 0, State::Body { remaining, sum });
+            }
+            // B1 (whole mode): the rest of the body; the frame is complete
+            // (with a trailer, the loop checks it).
+            State::Body { remaining, .. }
+                if !STREAM && (input.len() as u64) >= remaining && self.framing.tail() == 0 =>
+            {
+                // `remaining` is at most the input's length: a `usize`.
+                return self.b1(input, 0, remaining as usize);
+            }
+            // B4 (stream mode): the body is over (with a trailer, the loop
+            // reads it).
+            State::Body { remaining: 0, .. } if STREAM && self.framing.tail() == 0 => {
+                return self.b4(0);
+            }
+            // B3 (stream mode): the next piece of the body, or none yet.
+            State::Body { remaining, sum } if STREAM && remaining > 0 && !last => {
+                if input.is_empty() {
+                    return self.out(0, Ok(None));
+                }
+                return self.b3(input, 0, remaining, sum);
+            }
+            _ => {}
+        }
+        self.run_length(input, 0, last, hold)
+    }
+
+    /// The length family's loop: runs the current state's handler until
+    /// one returns.
+    #[inline(never)]
+    pub(super) fn run_length(
+        &mut self,
+        input: &[u8],
+        mut at: usize,
+        last: bool,
+        hold: usize,
+    ) -> Fed {
+        loop {
+            let next = match self.state {
+                State::Idle => self.idle(input, at, last, hold),
+                State::Lent => {
+                    self.lent();
+                    Next::Go(at)
+                }
+                State::Head => self.in_head(input, at, last),
+                State::Body { remaining, sum } if STREAM => {
+                    self.in_stream_body(input, at, last, remaining, sum)
+                }
+                State::Body { remaining, .. } => self.whole_body(input, at, last, remaining),
+                State::Tail { sum } => self.tail(input, at, last, sum),
+                State::Discard { remaining } => self.discard(input, at, last, remaining),
+                State::Resync { .. } => self.resync(input, at, last),
+                State::Failed(e) => Next::Done(self.out(at, Err(e))),
+                State::Scan { .. } | State::Skip { .. } => {
+                    unreachable!("a delimited state in a length framing")
+                }
+            };
+            match next {
+                Next::Done(fed) => return fed,
+                Next::Go(to) => at = to,
+            }
+        }
+    }
+
+    /// The body length announced by a valid head whole at the start of
+    /// `input`, decided by one comparison (I1's fast path); `None` where
+    /// that cannot decide, leaving it to the full validation.
+    #[inline(always)]
+    pub(super) fn quick_valid(&self, input: &[u8]) -> Option<u64> {
+        let raw = self.framing.raw_len(input)?;
+        if raw >= self.fast_limit {
+            return None;
+        }
+        // `fast_limit` leaves room for the trailer: no overflow.
+        let body = raw + self.framing.tail() as u64;
+        // The invariant that makes one comparison enough.
+        debug_assert_eq!(
+            self.framing.head(input, self.limit()),
+            Head::Valid {
+                len: self.framing.window(),
+                body
+            }
+        );
+        Some(body)
+    }
+
+    /// `Idle`: I1, I2, I2', I3, I4.
+    #[inline(always)]
+    pub(super) fn idle(&mut self, input: &[u8], at: usize, last: bool, hold: usize) -> Next {
+        debug_assert!(self.buf.is_empty());
+        let rest = &input[at..];
+        if rest.is_empty() {
+            return self.none(at);
+        }
+        // I1's fast path where the framing allows it, else the full parse.
+        let head = match self.quick_valid(rest) {
+            Some(body) => Head::Valid {
+                len: self.framing.window(),
+                body,
+            },
+            None => self.framing.head(rest, self.limit()),
+        };
+        match head {
+            // I2.
+            Head::Valid { len, body } if STREAM => Next::Done(self.i2(input, at, len, body)),
+            Head::Valid { len, body } => {
+                // `head` bounds the body by `limit - len`: no overflow.
+                let total = len + sat(body);
+                if rest.len() >= total {
+                    if self.framing.tail() != 0 {
+                        if let Err(fault) = self.framing.check_frame(&rest[..total]) {
+                            // T1.
+                            self.frame_start = self.pos + at as u64;
+                            let fed = self.bad_trailer(fault, total as u64, at, at + total);
+                            return Next::Done(fed);
+                        }
+                    }
+                    // I1.
+                    return Next::Done(self.i1(at, len, total));
+                }
+                if total <= hold && !last {
+                    // I0.
+                    return Next::Done(self.wait(at, total));
+                }
+                let missing = (total - rest.len()) as u64;
+                if last {
+                    self.frame_start = self.pos + at as u64;
+                    return self.truncated(input.len(), missing, false);
+                }
+                // I2'.
+                Next::Done(self.i2_whole(input, at, missing))
+            }
+            Head::Need(n) if n <= hold && !last => {
+                // I0.
+                Next::Done(self.wait(at, n))
+            }
+            Head::Need(n) => {
+                if last {
+                    self.frame_start = self.pos + at as u64;
+                    return self.truncated(input.len(), (n - rest.len()) as u64, true);
+                }
+                // I3.
+                Next::Done(self.i3(input, at))
+            }
+            Head::Bad(fault, len) => {
+                // I4.
+                self.frame_start = self.pos + at as u64;
+                match self.judge(fault) {
+                    Verdict::Discard(report) => self.report(at + len, report),
+                    Verdict::Resync => Next::Go(at + 1),
+                    Verdict::Fail(e) => Next::Done(self.out(at, Err(e))),
+                }
+            }
+        }
+    }
+
+    /// `Head`: H1, H2, H3.
+    #[inline(always)]
+    pub(super) fn in_head(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+        let rest = &input[at..];
+        match self.framing.head(self.buf.as_slice(), self.limit()) {
+            Head::Need(n) => {
+                let have = self.buf.len();
+                let take = (n - have).min(rest.len());
+                if have + take < n {
+                    if last {
+                        return self.truncated(input.len(), (n - have - take) as u64, true);
+                    }
+                    // H1: all of the input (`take` is all of it).
+                    return Next::Done(self.keep(input, at, State::Head));
+                }
+                if let Some(next) = self.stash(&rest[..take], at) {
+                    return next;
+                }
+                // The head is complete: judge it.
+                Next::Go(at + take)
+            }
+            Head::Valid { body, .. } => {
+                // H2.
+                if STREAM {
+                    self.state = self.stream_body(self.buf.as_slice(), body);
+                    return self.found(at, Place::Buffer);
+                }
+                self.state = State::Body {
+                    remaining: body,
+                    sum: Running::default(),
+                };
+                Next::Go(at)
+            }
+            Head::Bad(fault, _) => match self.judge(fault) {
+                // H3.
+                Verdict::Discard(report) => {
+                    self.buf.clear();
+                    self.report(at, report)
+                }
+                Verdict::Resync => {
+                    self.buf.drop_front(1);
+                    Next::Go(at)
+                }
+                Verdict::Fail(e) => Next::Done(self.out(at, Err(e))),
+            },
+        }
+    }
+
+    /// `Body`, whole mode: B1, B2.
+    #[inline(always)]
+    pub(super) fn whole_body(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        last: bool,
+        remaining: u64,
+    ) -> Next {
+        let rest = &input[at..];
+        let n = sat(remaining).min(rest.len());
+        let left = remaining - n as u64;
+        if left > 0 {
+            if last {
+                return self.truncated(input.len(), left, false);
+            }
+            // B2: all of the input (`n` is all of it).
+            let body = State::Body {
+                remaining: left,
+                sum: Running::default(),
+            };
+            return Next::Done(self.keep(input, at, body));
+        }
+        // B1 (T1 if its trailer is bad).
+        Next::Done(self.b1(input, at, n))
+    }
+
+    /// The `Body` state (stream mode) after the valid `head` announcing
+    /// `body` bytes: the payload, and the trailer's running checksum.
+    #[inline(always)]
+    pub(super) fn stream_body(&self, head: &[u8], body: u64) -> State {
+        let tail = self.framing.tail();
+        if tail == 0 {
+            return State::Body {
+                remaining: body,
+                sum: Running::default(),
+            };
+        }
+        State::Body {
+            remaining: body - tail as u64,
+            sum: self.framing.sum_start(head),
+        }
+    }
+
+    /// The running checksum after a payload piece.
+    #[inline(always)]
+    pub(super) fn add_sum(&self, sum: Running, piece: &[u8]) -> Running {
+        if self.framing.tail() == 0 {
+            return sum;
+        }
+        self.framing.sum(sum, piece)
+    }
+
+    /// `Body`, stream mode: B3, B4, B5.
+    #[inline(always)]
+    pub(super) fn in_stream_body(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        last: bool,
+        remaining: u64,
+        sum: Running,
+    ) -> Next {
+        if remaining == 0 {
+            if self.framing.tail() != 0 {
+                // B5: the trailer comes next.
+                self.buf.clear();
+                self.state = State::Tail { sum };
+                return Next::Go(at);
+            }
+            // B4.
+            return Next::Done(self.b4(at));
+        }
+        if at == input.len() {
+            if last {
+                // Missing: the rest of the payload and the trailer.
+                let missing = remaining + self.framing.tail() as u64;
+                return self.truncated(at, missing, false);
+            }
+            return self.none(at);
+        }
+        // B3.
+        Next::Done(self.b3(input, at, remaining, sum))
+    }
+
+    // The rows' bodies. Each is written once, here, and called both by the
+    // shortcut in `feed_length` and by the state's handler in the loop:
+    // `input` is all that was fed, `at` where the row's bytes begin.
+
+    /// I1: the whole frame at `at`, its head `len` and all of it `total`
+    /// bytes, lent from the input (its trailer, if any, checked by the
+    /// caller).
+    ///
+    /// The trailer check and T1 stay with the callers, the shortcut's as a
+    /// guard: with them inside this body, the shortcut carried the T1 path
+    /// and `decode_whole/framing_decoder` slowed by 6-13% (16 B: 872-920 us
+    /// against 919-1066 us; 256 B: 67-72 against 71-82; `cargo bench
+    /// --bench codec -- --quick`, four to five alternating runs, load
+    /// below 1.5).
+    #[inline(always)]
+    fn i1(&mut self, at: usize, len: usize, total: usize) -> Fed {
+        // No `frame_start`, which only errors read.
+        let frame = Place::Input {
+            start: at,
+            head: len,
+            len: total,
+        };
+        self.item_at(at + total, frame)
+    }
+
+    /// I2 (stream mode): the valid head of `len` bytes at `at`, announcing
+    /// `body` bytes, lent from the input as the header.
+    #[inline(always)]
+    fn i2(&mut self, input: &[u8], at: usize, len: usize, body: u64) -> Fed {
+        self.frame_start = self.pos + at as u64;
+        self.state = self.stream_body(&input[at..at + len], body);
+        let header = Place::Input {
+            start: at,
+            head: len,
+            len,
+        };
+        self.item_at(at + len, header)
+    }
+
+    /// I2' (whole mode): a valid head at `at` whose frame lacks `missing`
+    /// bytes: all of the input is buffered.
+    #[inline(always)]
+    fn i2_whole(&mut self, input: &[u8], at: usize, missing: u64) -> Fed {
+        self.frame_start = self.pos + at as u64;
+        let body = State::Body {
+            remaining: missing,
+            sum: Running::default(),
+        };
+        self.keep(input, at, body)
+    }
+
+    /// I3: part of a head at `at`: all of the input is buffered.
+    #[inline(always)]
+    fn i3(&mut self, input: &[u8], at: usize) -> Fed {
+        self.frame_start = self.pos + at as u64;
+        self.keep(input, at, State::Head)
+    }
+
+    /// The body of I2', I3, H1 and B2: the input from `at` is buffered,
+    /// all consumed, and the machine moves to `state`; a buffer that
+    /// refuses the bytes fails the machine, consuming nothing more.
+    #[inline(always)]
+    fn keep(&mut self, input: &[u8], at: usize, state: State) -> Fed {
+        // The state first, written in place: a refusal replaces it with
+        // `Failed`.
+        self.state = state;
+        if let Err(e) = self.push(&input[at..]) {
+            return self.out(at, Err(e));
+        }
+        self.out(input.len(), Ok(None))
+    }
+
+    /// B1 (whole mode): the body's last `n` bytes at `at` complete the
+    /// frame in the buffer, lent out; with a trailer that does not match,
+    /// T1.
+    #[inline(always)]
+    fn b1(&mut self, input: &[u8], at: usize, n: usize) -> Fed {
+        if let Err(e) = self.push(&input[at..at + n]) {
+            return self.out(at, Err(e));
+        }
+        if self.framing.tail() != 0 {
+            if let Err(fault) = self.framing.check_frame(self.buf.as_slice()) {
+                // T1.
+                let length = self.buf.len() as u64;
+                return self.bad_trailer(fault, length, at + n, at + n);
+            }
+        }
+        self.state = State::Lent;
+        self.item_at(at + n, Place::Buffer)
+    }
+
+    /// B3 (stream mode): the next payload piece, from `at` (which is
+    /// before the input's end), of a body with `remaining` bytes to come.
+    #[inline(always)]
+    fn b3(&mut self, input: &[u8], at: usize, remaining: u64, sum: Running) -> Fed {
+        let len = sat(remaining).min(input.len() - at);
+        self.state = State::Body {
+            remaining: remaining - len as u64,
+            sum: self.add_sum(sum, &input[at..at + len]),
+        };
+        self.item_at(at + len, Place::Piece { start: at, len })
+    }
+
+    /// B4 (stream mode): the payload is over and no trailer follows: the
+    /// end marker.
+    #[inline(always)]
+    fn b4(&mut self, at: usize) -> Fed {
+        self.buf.clear();
+        self.state = State::Idle;
+        self.item_at(at, Place::End)
+    }
+
+    /// `Tail` (stream mode): T2, T3. The trailer, checked against the
+    /// running checksum: read in place when it lies whole in the input,
+    /// else gathered in the buffer.
+    pub(super) fn tail(&mut self, input: &[u8], at: usize, last: bool, sum: Running) -> Next {
+        let rest = &input[at..];
+        let want = self.framing.tail();
+        let have = self.buf.len();
+        let take = (want - have).min(rest.len());
+        if have + take < want {
+            if last {
+                return self.truncated(input.len(), (want - have - take) as u64, false);
+            }
+            // T2.
+            if let Some(next) = self.stash(&rest[..take], at) {
+                return next;
+            }
+            return self.none(at + take);
+        }
+        let end = at + take;
+        let verdict = if have == 0 {
+            self.framing.check_sum(sum, &rest[..want])
+        } else {
+            if let Some(next) = self.stash(&rest[..take], at) {
+                return next;
+            }
+            self.framing.check_sum(sum, self.buf.as_slice())
+        };
+        self.buf.clear();
+        match verdict {
+            // T3: the end marker.
+            Ok(()) => {
+                self.state = State::Idle;
+                self.found(end, Place::End)
+            }
+            Err(fault) => {
+                // T1.
+                let length = self.pos + end as u64 - self.frame_start;
+                Next::Done(self.bad_trailer(fault, length, end, end))
+            }
+        }
+    }
+
+    /// `Discard`: X1, X2.
+    pub(super) fn discard(&mut self, input: &[u8], at: usize, last: bool, remaining: u64) -> Next {
+        let n = sat(remaining).min(input.len() - at);
+        let left = remaining - n as u64;
+        if left == 0 {
+            // X1.
+            self.state = State::Idle;
+            return Next::Go(at + n);
+        }
+        // X2.
+        self.state = State::Discard { remaining: left };
+        if last {
+            return self.truncated(at + n, left, false);
+        }
+        self.none(at + n)
+    }
+
+    /// Decides what a bad head leads to and moves the state there; the
+    /// caller consumes what the verdict says.
+    #[cold]
+    fn judge(&mut self, fault: HeaderFault) -> Verdict {
+        let (oversize, resync) = self.framing.policies();
+        match fault {
+            HeaderFault::TooLong(length) if oversize == Oversize::Discard => {
+                self.state = State::Discard {
+                    remaining: length.saturating_add(self.framing.tail() as u64),
+                };
+                Verdict::Discard(Recovery::Discarded {
+                    offset: self.frame_start,
+                    length,
+                })
+            }
+            _ if resync => {
+                self.state = State::Resync {
+                    skipped: 1,
+                    from: self.frame_start,
+                };
+                Verdict::Resync
+            }
+            _ => Verdict::Fail(self.fail(self.framing.fault(fault, self.limit()))),
+        }
+    }
+
+    /// What resynchronising makes of the bytes at a position: stop at a
+    /// valid head (or an oversized one under the discard policy), move past
+    /// a bad one, or wait for more bytes (at the end of the stream, there
+    /// are none: move past).
+    fn probe(&self, bytes: &[u8], last: bool) -> Probe {
+        match self.framing.head(bytes, self.limit()) {
+            Head::Valid { .. } => Probe::Stop,
+            Head::Bad(HeaderFault::TooLong(_), _)
+                if self.framing.policies().0 == Oversize::Discard =>
+            {
+                Probe::Stop
+            }
+            Head::Bad(..) => Probe::Skip,
+            Head::Need(_) if last => Probe::Skip,
+            Head::Need(_) => Probe::More,
+        }
+    }
+
+    fn skip(&mut self, n: u64) {
+        if let State::Resync { skipped, .. } = &mut self.state {
+            *skipped += n;
+        }
+    }
+
+    /// `Resync`: R1, R2. Moves one byte at a time until the bytes from
+    /// there hold an acceptable head (left in the buffer, or at the start
+    /// of what is not consumed).
+    #[inline(never)]
+    pub(super) fn resync(&mut self, input: &[u8], at: usize, last: bool) -> Next {
+        let State::Resync { from, .. } = self.state else {
+            unreachable!("resync outside Resync");
+        };
+        let rest = &input[at..];
+        // Positions in the buffer: each is probed with as many of the
+        // input's bytes appended as its head asks for, which are consumed
+        // only if it is the one.
+        let mut used = None;
+        while used.is_none() && !self.buf.is_empty() {
+            let have = self.buf.len();
+            let mut k = 0;
+            let probe = loop {
+                match self.framing.head(self.buf.as_slice(), self.limit()) {
+                    Head::Need(n) if k < rest.len() => {
+                        let take = (n - self.buf.len()).min(rest.len() - k);
+                        if let Some(next) = self.stash(&rest[k..k + take], at) {
+                            return next;
+                        }
+                        k += take;
+                    }
+                    _ => break self.probe(self.buf.as_slice(), last),
+                }
+            };
+            match probe {
+                Probe::Stop => used = Some(k),
+                // R2: every byte of the input is in the buffer now.
+                Probe::More => return self.none(input.len()),
+                Probe::Skip => {
+                    self.buf.truncate(have);
+                    self.buf.drop_front(1);
+                    self.skip(1);
+                }
+            }
+        }
+        let used = match used {
+            Some(n) => n,
+            None => {
+                // Positions in the input: no copying.
+                let mut i = 0;
+                loop {
+                    if i == rest.len() {
+                        self.skip(i as u64);
+                        if last {
+                            break i;
+                        }
+                        return self.none(input.len());
+                    }
+                    match self.probe(&rest[i..], last) {
+                        Probe::Stop => {
+                            self.skip(i as u64);
+                            break i;
+                        }
+                        Probe::Skip => i += 1,
+                        Probe::More => {
+                            // R2: keep what may begin a head.
+                            self.skip(i as u64);
+                            if let Some(next) = self.stash(&rest[i..], at + i) {
+                                return next;
+                            }
+                            return self.none(input.len());
+                        }
+                    }
+                }
+            }
+        };
+        // R1 (or the end of the stream): report.
+        let bytes = match self.state {
+            State::Resync { skipped, .. } => skipped,
+            _ => 0,
+        };
+        let consumed = at + used;
+        self.state = if self.buf.is_empty() {
+            State::Idle
+        } else {
+            // The head found is in the buffer, its last bytes the last
+            // consumed.
+            self.frame_start = self.pos + consumed as u64 - self.buf.len() as u64;
+            State::Head
+        };
+        self.report(
+            consumed,
+            Recovery::Skipped {
+                offset: from,
+                bytes,
+            },
+        )
+    }
+}

@@ -1,0 +1,331 @@
+//! The machine both decoders are: its fields, the one entry point
+//! ([`Machine::feed`]) and the one loop ([`Machine::run`]), each matching
+//! the framing's kind once at the top, and the helpers every state's
+//! handler shares. The length family's handlers are in `length.rs`, the
+//! delimited family's in `delimited.rs`.
+
+use super::error::{DecodeError, DecodeErrorKind, Recovery};
+use super::framing::{sat, Framing, FramingKind, Head};
+use super::state::State;
+use crate::adapter::{At, Fed, Found, Place};
+use crate::buffer::Buffer;
+use crate::layout::HeaderFault;
+
+/// What a state's handler did: returned, or moved to another state having
+/// consumed up to `at`.
+pub(super) enum Next {
+    Done(Fed),
+    Go(usize),
+}
+
+/// The machine both decoders are. `STREAM` picks how bodies are delivered.
+#[derive(Debug)]
+pub(super) struct Machine<F, B, const STREAM: bool> {
+    pub(super) framing: F,
+    pub(super) buf: B,
+    pub(super) state: State,
+    /// Stream offset of the next input byte.
+    pub(super) pos: u64,
+    /// Stream offset of the current frame's head (for errors and reports).
+    pub(super) frame_start: u64,
+    /// See [`Framing::fast_limit`]; fixed when the decoder is built.
+    pub(super) fast_limit: u64,
+}
+
+impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
+    pub(super) fn new(framing: F, buf: B) -> Self {
+        // No streaming decoder is built over a delimited framing.
+        debug_assert!(!STREAM || framing.kind() == FramingKind::Length);
+        let mut m = Machine {
+            framing,
+            buf,
+            state: State::Idle,
+            pos: 0,
+            frame_start: 0,
+            fast_limit: 0,
+        };
+        m.fast_limit = m.framing.fast_limit(m.limit());
+        m.reset();
+        m
+    }
+
+    /// The largest head + body accepted: the buffer for whole frames.
+    #[inline(always)]
+    pub(super) fn limit(&self) -> usize {
+        if STREAM {
+            usize::MAX
+        } else {
+            self.buf.capacity()
+        }
+    }
+
+    /// The framing's kind. A streaming machine's is `Length`, known when it
+    /// is compiled: no streaming decoder over a delimited framing can be
+    /// built ([`StreamDecoder::try_new`](crate::StreamDecoder::try_new)).
+    #[inline(always)]
+    pub(super) fn kind(&self) -> FramingKind {
+        if STREAM {
+            FramingKind::Length
+        } else {
+            self.framing.kind()
+        }
+    }
+
+    /// The feed primitive: the framing's shortcuts, then its general loop.
+    /// The framing's kind is matched here once; the length family's
+    /// shortcuts are [`feed_length`](Self::feed_length), and the delimited
+    /// family has none.
+    #[inline(always)]
+    pub(super) fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        // A streaming decoder takes every byte as it comes.
+        let hold = if STREAM { 0 } else { hold };
+        if !STREAM && self.state == State::Lent {
+            self.lent();
+        }
+        if let FramingKind::Delimited(delimiter) = self.kind() {
+            // Delimited framings have no shortcuts: their states are the
+            // loop's.
+            return self.run_delimited(input, 0, last, delimiter);
+        }
+        self.feed_length(input, last, hold)
+    }
+
+    /// The general loop alone, without the shortcuts: for the oracle that
+    /// holds the shortcuts to it.
+    #[cfg(feature = "__oracle")]
+    pub(super) fn feed_general(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
+        self.run(input, 0, last, hold)
+    }
+
+    #[inline(always)]
+    pub(super) fn item_at(&mut self, consumed: usize, place: Place) -> Fed {
+        self.out(consumed, Ok(Some(Found::Item(At(place)))))
+    }
+
+    /// The general loop: the framing's kind matched once, then its
+    /// family's states' handlers until one returns.
+    #[inline]
+    pub(super) fn run(&mut self, input: &[u8], at: usize, last: bool, hold: usize) -> Fed {
+        let hold = if STREAM { 0 } else { hold };
+        match self.kind() {
+            FramingKind::Length => self.run_length(input, at, last, hold),
+            FramingKind::Delimited(delimiter) => self.run_delimited(input, at, last, delimiter),
+        }
+    }
+
+    /// `Lent`: the frame lent out is no longer borrowed; goes on in `Idle`.
+    #[inline(always)]
+    pub(super) fn lent(&mut self) {
+        debug_assert!(!STREAM && self.state == State::Lent);
+        self.buf.clear();
+        self.state = State::Idle;
+    }
+
+    /// Ends a call: `consumed` bytes are gone.
+    #[inline(always)]
+    pub(super) fn out(
+        &mut self,
+        consumed: usize,
+        result: Result<Option<Found>, DecodeError>,
+    ) -> Fed {
+        self.pos += consumed as u64;
+        self.debug_check();
+        Fed {
+            consumed,
+            result,
+            need: 0,
+        }
+    }
+
+    /// I0: ends a call in `Idle` having consumed `consumed` bytes and kept
+    /// the rest back for the adapter, the next item needing `need` of them
+    /// whole.
+    #[inline(always)]
+    pub(super) fn wait(&mut self, consumed: usize, need: usize) -> Fed {
+        debug_assert!(!STREAM && self.state == State::Idle && need > 0);
+        Fed {
+            need,
+            ..self.out(consumed, Ok(None))
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn found(&mut self, consumed: usize, place: Place) -> Next {
+        Next::Done(self.item_at(consumed, place))
+    }
+
+    #[inline(always)]
+    pub(super) fn none(&mut self, consumed: usize) -> Next {
+        Next::Done(self.out(consumed, Ok(None)))
+    }
+
+    /// Each state's invariant, checked at the end of every call in debug
+    /// builds.
+    #[inline(always)]
+    pub(super) fn debug_check(&self) {
+        if cfg!(debug_assertions) {
+            let (have, window) = (self.buf.len(), self.framing.window());
+            let holds = match self.state {
+                State::Idle => have == 0,
+                State::Discard { remaining } => have == 0 && remaining > 0,
+                // A delimited frame may be empty.
+                State::Lent => {
+                    !STREAM && (have > 0 || matches!(self.kind(), FramingKind::Delimited(_)))
+                }
+                State::Head => have > 0 && have <= window,
+                State::Body { .. } if STREAM => have <= window,
+                State::Body { remaining, .. } => have > 0 && remaining > 0,
+                State::Tail { .. } => STREAM && have < self.framing.tail(),
+                State::Scan { .. } => !STREAM,
+                State::Skip { .. } => have == 0,
+                State::Resync { skipped, .. } => have < window && skipped > 0,
+                State::Failed(_) => true,
+            };
+            debug_assert!(holds, "{:?} with {have} bytes buffered", self.state);
+        }
+    }
+
+    pub(super) fn fail(&mut self, kind: DecodeErrorKind) -> DecodeError {
+        let e = DecodeError::new(kind, self.frame_start);
+        self.state = State::Failed(e);
+        e
+    }
+
+    /// The stream ended inside a frame: every byte is consumed.
+    #[cold]
+    pub(super) fn truncated(&mut self, consumed: usize, missing: u64, in_header: bool) -> Next {
+        let e = self.fail(DecodeErrorKind::Truncated { missing, in_header });
+        Next::Done(self.out(consumed, Err(e)))
+    }
+
+    /// Appends `bytes` to the buffer. Callers stay within the capacity
+    /// checked before, so only a `Buffer` that breaks its promise fails
+    /// here; that is reported rather than losing bytes.
+    #[inline(always)]
+    pub(super) fn push(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+        let pushed = match bytes {
+            [] => Ok(()),
+            [byte] => self.buf.push(*byte),
+            _ => self.buf.extend_from_slice(bytes),
+        };
+        if pushed.is_err() {
+            return Err(self.refused(bytes.len()));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    pub(super) fn refused(&mut self, n: usize) -> DecodeError {
+        let needed = (self.buf.len() as u64).saturating_add(n as u64);
+        let capacity = self.buf.capacity();
+        self.fail(DecodeErrorKind::FrameTooLarge { needed, capacity })
+    }
+
+    /// `push`, ending the call without consuming on a refusal.
+    #[inline(always)]
+    pub(super) fn stash(&mut self, bytes: &[u8], at: usize) -> Option<Next> {
+        match self.push(bytes) {
+            Ok(()) => None,
+            Err(e) => Some(Next::Done(self.out(at, Err(e)))),
+        }
+    }
+
+    pub(super) fn report(&mut self, consumed: usize, report: Recovery) -> Next {
+        Next::Done(self.out(consumed, Ok(Some(Found::Recovered(report)))))
+    }
+
+    /// T1: a frame of `length` bytes whose trailer does not match, its last
+    /// byte at `end`. Under resync it is dropped whole and reported
+    /// ([`Recovery::Corrupt`]), and decoding goes on after it; else the
+    /// machine fails, having consumed up to `error_at`.
+    #[cold]
+    pub(super) fn bad_trailer(
+        &mut self,
+        fault: HeaderFault,
+        length: u64,
+        error_at: usize,
+        end: usize,
+    ) -> Fed {
+        if let (true, HeaderFault::Checksum { computed, carried }) =
+            (self.framing.policies().1, fault)
+        {
+            self.buf.clear();
+            self.state = State::Idle;
+            let report = Recovery::Corrupt {
+                offset: self.frame_start,
+                length,
+                computed,
+                carried,
+            };
+            return self.out(end, Ok(Some(Found::Recovered(report))));
+        }
+        let e = self.fail(self.framing.fault(fault, self.limit()));
+        self.out(error_at, Err(e))
+    }
+
+    /// Declares the end of the stream: the clean end, a last report, or
+    /// `Truncated`. Called once `feed` returned `Ok(None)`; an item still
+    /// pending then (an adapter that did not drain the decoder) is dropped.
+    pub(super) fn finish(&mut self) -> Result<Option<Recovery>, DecodeError> {
+        let mut report = None;
+        // At most three rounds: a pending end marker or report, then the end.
+        loop {
+            match self.run(&[], 0, true, 0).result? {
+                None => return Ok(report),
+                Some(Found::Recovered(r)) => report = Some(r),
+                Some(Found::Item(At(place))) => {
+                    debug_assert!(
+                        matches!(place, Place::End),
+                        "finish before the decoder was drained"
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.buf.clear();
+        self.state = State::Idle;
+        let needed = self.framing.window().max(self.framing.tail());
+        if self.buf.capacity() < needed {
+            self.frame_start = self.pos;
+            self.fail(DecodeErrorKind::BufferTooSmall {
+                header: needed,
+                capacity: self.buf.capacity(),
+            });
+        }
+    }
+
+    /// The [`Decoder::needs`] question.
+    #[inline]
+    pub(super) fn needs(&self, window: &[u8]) -> Option<usize> {
+        // Between frames: `Lent` is `Idle` once the next call clears the
+        // buffer, which `window` does not need.
+        if STREAM
+            || !matches!(self.state, State::Idle | State::Lent)
+            || self.kind() != FramingKind::Length
+        {
+            return None;
+        }
+        if let Some(body) = self.quick_valid(window) {
+            // `fast_limit` bounds the body by `limit - len`: no overflow.
+            return Some(self.framing.window() + sat(body));
+        }
+        match self.framing.head(window, self.limit()) {
+            Head::Need(n) => Some(n),
+            Head::Valid { len, body } => Some(len + sat(body)),
+            Head::Bad(..) => None,
+        }
+    }
+
+    pub(super) fn is_at_boundary(&self) -> bool {
+        matches!(self.state, State::Idle | State::Lent)
+    }
+
+    pub(super) fn failure(&self) -> Option<DecodeError> {
+        match self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Byte searches for the delimited states: a byte, one of two bytes, a
+//! byte string, and a byte string that may have begun in bytes already
+//! seen. Portable word-at-a-time code, no `unsafe`.
+
+/// Bytes whose value is `x` in every byte.
+const fn splat(x: u8) -> u64 {
+    u64::from_le_bytes([x; 8])
+}
+
+/// The first position of byte `a` or `b` in `hay` (`a == b` for one byte):
+/// eight bytes a step, with the "has a zero byte" test on each word.
+#[inline]
+pub(super) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    const LO: u64 = splat(0x01);
+    const HI: u64 = splat(0x80);
+    let (wa, wb) = (splat(a), splat(b));
+    let mut rest = hay;
+    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+        let x = u64::from_le_bytes(*w);
+        let (xa, xb) = (x ^ wa, x ^ wb);
+        let zero = ((xa.wrapping_sub(LO) & !xa) | (xb.wrapping_sub(LO) & !xb)) & HI;
+        if zero != 0 {
+            // The lowest flagged byte is a true match (borrows only run
+            // upwards from it).
+            let at = hay.len() - rest.len();
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        rest = tail;
+    }
+    let at = hay.len() - rest.len();
+    rest.iter().position(|&x| x == a || x == b).map(|p| at + p)
+}
+
+/// The first position of byte `x` in `hay`: [`find2`] for one byte,
+/// sixteen bytes a step.
+#[inline]
+pub(super) fn find1(hay: &[u8], x: u8) -> Option<usize> {
+    const LO: u64 = splat(0x01);
+    const HI: u64 = splat(0x80);
+    let wx = splat(x);
+    let flag = |w: [u8; 8]| {
+        let v = u64::from_le_bytes(w) ^ wx;
+        v.wrapping_sub(LO) & !v & HI
+    };
+    let mut rest = hay;
+    while let Some((w, tail)) = rest.split_first_chunk::<16>() {
+        let (a, b) = w.split_at(8);
+        let fa = flag(a.try_into().unwrap_or([0; 8]));
+        let fb = flag(b.try_into().unwrap_or([0; 8]));
+        if fa | fb != 0 {
+            let at = hay.len() - rest.len();
+            // The lowest flagged byte of the first flagged word matches.
+            return Some(if fa != 0 {
+                at + (fa.trailing_zeros() / 8) as usize
+            } else {
+                at + 8 + (fb.trailing_zeros() / 8) as usize
+            });
+        }
+        rest = tail;
+    }
+    let at = hay.len() - rest.len();
+    find2(rest, x, x).map(|p| at + p)
+}
+
+/// The first position of `sep` in `hay`.
+#[inline]
+pub(super) fn find(hay: &[u8], sep: &[u8]) -> Option<usize> {
+    let (&first, tail) = sep.split_first()?;
+    if tail.is_empty() {
+        return find1(hay, first);
+    }
+    let mut from = 0;
+    while let Some(p) = find1(&hay[from..], first) {
+        let i = from + p;
+        if hay[i + 1..].starts_with(tail) {
+            return Some(i);
+        }
+        if hay.len() - i < sep.len() {
+            return None;
+        }
+        from = i + 1;
+    }
+    None
+}
+
+/// Where a byte-string delimiter `sep` ends, in `rest`, after bytes that
+/// end with its first `m` bytes (pending: not yet known to be data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SepFind {
+    /// The delimiter ends `consumed` bytes into `rest`; the frame's data
+    /// is the first `pending` pending bytes, then `rest[..data]`.
+    End {
+        pending: usize,
+        data: usize,
+        consumed: usize,
+    },
+    /// No delimiter ends in `rest`: `pending` pending bytes and
+    /// `rest[..data]` are data, and the bytes after them, the delimiter's
+    /// first `matched` bytes, pending.
+    More {
+        pending: usize,
+        data: usize,
+        matched: usize,
+    },
+}
+
+#[inline]
+pub(super) fn sep_find(sep: &[u8], m: usize, rest: &[u8]) -> SepFind {
+    if let ([b], 0) = (sep, m) {
+        // One byte: nothing pending, no partial match to keep.
+        return match find1(rest, *b) {
+            Some(p) => SepFind::End {
+                pending: 0,
+                data: p,
+                consumed: p + 1,
+            },
+            None => SepFind::More {
+                pending: 0,
+                data: rest.len(),
+                matched: 0,
+            },
+        };
+    }
+    // A delimiter beginning in the pending bytes, earliest first.
+    for j in 0..m {
+        let have = m - j;
+        if sep[j..m] != sep[..have] {
+            continue;
+        }
+        let need = &sep[have..];
+        if rest.len() >= need.len() {
+            if rest.starts_with(need) {
+                return SepFind::End {
+                    pending: j,
+                    data: 0,
+                    consumed: need.len(),
+                };
+            }
+        } else if need.starts_with(rest) {
+            return SepFind::More {
+                pending: j,
+                data: 0,
+                matched: have + rest.len(),
+            };
+        }
+    }
+    match find(rest, sep) {
+        Some(p) => SepFind::End {
+            pending: m,
+            data: p,
+            consumed: p + sep.len(),
+        },
+        None => {
+            // The longest end of `rest` that may begin a delimiter.
+            let k = (1..sep.len())
+                .rev()
+                .find(|&k| k <= rest.len() && rest.ends_with(&sep[..k]))
+                .unwrap_or(0);
+            SepFind::More {
+                pending: m,
+                data: rest.len() - k,
+                matched: k,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_search_finds_what_the_byte_search_finds() {
+        let hay: [u8; 40] = core::array::from_fn(|i| (i * 37 % 251) as u8);
+        for from in 0..hay.len() {
+            for (a, b) in [
+                (0u8, 0u8),
+                (0x80, 0x80),
+                (hay[from], 0xc0),
+                (0x01, 0xff),
+                (hay[from], hay[from]),
+            ] {
+                let want = hay[from..].iter().position(|&x| x == a || x == b);
+                assert_eq!(find2(&hay[from..], a, b), want, "{a} {b} from {from}");
+            }
+        }
+        assert_eq!(find(b"ab\r\r\nc", b"\r\n"), Some(3));
+        let long: [u8; 100] = core::array::from_fn(|i| (i * 29 % 253) as u8 + 1);
+        for from in 0..long.len() {
+            for x in [0u8, 1, 0x80, 0xff, long[from], long[long.len() - 1]] {
+                let want = long[from..].iter().position(|&b| b == x);
+                assert_eq!(find1(&long[from..], x), want, "{x} from {from}");
+            }
+        }
+        assert_eq!(find(b"ab\r", b"\r\n"), None);
+    }
+}

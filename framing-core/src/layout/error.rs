@@ -1,0 +1,226 @@
+//! Why a layout could not be built ([`LayoutError`]), and why a header
+//! was rejected ([`HeaderFault`], before the decoder attaches an offset).
+
+use core::fmt;
+
+#[allow(unused_imports)] // for the docs
+use super::constant::{MAX_CONSTANTS, MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES};
+#[allow(unused_imports)] // for the docs
+use super::delimiter::MAX_DELIMITER;
+use crate::format::FormatError;
+
+/// Why a layout could not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LayoutError {
+    /// The format string is invalid.
+    Format(FormatError),
+    /// No length field was named and the format has no integer value.
+    NoIntegerField,
+    /// No length field was named and the format has several integer values.
+    AmbiguousLengthField {
+        /// How many integer values the format has.
+        integers: usize,
+    },
+    /// The length field index is past the last value.
+    NoSuchField {
+        /// The index given.
+        index: usize,
+        /// How many values the format has.
+        values: usize,
+    },
+    /// The named length field does not hold an integer.
+    LengthNotInteger {
+        /// The index given.
+        index: usize,
+        /// Its format code.
+        code: u8,
+    },
+    /// More than [`MAX_CONSTANTS`] constants.
+    TooManyConstants,
+    /// A constant was declared on the length field.
+    ConstantOnLength {
+        /// The index given.
+        index: usize,
+    },
+    /// The same field was given two constants.
+    DuplicateConstant {
+        /// The index given.
+        index: usize,
+    },
+    /// A constant's value is not of its field's kind (an integer for `b`..`Q`,
+    /// a bool for `?`, a float for `e f d`, bytes for `c s p`).
+    ConstantType {
+        /// The field's index.
+        index: usize,
+        /// Its format code.
+        code: u8,
+    },
+    /// A constant's value does not fit its field (out of range, too long, or a
+    /// byte string longer than [`MAX_CONSTANT_BYTES`]).
+    ConstantRange {
+        /// The field's index.
+        index: usize,
+        /// Its format code.
+        code: u8,
+    },
+    /// The constants together take more than [`MAX_CONSTANTS_BYTES`] bytes
+    /// (each field's size; a `p` field's string plus one).
+    ConstantsTooLarge {
+        /// The index of the constant that did not fit.
+        index: usize,
+    },
+    /// Resynchronisation was asked for, but the layout has no constants to
+    /// find a header by.
+    ResyncWithoutConstants,
+    /// An `Ns` length field must be 1 to 8 bytes.
+    LengthFieldSize {
+        /// The field's index.
+        index: usize,
+        /// Its size.
+        size: usize,
+    },
+    /// A length field was named, but the length is a varint after the
+    /// header.
+    VarintAndLengthField {
+        /// The index given.
+        index: usize,
+    },
+    /// A delimiter of no bytes, or of more than [`MAX_DELIMITER`].
+    DelimiterSize {
+        /// The delimiter's length.
+        len: usize,
+    },
+    /// A delimited layout was also given a length (a length field, a varint
+    /// or constants): frames end at their delimiter.
+    DelimiterAndLength,
+}
+
+impl LayoutError {
+    /// The reason as a static sentence, usable in `const` panics.
+    pub const fn message(&self) -> &'static str {
+        match self {
+            LayoutError::Format(e) => e.message(),
+            LayoutError::NoIntegerField => "the format has no integer value to hold the length",
+            LayoutError::AmbiguousLengthField { .. } => {
+                "the format has several integer values: name the length field"
+            }
+            LayoutError::NoSuchField { .. } => "field index past the last value of the format",
+            LayoutError::LengthNotInteger { .. } => {
+                "the length field is not an integer or an `Ns` byte string"
+            }
+            LayoutError::TooManyConstants => "more than 8 constants",
+            LayoutError::ConstantOnLength { .. } => "the length field cannot be a constant",
+            LayoutError::DuplicateConstant { .. } => "a field was given two constants",
+            LayoutError::ConstantType { .. } => "a constant is not of its field's type",
+            LayoutError::ConstantRange { .. } => "a constant does not fit its field",
+            LayoutError::ConstantsTooLarge { .. } => {
+                "the constants together take more than 160 bytes"
+            }
+            LayoutError::ResyncWithoutConstants => "resynchronisation needs at least one constant",
+            LayoutError::LengthFieldSize { .. } => "an `Ns` length field must be 1 to 8 bytes",
+            LayoutError::VarintAndLengthField { .. } => {
+                "the length is a varint after the header: name no length field"
+            }
+            LayoutError::DelimiterSize { .. } => "a delimiter is 1 to 8 bytes",
+            LayoutError::DelimiterAndLength => {
+                "a delimited layout has no length field, varint or constants"
+            }
+        }
+    }
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LayoutError::Format(e) => e.fmt(f),
+            LayoutError::AmbiguousLengthField { integers } => write!(
+                f,
+                "the format has {integers} integer values: name the one that holds the length"
+            ),
+            LayoutError::NoSuchField { index, values } => write!(
+                f,
+                "field {index} does not exist: the format has {values} values (0..{values})"
+            ),
+            LayoutError::LengthNotInteger { index, code } => write!(
+                f,
+                "field {index} ({:?}) cannot hold the length: it is neither an integer nor an `Ns` \
+                 byte string",
+                code as char
+            ),
+            LayoutError::LengthFieldSize { index, size } => write!(
+                f,
+                "field {index} ({size}s) cannot hold the length: an `Ns` length is 1 to 8 bytes"
+            ),
+            LayoutError::VarintAndLengthField { index } => write!(
+                f,
+                "field {index} was named as the length, but the length is a varint after the header"
+            ),
+            LayoutError::ConstantOnLength { index } => {
+                write!(
+                    f,
+                    "field {index} holds the length and cannot also be a constant"
+                )
+            }
+            LayoutError::DuplicateConstant { index } => {
+                write!(f, "field {index} was given two constant values")
+            }
+            LayoutError::ConstantType { index, code } => write!(
+                f,
+                "the constant for field {index} ({:?}) is not of that field's type",
+                code as char
+            ),
+            LayoutError::ConstantRange { index, code } => write!(
+                f,
+                "the constant for field {index} ({:?}) does not fit the field",
+                code as char
+            ),
+            _ => f.write_str(self.message()),
+        }
+    }
+}
+
+impl core::error::Error for LayoutError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            LayoutError::Format(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<FormatError> for LayoutError {
+    fn from(e: FormatError) -> Self {
+        LayoutError::Format(e)
+    }
+}
+
+/// Why a header was rejected, before any offset is attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HeaderFault {
+    Negative(i64),
+    Adjust(i128),
+    TooLong(u64),
+    /// Constant `index` does not match; `found` is the header's value (see
+    /// [`Constant::scalar`]).
+    Constant {
+        index: usize,
+        found: u64,
+    },
+    /// A varint length of more than 10 bytes or 64 bits.
+    Varint,
+    /// A trailer that does not match the frame.
+    Checksum {
+        computed: u32,
+        carried: u32,
+    },
+    /// A COBS block cut short by the delimiter, `missing` bytes short.
+    Cobs {
+        missing: u8,
+    },
+    /// A SLIP escape followed by `byte`.
+    SlipEscape {
+        byte: u8,
+    },
+}
