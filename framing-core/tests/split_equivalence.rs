@@ -468,6 +468,48 @@ fn a_buffer_that_refuses_bytes_is_an_error_not_a_short_frame() {
     );
 }
 
+/// I0: between frames, `feed` keeps back a frame not yet whole that fits
+/// the adapter's `hold` (nothing consumed, `need` its length), takes it in
+/// place once whole, and buffers it as before when it does not fit `hold`
+/// or the stream ends.
+#[test]
+fn feed_keeps_back_a_frame_within_hold_and_says_how_long_it_is() {
+    use framing_core::adapter::Feed;
+    let layout = Layout::new("!H");
+    let mut d = Decoder::new(&layout, heapless::Vec::<u8, 16>::new());
+    // A partial head, then a partial frame: kept back, need 2 then 7.
+    let fed = d.feed(b"\x00", false, 16);
+    assert_eq!((fed.consumed, fed.result, fed.need), (0, Ok(None), 2));
+    let fed = d.feed(b"\x00\x05he", false, 16);
+    assert_eq!((fed.consumed, fed.result, fed.need), (0, Ok(None), 7));
+    assert_eq!(d.position(), 0, "nothing consumed");
+    // Whole now: lent from the input, one call.
+    let input = b"\x00\x05hello\x00";
+    let fed = d.feed(input, false, 16);
+    assert_eq!(fed.consumed, 7);
+    let Ok(Some(found)) = fed.result else {
+        panic!("{fed:?}")
+    };
+    assert_eq!(d.item(input, found).frame().unwrap().payload(), b"hello");
+    // The rest, a partial head after the frame, is kept back too.
+    let fed = d.feed(&input[7..], false, 16);
+    assert_eq!((fed.consumed, fed.result, fed.need), (0, Ok(None), 2));
+    // A frame longer than `hold` is buffered by the decoder, as with 0.
+    let fed = d.feed(b"\x00\x05he", false, 4);
+    assert_eq!((fed.consumed, fed.result, fed.need), (4, Ok(None), 0));
+    let fed = d.feed(b"llo", false, 4);
+    assert_eq!(fed.consumed, 3);
+    let Ok(Some(found)) = fed.result else {
+        panic!("{fed:?}")
+    };
+    assert_eq!(d.item(b"llo", found).frame().unwrap().payload(), b"hello");
+    // At the end of the stream nothing is kept back: a partial frame is
+    // truncated.
+    let fed = d.feed(b"\x00\x05he", true, 16);
+    assert!(fed.result.unwrap_err().is_truncated());
+    assert_eq!((fed.consumed, fed.need), (4, 0));
+}
+
 #[test]
 fn needs_reads_the_next_header_between_frames_only() {
     let layout = Layout::new("!H");
