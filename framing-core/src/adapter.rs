@@ -160,6 +160,13 @@ pub struct Window {
     start: usize,
     end: usize,
     ended: bool,
+    /// What the decoder last said the item at `start` needs whole ([`Fed::need`],
+    /// I0), 0 when it said nothing. Until that many bytes are unfed,
+    /// feeding them again would get the same answer (the verdict on a
+    /// prefix never changes), so [`pull`](Self::pull) asks for a read
+    /// without entering the decoder: a peer's bytes trickling in one read
+    /// at a time cost the decoder one call per item, not one per read.
+    need: usize,
 }
 
 /// What [`Window::pull`] asks the adapter to do next.
@@ -195,6 +202,7 @@ impl Window {
             start: 0,
             end: 0,
             ended: false,
+            need: 0,
         }
     }
 
@@ -207,7 +215,12 @@ impl Window {
     #[inline(always)]
     pub fn pull<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D, hold: usize) -> Pull {
         let window = buf.get(self.start..self.end).unwrap_or_default();
+        if self.need > window.len() && !self.ended {
+            // The decoder's answer for these bytes, which still holds.
+            return Pull::Read { need: self.need };
+        }
         let fed = decoder.feed(window, self.ended, hold);
+        self.need = fed.need;
         let at = self.start;
         // Whatever was found, error or report included, the bytes used are
         // gone: drop them before anything else.

@@ -275,6 +275,12 @@ pub struct FrameCodec {
     /// Bytes at the start of the read buffer already fed to the decoder:
     /// only ever those its buffer holds, the last it consumed.
     fed: usize,
+    /// What the decoder last said the frame after `fed` needs whole (its
+    /// `Fed::need`), 0 when it said nothing: until that many bytes are
+    /// there, feeding them again would get the same answer, so the codec
+    /// returns `None` without entering the decoder (as `Window::pull`
+    /// does).
+    need: usize,
 }
 
 impl FrameCodec {
@@ -306,6 +312,7 @@ impl FrameCodec {
             decoder: framing_core::Decoder::new(Arc::new(*layout), GrowBuf::new(limit)),
             layout,
             fed: 0,
+            need: 0,
         }
     }
 
@@ -343,8 +350,13 @@ impl FrameCodec {
         // Between frames, the decoder keeps back a frame not whole yet (any
         // valid one: it fits the decoder's limit) until it lies whole in
         // `src`: room is reserved for the rest.
+        if self.need > input.len() && !eof {
+            // The decoder's answer for these bytes, which still holds.
+            return Ok(None);
+        }
         let start = self.fed;
         let step = self.decoder.feed(input, eof, usize::MAX);
+        self.need = step.need;
         // Whatever was found, the bytes used are fed.
         self.fed += step.consumed;
         let unfed = input.len() - step.consumed;
