@@ -107,10 +107,18 @@ macro_rules! async_adapters {
             /// [`Oversize::Discard`]: framing_core::Oversize::Discard
             pub async fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
                 let FrameReader { inner, rx } = self;
-                let found = poll_fn(|cx| {
-                    rx.poll_frame_at(|room| $poll_read(Pin::new(&mut *inner), cx, room))
-                })
-                .await?;
+                // A frame already read is found without a read: no poll of
+                // the inner reader, no context (a read that would be needed
+                // pends at once, changing nothing).
+                let found = match rx.poll_frame_at(|_| Poll::Pending) {
+                    Poll::Ready(found) => found?,
+                    Poll::Pending => {
+                        poll_fn(|cx| {
+                            rx.poll_frame_at(|room| $poll_read(Pin::new(&mut *inner), cx, room))
+                        })
+                        .await?
+                    }
+                };
                 Ok(found.map(|found| rx.frame(found)))
             }
 
