@@ -338,7 +338,7 @@ fn a_failed_decoder_stays_failed_until_reset() {
     let f = d.decode(&mut good).unwrap().unwrap().frame().unwrap();
     assert_eq!(f.payload(), b"z");
     // Offsets kept counting across the failure and the reset.
-    assert_eq!(d.position(), 4);
+    assert_eq!(d.offset(), 4);
     assert_eq!(d.finish(), Ok(None));
 }
 
@@ -482,7 +482,7 @@ fn feed_keeps_back_a_frame_within_hold_and_says_how_long_it_is() {
     assert_eq!((fed.consumed, fed.result, fed.need), (0, Ok(None), 2));
     let fed = d.feed(b"\x00\x05he", false, 16);
     assert_eq!((fed.consumed, fed.result, fed.need), (0, Ok(None), 7));
-    assert_eq!(d.position(), 0, "nothing consumed");
+    assert_eq!(d.offset(), 0, "nothing consumed");
     // Whole now: lent from the input, one call.
     let input = b"\x00\x05hello\x00";
     let fed = d.feed(input, false, 16);

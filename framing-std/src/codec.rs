@@ -817,7 +817,7 @@ mod tests {
             let held = src.to_vec();
             assert_eq!(codec.decode(&mut src).unwrap(), None);
             assert_eq!(src, held);
-            assert_eq!(codec.decoder.position(), 0); // nothing fed yet
+            assert_eq!(codec.decoder.offset(), 0); // nothing fed yet
         }
         src.extend_from_slice(b"z");
         let frame = codec.decode(&mut src).unwrap().unwrap();

@@ -48,7 +48,7 @@ macro_rules! reader_accessors {
             /// the last frame or report returned (a delimited frame's
             /// delimiter included).
             pub fn offset(&self) -> u64 {
-                self.rx.position()
+                self.rx.offset()
             }
 
             /// Bytes of heap memory the reader holds now: the read buffer
@@ -56,7 +56,7 @@ macro_rules! reader_accessors {
             /// capacity) plus the decoder's buffer, which only the recovery
             /// policies use. It follows the bytes actually received, not the
             /// lengths headers announce.
-            pub fn buffer_capacity(&self) -> usize {
+            pub fn allocated(&self) -> usize {
                 self.rx.allocated()
             }
         }
@@ -72,7 +72,7 @@ macro_rules! reader_accessors {
 
             /// Bytes of heap memory the reader holds now (read buffer and
             /// header buffer).
-            pub fn buffer_capacity(&self) -> usize {
+            pub fn allocated(&self) -> usize {
                 self.rx.allocated()
             }
         }
@@ -122,9 +122,9 @@ pub(crate) struct Rx {
 }
 
 impl Rx {
-    /// See [`FrameReader::position`].
-    pub(crate) fn position(&self) -> u64 {
-        self.decoder.position()
+    /// See [`FrameReader::offset`].
+    pub(crate) fn offset(&self) -> u64 {
+        self.decoder.offset()
     }
 
     pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {

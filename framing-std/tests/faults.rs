@@ -357,7 +357,7 @@ fn the_discard_policy_reports_and_goes_on() {
                 length: 12
             }]
         );
-        assert!(reader.buffer_capacity() < framing_std::DEFAULT_READ_CAPACITY + 1024);
+        assert!(reader.allocated() < framing_std::DEFAULT_READ_CAPACITY + 1024);
     }
 }
 
@@ -457,9 +457,9 @@ fn a_header_announcing_4_gib_allocates_nothing_of_that_size() {
         }
     );
     assert!(
-        reader.buffer_capacity() < 64 * 1024 + 256 * 1024,
+        reader.allocated() < 64 * 1024 + 256 * 1024,
         "{} bytes held",
-        reader.buffer_capacity()
+        reader.allocated()
     );
 
     // The default maximum rejects it before anything is buffered.
@@ -467,7 +467,7 @@ fn a_header_announcing_4_gib_allocates_nothing_of_that_size() {
     let e = reader.next_frame().unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::InvalidData);
     assert!(matches!(core_kind(&e), DecodeErrorKind::TooLong { .. }));
-    assert!(reader.buffer_capacity() <= 64 * 1024 + 16);
+    assert!(reader.allocated() <= 64 * 1024 + 16);
 
     // A 64-bit length announcing 2^62 bytes, streamed: only the read buffer.
     let layout = Layout::builder("!Q").max_payload(u64::MAX).build().unwrap();
@@ -485,7 +485,7 @@ fn a_header_announcing_4_gib_allocates_nothing_of_that_size() {
     };
     assert_eq!(seen, 200_000);
     assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
-    assert!(reader.buffer_capacity() <= 4096 + 8);
+    assert!(reader.allocated() <= 4096 + 8);
 }
 
 #[test]
@@ -497,7 +497,7 @@ fn a_frame_longer_than_a_read_grows_the_read_buffer_and_is_not_copied() {
     assert_eq!(read_all(&mut reader), frames);
     // The read buffer grew to hold the big frame whole, and nothing else was
     // allocated: the frame was not copied into a second buffer.
-    assert_eq!(reader.buffer_capacity(), 4 + (1 << 20));
+    assert_eq!(reader.allocated(), 4 + (1 << 20));
 }
 
 #[test]
@@ -786,7 +786,7 @@ fn a_long_frame_in_small_reads_holds_at_most_a_quarter_more_than_arrived() {
         let mut reader = FrameReader::new(script, layout);
         let e = reader.next_frame().unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
-        let held = reader.buffer_capacity();
+        let held = reader.allocated();
         let bound = (4 + sent) + (4 + sent) / 4 + framing_std::DEFAULT_READ_CAPACITY;
         assert!(
             held <= bound,

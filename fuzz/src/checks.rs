@@ -438,7 +438,7 @@ pub fn run_whole_in<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]], eof: bo
         }
         assert!(chunk.is_empty(), "Ok(None) left {} bytes", chunk.len());
     }
-    assert_eq!(d.position(), total as u64, "position after all input");
+    assert_eq!(d.offset(), total as u64, "position after all input");
     if eof {
         assert_eq!(d.finish(), Ok(None), "finish after the last feed");
         return out;
@@ -532,7 +532,7 @@ pub fn run_stream(layout: Layout, chunks: &[&[u8]]) -> Vec<Out> {
         }
         assert!(chunk.is_empty(), "Ok(None) left {} bytes", chunk.len());
     }
-    assert_eq!(d.position(), total as u64, "position after all input");
+    assert_eq!(d.offset(), total as u64, "position after all input");
     match d.finish() {
         Ok(None) => {}
         Ok(Some(r)) => out.push(Out::Recovered(r)),

@@ -465,7 +465,7 @@ fn run_frame_reader<L: Borrow<Layout>>(
             Ok(None) => {
                 assert!(reader.decoder().is_at_boundary(), "ended inside a frame");
                 assert_eq!(
-                    reader.decoder().position(),
+                    reader.decoder().offset(),
                     stream.len() as u64,
                     "ended before the end of the stream"
                 );
@@ -524,7 +524,7 @@ fn run_stream_reader<L: Borrow<Layout>>(
             Ok(None) => {
                 assert_eq!(reader.decoder().remaining(), None, "ended inside a frame");
                 assert_eq!(
-                    reader.decoder().position(),
+                    reader.decoder().offset(),
                     stream.len() as u64,
                     "ended before the end of the stream"
                 );

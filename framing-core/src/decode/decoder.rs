@@ -212,7 +212,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     }
 
     /// Stream offset of the next byte to be fed.
-    pub fn position(&self) -> u64 {
+    pub fn offset(&self) -> u64 {
         self.machine.pos
     }
 
@@ -396,7 +396,7 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
     }
 
     /// Stream offset of the next byte to be fed.
-    pub fn position(&self) -> u64 {
+    pub fn offset(&self) -> u64 {
         self.machine.pos
     }
 

@@ -53,7 +53,7 @@ pub(crate) trait Framing {
     fn head(&self, bytes: &[u8], limit: usize) -> Head;
     /// The longest head: what the `Resync` state may hold, and what every
     /// buffer must.
-    fn window(&self) -> usize;
+    fn max_head(&self) -> usize;
     /// The trailer's length, the last bytes of every body; 0 for none.
     fn tail(&self) -> usize;
     /// Checks a whole frame's trailer (whole mode); a frame shorter than
@@ -125,7 +125,7 @@ impl<L: Borrow<Layout>> Framing for L {
     }
 
     #[inline(always)]
-    fn window(&self) -> usize {
+    fn max_head(&self) -> usize {
         self.borrow().max_head_len()
     }
 

@@ -44,7 +44,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             State::Idle => {
                 let valid = if self.fast_limit != 0 {
                     self.quick_valid(input)
-                        .map(|body| (self.framing.window(), body))
+                        .map(|body| (self.framing.max_head(), body))
                 } else {
                     match self.framing.head(input, self.limit()) {
                         Head::Valid { len, body } => Some((len, body)),
@@ -181,7 +181,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         debug_assert_eq!(
             self.framing.head(input, self.limit()),
             Head::Valid {
-                len: self.framing.window(),
+                len: self.framing.max_head(),
                 body
             }
         );
@@ -199,7 +199,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         // I1's fast path where the framing allows it, else the full parse.
         let head = match self.quick_valid(rest) {
             Some(body) => Head::Valid {
-                len: self.framing.window(),
+                len: self.framing.max_head(),
                 body,
             },
             None => self.framing.head(rest, self.limit()),

@@ -164,7 +164,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     #[inline(always)]
     pub(super) fn debug_check(&self) {
         if cfg!(debug_assertions) {
-            let (have, window) = (self.buf.len(), self.framing.window());
+            let (have, window) = (self.buf.len(), self.framing.max_head());
             let holds = match self.state {
                 State::Idle => have == 0,
                 State::Discard { remaining } => have == 0 && remaining > 0,
@@ -286,7 +286,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     pub(super) fn reset(&mut self) {
         self.buf.clear();
         self.state = State::Idle;
-        let needed = self.framing.window().max(self.framing.tail());
+        let needed = self.framing.max_head().max(self.framing.tail());
         if self.buf.capacity() < needed {
             self.frame_start = self.pos;
             self.fail(DecodeErrorKind::BufferTooSmall {
@@ -309,7 +309,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
         if let Some(body) = self.quick_valid(window) {
             // `fast_limit` bounds the body by `limit - len`: no overflow.
-            return Some(self.framing.window() + sat(body));
+            return Some(self.framing.max_head() + sat(body));
         }
         match self.framing.head(window, self.limit()) {
             Head::Need(n) => Some(n),

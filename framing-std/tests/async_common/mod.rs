@@ -434,7 +434,7 @@ macro_rules! reader_equivalence {
             assert_eq!(r.offset(), 4);
             assert!(!r.is_at_boundary(), "one byte of the next frame read");
             assert!(!r.frame_ready());
-            assert!(r.buffer_capacity() >= 5);
+            assert!(r.allocated() >= 5);
             assert_eq!(
                 block_on!(false, r.next_item(), item),
                 Ok(Some(Out::Frame(b"\x00\x03you".to_vec())))
