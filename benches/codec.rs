@@ -29,6 +29,8 @@
 //!                           (goal: <= u32 + crc32_alone)
 //!    crc32_alone/<p>        the `crc` crate's CRC-32 over each frame's header +
 //!                           payload, nothing else
+//!    crc32fast_alone/<p>    crc32fast over the same bytes (the fastest CRC-32
+//!                           crate: the issue-23 anchor; framing uses it)
 //!  group delimited_<chunk> whole and 64: serial framings, and what users pick instead
 //!    framing_cobs/<p>       framing Decoder over Layout::cobs()
 //!    cobs_crate/<p>         the cobs crate's CobsDecoder, pushed each chunk
@@ -485,6 +487,16 @@ fn crc32_alone(stream: &[u8], frame: usize) -> u32 {
     x
 }
 
+/// crc32fast alone (the fastest CRC-32 crate here: PCLMULQDQ) over the
+/// same bytes.
+fn crc32fast_alone(stream: &[u8], frame: usize) -> u32 {
+    let mut x = 0;
+    for f in stream.chunks(frame) {
+        x ^= crc32fast::hash(&f[..f.len() - 4]);
+    }
+    x
+}
+
 /// framing-core's `Checksum::Crc32` alone over the same bytes.
 fn checksum_alone(stream: &[u8], frame: usize) -> u32 {
     let mut x = 0;
@@ -640,6 +652,9 @@ fn lengths(c: &mut Criterion) {
                     let frame = U32_CRC32.frame_len(payload).expect("a small frame");
                     group.bench_function(BenchmarkId::new("crc32_alone", payload), |b| {
                         b.iter(|| crc32_alone(black_box(s), frame))
+                    });
+                    group.bench_function(BenchmarkId::new("crc32fast_alone", payload), |b| {
+                        b.iter(|| crc32fast_alone(black_box(s), frame))
                     });
                     group.bench_function(BenchmarkId::new("checksum_alone", payload), |b| {
                         b.iter(|| checksum_alone(black_box(s), frame))
