@@ -31,6 +31,8 @@
 //!                           payload, nothing else
 //!    crc32fast_alone/<p>    crc32fast over the same bytes (the fastest CRC-32
 //!                           crate: the issue-23 anchor; framing uses it)
+//!    u32_crc32c/<p>         `!I` and a CRC-32C trailer
+//!    crc32c_alone/<p>       the crc32c crate (SSE4.2) over its bytes
 //!  group delimited_<chunk> whole and 64: serial framings, and what users pick instead
 //!    framing_cobs/<p>       framing Decoder over Layout::cobs()
 //!    cobs_crate/<p>         the cobs crate's CobsDecoder, pushed each chunk
@@ -476,6 +478,19 @@ static U32_CRC32: Layout = Layout::builder("!I")
     .trailer(framing_core::Checksum::Crc32)
     .build_or_panic();
 static CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+static U32_CRC32C: Layout = Layout::builder("!I")
+    .trailer(framing_core::Checksum::Crc32c)
+    .build_or_panic();
+
+/// The crc32c crate alone (SSE4.2 `crc32`): CRC-32C over the bytes
+/// `U32_CRC32C`'s trailer covers.
+fn crc32c_alone(stream: &[u8], frame: usize) -> u32 {
+    let mut x = 0;
+    for f in stream.chunks(frame) {
+        x ^= crc32c::crc32c(&f[..f.len() - 4]);
+    }
+    x
+}
 
 /// The `crc` crate alone: CRC-32 over each frame's header and payload (the
 /// bytes `U32_CRC32`'s trailer covers), frames of `frame` bytes.
@@ -637,6 +652,7 @@ fn lengths(c: &mut Criterion) {
                 ("u24", &U24),
                 ("varint", &VARINT),
                 ("u32_crc32", &U32_CRC32),
+                ("u32_crc32c", &U32_CRC32C),
             ] {
                 let (stream, expect) = encoded(layout, payload, 4 << 20);
                 let s = &stream[..];
@@ -648,6 +664,12 @@ fn lengths(c: &mut Criterion) {
                 group.bench_function(BenchmarkId::new(id, payload), |b| {
                     b.iter(|| decode_with(&mut decoder, black_box(s), black_box(n)))
                 });
+                if id == "u32_crc32c" {
+                    let frame = U32_CRC32C.frame_len(payload).expect("a small frame");
+                    group.bench_function(BenchmarkId::new("crc32c_alone", payload), |b| {
+                        b.iter(|| crc32c_alone(black_box(s), frame))
+                    });
+                }
                 if id == "u32_crc32" {
                     let frame = U32_CRC32.frame_len(payload).expect("a small frame");
                     group.bench_function(BenchmarkId::new("crc32_alone", payload), |b| {

@@ -10,8 +10,9 @@
 //! CRC-32 is crc32fast's: the processor's carry-less multiply (PCLMULQDQ on
 //! x86_64, PMULL on aarch64) where it has it, detected at run time with
 //! framing-core's `std` feature (which framing-std turns on) or at compile
-//! time without it, and a 16-table slicing loop elsewhere. The others are
-//! the `crc` crate's catalogue entries (table driven, one 256-entry table
+//! time without it, and a 16-table slicing loop elsewhere. CRC-32C is
+//! crc32c's (SSE4.2 `crc32`, ARMv8 CRC) with the `std` feature. The others,
+//! and CRC-32C without `std`, are the `crc` crate's catalogue entries (table driven, one 256-entry table
 //! per algorithm in use), not tables of our own.
 
 use core::fmt;
@@ -124,7 +125,10 @@ impl Checksum {
         }
         #[inline(never)]
         fn crc32c(bytes: &[u8]) -> u32 {
-            CRC32C.checksum(bytes)
+            #[cfg(feature = "std")]
+            return ::crc32c::crc32c(bytes);
+            #[cfg(not(feature = "std"))]
+            return CRC32C.checksum(bytes);
         }
         match self {
             Checksum::Crc16Xmodem => crc16_xmodem(bytes),
@@ -172,6 +176,7 @@ impl Checksum {
             digest.update(bytes);
             u32::from(digest.finalize() ^ alg.xorout)
         }
+        #[cfg_attr(feature = "std", allow(dead_code))]
         fn go32(crc: &Crc<u32>, r: u32, bytes: &[u8], fresh: bool) -> u32 {
             let alg: &Algorithm<u32> = crc.algorithm;
             let mut digest = if fresh {
@@ -199,6 +204,17 @@ impl Checksum {
             Checksum::Crc16Modbus => go16(&CRC16_MODBUS, r, bytes, fresh),
             Checksum::Crc16CcittFalse => go16(&CRC16_CCITT_FALSE, r, bytes, fresh),
             Checksum::Crc32 => fast32(r, bytes, fresh),
+            #[cfg(feature = "std")]
+            Checksum::Crc32c => {
+                // crc32c appends to a finished checksum, 0 before any byte.
+                let done = if fresh {
+                    0
+                } else {
+                    r ^ CRC32C.algorithm.xorout
+                };
+                ::crc32c::crc32c_append(done, bytes) ^ CRC32C.algorithm.xorout
+            }
+            #[cfg(not(feature = "std"))]
             Checksum::Crc32c => go32(&CRC32C, r, bytes, fresh),
         })
     }
@@ -252,6 +268,24 @@ mod tests {
             let c = Checksum::Crc32;
             let r = c.update(c.update(c.start(), &bytes[..n / 2]), &bytes[n / 2..]);
             assert_eq!(c.finish(r), CRC32.checksum(bytes), "{n} bytes in two");
+        }
+    }
+
+    /// CRC-32C (crc32c's SSE4.2/ARMv8 instructions with the `std`
+    /// feature, the table without) gives what the `crc` crate's table gives.
+    #[test]
+    fn crc32c_equals_the_table() {
+        let data: [u8; 700] = core::array::from_fn(|i| (i * 131 + 7) as u8);
+        for n in (0..=data.len()).step_by(3) {
+            let bytes = &data[..n];
+            assert_eq!(
+                Checksum::Crc32c.checksum(bytes),
+                CRC32C.checksum(bytes),
+                "{n} bytes"
+            );
+            let c = Checksum::Crc32c;
+            let r = c.update(c.update(c.start(), &bytes[..n / 2]), &bytes[n / 2..]);
+            assert_eq!(c.finish(r), CRC32C.checksum(bytes), "{n} bytes in two");
         }
     }
 
