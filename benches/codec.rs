@@ -32,6 +32,7 @@
 //!    crc32fast_alone/<p>    crc32fast over the same bytes (the fastest CRC-32
 //!                           crate: the issue-23 anchor; framing uses it)
 //!    u32_crc32c/<p>         `!I` and a CRC-32C trailer
+//!    u32_crc16/<p>          `!I` and a CRC-16/XMODEM trailer
 //!    crc32c_alone/<p>       the crc32c crate (SSE4.2) over its bytes
 //!  group delimited_<chunk> whole and 64: serial framings, and what users pick instead
 //!    framing_cobs/<p>       framing Decoder over Layout::cobs()
@@ -478,6 +479,9 @@ static U32_CRC32: Layout = Layout::builder("!I")
     .trailer(framing_core::Checksum::Crc32)
     .build_or_panic();
 static CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+static U32_CRC16: Layout = Layout::builder("!I")
+    .trailer(framing_core::Checksum::Crc16Xmodem)
+    .build_or_panic();
 static U32_CRC32C: Layout = Layout::builder("!I")
     .trailer(framing_core::Checksum::Crc32c)
     .build_or_panic();
@@ -653,6 +657,7 @@ fn lengths(c: &mut Criterion) {
                 ("varint", &VARINT),
                 ("u32_crc32", &U32_CRC32),
                 ("u32_crc32c", &U32_CRC32C),
+                ("u32_crc16", &U32_CRC16),
             ] {
                 let (stream, expect) = encoded(layout, payload, 4 << 20);
                 let s = &stream[..];

@@ -50,9 +50,17 @@ pub enum Checksum {
     Crc32c,
 }
 
-static CRC16_XMODEM: Crc<u16> = Crc::<u16>::new(&crc::CRC_16_XMODEM);
-static CRC16_MODBUS: Crc<u16> = Crc::<u16>::new(&crc::CRC_16_MODBUS);
-static CRC16_CCITT_FALSE: Crc<u16> = Crc::<u16>::new(&crc::CRC_16_IBM_3740);
+/// The CRC-16s' tables: slicing by 16 (16 tables of 256 entries, 8 KiB an
+/// algorithm) with the `std` feature, where memory is plentiful; one table
+/// (512 bytes) without it, for microcontrollers' flash.
+#[cfg(feature = "std")]
+type Crc16 = Crc<u16, crc::Table<16>>;
+#[cfg(not(feature = "std"))]
+type Crc16 = Crc<u16>;
+
+static CRC16_XMODEM: Crc16 = Crc16::new(&crc::CRC_16_XMODEM);
+static CRC16_MODBUS: Crc16 = Crc16::new(&crc::CRC_16_MODBUS);
+static CRC16_CCITT_FALSE: Crc16 = Crc16::new(&crc::CRC_16_IBM_3740);
 static CRC32: Crc<u32> = Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 static CRC32C: Crc<u32> = Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
@@ -165,7 +173,7 @@ impl Checksum {
     }
 
     fn resume(self, running: Running, bytes: &[u8], fresh: bool) -> Running {
-        fn go16(crc: &Crc<u16>, r: u32, bytes: &[u8], fresh: bool) -> u32 {
+        fn go16(crc: &Crc16, r: u32, bytes: &[u8], fresh: bool) -> u32 {
             let alg: &Algorithm<u16> = crc.algorithm;
             let mut digest = if fresh {
                 crc.digest()
