@@ -35,6 +35,23 @@ macro_rules! async_adapters {
         use crate::read::{Rx, StreamRx, DEFAULT_READ_CAPACITY};
         use crate::write::{Tx, DEFAULT_WRITE_CAPACITY};
 
+        /// A reader's turn of the feed loop (`turn`, given the read to make
+        /// when the loop asks for one), awaited: first with a read that
+        /// pends at once, so an item already read is found with no poll of
+        /// the inner reader and no context; then with the task's reads.
+        /// Cancel safe as the turn is: a read that pends changes nothing.
+        async fn turn<R: $Read + Unpin, T>(
+            inner: &mut R,
+            mut turn: impl FnMut(
+                &mut dyn FnMut(&mut [u8]) -> Poll<io::Result<usize>>,
+            ) -> Poll<io::Result<T>>,
+        ) -> io::Result<T> {
+            if let Poll::Ready(found) = turn(&mut |_| Poll::Pending) {
+                return found;
+            }
+            poll_fn(|cx| turn(&mut |room| $poll_read(Pin::new(&mut *inner), cx, room))).await
+        }
+
         /// Reads frames from
         #[doc = concat!("any ", $rt, " `AsyncRead`")]
         /// (a TCP stream, a Unix socket, a pipe, a serial port): the async
@@ -107,18 +124,7 @@ macro_rules! async_adapters {
             /// [`Oversize::Discard`]: framing_core::Oversize::Discard
             pub async fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
                 let FrameReader { inner, rx } = self;
-                // A frame already read is found without a read: no poll of
-                // the inner reader, no context (a read that would be needed
-                // pends at once, changing nothing).
-                let found = match rx.poll_frame_at(|_| Poll::Pending) {
-                    Poll::Ready(found) => found?,
-                    Poll::Pending => {
-                        poll_fn(|cx| {
-                            rx.poll_frame_at(|room| $poll_read(Pin::new(&mut *inner), cx, room))
-                        })
-                        .await?
-                    }
-                };
+                let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.frame(found)))
             }
 
@@ -133,10 +139,7 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_item(&mut self) -> io::Result<Option<Decoded<Frame<'_>>>> {
                 let FrameReader { inner, rx } = self;
-                let found = poll_fn(|cx| {
-                    rx.poll_found(|room| $poll_read(Pin::new(&mut *inner), cx, room))
-                })
-                .await?;
+                let found = turn(inner, |read| rx.poll_found(read)).await?;
                 Ok(found.map(|found| rx.item(found)))
             }
 
@@ -152,10 +155,7 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
                 let FrameReader { inner, rx } = self;
-                let found = poll_fn(|cx| {
-                    rx.poll_frame_at(|room| $poll_read(Pin::new(&mut *inner), cx, room))
-                })
-                .await?;
+                let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.owned_frame(found)))
             }
         }
@@ -242,10 +242,7 @@ macro_rules! async_adapters {
             /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof).
             pub async fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
                 let StreamReader { inner, rx } = self;
-                let found = poll_fn(|cx| {
-                    rx.poll_found(|room| $poll_read(Pin::new(&mut *inner), cx, room))
-                })
-                .await?;
+                let found = turn(inner, |read| rx.poll_found(read)).await?;
                 Ok(found.map(|found| rx.event(found)))
             }
         }
