@@ -165,7 +165,7 @@ fn framing_stream(
     for mut input in stream.chunks(chunk) {
         while let Some(event) = decoder.decode(&mut input).expect("a valid stream") {
             match event {
-                Event::Header(_) | Event::Recovered(_) => {}
+                Event::Header(_) | Event::Recovered(_) | Event::Preface(_) => {}
                 Event::Payload(piece) => tally.payload += black_box(piece.len()),
                 Event::End => tally.frames += 1,
             }

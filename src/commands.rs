@@ -69,6 +69,17 @@ impl Printer<'_> {
         line
     }
 
+    /// The preface's line: `{"preface_hex": ...}`, or `preface: N bytes ...`.
+    fn preface(&self, bytes: &[u8]) -> String {
+        let mut line = if self.json {
+            show::preface_json(bytes, &self.extra())
+        } else {
+            format!("{}{}", self.prefix(), show::preface_human(bytes))
+        };
+        line.push('\n');
+        line
+    }
+
     fn report(&self, report: &framing_core::Recovery) -> String {
         let mut line = if self.json {
             show::recovery_json(report, &self.extra())
@@ -131,6 +142,24 @@ pub(crate) fn pump<R: Read>(
         }
         let frame = match reader.next_item() {
             Ok(Some(Decoded::Frame(frame))) => frame,
+            Ok(Some(Decoded::Preface(preface))) => {
+                // Once, before the first frame: the protocol's greeting.
+                let bytes = preface.payload();
+                tally.bytes += bytes.len() as u64;
+                let line = printer.preface(bytes);
+                let flush = flush_each && !reader.frame_ready();
+                let written = out.write_all(line.as_bytes()).and_then(|()| {
+                    if flush {
+                        out.flush()
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(e) = written {
+                    break Err(Fail::Data(format!("cannot write output: {e}")));
+                }
+                continue;
+            }
             Ok(Some(Decoded::Recovered(report))) => {
                 // Under --resync or --discard-oversize: say what was
                 // dropped, in order with the frames, and go on.
@@ -140,7 +169,8 @@ pub(crate) fn pump<R: Read>(
                         offset + head as u64 + length + layout.trailer_len() as u64
                     }
                     Recovery::Skipped { offset, bytes } => offset + bytes,
-                    Recovery::Corrupt { offset, length, .. } => offset + length,
+                    Recovery::Corrupt { offset, length, .. }
+                    | Recovery::BadFrameEnd { offset, length } => offset + length,
                     _ => tally.bytes,
                 };
                 let flush = flush_each && !reader.frame_ready();
@@ -185,9 +215,10 @@ pub(crate) fn pump<R: Read>(
             break Err(Fail::Data(format!("cannot write output: {e}")));
         }
         tally.frames += 1;
-        tally.bytes += (frame.header().as_bytes().len()
-            + frame.payload().len()
-            + frame.trailer().len()) as u64;
+        // The frame end, outside the trailer, is in none of the three.
+        let read_with = frame.header().layout();
+        tally.bytes +=
+            (frame.header().as_bytes().len() + frame.payload().len() + read_with.tail_len()) as u64;
         if let Err(e) = each(frame.payload()) {
             break Err(Fail::Data(format!("cannot send: {e}")));
         }

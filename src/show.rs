@@ -54,6 +54,29 @@ pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     Json::Object(obj).to_string()
 }
 
+/// A preface as one JSON object: `{"preface_hex": "..."}`.
+pub fn preface_json(bytes: &[u8], extra: &[(&str, Json)]) -> String {
+    let mut obj = Map::new();
+    obj.insert("preface_hex".into(), json!(hex(bytes)));
+    for (k, v) in extra {
+        obj.insert((*k).into(), v.clone());
+    }
+    Json::Object(obj).to_string()
+}
+
+/// A readable line for a preface: `preface: 24 bytes "PRI * HTTP/2.0..."`.
+pub fn preface_human(bytes: &[u8]) -> String {
+    format!("preface: {} bytes {}", bytes.len(), readable(bytes))
+}
+
+/// Bytes as quoted text when they are printable UTF-8, else `0x` hex.
+fn readable(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.chars().any(|c| c.is_control() && c != '\t') => format!("{text:?}"),
+        _ => format!("0x{}", hex(bytes)),
+    }
+}
+
 /// A recovery report as one JSON object: `{"recovered":"skipped","offset":B,"bytes":N}`
 /// or `{"recovered":"discarded","offset":B,"length":N}`.
 pub fn recovery_json(report: &Recovery, extra: &[(&str, Json)]) -> String {
@@ -110,18 +133,13 @@ pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
     }
     if frame.header().layout().has_varint_length() {
         let _ = write!(s, " varint={}", frame.header().length_value());
+    } else if frame.header().layout().ascii_length().is_some() {
+        let _ = write!(s, " length={}", frame.header().length_value());
     }
     let payload = frame.payload();
     let _ = write!(s, " | {} bytes", payload.len());
     if !payload.is_empty() {
-        match std::str::from_utf8(payload) {
-            Ok(text) if !text.chars().any(|c| c.is_control() && c != '\t') => {
-                let _ = write!(s, " {text:?}");
-            }
-            _ => {
-                let _ = write!(s, " 0x{}", hex(payload));
-            }
-        }
+        let _ = write!(s, " {}", readable(payload));
     }
     if !frame.trailer().is_empty() {
         let _ = write!(s, " | trailer 0x{}", hex(frame.trailer()));

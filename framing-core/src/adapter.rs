@@ -20,6 +20,11 @@ use crate::decode::error::{DecodeError, Recovery};
 pub enum Found {
     /// A frame (whole mode) or an event (stream mode), where [`At`] says.
     Item(At),
+    /// The layout's [`preface`](crate::LayoutBuilder::preface), once, at
+    /// the start of the stream, where [`At`] says: hand it to the user
+    /// ([`Decoded::Preface`](crate::Decoded::Preface),
+    /// [`Event::Preface`](crate::Event::Preface)) or pass over it.
+    Preface(At),
     /// The layout's recovery policy dropped bytes; decoding goes on.
     Recovered(Recovery),
 }
@@ -35,12 +40,32 @@ impl At {
     /// off their read buffer without a copy.
     pub const fn in_input(&self) -> Option<core::ops::Range<usize>> {
         match self.0 {
-            Place::Input { start, len, .. } | Place::Piece { start, len } => {
-                Some(start..start + len)
-            }
-            Place::Buffer | Place::End => None,
+            Place::Input { start, len, .. }
+            | Place::Piece { start, len }
+            | Place::Preface(Span::Input { start, len })
+            | Place::First(Span::Input { start, len }) => Some(start..start + len),
+            Place::Buffer
+            | Place::End
+            | Place::Preface(Span::Buffer)
+            | Place::First(Span::Buffer) => None,
         }
     }
+
+    /// Whether this is the first frame of a layout whose first frame has
+    /// its own layout ([`LayoutBuilder::first_frame`](crate::LayoutBuilder::first_frame)):
+    /// its header is read with that layout.
+    pub const fn is_first_frame(&self) -> bool {
+        matches!(self.0, Place::First(_))
+    }
+}
+
+/// Where the bytes of a preface or a first frame lie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Span {
+    /// In the input as fed.
+    Input { start: usize, len: usize },
+    /// In the decoder's buffer, all of it.
+    Buffer,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +85,11 @@ pub(crate) enum Place {
     Piece { start: usize, len: usize },
     /// The end of a payload (stream mode).
     End,
+    /// The preface.
+    Preface(Span),
+    /// The first frame, whose header is read with its own layout (whole
+    /// mode).
+    First(Span),
 }
 
 /// The result of the feed primitive: how many bytes of the input the decoder

@@ -182,6 +182,7 @@ mod framing;
 mod length;
 mod machine;
 mod search;
+mod start;
 mod state;
 
 pub use decoder::{Decoded, Decoder, Event, StreamDecoder};

@@ -235,8 +235,8 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
     }
 
-    /// The next frame, skipping recovery reports (see [`next_item`](Self::next_item)
-    /// to receive them); `Ok(None)` when the stream ended on a frame
+    /// The next frame, skipping recovery reports and the preface (see
+    /// [`next_item`](Self::next_item) to receive them); `Ok(None)` when the stream ended on a frame
     /// boundary.
     ///
     /// # Errors
@@ -244,7 +244,8 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
         loop {
             match self.reads.next(&mut self.inner, &mut self.decoder)? {
-                Some((_, Found::Recovered(_))) => continue,
+                // Reports and the preface are `next_item`'s to give.
+                Some((_, Found::Recovered(_) | Found::Preface(_))) => continue,
                 Some((from, Found::Item(at))) => {
                     return Ok(Some(self.decoder.frame(self.reads.since(from), at)))
                 }
@@ -322,20 +323,30 @@ pub const DEFAULT_SCRATCH: usize = 64;
 pub struct FrameWriter<W, L, const H: usize = DEFAULT_SCRATCH> {
     inner: W,
     layout: L,
+    /// Whether the first frame (with the preface) was encoded.
+    started: bool,
 }
 
 impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
     /// A writer of frames of `layout` (owned, or shared as `&'static Layout`)
     /// to `inner`, with [`DEFAULT_SCRATCH`] (64) bytes of scratch space.
     pub fn new(inner: W, layout: L) -> Self {
-        FrameWriter { inner, layout }
+        FrameWriter {
+            inner,
+            layout,
+            started: false,
+        }
     }
 
     /// A writer of frames of `layout` to `inner` with `N` bytes of scratch
     /// space: enough for the header (or, for a delimited layout, for the
     /// whole encoded frame: [`Layout::max_encoded_len`]).
     pub fn with_scratch<const N: usize>(inner: W, layout: L) -> FrameWriter<W, L, N> {
-        FrameWriter { inner, layout }
+        FrameWriter {
+            inner,
+            layout,
+            started: false,
+        }
     }
 }
 
@@ -361,11 +372,16 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
         fields: &[(usize, Value<'_>)],
     ) -> Result<(), Error<W::Error>> {
         let mut scratch = [0u8; H];
-        let parts = self
-            .layout
-            .borrow()
-            .encode_parts(payload, fields, &mut scratch)
-            .map_err(Error::Encode)?;
+        let layout = self.layout.borrow();
+        // The first frame goes out after the preface, with the first
+        // frame's own layout (if the layout has them).
+        let parts = if self.started {
+            layout.encode_parts(payload, fields, &mut scratch)
+        } else {
+            layout.encode_opening_parts(payload, fields, &mut scratch)
+        }
+        .map_err(Error::Encode)?;
+        self.started = true;
         for part in parts.as_slices() {
             write_all(&mut self.inner, part)?;
         }

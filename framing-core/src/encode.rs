@@ -4,10 +4,10 @@
 use core::fmt;
 
 use crate::format::{ByteOrder, Field, Format};
+use crate::layout::MAX_DELIMITER;
 use crate::layout::{Delimiter, Layout};
 use crate::trailer::Covers;
 use crate::value::{self, PutError, Value};
-use crate::varint;
 
 /// Why a frame could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -185,8 +185,8 @@ impl Format {
     }
 }
 
-/// The longest trailer: a 32-bit checksum.
-const MAX_TRAILER: usize = 4;
+/// The longest tail: a 32-bit checksum and the longest frame end.
+const MAX_TRAILER: usize = 4 + MAX_DELIMITER;
 
 /// A frame encoded around its payload, from [`Layout::encode_parts`]: the
 /// one encode step every writer takes (framing-std's writers and codecs,
@@ -238,7 +238,8 @@ impl<'s, 'p> Parts<'s, 'p> {
         self.body
     }
 
-    /// The trailer (empty when the layout has none, or is delimited).
+    /// The trailer and the frame end (empty when the layout has neither,
+    /// or is delimited).
     pub fn trailer(&self) -> &[u8] {
         &self.trailer[..usize::from(self.trailer_len)]
     }
@@ -271,7 +272,7 @@ impl Layout {
             return self.max_encoded_len(payload_len);
         }
         match self.head_len(payload_len).checked_add(payload_len) {
-            Some(n) => n.checked_add(self.trailer_len()),
+            Some(n) => n.checked_add(self.tail_len()),
             None => None,
         }
     }
@@ -299,32 +300,37 @@ impl Layout {
                 None => None,
             },
             Some(Delimiter::Bytes(sep)) => body.checked_add(sep.len()),
-            None => self.head_len(payload_len).checked_add(body),
+            None => match self.head_len(payload_len).checked_add(body) {
+                Some(n) => n.checked_add(self.tail_len() - self.trailer_len()),
+                None => None,
+            },
         }
     }
 
     /// Bytes the head of a frame with a payload of `payload_len` bytes
-    /// takes: the fixed header, and the minimal varint after it when the
-    /// length is one.
+    /// takes: the fixed header, and the shortest length after it (a varint
+    /// or ASCII digits) when there is one.
     pub const fn head_len(&self, payload_len: usize) -> usize {
-        if !self.varint {
+        if !self.has_length_after_header() {
             return self.header_len();
         }
         let v = payload_len as i128 - self.adjust as i128;
-        // A value no varint holds is refused by `encode_header`.
+        // A value the suffix cannot hold is refused by `encode_header`.
         let n = if v < 0 || v > u64::MAX as i128 {
             1
         } else {
-            varint::encoded_len(v as u64)
+            self.suffix.encoded_len(v as u64)
         };
         self.header_len() + n
     }
 
     /// Writes the trailer of the frame whose head (as
     /// [`encode_header`](Self::encode_header) wrote it) and payload are
-    /// given into the start of `out`, and returns its length: 0 when the
-    /// layout has no trailer. With `encode_header`, for a vectored write of
-    /// head, payload and trailer with no copy of the payload.
+    /// given into the start of `out`, then the
+    /// [`frame_end`](crate::LayoutBuilder::frame_end) bytes, and returns
+    /// their length: 0 when the layout has neither. With `encode_header`,
+    /// for a vectored write of head, payload and trailer with no copy of
+    /// the payload.
     ///
     /// ```
     /// use framing_core::{Checksum, Layout};
@@ -347,8 +353,18 @@ impl Layout {
         payload: &[u8],
         out: &mut [u8],
     ) -> Result<usize, EncodeError> {
+        let needed = self.tail_len();
+        if out.len() < needed {
+            return Err(EncodeError::BufferTooSmall {
+                needed,
+                available: out.len(),
+            });
+        }
+        if let Some(end) = self.frame_end() {
+            out[needed - end.len()..needed].copy_from_slice(end);
+        }
         let Some(t) = self.trailer else {
-            return Ok(0);
+            return Ok(needed);
         };
         let sum = match t.covers {
             Covers::Frame => {
@@ -357,14 +373,9 @@ impl Layout {
             }
             Covers::Payload => t.checksum.checksum(payload),
         };
-        let len = t.checksum.byte_len();
-        if !t.uint.write(out, 0, u64::from(sum)) {
-            return Err(EncodeError::BufferTooSmall {
-                needed: len,
-                available: out.len(),
-            });
-        }
-        Ok(len)
+        // `out` holds the trailer: checked above.
+        t.uint.write(out, 0, u64::from(sum));
+        Ok(needed)
     }
 
     /// Writes the header for a payload of `payload_len` bytes into the start
@@ -429,8 +440,8 @@ impl Layout {
         }
         let l = &self.length;
         let v = i128::from(length) - i128::from(self.adjust);
-        let (lo, hi) = if self.varint {
-            (0, i128::from(u64::MAX))
+        let (lo, hi) = if self.has_length_after_header() {
+            (0, i128::from(self.suffix.max_value()))
         } else {
             value::int_range(l.signed, l.width)
         };
@@ -438,8 +449,8 @@ impl Layout {
             return Err(EncodeError::LengthOutOfRange { length, value: v });
         }
         out.fill(0);
-        if self.varint {
-            varint::write(v as u64, &mut out[hlen..]);
+        if self.has_length_after_header() {
+            self.suffix.write(v as u64, &mut out[hlen..]);
         } else {
             l.uint.write(out, l.offset, v as u64);
         }
@@ -532,7 +543,7 @@ impl Layout {
         let hlen = self.encode_header_with(payload.len(), fields, out)?;
         let end = hlen + payload.len();
         out[hlen..end].copy_from_slice(payload);
-        if self.trailer.is_some() {
+        if self.tail_len() != 0 {
             let (frame, tail) = out.split_at_mut(end);
             self.encode_trailer(&frame[..hlen], payload, tail)?;
         }
@@ -600,6 +611,115 @@ impl Layout {
 }
 
 impl Layout {
+    /// The scratch space [`encode_opening_parts`](Self::encode_opening_parts)
+    /// needs for a payload of `payload_len` bytes: the fixed preface's
+    /// length more than the first frame's layout needs. `None` on overflow.
+    pub const fn opening_scratch_len(&self, payload_len: usize) -> Option<usize> {
+        let preface = match self.preface {
+            Some(crate::Preface::Fixed(p)) => p.len(),
+            _ => 0,
+        };
+        let first = match self.first {
+            Some(first) => first,
+            None => self,
+        };
+        match first.scratch_len(payload_len) {
+            Some(n) => n.checked_add(preface),
+            None => None,
+        }
+    }
+
+    /// Encodes the stream's first frame, as [`encode_parts`](Self::encode_parts)
+    /// encodes every later one: the fixed [`preface`](crate::LayoutBuilder::preface)
+    /// (if any) and the head, written with the first frame's own
+    /// [layout](crate::LayoutBuilder::first_frame) (if any), into
+    /// `scratch`. Every writer encodes its first frame so; a layout with
+    /// neither encodes it as any other.
+    ///
+    /// ```
+    /// use framing_core::Layout;
+    ///
+    /// const HTTP2: Layout = Layout::builder("!3sBBI")
+    ///     .length_field(0)
+    ///     .preface(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    ///     .build_or_panic();
+    /// let mut scratch = [0u8; 64];
+    /// let parts = HTTP2.encode_opening_parts(b"", &[], &mut scratch)?;
+    /// assert_eq!(&parts.head()[..24], b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    /// assert_eq!(parts.head().len(), 24 + 9);
+    /// # Ok::<(), framing_core::EncodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode_parts`](Self::encode_parts), with the first frame's
+    /// layout; [`BufferTooSmall`](EncodeError::BufferTooSmall) when
+    /// `scratch` cannot hold the preface and the head.
+    pub fn encode_opening_parts<'s, 'p>(
+        &self,
+        payload: &'p [u8],
+        fields: &[(usize, Value<'_>)],
+        scratch: &'s mut [u8],
+    ) -> Result<Parts<'s, 'p>, EncodeError> {
+        let preface = self.preface_bytes().unwrap_or(&[]);
+        let layout = self.first.unwrap_or(self);
+        let n = preface.len();
+        if scratch.len() < n {
+            return Err(EncodeError::BufferTooSmall {
+                needed: n,
+                available: scratch.len(),
+            });
+        }
+        scratch[..n].copy_from_slice(preface);
+        let (head, body, trailer, trailer_len) = {
+            let parts = layout.encode_parts(payload, fields, &mut scratch[n..])?;
+            (
+                parts.head.len(),
+                parts.body,
+                parts.trailer,
+                parts.trailer_len,
+            )
+        };
+        Ok(Parts {
+            head: &scratch[..n + head],
+            body,
+            trailer,
+            trailer_len,
+        })
+    }
+
+    /// Encodes the stream's first frame whole into `out`, as
+    /// [`encode_opening_parts`](Self::encode_opening_parts) does in parts:
+    /// the preface, then the frame (with the first frame's layout, if it
+    /// has one). Returns the bytes written.
+    ///
+    /// # Errors
+    /// As [`encode_with`](Self::encode_with);
+    /// [`BufferTooSmall`](EncodeError::BufferTooSmall) if `out` cannot hold
+    /// the preface and the frame (nothing is written then).
+    pub fn encode_opening(
+        &self,
+        payload: &[u8],
+        fields: &[(usize, Value<'_>)],
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let preface = self.preface_bytes().unwrap_or(&[]);
+        let layout = self.first.unwrap_or(self);
+        let n = preface.len();
+        let needed = layout
+            .frame_len(payload.len())
+            .and_then(|f| f.checked_add(n))
+            .unwrap_or(usize::MAX);
+        if out.len() < n {
+            return Err(EncodeError::BufferTooSmall {
+                needed,
+                available: out.len(),
+            });
+        }
+        let frame = layout.encode_with(payload, fields, &mut out[n..])?;
+        out[..n].copy_from_slice(preface);
+        Ok(n + frame)
+    }
+
     /// A delimited frame: the payload and its trailer, stuffed or escaped,
     /// then the delimiter. Nothing is written on error.
     fn encode_delimited(

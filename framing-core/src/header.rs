@@ -6,7 +6,6 @@ use core::fmt;
 use crate::format::{ByteOrder, Field, Format};
 use crate::layout::Layout;
 use crate::value::{self, Value};
-use crate::varint::{self, Varint};
 
 /// A header read in place from its bytes. Checked once on construction (it
 /// holds at least [`Layout::header_len`] bytes), so no accessor can panic.
@@ -18,20 +17,16 @@ pub struct Header<'a> {
 
 impl<'a> Header<'a> {
     /// Wraps `bytes` as a header of `layout`, or `None` if there are fewer than
-    /// [`Layout::header_len`] bytes (or, when the length is a varint after
-    /// the header, if they do not hold a whole varint too). Extra bytes are
-    /// ignored. The header is not validated: the decoders do that before
-    /// they hand one out.
+    /// [`Layout::header_len`] bytes (or, when the length comes after the
+    /// header, a varint or ASCII digits, if they do not hold it whole too).
+    /// Extra bytes are ignored. The header is not validated: the decoders
+    /// do that before they hand one out.
     pub fn new_checked(bytes: &'a [u8], layout: &'a Layout) -> Option<Self> {
-        let hlen = layout.header_len();
-        let mut len = hlen;
-        if layout.has_varint_length() {
-            match varint::read(bytes.get(hlen..)?) {
-                Varint::Value(_, n) => len += n,
-                _ => return None,
-            }
-        }
+        let len = layout.head_len_in(bytes);
         let bytes = bytes.get(..len)?;
+        if layout.has_length_after_header() {
+            layout.suffix_value(bytes)?;
+        }
         Some(Header { bytes, layout })
     }
 
@@ -42,7 +37,8 @@ impl<'a> Header<'a> {
     }
 
     /// The head's bytes: the fixed header ([`Layout::header_len`] bytes), and the
-    /// varint length after it when the layout has one.
+    /// length after it (a varint, ASCII digits and their end) when the
+    /// layout has one.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
@@ -82,15 +78,12 @@ impl<'a> Header<'a> {
         self.layout.format().values(self.bytes)
     }
 
-    /// The raw value of the length field, or of the varint after the
-    /// header (before the adjust).
+    /// The raw value of the length field, or of the length after the
+    /// header (a varint, ASCII digits), before the adjust.
     pub fn length_value(&self) -> i128 {
         let l = &self.layout.length;
-        if self.layout.has_varint_length() {
-            return match varint::read(&self.bytes[self.layout.header_len()..]) {
-                Varint::Value(v, _) => i128::from(v),
-                _ => 0,
-            };
+        if self.layout.has_length_after_header() {
+            return i128::from(self.layout.suffix_value(self.bytes).unwrap_or(0));
         }
         let raw = l.read(self.bytes).unwrap_or(0);
         if l.signed {
@@ -189,6 +182,11 @@ pub struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
+    /// A preface as a frame: no header, the preface's bytes as payload.
+    pub(crate) fn preface(bytes: &'a [u8]) -> Self {
+        Frame::new(Header::new(&[], &Layout::PREFACE), bytes, &[])
+    }
+
     pub(crate) fn new(header: Header<'a>, payload: &'a [u8], trailer: &'a [u8]) -> Self {
         Frame {
             header,

@@ -29,8 +29,9 @@ pub use format::{ByteOrder, Field, Format, FormatError, FormatErrorKind, Kind};
 pub use frame_encoder::FrameEncoder;
 pub use header::{Frame, Header};
 pub use layout::{
-    Delimiter, Layout, LayoutBuilder, LayoutError, Oversize, Separator, DEFAULT_MAX_PAYLOAD,
-    MAX_CONSTANTS, MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES, MAX_DELIMITER,
+    AsciiFault, Delimiter, Layout, LayoutBuilder, LayoutError, Oversize, Preface, Radix, Separator,
+    DEFAULT_MAX_PAYLOAD, MAX_CONSTANTS, MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES, MAX_DELIMITER,
+    MAX_PREFACE,
 };
 pub use trailer::{Checksum, Covers};
 pub use value::Value;

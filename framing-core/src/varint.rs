@@ -18,10 +18,20 @@ pub(crate) enum Varint {
 
 /// Reads the varint at the start of `bytes`. Non-minimal encodings (a
 /// trailing `0x80 0x00`) are read as protobuf reads them.
-#[inline]
+#[cfg(test)]
 pub(crate) fn read(bytes: &[u8]) -> Varint {
+    read_max(bytes, MAX_LEN)
+}
+
+/// Reads the varint at the start of `bytes`, refusing one of more than
+/// `max` bytes (1 to 10: MQTT's remaining length is at most 4).
+#[inline]
+pub(crate) fn read_max(bytes: &[u8], max: usize) -> Varint {
     let mut value = 0u64;
     for i in 0..MAX_LEN {
+        if i == max {
+            return Varint::Overflow(max);
+        }
         let Some(&b) = bytes.get(i) else {
             return Varint::Need(i + 1);
         };
@@ -36,16 +46,6 @@ pub(crate) fn read(bytes: &[u8]) -> Varint {
     }
     // Unreachable: the tenth byte either ends the varint or overflows.
     Varint::Overflow(MAX_LEN)
-}
-
-/// How many bytes of `bytes` the varint at its start takes (all of them, at
-/// most 10, when it does not end there).
-#[inline]
-pub(crate) fn len_in(bytes: &[u8]) -> usize {
-    match read(bytes) {
-        Varint::Value(_, n) | Varint::Overflow(n) => n,
-        Varint::Need(_) => bytes.len().min(MAX_LEN),
-    }
 }
 
 /// The length of `value`'s minimal encoding.
@@ -100,5 +100,15 @@ mod tests {
         assert_eq!(read(&[0x80; 11]), Varint::Overflow(10));
         // Non-minimal, as protobuf reads it.
         assert_eq!(read(&[0x81, 0x00]), Varint::Value(1, 2));
+        // MQTT: at most 4 bytes.
+        assert_eq!(
+            read_max(&[0xff, 0xff, 0xff, 0x7f], 4),
+            Varint::Value(268_435_455, 4)
+        );
+        assert_eq!(
+            read_max(&[0xff, 0xff, 0xff, 0x80, 0x01], 4),
+            Varint::Overflow(4)
+        );
+        assert_eq!(read_max(&[0xff, 0xff], 4), Varint::Need(3));
     }
 }

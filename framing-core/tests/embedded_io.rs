@@ -133,6 +133,7 @@ fn short_writes_and_reads_round_trip_every_frame() {
                 Event::Payload(p) => got.last_mut().unwrap().extend_from_slice(p),
                 Event::End => {}
                 Event::Recovered(r) => panic!("a clean stream reported {r}"),
+                Event::Preface(p) => panic!("no preface, yet {p:?}"),
             }
         }
         assert_eq!(got, payloads(), "streaming, read size {read_size}");
@@ -234,6 +235,7 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
                     assert!(got.is_empty(), "the report comes first");
                     reports.push(r);
                 }
+                Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
                 Ok(None) => break,
                 Err(e) => panic!("read size {read_len}: {e:?}"),
             }
@@ -305,6 +307,7 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
             match reader.next_item() {
                 Ok(Some(Decoded::Frame(f))) => items.push(Ok(f.payload().to_vec())),
                 Ok(Some(Decoded::Recovered(r))) => items.push(Err(r)),
+                Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
                 Ok(None) => break,
                 Err(e) => panic!("read size {read_len}: {e:?}"),
             }
@@ -378,6 +381,7 @@ fn a_uart_with_cobs_and_crc16_costs_one_frame_for_a_flipped_bit() {
         got.push(match item {
             Decoded::Frame(f) => Ok(f.payload().to_vec()),
             Decoded::Recovered(r) => Err(r),
+            Decoded::Preface(_) => panic!("no preface"),
         });
     }
     assert_eq!(got.len(), 3, "{got:?}");

@@ -203,6 +203,7 @@ fn short_pending_writes_and_reads_round_trip_every_frame() {
                     Event::Payload(p) => got.last_mut().unwrap().extend_from_slice(p),
                     Event::End => {}
                     Event::Recovered(r) => panic!("a clean stream reported {r}"),
+                    Event::Preface(p) => panic!("no preface, yet {p:?}"),
                 }
             }
             got
@@ -419,6 +420,7 @@ fn a_next_frame_future_dropped_mid_frame_loses_nothing() {
                         poll_once(pin!(reader.next_item())).map(|d| match d.unwrap() {
                             Some(Decoded::Frame(f)) => Some(f.payload().to_vec()),
                             Some(Decoded::Recovered(r)) => panic!("a clean stream reported {r}"),
+                            Some(Decoded::Preface(_)) => panic!("no preface"),
                             None => None,
                         })
                     };
@@ -473,6 +475,7 @@ fn a_next_event_future_dropped_mid_frame_loses_nothing() {
                 Some(Event::Payload(p)) => Some(Ev::Piece(p.to_vec())),
                 Some(Event::End) => Some(Ev::End),
                 Some(Event::Recovered(r)) => panic!("a clean stream reported {r}"),
+                Some(Event::Preface(p)) => panic!("no preface, yet {p:?}"),
                 None => None,
             });
             match polled {
@@ -519,6 +522,7 @@ fn a_report_is_not_lost_or_repeated_by_a_drop() {
             let polled = poll_once(pin!(reader.next_item())).map(|d| match d.unwrap() {
                 Some(Decoded::Frame(f)) => Some(Ok(f.payload().to_vec())),
                 Some(Decoded::Recovered(r)) => Some(Err(r)),
+                Some(Decoded::Preface(_)) => panic!("no preface"),
                 None => None,
             });
             match polled {

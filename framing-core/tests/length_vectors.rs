@@ -210,6 +210,7 @@ fn run_stream(layout: &Layout, chunks: &[&[u8]]) -> Vec<Got> {
                     open = false;
                 }
                 Event::Recovered(r) => panic!("unexpected {r}"),
+                Event::Preface(p) => panic!("unexpected preface {p:?}"),
             }
         }
         assert!(input.is_empty());

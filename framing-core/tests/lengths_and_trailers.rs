@@ -359,6 +359,7 @@ fn the_stream_decoder_checks_the_trailer_over_the_pieces() {
                 Event::End => ended = true,
                 Event::Header(h) => assert_eq!(h.length_value(), 100),
                 Event::Recovered(r) => panic!("{r}"),
+                Event::Preface(p) => panic!("a preface {p:?}"),
             }
         }
     }

@@ -128,6 +128,7 @@ where
                 bytes += f.payload().len();
                 assert_eq!(f.header().value(0), Some(Value::Int(0xCAFE)));
             }
+            Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
             Ok(Some(Decoded::Recovered(r))) => {
                 assert_discarded(r);
                 discarded += 1;

@@ -137,6 +137,8 @@
 //!                 Decoded::Frame(frame) => framed.send(frame.payload_bytes()).await?, // echo
 //!                 // Under a recovery policy only: a frame skipped, and where.
 //!                 Decoded::Recovered(report) => eprintln!("lost: {report}"),
+//!                 // Only with a layout that has one, once.
+//!                 Decoded::Preface(_) => {}
 //!             }
 //!         }
 //!         std::io::Result::Ok(())
@@ -281,6 +283,8 @@ pub struct FrameCodec {
     /// returns `None` without entering the decoder (as `Window::pull`
     /// does).
     need: usize,
+    /// Whether the encoder wrote its first frame (with the preface).
+    started: bool,
 }
 
 impl FrameCodec {
@@ -313,6 +317,7 @@ impl FrameCodec {
             layout,
             fed: 0,
             need: 0,
+            started: false,
         }
     }
 
@@ -360,8 +365,9 @@ impl FrameCodec {
         // Whatever was found, the bytes used are fed.
         self.fed += step.consumed;
         let unfed = input.len() - step.consumed;
-        let at = match step.result {
-            Ok(Some(Found::Item(at))) => at,
+        let (at, preface) = match step.result {
+            Ok(Some(Found::Item(at))) => (at, false),
+            Ok(Some(Found::Preface(at))) => (at, true),
             Ok(Some(Found::Recovered(report))) => {
                 self.release(src);
                 return Ok(Some(Decoded::Recovered(report)));
@@ -386,7 +392,7 @@ impl FrameCodec {
         // the frame (a delimiter) is dropped.
         let bytes = match at.in_input() {
             Some(range) => self.split_fed(src, start + range.start..start + range.end)?,
-            None if self.layout.delimiter().is_some() => {
+            None if self.layout.delimiter().is_some() || preface => {
                 Bytes::copy_from_slice(self.decoder.buffer().as_slice())
             }
             None => {
@@ -400,11 +406,15 @@ impl FrameCodec {
         }
         src.advance(self.fed);
         self.fed = 0;
-        Ok(Some(Decoded::Frame(OwnedFrame::new(
-            bytes,
-            head,
-            self.layout.clone(),
-        ))))
+        if preface {
+            let layout = SharedLayout::Static(&Layout::PREFACE);
+            return Ok(Some(Decoded::Preface(OwnedFrame::new(bytes, head, layout))));
+        }
+        let layout = match self.layout.first_frame() {
+            Some(first) if at.is_first_frame() => SharedLayout::Static(first),
+            _ => self.layout.clone(),
+        };
+        Ok(Some(Decoded::Frame(OwnedFrame::new(bytes, head, layout))))
     }
 
     /// Splits `frame`, bytes already fed, off the front of `src` (what was
@@ -421,42 +431,53 @@ impl FrameCodec {
 
     /// The encoder of both codec traits: appends the frame for `payload`
     /// to `dst`, or leaves `dst` as it was and returns the error.
-    fn encode_payload(&self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
+    fn encode_payload(&mut self, payload: &[u8], dst: &mut BytesMut) -> io::Result<()> {
         self.encode_message(Message::new(payload), dst)
     }
 
     /// As `encode_payload`, with the message's header values.
-    fn encode_message(&self, message: Message<'_>, dst: &mut BytesMut) -> io::Result<()> {
+    fn encode_message(&mut self, message: Message<'_>, dst: &mut BytesMut) -> io::Result<()> {
         let Message { payload, fields } = message;
         let max = usize::try_from(self.layout.max_payload()).unwrap_or(usize::MAX);
-        // Scratch space for the head (a delimited frame: the whole of it),
-        // then room for the payload and trailer, but never more than a
-        // valid frame needs.
-        let scratch = self.layout.scratch_len(payload.len()).unwrap_or(usize::MAX);
+        // Scratch space for the head (a delimited frame: the whole of it;
+        // the first frame: the preface too), then room for the payload and
+        // trailer, but never more than a valid frame needs.
+        let scratch = if self.started {
+            self.layout.scratch_len(payload.len())
+        } else {
+            self.layout.opening_scratch_len(payload.len())
+        };
+        let scratch = scratch.unwrap_or(usize::MAX);
         let start = dst.len();
         dst.reserve(
             scratch
                 .saturating_add(payload.len().min(max))
-                .saturating_add(self.layout.trailer_len()),
+                .saturating_add(self.layout.tail_len()),
         );
         dst.resize(start.saturating_add(scratch), 0);
-        let (head, body, trailer) =
-            match self.layout.encode_parts(payload, fields, &mut dst[start..]) {
-                Ok(parts) => {
-                    let mut trailer = [0u8; 4];
-                    trailer[..parts.trailer().len()].copy_from_slice(parts.trailer());
-                    let len = parts.trailer().len();
-                    (parts.head().len(), parts.body(), (trailer, len))
-                }
-                Err(e) => {
-                    dst.truncate(start);
-                    return Err(error::from_encode(e));
-                }
-            };
+        let out = &mut dst[start..];
+        let encoded = if self.started {
+            self.layout.encode_parts(payload, fields, out)
+        } else {
+            self.layout.encode_opening_parts(payload, fields, out)
+        };
+        let (head, body, trailer) = match encoded {
+            Ok(parts) => {
+                let mut trailer = [0u8; 16];
+                trailer[..parts.trailer().len()].copy_from_slice(parts.trailer());
+                let len = parts.trailer().len();
+                (parts.head().len(), parts.body(), (trailer, len))
+            }
+            Err(e) => {
+                dst.truncate(start);
+                return Err(error::from_encode(e));
+            }
+        };
         // The head is written in place; the body and trailer follow it.
         dst.truncate(start + head);
         dst.extend_from_slice(body);
         dst.extend_from_slice(&trailer.0[..trailer.1]);
+        self.started = true;
         Ok(())
     }
 }
@@ -678,6 +699,7 @@ impl FramesOnly {
             match self.codec.next(src, eof)? {
                 Some(Decoded::Frame(frame)) => return Ok(Some(frame)),
                 Some(Decoded::Recovered(_)) => self.recovered += 1,
+                Some(Decoded::Preface(_)) => {}
                 None => return Ok(None),
             }
         }

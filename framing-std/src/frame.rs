@@ -89,7 +89,7 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
     /// decoder returned it: at least a head and a trailer long.
     #[inline]
     pub(crate) fn new(bytes: S, head: usize, layout: SharedLayout) -> Self {
-        debug_assert!(bytes.as_ref().len() >= head + layout.trailer_len());
+        debug_assert!(bytes.as_ref().len() >= head + layout.tail_len());
         debug_assert!(Header::new_checked(bytes.as_ref(), &layout)
             .is_some_and(|h| h.as_bytes().len() == head));
         OwnedFrame {
@@ -133,10 +133,12 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
     /// The trailer, checked by the decoder (empty if the layout has none).
     #[inline]
     pub fn trailer(&self) -> &[u8] {
-        &self.bytes.as_ref()[self.payload_range().end..]
+        let end = self.bytes.as_ref().len() - self.end_len();
+        &self.bytes.as_ref()[self.payload_range().end..end]
     }
 
-    /// The whole frame as it was on the wire: header, payload, trailer.
+    /// The whole frame as it was on the wire: header, payload, trailer
+    /// (and frame end).
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.as_ref()
@@ -154,8 +156,14 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
 
     #[inline]
     fn payload_range(&self) -> Range<usize> {
-        let end = self.bytes.as_ref().len() - self.layout.trailer_len();
+        let end = self.bytes.as_ref().len() - self.layout.tail_len();
         self.head..end
+    }
+
+    /// The frame end's length (0 without one).
+    #[inline]
+    fn end_len(&self) -> usize {
+        self.layout.tail_len() - self.layout.trailer_len()
     }
 }
 

@@ -168,7 +168,8 @@ impl Rx {
     ) -> Poll<io::Result<Option<(usize, At)>>> {
         loop {
             match self.poll_found(&mut read) {
-                Poll::Ready(Ok(Some((_, Found::Recovered(_))))) => continue,
+                // Reports and the preface are `next_item`'s to give.
+                Poll::Ready(Ok(Some((_, Found::Recovered(_) | Found::Preface(_))))) => continue,
                 Poll::Ready(Ok(Some((from, Found::Item(at))))) => {
                     return Poll::Ready(Ok(Some((from, at))))
                 }
@@ -203,7 +204,17 @@ impl Rx {
             Some(range) => self.chunk.since(found.0)[range].to_vec(),
             None => framing_core::Buffer::as_slice(self.decoder.buffer()).to_vec(),
         };
-        OwnedFrame::new(bytes, head, self.layout.clone())
+        OwnedFrame::new(bytes, head, self.frame_layout(found.1))
+    }
+
+    /// The layout a frame found at `at` is read with: the first frame's
+    /// own, or the reader's.
+    #[inline]
+    pub(crate) fn frame_layout(&self, at: At) -> SharedLayout {
+        match self.layout.first_frame() {
+            Some(first) if at.is_first_frame() => SharedLayout::Static(first),
+            _ => self.layout.clone(),
+        }
     }
 
     /// The next frame or report, read with a blocking reader.
@@ -225,7 +236,7 @@ impl Rx {
     ) -> io::Result<Option<(usize, At)>> {
         loop {
             match self.chunk.next(inner, &mut self.decoder, self.hold)? {
-                Some((_, Found::Recovered(_))) => continue,
+                Some((_, Found::Recovered(_) | Found::Preface(_))) => continue,
                 Some((from, Found::Item(at))) => return Ok(Some((from, at))),
                 None => return Ok(None),
             }
@@ -242,7 +253,7 @@ impl Rx {
         // found (5 instructions a frame fewer than matching its result).
         loop {
             match self.chunk.next(inner, &mut self.decoder, self.hold)? {
-                Some((_, Found::Recovered(_))) => continue,
+                Some((_, Found::Recovered(_) | Found::Preface(_))) => continue,
                 Some((from, Found::Item(at))) => return Ok(Some(self.frame((from, at)))),
                 None => return Ok(None),
             }
@@ -460,6 +471,7 @@ impl<R: Read> Iterator for FrameReader<R> {
 ///         Event::Payload(piece) => sink.extend_from_slice(piece),
 ///         Event::End => assert_eq!(sink.len(), 4096),
 ///         Event::Recovered(report) => eprintln!("{report}"), // only under a policy
+///         Event::Preface(_) => {} // only with a layout that has one
 ///     }
 /// }
 /// # Ok::<(), std::io::Error>(())

@@ -93,6 +93,8 @@ pub(crate) struct Tx {
     capacity: usize,
     /// Past this many queued bytes, a new frame is refused, not queued.
     high_water: usize,
+    /// Whether the first frame (with the preface) was encoded.
+    started: bool,
 }
 
 impl Tx {
@@ -104,6 +106,7 @@ impl Tx {
             trailer: Vec::with_capacity(layout.trailer_len()),
             capacity,
             high_water: DEFAULT_HIGH_WATER_MARK,
+            started: false,
         }
     }
 
@@ -157,12 +160,20 @@ impl Tx {
     ) -> io::Result<&'p [u8]> {
         // The head into the scratch space (a delimited frame whole, with
         // no body or trailer of its own), the trailer beside it.
-        let scratch = self.layout.scratch_len(payload.len()).unwrap_or(usize::MAX);
-        self.header.resize(scratch, 0);
-        let parts = self
-            .layout
-            .encode_parts(payload, fields, &mut self.header)
-            .map_err(error::from_encode)?;
+        // The first frame goes out after the preface, with the first
+        // frame's own layout (if the layout has them).
+        let parts = if self.started {
+            let scratch = self.layout.scratch_len(payload.len()).unwrap_or(usize::MAX);
+            self.header.resize(scratch, 0);
+            self.layout.encode_parts(payload, fields, &mut self.header)
+        } else {
+            let scratch = self.layout.opening_scratch_len(payload.len());
+            self.header.resize(scratch.unwrap_or(usize::MAX), 0);
+            self.layout
+                .encode_opening_parts(payload, fields, &mut self.header)
+        }
+        .map_err(error::from_encode)?;
+        self.started = true;
         let (head, body) = (parts.head().len(), parts.body());
         self.trailer.clear();
         self.trailer.extend_from_slice(parts.trailer());

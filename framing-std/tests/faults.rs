@@ -115,6 +115,7 @@ fn any_split_and_any_read_size_give_the_same_frames() {
                     got.push(payload);
                 }
                 Event::Recovered(r) => panic!("no policy, yet {r}"),
+                Event::Preface(p) => panic!("no preface, yet {p:?}"),
             }
         }
         assert_eq!(got, frames, "seed {seed}");
@@ -434,6 +435,7 @@ fn read_through_recovering<R: io::Read>(reader: &mut FrameReader<R>) -> Recovere
         match reader.next_item().unwrap() {
             Some(Decoded::Frame(f)) => out.frames.push(f.payload().to_vec()),
             Some(Decoded::Recovered(r)) => out.reports.push(r),
+            Some(Decoded::Preface(_)) => panic!("no preface"),
             None => return out,
         }
     }

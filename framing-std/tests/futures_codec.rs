@@ -110,6 +110,7 @@ fn reports_are_items_and_the_stream_goes_on() {
             items.push(match item.unwrap() {
                 Decoded::Frame(f) => Ok(f.payload().to_vec()),
                 Decoded::Recovered(r) => Err(r),
+                Decoded::Preface(p) => panic!("no preface, yet {:?}", p.payload()),
             });
         }
         assert_eq!(

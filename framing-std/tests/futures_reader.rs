@@ -116,7 +116,9 @@ fn frames_cross_loopback_tcp_on_smol() {
                 match event {
                     framing_std::Event::Header(_) => got.push(Vec::new()),
                     framing_std::Event::Payload(piece) => got.last_mut().unwrap().extend(piece),
-                    framing_std::Event::End | framing_std::Event::Recovered(_) => {}
+                    framing_std::Event::End
+                    | framing_std::Event::Recovered(_)
+                    | framing_std::Event::Preface(_) => {}
                 }
             }
             sender.await;

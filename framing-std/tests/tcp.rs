@@ -340,6 +340,7 @@ fn discard_and_resync_policies_continue_over_tcp() {
         match reader.next_item().unwrap() {
             Some(Decoded::Frame(f)) => frames.push(f.payload().to_vec()),
             Some(Decoded::Recovered(r)) => reports.push(r),
+            Some(Decoded::Preface(_)) => panic!("no preface"),
             None => break,
         }
     }
@@ -421,6 +422,7 @@ fn a_frame_larger_than_memory_streams_in_pieces() {
             }
             Event::End => ends += 1,
             Event::Recovered(r) => panic!("no policy, yet {r}"),
+            Event::Preface(p) => panic!("no preface, yet {p:?}"),
         }
         assert!(reader.allocated() <= 64 * 1024 + 8);
     }

@@ -60,6 +60,7 @@ fn reference(layout: Layout, stream: &[u8]) -> Vec<Out> {
                 out.push(Out::Frame([f.header().as_bytes(), f.payload()].concat()))
             }
             Ok(Some(Decoded::Recovered(r))) => out.push(Out::Recovered(r)),
+            Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
             Ok(None) => break,
             Err(e) => {
                 out.push(Out::Fatal(e));
@@ -98,6 +99,7 @@ fn out(item: io::Result<Option<Decoded<OwnedFrame<Bytes>>>>) -> Option<Out> {
             Some(Out::Frame(f.into_bytes().to_vec()))
         }
         Ok(Some(Decoded::Recovered(r))) => Some(Out::Recovered(r)),
+        Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
         Ok(None) => None,
         Err(e) => Some(Out::Fatal(fatal(&e))),
     }
@@ -578,6 +580,7 @@ async fn a_report_does_not_stall_a_request_and_response_connection() {
                     match item? {
                         Decoded::Frame(f) => framed.send(f.payload_bytes()).await?,
                         Decoded::Recovered(e) => reports.push(e),
+                        Decoded::Preface(_) => {}
                     }
                 }
                 io::Result::Ok(reports)

@@ -326,6 +326,8 @@ pub enum Out {
     },
     /// A recovery report (bytes skipped, a frame discarded).
     Recovered(Recovery),
+    /// The preface's bytes.
+    Preface(Vec<u8>),
     /// The error that broke the stream (always the last output).
     Err(DecodeError),
 }
@@ -372,17 +374,28 @@ pub fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
 pub fn out_of(layout: &Layout, item: Decoded<Frame<'_>>) -> Out {
     match item {
         Decoded::Frame(f) => {
-            assert_valid_frame(layout, f.header().as_bytes(), f.payload());
+            // The first frame may be read with its own layout.
+            let read_with = f.header().layout();
+            assert!(
+                read_with == layout || Some(read_with) == layout.first_frame(),
+                "a frame read with another layout"
+            );
+            assert_valid_frame(read_with, f.header().as_bytes(), f.payload());
             // The trailer returned is the one the encoder writes.
-            let mut trailer = [0u8; 4];
-            let n = layout
+            let mut trailer = [0u8; 16];
+            let n = read_with
                 .encode_trailer(f.header().as_bytes(), f.payload(), &mut trailer)
                 .expect("room for a trailer");
+            let n = n - (read_with.tail_len() - read_with.trailer_len());
             assert_eq!(f.trailer(), &trailer[..n], "a checked trailer");
             Out::Frame {
                 header: f.header().as_bytes().to_vec(),
                 payload: f.payload().to_vec(),
             }
+        }
+        Decoded::Preface(p) => {
+            assert!(p.header().as_bytes().is_empty(), "a preface has no header");
+            Out::Preface(p.payload().to_vec())
         }
         Decoded::Recovered(r) => Out::Recovered(r),
     }
@@ -501,6 +514,10 @@ impl Joiner {
             Event::Recovered(r) => {
                 assert!(self.current.is_none(), "report inside a frame");
                 Some(Out::Recovered(r))
+            }
+            Event::Preface(p) => {
+                assert!(self.current.is_none(), "preface inside a frame");
+                Some(Out::Preface(p.to_vec()))
             }
         }
     }

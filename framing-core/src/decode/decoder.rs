@@ -6,7 +6,7 @@ use core::borrow::Borrow;
 use super::error::{DecodeError, DecodeErrorKind, Recovery};
 use super::machine::Machine;
 use super::state::State;
-use crate::adapter::{At, Fed, Feed, Found, Place};
+use crate::adapter::{At, Fed, Feed, Found, Place, Span};
 use crate::buffer::Buffer;
 use crate::header::{Frame, Header};
 use crate::layout::Layout;
@@ -20,6 +20,10 @@ use crate::layout::Layout;
 pub enum Decoded<F> {
     /// A whole frame.
     Frame(F),
+    /// The layout's [`preface`](crate::LayoutBuilder::preface), once,
+    /// before the first frame: a frame with no header whose payload is the
+    /// preface's bytes (its header's layout is [`Layout::PREFACE`]).
+    Preface(F),
     /// The layout's recovery policy dropped bytes; decoding goes on.
     Recovered(Recovery),
 }
@@ -29,7 +33,7 @@ impl<F> Decoded<F> {
     pub fn frame(self) -> Option<F> {
         match self {
             Decoded::Frame(frame) => Some(frame),
-            Decoded::Recovered(_) => None,
+            Decoded::Preface(_) | Decoded::Recovered(_) => None,
         }
     }
 
@@ -37,14 +41,22 @@ impl<F> Decoded<F> {
     pub fn as_frame(&self) -> Option<&F> {
         match self {
             Decoded::Frame(frame) => Some(frame),
-            Decoded::Recovered(_) => None,
+            Decoded::Preface(_) | Decoded::Recovered(_) => None,
+        }
+    }
+
+    /// The preface, if this is it.
+    pub fn preface(self) -> Option<F> {
+        match self {
+            Decoded::Preface(preface) => Some(preface),
+            Decoded::Frame(_) | Decoded::Recovered(_) => None,
         }
     }
 
     /// The recovery report, if this is one.
     pub fn recovery(&self) -> Option<Recovery> {
         match self {
-            Decoded::Frame(_) => None,
+            Decoded::Frame(_) | Decoded::Preface(_) => None,
             Decoded::Recovered(r) => Some(*r),
         }
     }
@@ -61,6 +73,10 @@ pub enum Event<'a> {
     Payload(&'a [u8]),
     /// The current frame's payload is complete.
     End,
+    /// The layout's [`preface`](crate::LayoutBuilder::preface), once,
+    /// before the first header: its bytes, whole (the decoder's buffer
+    /// holds the longest preface).
+    Preface(&'a [u8]),
     /// The layout's recovery policy dropped bytes; decoding goes on.
     Recovered(Recovery),
 }
@@ -161,21 +177,39 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     /// from a [`StreamDecoder`].
     #[inline(always)]
     pub fn frame<'a>(&'a self, input: &'a [u8], at: At) -> Frame<'a> {
-        let layout = self.machine.framing.borrow();
+        let mut layout = self.machine.framing.borrow();
         let (bytes, head) = match at.0 {
             Place::Input { start, head, len } => (&input[start..start + len], head),
             Place::Buffer => {
                 let bytes = self.machine.buf.as_slice();
                 (bytes, layout.head_len_in(bytes).min(bytes.len()))
             }
+            Place::First(span) => {
+                // Read with the first frame's own layout (once a stream).
+                if let Some(first) = layout.first_frame() {
+                    layout = first;
+                }
+                let bytes = self.span(input, span);
+                (bytes, layout.head_len_in(bytes).min(bytes.len()))
+            }
+            Place::Preface(span) => return Frame::preface(self.span(input, span)),
             Place::Piece { .. } | Place::End => panic!("a StreamDecoder's item given to a Decoder"),
         };
         // The head's length is the one the machine found: no length is read
         // again. A frame is at least its head and trailer long (a delimited
         // one, shorter than its trailer, is never returned).
         let (head, body) = bytes.split_at(head);
-        let (payload, trailer) = body.split_at(body.len() - layout.trailer_len());
+        let end = layout.tail_len() - layout.trailer_len();
+        let (payload, trailer) = body[..body.len() - end].split_at(body.len() - layout.tail_len());
         Frame::new(Header::new(head, layout), payload, trailer)
+    }
+
+    /// The bytes of a preface or first frame.
+    fn span<'a>(&'a self, input: &'a [u8], span: Span) -> &'a [u8] {
+        match span {
+            Span::Input { start, len } => &input[start..start + len],
+            Span::Buffer => self.machine.buf.as_slice(),
+        }
     }
 
     /// [`Feed::feed`] without its shortcuts: the general loop alone. Not
@@ -252,6 +286,7 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
     fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Decoded<Frame<'a>> {
         match found {
             Found::Item(at) => Decoded::Frame(self.frame(input, at)),
+            Found::Preface(at) => Decoded::Preface(self.frame(input, at)),
             Found::Recovered(r) => Decoded::Recovered(r),
         }
     }
@@ -276,6 +311,7 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 ///             Event::Payload(piece) => total += piece.len(), // "hel", then "lo"
 ///             Event::End => assert_eq!(total, 5),
 ///             Event::Recovered(report) => println!("{report}"),
+///             Event::Preface(_) => unreachable!("this layout has no preface"),
 ///         }
 ///     }
 /// }
@@ -323,6 +359,12 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
     pub fn try_new(layout: L, buffer: B) -> Result<Self, DecodeError> {
         if layout.borrow().delimiter().is_some() {
             return Err(DecodeError::new(DecodeErrorKind::NotStreamable, 0));
+        }
+        if layout.borrow().first_frame().is_some() {
+            return Err(DecodeError::new(
+                DecodeErrorKind::FirstFrameNotStreamable,
+                0,
+            ));
         }
         Ok(StreamDecoder {
             machine: Machine::new(layout, buffer),
@@ -379,6 +421,11 @@ impl<L: Borrow<Layout>, B: Buffer> StreamDecoder<L, B> {
             Place::Buffer => Event::Header(Header::new(self.machine.buf.as_slice(), layout)),
             Place::Piece { start, len } => Event::Payload(&input[start..start + len]),
             Place::End => Event::End,
+            Place::Preface(Span::Input { start, len }) => {
+                Event::Preface(&input[start..start + len])
+            }
+            Place::Preface(Span::Buffer) => Event::Preface(self.machine.buf.as_slice()),
+            Place::First(_) => unreachable!("no StreamDecoder has a first frame's layout"),
         }
     }
 
@@ -438,7 +485,7 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for StreamDecoder<L, B> {
     #[inline(always)]
     fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Event<'a> {
         match found {
-            Found::Item(at) => self.event(input, at),
+            Found::Item(at) | Found::Preface(at) => self.event(input, at),
             Found::Recovered(r) => Event::Recovered(r),
         }
     }

@@ -56,6 +56,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             let next = match self.state {
                 State::Idle | State::Scan { .. } => self.scan(input, at, last, delimiter),
                 State::Skip { .. } => self.skip_delimited(input, at, last, delimiter),
+                // A delimited decoder keeps nothing back for its adapter.
+                State::Preface => self.in_preface(input, at, last, 0),
+                State::First { lent } => self.in_first(input, at, last, 0, lent),
                 State::Lent => {
                     self.lent();
                     Next::Go(at)

@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::layout::AsciiFault;
 #[allow(unused_imports)] // for the docs
 use crate::layout::Oversize;
 
@@ -59,9 +60,48 @@ pub enum DecodeErrorKind {
         /// The buffer's capacity.
         capacity: usize,
     },
-    /// A varint length takes more than 10 bytes, or its value more than 64
-    /// bits.
+    /// A varint length takes more bytes than allowed (10, or the layout's
+    /// [`varint_max_bytes`](crate::LayoutBuilder::varint_max_bytes)), or
+    /// its value more than 64 bits.
     VarintOverflow,
+    /// An ASCII length ([`ascii_length`](crate::LayoutBuilder::ascii_length))
+    /// is malformed.
+    AsciiLength {
+        /// What is wrong.
+        fault: AsciiFault,
+        /// Where: bytes from the start of the frame (the error's offset).
+        at: u64,
+    },
+    /// A frame's [`frame_end`](crate::LayoutBuilder::frame_end) bytes
+    /// differ from the layout's.
+    FrameEnd {
+        /// Which byte of the frame end (0 for the first).
+        index: u8,
+        /// The byte found.
+        found: u8,
+        /// The layout's byte.
+        expected: u8,
+    },
+    /// The stream does not begin with the layout's fixed
+    /// [`preface`](crate::LayoutBuilder::preface).
+    PrefaceMismatch {
+        /// Stream offset of the first byte that differs.
+        at: u64,
+        /// The byte found.
+        found: u8,
+        /// The preface's byte.
+        expected: u8,
+    },
+    /// A [`preface_until`](crate::LayoutBuilder::preface_until) did not
+    /// end within its maximum.
+    PrefaceTooLong {
+        /// The layout's maximum.
+        max: usize,
+    },
+    /// A [`StreamDecoder`](crate::StreamDecoder) cannot decode a layout
+    /// whose first frame has its own layout: use a
+    /// [`Decoder`](crate::Decoder).
+    FirstFrameNotStreamable,
     /// A frame's trailer does not hold the checksum of its bytes.
     ChecksumMismatch {
         /// The checksum of the frame's bytes.
@@ -170,7 +210,37 @@ impl fmt::Display for DecodeError {
             ),
             DecodeErrorKind::VarintOverflow => write!(
                 f,
-                "frame at byte {at}: its varint length takes more than 10 bytes or 64 bits"
+                "frame at byte {at}: its varint length takes more bytes than the layout allows \
+                 or more than 64 bits"
+            ),
+            DecodeErrorKind::AsciiLength { fault, at: i } => write!(
+                f,
+                "frame at byte {at}: its ASCII length {fault} (byte {})",
+                at + i
+            ),
+            DecodeErrorKind::FrameEnd {
+                index,
+                found,
+                expected,
+            } => write!(
+                f,
+                "frame at byte {at}: frame-end byte {index} is {found:#04x}, expected {expected:#04x}"
+            ),
+            DecodeErrorKind::PrefaceMismatch {
+                at: i,
+                found,
+                expected,
+            } => write!(
+                f,
+                "the preface differs at byte {i}: {found:#04x}, expected {expected:#04x}"
+            ),
+            DecodeErrorKind::PrefaceTooLong { max } => write!(
+                f,
+                "the preface did not end within its {max} bytes"
+            ),
+            DecodeErrorKind::FirstFrameNotStreamable => f.write_str(
+                "a StreamDecoder cannot decode a layout whose first frame has its own layout: \
+                 use a Decoder",
             ),
             DecodeErrorKind::ChecksumMismatch { computed, carried } => write!(
                 f,
@@ -241,6 +311,15 @@ pub enum Recovery {
         /// The checksum its trailer carried.
         carried: u32,
     },
+    /// A frame whose [`frame_end`](crate::LayoutBuilder::frame_end) bytes
+    /// differ, dropped whole under [`resync`](crate::LayoutBuilder::resync)
+    /// as [`Recovery::Corrupt`] is. Decoding goes on after it.
+    BadFrameEnd {
+        /// Stream offset of the frame's header.
+        offset: u64,
+        /// The frame's length: head, payload, trailer and frame end.
+        length: u64,
+    },
 }
 
 impl Recovery {
@@ -249,7 +328,8 @@ impl Recovery {
         match *self {
             Recovery::Discarded { offset, .. }
             | Recovery::Skipped { offset, .. }
-            | Recovery::Corrupt { offset, .. } => offset,
+            | Recovery::Corrupt { offset, .. }
+            | Recovery::BadFrameEnd { offset, .. } => offset,
         }
     }
 }
@@ -274,6 +354,10 @@ impl fmt::Display for Recovery {
                 f,
                 "frame at byte {offset}: dropped its {length} bytes, its trailer carries checksum \
                  {carried:#x} but its bytes give {computed:#x}"
+            ),
+            Recovery::BadFrameEnd { offset, length } => write!(
+                f,
+                "frame at byte {offset}: dropped its {length} bytes, their frame end differs"
             ),
         }
     }

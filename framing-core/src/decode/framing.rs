@@ -5,9 +5,8 @@
 use core::borrow::Borrow;
 
 use super::error::DecodeErrorKind;
-use crate::layout::{Delimiter, HeaderFault, Layout, Oversize};
+use crate::layout::{Delimiter, HeaderFault, Layout, Oversize, Preface, Read, Suffix};
 use crate::trailer::{Covers, Running};
-use crate::varint::{self, Varint};
 
 /// What the head bytes at the start of a slice say: the one question the
 /// machine asks a framing.
@@ -54,7 +53,8 @@ pub(crate) trait Framing {
     /// The longest head: what the `Resync` state may hold, and what every
     /// buffer must.
     fn max_head(&self) -> usize;
-    /// The trailer's length, the last bytes of every body; 0 for none.
+    /// The tail's length (the trailer and the frame end), the last bytes of
+    /// every body; 0 for none.
     fn tail(&self) -> usize;
     /// Checks a whole frame's trailer (whole mode); a frame shorter than
     /// its trailer (delimited frames may be) fails.
@@ -64,8 +64,13 @@ pub(crate) trait Framing {
     fn sum_start(&self, head: &[u8]) -> Running;
     /// Adds payload bytes to the running checksum.
     fn sum(&self, running: Running, bytes: &[u8]) -> Running;
-    /// Checks the trailer against the running checksum.
-    fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault>;
+    /// Checks the tail (the trailer and the frame end) against the running
+    /// checksum.
+    fn check_sum(&self, running: Running, tail: &[u8]) -> Result<(), HeaderFault>;
+    /// The bytes before the first frame, if any.
+    fn preface(&self) -> Option<Preface>;
+    /// The first frame's own layout, if any.
+    fn first(&self) -> Option<&'static Layout>;
     /// Which family of states the framing runs.
     fn kind(&self) -> FramingKind;
     /// The most bytes a delimited frame's payload and trailer may take.
@@ -90,30 +95,37 @@ impl<L: Borrow<Layout>> Framing for L {
         let Some(fixed) = bytes.get(..hlen) else {
             return Head::Need(hlen);
         };
-        let (len, checked) = if l.varint {
-            let rest = &bytes[hlen..];
-            match varint::read(rest) {
-                Varint::Value(raw, n) => (hlen + n, l.check_length(fixed, raw)),
+        let (len, checked) = match l.suffix {
+            Suffix::None => (hlen, l.check_header(fixed)),
+            suffix => match suffix.read(&bytes[hlen..]) {
+                Read::Value(raw, n) => (hlen + n, l.check_length(fixed, raw)),
                 other => {
                     // The constants are judged as soon as the fixed header is
-                    // whole, whatever the varint after it.
+                    // whole, whatever the length after it.
                     if l.n_constants != 0 {
                         if let Err(fault) = l.check_constants(fixed) {
                             return Head::Bad(fault, hlen);
                         }
                     }
                     return match other {
-                        Varint::Need(n) => Head::Need(hlen + n),
-                        _ => Head::Bad(HeaderFault::Varint, hlen + varint::len_in(rest)),
+                        Read::Need(n) => Head::Need(hlen + n),
+                        // Where in the frame the ASCII length went wrong.
+                        Read::Bad(HeaderFault::Ascii { fault, at }, n) => Head::Bad(
+                            HeaderFault::Ascii {
+                                fault,
+                                at: hlen + at,
+                            },
+                            hlen + n,
+                        ),
+                        Read::Bad(fault, n) => Head::Bad(fault, hlen + n),
+                        Read::Value(..) => unreachable!("matched above"),
                     };
                 }
-            }
-        } else {
-            (hlen, l.check_header(fixed))
+            },
         };
         match checked {
             Ok(payload) => {
-                let body = payload.saturating_add(l.trailer_len() as u64);
+                let body = payload.saturating_add(l.tail_len() as u64);
                 if (limit - len) < sat(body) {
                     Head::Bad(HeaderFault::TooLong(payload), len)
                 } else {
@@ -131,12 +143,21 @@ impl<L: Borrow<Layout>> Framing for L {
 
     #[inline(always)]
     fn tail(&self) -> usize {
-        self.borrow().trailer_len()
+        self.borrow().tail_len()
     }
 
     #[inline]
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault> {
         let l = self.borrow();
+        let frame = match l.frame_end {
+            // A length frame is at least its head and tail long.
+            Some(end) => {
+                let (frame, got) = frame.split_at(frame.len() - end.len());
+                check_end(end.as_bytes(), got)?;
+                frame
+            }
+            None => frame,
+        };
         let Some(t) = l.trailer else {
             return Ok(());
         };
@@ -172,14 +193,28 @@ impl<L: Borrow<Layout>> Framing for L {
         }
     }
 
-    fn check_sum(&self, running: Running, trailer: &[u8]) -> Result<(), HeaderFault> {
-        match self.borrow().trailer {
+    fn check_sum(&self, running: Running, tail: &[u8]) -> Result<(), HeaderFault> {
+        let l = self.borrow();
+        if let Some(end) = l.frame_end {
+            check_end(end.as_bytes(), &tail[tail.len() - end.len()..])?;
+        }
+        match l.trailer {
             Some(t) => check(
                 t.checksum.finish(running),
-                t.uint.read(trailer, 0).unwrap_or(0) as u32,
+                t.uint.read(tail, 0).unwrap_or(0) as u32,
             ),
             None => Ok(()),
         }
+    }
+
+    #[inline(always)]
+    fn preface(&self) -> Option<Preface> {
+        self.borrow().preface
+    }
+
+    #[inline(always)]
+    fn first(&self) -> Option<&'static Layout> {
+        self.borrow().first
     }
 
     #[inline(always)]
@@ -192,13 +227,17 @@ impl<L: Borrow<Layout>> Framing for L {
 
     fn max_body(&self) -> u64 {
         let l = self.borrow();
-        l.max_payload.saturating_add(l.trailer_len() as u64)
+        l.max_payload.saturating_add(l.tail_len() as u64)
     }
 
     fn fast_limit(&self, limit: usize) -> u64 {
         let l = self.borrow();
-        let fixed = l.header_len + l.trailer_len();
-        if l.n_constants != 0 || l.adjust != 0 || l.varint || l.delimiter.is_some() || limit < fixed
+        let fixed = l.header_len + l.tail_len();
+        if l.n_constants != 0
+            || l.adjust != 0
+            || l.suffix != Suffix::None
+            || l.delimiter.is_some()
+            || limit < fixed
         {
             return 0;
         }
@@ -237,7 +276,7 @@ impl<L: Borrow<Layout>> Framing for L {
             HeaderFault::TooLong(length) => DecodeErrorKind::FrameTooLarge {
                 needed: length
                     .saturating_add(l.header_len as u64)
-                    .saturating_add(l.trailer_len() as u64),
+                    .saturating_add(l.tail_len() as u64),
                 capacity: limit,
             },
             HeaderFault::Constant { index, found } => DecodeErrorKind::ConstantMismatch {
@@ -251,7 +290,32 @@ impl<L: Borrow<Layout>> Framing for L {
             HeaderFault::Checksum { computed, carried } => {
                 DecodeErrorKind::ChecksumMismatch { computed, carried }
             }
+            HeaderFault::Ascii { fault, at } => DecodeErrorKind::AsciiLength {
+                fault,
+                at: at as u64,
+            },
+            HeaderFault::FrameEnd {
+                at,
+                found,
+                expected,
+            } => DecodeErrorKind::FrameEnd {
+                index: at as u8,
+                found,
+                expected,
+            },
         }
+    }
+}
+
+/// The frame end's verdict: `got` against the layout's `end`.
+fn check_end(end: &[u8], got: &[u8]) -> Result<(), HeaderFault> {
+    match end.iter().zip(got).position(|(e, g)| e != g) {
+        None => Ok(()),
+        Some(at) => Err(HeaderFault::FrameEnd {
+            at,
+            found: got[at],
+            expected: end[at],
+        }),
     }
 }
 

@@ -142,6 +142,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         loop {
             let next = match self.state {
                 State::Idle => self.idle(input, at, last, hold),
+                State::Preface => self.in_preface(input, at, last, hold),
+                State::First { lent } => self.in_first(input, at, last, hold, lent),
                 State::Lent => {
                     self.lent();
                     Next::Go(at)

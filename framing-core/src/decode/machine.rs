@@ -113,10 +113,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
-    /// `Lent`: the frame lent out is no longer borrowed; goes on in `Idle`.
+    /// `Lent`: the frame (or preface) lent out is no longer borrowed; goes
+    /// on in `Idle`.
     #[inline(always)]
     pub(super) fn lent(&mut self) {
-        debug_assert!(!STREAM && self.state == State::Lent);
+        debug_assert!(self.state == State::Lent);
         self.buf.clear();
         self.state = State::Idle;
     }
@@ -142,7 +143,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// whole.
     #[inline(always)]
     pub(super) fn wait(&mut self, consumed: usize, need: usize) -> Fed {
-        debug_assert!(!STREAM && self.state == State::Idle && need > 0);
+        debug_assert!(
+            !STREAM
+                && matches!(
+                    self.state,
+                    State::Idle | State::Preface | State::First { .. }
+                )
+                && need > 0
+        );
         Fed {
             need,
             ..self.out(consumed, Ok(None))
@@ -167,10 +175,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             let (have, window) = (self.buf.len(), self.framing.max_head());
             let holds = match self.state {
                 State::Idle => have == 0,
+                State::Preface => self.framing.preface().is_some_and(|p| have < p.max_len()),
+                State::First { lent } => lent || (!STREAM && have < self.limit()),
                 State::Discard { remaining } => have == 0 && remaining > 0,
-                // A delimited frame may be empty.
+                // A delimited frame may be empty; a streaming decoder lends
+                // only a preface.
                 State::Lent => {
-                    !STREAM && (have > 0 || matches!(self.kind(), FramingKind::Delimited(_)))
+                    (!STREAM || self.framing.preface().is_some())
+                        && (have > 0 || matches!(self.kind(), FramingKind::Delimited(_)))
                 }
                 State::Head => have > 0 && have <= window,
                 State::Body { .. } if STREAM => have <= window,
@@ -246,17 +258,22 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         error_at: usize,
         end: usize,
     ) -> Fed {
-        if let (true, HeaderFault::Checksum { computed, carried }) =
-            (self.framing.policies().1, fault)
-        {
-            self.buf.clear();
-            self.state = State::Idle;
-            let report = Recovery::Corrupt {
+        let report = match fault {
+            HeaderFault::Checksum { computed, carried } => Some(Recovery::Corrupt {
                 offset: self.frame_start,
                 length,
                 computed,
                 carried,
-            };
+            }),
+            HeaderFault::FrameEnd { .. } => Some(Recovery::BadFrameEnd {
+                offset: self.frame_start,
+                length,
+            }),
+            _ => None,
+        };
+        if let (true, Some(report)) = (self.framing.policies().1, report) {
+            self.buf.clear();
+            self.state = State::Idle;
             return self.out(end, Ok(Some(Found::Recovered(report))));
         }
         let e = self.fail(self.framing.fault(fault, self.limit()));
@@ -273,7 +290,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             match self.run(&[], 0, true, 0).result? {
                 None => return Ok(report),
                 Some(Found::Recovered(r)) => report = Some(r),
-                Some(Found::Item(At(place))) => {
+                Some(Found::Item(At(place)) | Found::Preface(At(place))) => {
                     debug_assert!(
                         matches!(place, Place::End),
                         "finish before the decoder was drained"
@@ -283,10 +300,23 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
+    /// Forgets any partial frame and any failure. Before any byte was
+    /// consumed, the stream starts over (a preface, a first frame); after,
+    /// decoding goes on between frames.
     pub(super) fn reset(&mut self) {
         self.buf.clear();
-        self.state = State::Idle;
-        let needed = self.framing.max_head().max(self.framing.tail());
+        self.state = if self.pos == 0 {
+            self.start_state()
+        } else {
+            State::Idle
+        };
+        let mut needed = self.framing.max_head().max(self.framing.tail());
+        if let Some(p) = self.framing.preface() {
+            needed = needed.max(p.max_len());
+        }
+        if let Some(first) = self.framing.first() {
+            needed = needed.max(first.min_buffer_len());
+        }
         if self.buf.capacity() < needed {
             self.frame_start = self.pos;
             self.fail(DecodeErrorKind::BufferTooSmall {
@@ -319,7 +349,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     pub(super) fn is_at_boundary(&self) -> bool {
-        matches!(self.state, State::Idle | State::Lent)
+        match self.state {
+            State::Idle | State::Lent | State::First { lent: true } => true,
+            State::Preface | State::First { lent: false } => self.buf.is_empty(),
+            _ => false,
+        }
     }
 
     pub(super) fn failure(&self) -> Option<DecodeError> {

@@ -7,10 +7,17 @@ use crate::trailer::Running;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum State {
+    /// Before the first frame: the buffer holds the preface's first bytes
+    /// (or none).
+    Preface,
+    /// The next frame is the first, read with the first frame's own
+    /// layout: the buffer holds its bytes so far, or (`lent`) the preface,
+    /// lent out and cleared at the next call.
+    First { lent: bool },
     /// Between frames; the buffer is empty.
     Idle,
     /// Whole mode: the buffer holds the frame last returned, lent out until
-    /// the next call.
+    /// the next call (in either mode: a preface lent from the buffer).
     Lent,
     /// The buffer holds the first bytes of a head (fewer than it needs, or
     /// a whole head found by resynchronising, not yet judged).

@@ -7,7 +7,9 @@ use super::constant::{
 };
 use super::delimiter::{Delimiter, Separator};
 use super::error::LayoutError;
+use super::preface::{Preface, MAX_PREFACE};
 use super::spec::{Layout, LengthField, Oversize, TrailerSpec, DEFAULT_MAX_PAYLOAD};
+use super::suffix::{Radix, Suffix};
 use crate::format::{ByteOrder, Format, FormatError, Kind};
 use crate::trailer::{Checksum, Covers};
 use crate::value::{self, PutError, Value};
@@ -31,9 +33,13 @@ pub struct LayoutBuilder {
     error: Option<LayoutError>,
     oversize: Oversize,
     resync: bool,
-    varint: bool,
+    varint: Option<u8>,
+    ascii: Option<(Radix, Separator, u8)>,
     trailer: Option<(Checksum, Covers, Option<ByteOrder>)>,
     delimiter: Option<Delimiter>,
+    frame_end: Option<Separator>,
+    preface: Option<Preface>,
+    first: Option<&'static Layout>,
 }
 
 impl LayoutBuilder {
@@ -224,7 +230,226 @@ impl LayoutBuilder {
     /// assert_eq!(&out[..2], &[0xac, 0x02]);
     /// ```
     pub const fn varint_length(mut self) -> Self {
-        self.varint = true;
+        if self.varint.is_none() {
+            self.varint = Some(crate::varint::MAX_LEN as u8);
+        }
+        self
+    }
+
+    /// A [`varint_length`](Self::varint_length) of at most `max` bytes (1
+    /// to 10): MQTT's remaining length takes at most 4, so a fifth byte
+    /// with the continuation bit of the fourth is malformed
+    /// ([`VarintOverflow`](crate::DecodeErrorKind::VarintOverflow)), and
+    /// the largest payload is 2^(7 `max`) - 1.
+    ///
+    /// ```
+    /// use framing_core::{DecodeErrorKind, Decoder, Layout};
+    ///
+    /// // MQTT: a fixed header byte, then the remaining length.
+    /// const MQTT: Layout = Layout::builder("!B").varint_max_bytes(4).build_or_panic();
+    /// let mut decoder = Decoder::new(&MQTT, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut input: &[u8] = b"\x30\x80\x80\x80\x80\x01";
+    /// let e = decoder.decode(&mut input).unwrap_err();
+    /// assert_eq!(e.kind(), DecodeErrorKind::VarintOverflow);
+    /// ```
+    pub const fn varint_max_bytes(mut self, max: usize) -> Self {
+        if max == 0 || max > crate::varint::MAX_LEN {
+            if self.error.is_none() {
+                self.error = Some(LayoutError::VarintMaxBytes { max });
+            }
+            return self;
+        }
+        self.varint = Some(max as u8);
+        self
+    }
+
+    /// The length is ASCII digits in `radix` right after the fixed header
+    /// (which may be empty or carry constants), ended by the bytes `end` (1
+    /// to 8, the first not a digit): netstrings (`12:hello world!,`, with
+    /// a [`frame_end`](Self::frame_end) of `,`), RFC 6587 octet counting
+    /// (`LEN SP MSG`), RESP bulk strings (`$5\r\nhello\r\n`), HTTP/1.1
+    /// chunk sizes in hex. At most 20 digits (16 in hex) unless
+    /// [`ascii_max_digits`](Self::ascii_max_digits) says fewer. The adjust
+    /// and the maximum apply to the value as to a length field's; encoding
+    /// writes the fewest digits (hex in lowercase). A length with no digit,
+    /// too many digits, a value above 64 bits or digits not followed by
+    /// `end` is [`AsciiLength`](crate::DecodeErrorKind::AsciiLength), with
+    /// where it went wrong.
+    ///
+    /// ```
+    /// use framing_core::{Decoded, Decoder, Layout, Radix};
+    ///
+    /// const NETSTRING: Layout =
+    ///     Layout::builder("").ascii_length(Radix::Decimal, b":").frame_end(b",").build_or_panic();
+    /// let mut out = [0u8; 32];
+    /// let n = NETSTRING.encode(b"hello world!", &mut out).unwrap();
+    /// assert_eq!(&out[..n], b"12:hello world!,");
+    ///
+    /// let mut decoder = Decoder::new(&NETSTRING, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut input = &out[..n];
+    /// let frame = decoder.decode(&mut input)?.and_then(Decoded::frame).unwrap();
+    /// assert_eq!(frame.payload(), b"hello world!");
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub const fn ascii_length(mut self, radix: Radix, end: &[u8]) -> Self {
+        let sep = match Separator::new(end) {
+            Some(sep) if radix.digit(end[0]).is_none() => sep,
+            _ => {
+                if self.error.is_none() {
+                    self.error = Some(LayoutError::AsciiLength);
+                }
+                return self;
+            }
+        };
+        let max = match self.ascii {
+            Some((_, _, max)) if max <= radix.max_digits() => max,
+            _ => radix.max_digits(),
+        };
+        self.ascii = Some((radix, sep, max));
+        self
+    }
+
+    /// The most digits an [`ascii_length`](Self::ascii_length) may have
+    /// (1 to 20, 16 in hex): call it after `ascii_length`.
+    pub const fn ascii_max_digits(mut self, max: usize) -> Self {
+        match self.ascii {
+            Some((radix, sep, _)) if max >= 1 && max <= radix.max_digits() as usize => {
+                self.ascii = Some((radix, sep, max as u8));
+            }
+            _ => {
+                if self.error.is_none() {
+                    self.error = Some(LayoutError::AsciiLength);
+                }
+            }
+        }
+        self
+    }
+
+    /// Constant bytes (1 to 8) after every frame's payload and trailer,
+    /// outside the length: AMQP 0-9-1's frame-end octet `0xCE`, the `,`
+    /// that ends a netstring, the `\r\n` after a RESP bulk string. The
+    /// decoder checks them (a mismatch is
+    /// [`FrameEnd`](crate::DecodeErrorKind::FrameEnd), or under
+    /// [`resync`](Self::resync) a [`Recovery::BadFrameEnd`](crate::Recovery::BadFrameEnd)
+    /// report) and leaves them out of the payload; the encoder writes them.
+    ///
+    /// ```
+    /// use framing_core::{Decoded, Decoder, Layout};
+    ///
+    /// // AMQP 0-9-1: type, channel, size, the payload, then 0xCE.
+    /// const AMQP: Layout = Layout::builder("!BHI").length_field(2).frame_end(&[0xCE]).build_or_panic();
+    /// let mut out = [0u8; 32];
+    /// let n = AMQP.encode(b"hi", &mut out).unwrap();
+    /// assert_eq!(&out[..n], b"\x00\x00\x00\x00\x00\x00\x02hi\xce");
+    ///
+    /// let mut decoder = Decoder::new(&AMQP, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut input = &out[..n];
+    /// let frame = decoder.decode(&mut input)?.and_then(Decoded::frame).unwrap();
+    /// assert_eq!(frame.payload(), b"hi");
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub const fn frame_end(mut self, bytes: &[u8]) -> Self {
+        match Separator::new(bytes) {
+            Some(sep) => self.frame_end = Some(sep),
+            None => {
+                if self.error.is_none() {
+                    self.error = Some(LayoutError::FrameEnd { len: bytes.len() });
+                }
+            }
+        }
+        self
+    }
+
+    /// Fixed bytes once at the start of the stream, before the first
+    /// frame (1 to [`MAX_PREFACE`], kept by reference: a layout built at
+    /// run time leaks or keeps them in a `static`): HTTP/2's client
+    /// connection preface, AMQP's protocol header. The decoders check them
+    /// (a mismatch is [`PrefaceMismatch`](crate::DecodeErrorKind::PrefaceMismatch)
+    /// at the offset of the first byte that differs) and hand them out
+    /// once ([`Decoded::Preface`](crate::Decoded::Preface)); every writer
+    /// writes them before its first frame.
+    ///
+    /// ```
+    /// use framing_core::{Decoded, Decoder, Layout};
+    ///
+    /// const AMQP: Layout = Layout::builder("!BHI")
+    ///     .length_field(2)
+    ///     .frame_end(&[0xCE])
+    ///     .preface(b"AMQP\x00\x00\x09\x01")
+    ///     .build_or_panic();
+    /// let mut decoder = Decoder::new(&AMQP, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut input: &[u8] = b"AMQP\x00\x00\x09\x01\x08\x00\x00\x00\x00\x00\x00\xce";
+    /// let Some(Decoded::Preface(p)) = decoder.decode(&mut input)? else { panic!() };
+    /// assert_eq!(p.payload(), b"AMQP\x00\x00\x09\x01");
+    /// let frame = decoder.decode(&mut input)?.and_then(Decoded::frame).unwrap();
+    /// assert_eq!(frame.int(0), Some(8)); // a heartbeat
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub const fn preface(mut self, bytes: &'static [u8]) -> Self {
+        if bytes.is_empty() || bytes.len() > MAX_PREFACE {
+            if self.error.is_none() {
+                self.error = Some(LayoutError::PrefaceSize { len: bytes.len() });
+            }
+            return self;
+        }
+        self.preface = Some(Preface::Fixed(bytes));
+        self
+    }
+
+    /// A preface of any bytes up to and including the first occurrence of
+    /// `end` (1 to 8 bytes), at most `max` bytes in all (at most
+    /// [`MAX_PREFACE`]): the HTTP/1.1
+    /// Upgrade request or response (`end` = `\r\n\r\n`) before WebSocket
+    /// frames. The decoders hand it out once
+    /// ([`Decoded::Preface`](crate::Decoded::Preface)); a preface with no
+    /// `end` within `max` bytes is
+    /// [`PrefaceTooLong`](crate::DecodeErrorKind::PrefaceTooLong). Writers
+    /// write none: its content is the application's.
+    pub const fn preface_until(mut self, end: &[u8], max: usize) -> Self {
+        match Separator::new(end) {
+            Some(sep) if max >= end.len() && max <= MAX_PREFACE => {
+                self.preface = Some(Preface::Until {
+                    end: sep,
+                    max: max as u32,
+                })
+            }
+            _ => {
+                if self.error.is_none() {
+                    self.error = Some(LayoutError::PrefaceSize { len: end.len() });
+                }
+            }
+        }
+        self
+    }
+
+    /// The first frame of the stream has its own layout, every later one
+    /// this layout: PostgreSQL's untyped startup message (`!I`, its length
+    /// counting itself) before the typed messages (`!cI`). The first
+    /// layout is length-prefixed, with no preface or first frame of its
+    /// own; the decoders read the first frame whole (it must fit the
+    /// buffer; a [`StreamDecoder`](crate::StreamDecoder) over such a layout
+    /// cannot be built) and its header with the first layout; writers
+    /// encode their first frame with it.
+    ///
+    /// ```
+    /// use framing_core::{Decoded, Decoder, Layout};
+    ///
+    /// static STARTUP: Layout = Layout::builder("!I").length_adjust(-4).build_or_panic();
+    /// static POSTGRES: Layout = Layout::builder("!cI")
+    ///     .length_field(1)
+    ///     .length_adjust(-4)
+    ///     .first_frame(&STARTUP)
+    ///     .build_or_panic();
+    /// let mut decoder = Decoder::new(&POSTGRES, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut input: &[u8] = b"\x00\x00\x00\x08\x04\xd2\x16\x2fQ\x00\x00\x00\x05;";
+    /// let first = decoder.decode(&mut input)?.and_then(Decoded::frame).unwrap();
+    /// assert_eq!(first.int(0), Some(8)); // an SSLRequest: no type byte
+    /// let query = decoder.decode(&mut input)?.and_then(Decoded::frame).unwrap();
+    /// assert_eq!((query.header().value(0), query.payload()), (Some(framing_core::Value::Bytes(b"Q")), &b";"[..]));
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub const fn first_frame(mut self, layout: &'static Layout) -> Self {
+        self.first = Some(layout);
         self
     }
 
@@ -284,10 +509,29 @@ impl LayoutBuilder {
             return Err(e);
         }
         let big = format.byte_order().is_big_endian();
+        let suffix = match (self.varint, self.ascii) {
+            (Some(_), Some(_)) => return Err(LayoutError::TwoLengths),
+            (Some(max), None) => Suffix::Varint { max },
+            (None, Some((radix, end, max_digits))) => Suffix::Ascii {
+                radix,
+                end,
+                max_digits,
+            },
+            (None, None) => Suffix::None,
+        };
+        let after = !matches!(suffix, Suffix::None);
         if self.delimiter.is_some()
-            && (self.varint || self.length_field.is_some() || self.n_constants != 0)
+            && (after || self.length_field.is_some() || self.n_constants != 0)
         {
             return Err(LayoutError::DelimiterAndLength);
+        }
+        if let (Some(end), Some(_)) = (self.frame_end, self.delimiter) {
+            return Err(LayoutError::FrameEnd { len: end.len() });
+        }
+        if let Some(first) = self.first {
+            if first.delimiter.is_some() || first.preface.is_some() || first.first.is_some() {
+                return Err(LayoutError::FirstFrame);
+            }
         }
         let trailer = match self.trailer {
             Some((checksum, covers, order)) => {
@@ -303,7 +547,7 @@ impl LayoutBuilder {
             }
             None => None,
         };
-        let length = if self.varint || self.delimiter.is_some() {
+        let length = if after || self.delimiter.is_some() {
             if let Some(index) = self.length_field {
                 return Err(LayoutError::VarintAndLengthField { index });
             }
@@ -335,9 +579,12 @@ impl LayoutBuilder {
             n_constants: self.n_constants as u8,
             oversize: self.oversize,
             resync: self.resync,
-            varint: self.varint,
+            suffix,
             trailer,
             delimiter: self.delimiter,
+            frame_end: self.frame_end,
+            preface: self.preface,
+            first: self.first,
             pool: self.pool,
         })
     }
@@ -436,9 +683,13 @@ impl Layout {
             error: None,
             oversize: Oversize::Fail,
             resync: false,
-            varint: false,
+            varint: None,
+            ascii: None,
             trailer: None,
             delimiter: None,
+            frame_end: None,
+            preface: None,
+            first: None,
         }
     }
 

@@ -7,6 +7,7 @@ use core::fmt;
 use super::constant::{MAX_CONSTANTS, MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES};
 #[allow(unused_imports)] // for the docs
 use super::delimiter::MAX_DELIMITER;
+use super::suffix::AsciiFault;
 use crate::format::FormatError;
 
 /// Why a layout could not be built.
@@ -95,6 +96,33 @@ pub enum LayoutError {
     /// A delimited layout was also given a length (a length field, a varint
     /// or constants): frames end at their delimiter.
     DelimiterAndLength,
+    /// A preface of no bytes, a fixed one longer than
+    /// [`MAX_PREFACE`](crate::MAX_PREFACE), or one ending at bytes
+    /// (1 to 8) longer than its maximum.
+    PrefaceSize {
+        /// The length given.
+        len: usize,
+    },
+    /// Frame-end bytes are 1 to 8 bytes, after the frames of a length
+    /// framing (not a delimited one).
+    FrameEnd {
+        /// The length given.
+        len: usize,
+    },
+    /// A varint's byte limit is 1 to 10.
+    VarintMaxBytes {
+        /// The limit given.
+        max: usize,
+    },
+    /// An ASCII length ends at 1 to 8 bytes, the first not a digit, after
+    /// 1 to 20 digits (16 in hex).
+    AsciiLength,
+    /// The length is either a varint or ASCII digits after the header, not
+    /// both.
+    TwoLengths,
+    /// The first frame's layout is a length framing with no preface and no
+    /// first frame of its own.
+    FirstFrame,
 }
 
 impl LayoutError {
@@ -121,11 +149,27 @@ impl LayoutError {
             LayoutError::ResyncWithoutConstants => "resynchronisation needs at least one constant",
             LayoutError::LengthFieldSize { .. } => "an `Ns` length field must be 1 to 8 bytes",
             LayoutError::VarintAndLengthField { .. } => {
-                "the length is a varint after the header: name no length field"
+                "the length comes after the header (a varint or ASCII digits): name no length field"
             }
             LayoutError::DelimiterSize { .. } => "a delimiter is 1 to 8 bytes",
             LayoutError::DelimiterAndLength => {
                 "a delimited layout has no length field, varint or constants"
+            }
+            LayoutError::PrefaceSize { .. } => {
+                "a preface is 1 to 65536 bytes, or ends at 1 to 8 bytes within its maximum"
+            }
+            LayoutError::FrameEnd { .. } => {
+                "frame-end bytes are 1 to 8 bytes, after length-prefixed frames"
+            }
+            LayoutError::VarintMaxBytes { .. } => "a varint's byte limit is 1 to 10",
+            LayoutError::AsciiLength => {
+                "an ASCII length is 1 to 20 digits (16 in hex) ended by 1 to 8 bytes, the first not a digit"
+            }
+            LayoutError::TwoLengths => {
+                "the length is a varint or ASCII digits after the header, not both"
+            }
+            LayoutError::FirstFrame => {
+                "the first frame's layout must be length-prefixed, with no preface or first frame of its own"
             }
         }
     }
@@ -155,8 +199,21 @@ impl fmt::Display for LayoutError {
             ),
             LayoutError::VarintAndLengthField { index } => write!(
                 f,
-                "field {index} was named as the length, but the length is a varint after the header"
+                "field {index} was named as the length, but the length comes after the header \
+                 (a varint or ASCII digits)"
             ),
+            LayoutError::PrefaceSize { len } => write!(
+                f,
+                "a preface of {len} bytes: a fixed one is 1 to 65536 bytes, one ending at given \
+                 bytes ends at 1 to 8 within its maximum"
+            ),
+            LayoutError::FrameEnd { len } => write!(
+                f,
+                "frame-end bytes of {len} bytes: they are 1 to 8 bytes, after length-prefixed frames"
+            ),
+            LayoutError::VarintMaxBytes { max } => {
+                write!(f, "a varint limit of {max} bytes: it is 1 to 10")
+            }
             LayoutError::ConstantOnLength { index } => {
                 write!(
                     f,
@@ -208,8 +265,19 @@ pub(crate) enum HeaderFault {
         index: usize,
         found: u64,
     },
-    /// A varint length of more than 10 bytes or 64 bits.
+    /// A varint length of more than its limit (10 bytes) or 64 bits.
     Varint,
+    /// A malformed ASCII length, the fault `at` bytes into the length.
+    Ascii {
+        fault: AsciiFault,
+        at: usize,
+    },
+    /// A frame-end byte that differs: `at` bytes before the frame's end.
+    FrameEnd {
+        at: usize,
+        found: u8,
+        expected: u8,
+    },
     /// A trailer that does not match the frame.
     Checksum {
         computed: u32,

@@ -3,11 +3,12 @@
 //! policies), and its accessors.
 
 use super::constant::{Constant, CONSTANT_POOL, MAX_CONSTANTS};
-use super::delimiter::Delimiter;
+use super::delimiter::{Delimiter, Separator};
+use super::preface::Preface;
+use super::suffix::{Radix, Read, Suffix};
 use crate::format::Format;
 use crate::trailer::{Checksum, Covers};
 use crate::value::{self, Value};
-use crate::varint;
 
 /// The default maximum payload length: 8 MiB, as tokio-util's codec.
 pub const DEFAULT_MAX_PAYLOAD: u64 = 8 * 1024 * 1024;
@@ -88,9 +89,15 @@ pub struct Layout {
     pub(crate) n_constants: u8,
     pub(crate) oversize: Oversize,
     pub(crate) resync: bool,
-    /// The length is an unsigned LEB128 varint after the fixed header.
-    pub(crate) varint: bool,
+    /// The length after the fixed header, if no field holds it.
+    pub(crate) suffix: Suffix,
     pub(crate) trailer: Option<TrailerSpec>,
+    /// Constant bytes after the payload and trailer.
+    pub(crate) frame_end: Option<Separator>,
+    /// Bytes once before the first frame.
+    pub(crate) preface: Option<Preface>,
+    /// The first frame's own layout.
+    pub(crate) first: Option<&'static Layout>,
     /// Frames end at a delimiter instead (the format is then empty).
     pub(crate) delimiter: Option<Delimiter>,
     /// The constants' encoded bytes; unused bytes are zero.
@@ -110,8 +117,11 @@ impl PartialEq for Layout {
             && self.header_len == other.header_len
             && self.oversize == other.oversize
             && self.resync == other.resync
-            && self.varint == other.varint
+            && self.suffix == other.suffix
             && self.trailer == other.trailer
+            && self.frame_end == other.frame_end
+            && self.preface == other.preface
+            && self.first == other.first
             && self.delimiter == other.delimiter
             && a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| {
@@ -122,6 +132,16 @@ impl PartialEq for Layout {
 }
 
 impl Layout {
+    /// The layout a preface handed out as a frame
+    /// ([`Decoded::Preface`](crate::Decoded::Preface)) reports: no header,
+    /// no length, no trailer.
+    pub const PREFACE: Layout = {
+        let mut l = crate::LayoutBuilder::varint_length(Layout::builder("")).build_or_panic();
+        l.suffix = Suffix::None;
+        l.max_payload = u64::MAX;
+        l
+    };
+
     /// The parsed format.
     pub const fn format(&self) -> &Format {
         &self.format
@@ -132,10 +152,10 @@ impl Layout {
         self.header_len
     }
 
-    /// Index of the value that holds the length; `None` when the length is
-    /// a varint after the header.
+    /// Index of the value that holds the length; `None` when the length
+    /// comes after the header (a varint or ASCII digits) or there is none.
     pub const fn length_field(&self) -> Option<usize> {
-        if self.varint {
+        if self.length.index == usize::MAX {
             None
         } else {
             Some(self.length.index)
@@ -150,17 +170,73 @@ impl Layout {
     /// Whether the length is a varint after the fixed header
     /// ([`LayoutBuilder::varint_length`](crate::LayoutBuilder::varint_length)).
     pub const fn has_varint_length(&self) -> bool {
-        self.varint
+        matches!(self.suffix, Suffix::Varint { .. })
     }
 
-    /// The longest head: the fixed header, and the longest varint (10
-    /// bytes) when the length is one.
-    pub const fn max_head_len(&self) -> usize {
-        if self.varint {
-            self.header_len + varint::MAX_LEN
-        } else {
-            self.header_len
+    /// The most bytes a varint length takes, when the length is one (10
+    /// unless [`LayoutBuilder::varint_max_bytes`](crate::LayoutBuilder::varint_max_bytes)
+    /// says fewer).
+    pub const fn varint_max_bytes(&self) -> Option<usize> {
+        match self.suffix {
+            Suffix::Varint { max } => Some(max as usize),
+            _ => None,
         }
+    }
+
+    /// When the length is ASCII digits after the fixed header
+    /// ([`LayoutBuilder::ascii_length`](crate::LayoutBuilder::ascii_length)):
+    /// their radix, the bytes that end them, and the most digits.
+    pub fn ascii_length(&self) -> Option<(Radix, &[u8], usize)> {
+        match &self.suffix {
+            Suffix::Ascii {
+                radix,
+                end,
+                max_digits,
+            } => Some((*radix, end.as_bytes(), usize::from(*max_digits))),
+            _ => None,
+        }
+    }
+
+    /// Whether the length follows the fixed header (a varint or ASCII
+    /// digits) rather than being one of its fields.
+    pub const fn has_length_after_header(&self) -> bool {
+        !matches!(self.suffix, Suffix::None)
+    }
+
+    /// The bytes after every frame's payload and trailer
+    /// ([`LayoutBuilder::frame_end`](crate::LayoutBuilder::frame_end)).
+    pub fn frame_end(&self) -> Option<&[u8]> {
+        self.frame_end.as_ref().map(Separator::as_bytes)
+    }
+
+    /// The preface before the first frame, if any
+    /// ([`LayoutBuilder::preface`](crate::LayoutBuilder::preface),
+    /// [`LayoutBuilder::preface_until`](crate::LayoutBuilder::preface_until)).
+    pub const fn preface(&self) -> Option<Preface> {
+        self.preface
+    }
+
+    /// The bytes of a fixed preface, which writers write before their
+    /// first frame; `None` without one (or with a preface that ends at
+    /// given bytes, which is the application's to write).
+    pub fn preface_bytes(&self) -> Option<&[u8]> {
+        match &self.preface {
+            Some(Preface::Fixed(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The first frame's own layout, if it has one
+    /// ([`LayoutBuilder::first_frame`](crate::LayoutBuilder::first_frame)).
+    pub const fn first_frame(&self) -> Option<&'static Layout> {
+        self.first
+    }
+
+    /// The longest head: the fixed header, and the longest length after
+    /// it (a varint: 10 bytes unless limited; ASCII: the digits and their
+    /// end).
+    pub const fn max_head_len(&self) -> usize {
+        self.header_len + self.suffix.max_len()
     }
 
     /// The trailer's checksum, if the layout has one.
@@ -187,33 +263,52 @@ impl Layout {
         }
     }
 
+    /// The bytes after every payload: the trailer and the frame end.
+    pub const fn tail_len(&self) -> usize {
+        self.trailer_len()
+            + match self.frame_end {
+                Some(s) => s.len(),
+                None => 0,
+            }
+    }
+
     /// The longest frame the layout allows: the longest head, the maximum
     /// payload and the trailer (saturating at `u64::MAX`).
     pub const fn max_frame_len(&self) -> u64 {
         self.max_payload
             .saturating_add(self.max_head_len() as u64)
-            .saturating_add(self.trailer_len() as u64)
+            .saturating_add(self.tail_len() as u64)
     }
 
     /// The smallest buffer a decoder accepts (else it reports
     /// [`BufferTooSmall`](crate::DecodeErrorKind::BufferTooSmall)): the
-    /// longest head, or the trailer if that is longer. A
-    /// [`StreamDecoder`](crate::StreamDecoder) needs no more; a
-    /// [`Decoder`](crate::Decoder) needs room for its largest frame.
+    /// longest head, the trailer and frame end, or the preface, whichever
+    /// is longest. A [`StreamDecoder`](crate::StreamDecoder) needs no more;
+    /// a [`Decoder`](crate::Decoder) needs room for its largest frame (and
+    /// for the first frame when that has its own layout).
     pub const fn min_buffer_len(&self) -> usize {
-        let head = self.max_head_len();
-        let tail = self.trailer_len();
-        if head > tail {
-            head
-        } else {
-            tail
+        let mut n = self.max_head_len();
+        if self.tail_len() > n {
+            n = self.tail_len();
         }
+        if let Some(p) = self.preface {
+            if p.max_len() > n {
+                n = p.max_len();
+            }
+        }
+        if let Some(first) = self.first {
+            if first.min_buffer_len() > n {
+                n = first.min_buffer_len();
+            }
+        }
+        n
     }
 
     /// Splits the bytes of one whole frame, as a decoder returned it, into
-    /// its head (the fixed header and the varint length, if any), payload
-    /// and trailer (empty without one). For owned frame types that keep a
-    /// frame's bytes together. Never panics: bytes too short for a head
+    /// its head (the fixed header and the length after it, if any), payload
+    /// and trailer (empty without one); the frame-end bytes, if the layout
+    /// has them, are in none of the three. For owned frame types that keep
+    /// a frame's bytes together. Never panics: bytes too short for a head
     /// are all head.
     ///
     /// ```
@@ -228,20 +323,31 @@ impl Layout {
     /// ```
     pub fn split_frame<'a>(&self, frame: &'a [u8]) -> (&'a [u8], &'a [u8], &'a [u8]) {
         let (head, body) = frame.split_at(self.head_len_in(frame).min(frame.len()));
+        let end = self.tail_len() - self.trailer_len();
+        let body = &body[..body.len().saturating_sub(end)];
         let (payload, trailer) = body.split_at(body.len().saturating_sub(self.trailer_len()));
         (head, payload, trailer)
     }
 
     /// The length of the head at the start of a frame's `bytes`: the fixed
-    /// header, and the varint after it if the length is one (as much of it
-    /// as `bytes` holds).
+    /// header, and the length after it if there is one (as much of it as
+    /// `bytes` holds).
     #[inline(always)]
     pub(crate) fn head_len_in(&self, bytes: &[u8]) -> usize {
-        if !self.varint {
+        if let Suffix::None = self.suffix {
             return self.header_len;
         }
         let rest = bytes.get(self.header_len..).unwrap_or(&[]);
-        self.header_len + varint::len_in(rest)
+        self.header_len + self.suffix.len_in(rest)
+    }
+
+    /// The value of the length after the fixed header in `head` (0 for
+    /// none, or if it does not hold one whole).
+    pub(crate) fn suffix_value(&self, head: &[u8]) -> Option<u64> {
+        match self.suffix.read(head.get(self.header_len..)?) {
+            Read::Value(v, _) => Some(v),
+            _ => None,
+        }
     }
 
     /// The signed adjustment from length value to payload length.

@@ -45,6 +45,7 @@ pub fn item(r: io::Result<Option<Decoded<framing_std::Frame<'_>>>>) -> Got {
             [f.header().as_bytes(), f.payload(), f.trailer()].concat(),
         ))),
         Ok(Some(Decoded::Recovered(r))) => Ok(Some(Out::Recovered(r))),
+        Ok(Some(Decoded::Preface(p))) => Ok(Some(Out::Piece(p.payload().to_vec()))),
         Ok(None) => Ok(None),
         Err(e) => Err(err(&e)),
     }
@@ -67,6 +68,7 @@ pub fn event(r: io::Result<Option<Event<'_>>>) -> Got {
         Ok(Some(Event::Payload(p))) => Ok(Some(Out::Piece(p.to_vec()))),
         Ok(Some(Event::End)) => Ok(Some(Out::End)),
         Ok(Some(Event::Recovered(r))) => Ok(Some(Out::Recovered(r))),
+        Ok(Some(Event::Preface(p))) => Ok(Some(Out::Piece(p.to_vec()))),
         Ok(None) => Ok(None),
         Err(e) => Err(err(&e)),
     }
