@@ -94,6 +94,17 @@ pub fn recovery_json(report: &Recovery, extra: &[(&str, Json)]) -> String {
 
 /// A readable line: `frame N at byte B: H[0]=51966 I[1]=5 | 5 bytes "hello"`.
 pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
+    human_line_snap(frame, number, offset, None)
+}
+
+/// [`human_line`] showing at most `snaplen` bytes of the payload (then
+/// `... (N of M bytes shown)`), as tcpdump's snap length.
+pub fn human_line_snap(
+    frame: &Frame<'_>,
+    number: u64,
+    offset: u64,
+    snaplen: Option<usize>,
+) -> String {
     let header = frame.header();
     let format = header.layout().format();
     let mut s = format!("frame {number} at byte {offset}:");
@@ -111,8 +122,9 @@ pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
     if frame.header().layout().has_varint_length() {
         let _ = write!(s, " varint={}", frame.header().length_value());
     }
-    let payload = frame.payload();
-    let _ = write!(s, " | {} bytes", payload.len());
+    let whole = frame.payload();
+    let payload = &whole[..snaplen.unwrap_or(usize::MAX).min(whole.len())];
+    let _ = write!(s, " | {} bytes", whole.len());
     if !payload.is_empty() {
         match std::str::from_utf8(payload) {
             Ok(text) if !text.chars().any(|c| c.is_control() && c != '\t') => {
@@ -122,6 +134,9 @@ pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
                 let _ = write!(s, " 0x{}", hex(payload));
             }
         }
+    }
+    if payload.len() < whole.len() {
+        let _ = write!(s, " ... ({} of {} bytes shown)", payload.len(), whole.len());
     }
     if !frame.trailer().is_empty() {
         let _ = write!(s, " | trailer 0x{}", hex(frame.trailer()));
