@@ -426,11 +426,6 @@ impl Wire {
         self.charged = 0;
     }
 
-    /// Bytes read so far.
-    pub(crate) fn total(&self) -> u64 {
-        self.total
-    }
-
     /// Whether `deadline` has passed, arming the timer for it if not.
     fn poll_deadline(&mut self, cx: &mut Context<'_>, deadline: Instant) -> bool {
         let deadline = tokio::time::Instant::from_std(deadline);
@@ -681,6 +676,7 @@ pub(crate) async fn read_frames(
     ctx: Ctx,
     view: &View,
     out: &Output,
+    stats: &Stats,
     mut echo: Option<&mut FrameWriter<OwnedWriteHalf>>,
     write_timeout: Duration,
 ) -> Tally {
@@ -718,6 +714,10 @@ pub(crate) async fn read_frames(
         };
         if let Err(e) = reader.get_mut().forward().await {
             break End::Closed(e.to_string());
+        }
+        if reader.offset() > offset {
+            // A frame, or a report of what was skipped.
+            stats.frame(ctx.dir, reader.offset() - offset);
         }
         if let Some(line) = line {
             out.line(Stream::Stdout, line);

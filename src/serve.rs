@@ -63,17 +63,14 @@ async fn serve_one(
         ctx,
         &c.view,
         &c.shared.out,
+        &c.shared.stats,
         c.echo.then_some(&mut writer),
         limits.write,
     )
     .await;
-    let received = reader.get_ref().total();
-    c.shared.stats.add(
-        Dir::Up,
-        tally.frames,
-        received,
-        !matches!(tally.end, End::Clean),
-    );
+    if !matches!(tally.end, End::Clean) {
+        c.shared.stats.failed(Dir::Up);
+    }
     let result = match tally.end {
         End::Clean => Ok(()),
         End::Decode(why, _) | End::Closed(why) => Err(why),

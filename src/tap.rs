@@ -55,6 +55,7 @@ async fn direction(mut reader: FrameReader<Wire>, ctx: Ctx, c: &Common, abort: &
             ctx,
             &c.view,
             &c.shared.out,
+            &c.shared.stats,
             None,
             c.shared.limits.write,
         )
@@ -83,8 +84,7 @@ async fn direction(mut reader: FrameReader<Wire>, ctx: Ctx, c: &Common, abort: &
     let (tally, ended) = tokio::select! {
         done = run => done,
         () = abort.notified() => {
-            let total = reader.get_ref().total();
-            c.shared.stats.add(ctx.dir, 0, total, true);
+            c.shared.stats.failed(ctx.dir);
             return Outcome {
                 text: format!("{name}: closed with the other direction"),
                 clean: false,
@@ -94,7 +94,6 @@ async fn direction(mut reader: FrameReader<Wire>, ctx: Ctx, c: &Common, abort: &
     if ended.is_err() {
         abort.notify_one();
     }
-    let total = reader.get_ref().total();
     let (end, clean) = match (&tally.end, &ended) {
         (End::Clean, Ok(())) => ("ended on a frame boundary".to_string(), true),
         (End::Decode(why, _), Ok(())) => (format!("failed: {why}"), false),
@@ -102,7 +101,9 @@ async fn direction(mut reader: FrameReader<Wire>, ctx: Ctx, c: &Common, abort: &
         (_, Err(e)) => (format!("failed: {e}"), false),
         (End::Closed(why), Ok(())) => (format!("failed: {why}"), false),
     };
-    c.shared.stats.add(ctx.dir, tally.frames, total, !clean);
+    if !clean {
+        c.shared.stats.failed(ctx.dir);
+    }
     Outcome {
         text: format!(
             "{name}: {} frames, {} bytes, {end}",

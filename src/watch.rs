@@ -336,12 +336,17 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    /// Adds a direction's tally.
-    pub(crate) fn add(&self, dir: Dir, frames: u64, bytes: u64, failed: bool) {
+    /// Counts a frame of `bytes` (header, payload and trailer) read in
+    /// direction `dir`.
+    pub(crate) fn frame(&self, dir: Dir, bytes: u64) {
         let i = dir.index();
-        self.frames[i].fetch_add(frames, Ordering::Relaxed);
+        self.frames[i].fetch_add(1, Ordering::Relaxed);
         self.bytes[i].fetch_add(bytes, Ordering::Relaxed);
-        self.failed[i].fetch_add(u64::from(failed), Ordering::Relaxed);
+    }
+
+    /// Counts a direction that ended in an error.
+    pub(crate) fn failed(&self, dir: Dir) {
+        self.failed[dir.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The summary, one line: connections, then each direction in `dirs`.
@@ -354,7 +359,7 @@ impl Stats {
         for dir in dirs {
             let i = dir.index();
             s.push_str(&format!(
-                "; {}: {} frames, {} bytes, {} ended in an error",
+                "; {}: {} frames ({} bytes), {} ended in an error",
                 dir.name(),
                 self.frames[i].load(Ordering::Relaxed),
                 self.bytes[i].load(Ordering::Relaxed),
