@@ -122,6 +122,33 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
         .map_err(|e| Fail::Data(format!("cannot start the event loop: {e}")))
 }
 
+/// The listen backlog: connections the kernel completes before they are
+/// accepted (std's 128 overflows under a burst of clients, which then wait
+/// for SYN retries).
+const BACKLOG: u32 = 4096;
+
+/// Listens on the first of `addrs` that can be bound.
+pub(crate) fn listen(addrs: &[SocketAddr]) -> io::Result<TcpListener> {
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address");
+    for addr in addrs {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        };
+        let bound = socket.and_then(|s| {
+            s.set_reuseaddr(true)?;
+            s.bind(*addr)?;
+            s.listen(BACKLOG)
+        });
+        match bound {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Descriptors kept for what is not a connection: stdio, the listener, the
 /// event loop's own, a refused connection being closed.
 const RESERVED_DESCRIPTORS: u64 = 16;
@@ -481,6 +508,27 @@ impl Wire {
         }
     }
 
+    /// Waits until the socket has bytes (or its end) to read, within the
+    /// deadlines. The reader's buffer is allocated at its first read: an
+    /// idle connection that waits here first holds none.
+    pub(crate) async fn readable(&mut self) -> io::Result<()> {
+        let mut byte = [0u8; 1];
+        loop {
+            let deadline = self.read_deadline();
+            tokio::select! {
+                // A peek, not `readable()`, which may complete with nothing
+                // to read (at once, for a socket just accepted).
+                peeked = self.read.peek(&mut byte) => return peeked.map(drop),
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    // The other direction may have moved the deadline.
+                    if self.read_deadline() <= Instant::now() {
+                        return Err(self.stalled());
+                    }
+                }
+            }
+        }
+    }
+
     /// Forwards what was read and not yet forwarded.
     pub(crate) async fn forward(&mut self) -> io::Result<()> {
         poll_fn(|cx| self.poll_forward(cx)).await
@@ -685,6 +733,14 @@ pub(crate) async fn read_frames(
         let offset = reader.offset();
         let at_boundary = reader.is_at_boundary();
         reader.get_mut().begin(offset, at_boundary);
+        if reader.allocated() == 0 {
+            // Nothing read yet: wait for bytes before the reader's first
+            // read allocates its buffer (most connections wait more than
+            // they read).
+            if let Err(e) = reader.get_mut().readable().await {
+                break End::Closed(e.to_string());
+            }
+        }
         let line = match reader.next_item().await {
             Ok(Some(Decoded::Frame(frame))) => {
                 frames += 1;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use framing_core::Layout;
 use framing_std::tokio::{FrameReader, FrameWriter};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::commands::resolve;
 use crate::net::{self, Activity, End, LimitArgs, Shared, Signals, Wire};
@@ -114,11 +114,7 @@ pub fn serve(
         echo,
     });
     let result = rt.block_on(async {
-        let listener = std::net::TcpListener::bind(&addrs[..])
-            .and_then(|l| {
-                l.set_nonblocking(true)?;
-                TcpListener::from_std(l)
-            })
+        let listener = net::listen(&addrs)
             .map_err(|e| Fail::Data(format!("cannot listen on {listen}: {e}")))?;
         let local = listener
             .local_addr()
@@ -176,4 +172,49 @@ pub fn serve(
 /// without a header).
 pub(crate) fn header_format(layout: &Layout) -> Option<&framing_core::Format> {
     layout.delimiter().is_none().then(|| layout.format())
+}
+
+#[cfg(test)]
+mod size_probe {
+    use super::*;
+    #[test]
+    fn sizes() {
+        let rt = net::runtime().unwrap();
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let s = TcpStream::connect(addr).await.unwrap();
+            let show = ShowArgs {
+                json: false,
+                hexdump: false,
+                color: "never".into(),
+                snaplen: None,
+                matches: vec![],
+                min_len: None,
+                max_len: None,
+            };
+            let layout = Layout::new("!I");
+            let c = Common {
+                shared: Shared {
+                    limits: LimitArgs {
+                        max_connections: 1,
+                        idle_timeout: 1.0,
+                        frame_timeout: 1.0,
+                        write_timeout: None,
+                        max_buffered: 1,
+                    }
+                    .limits()
+                    .unwrap(),
+                    held: Arc::new(AtomicUsize::new(0)),
+                    out: Output::start(1, false).unwrap(),
+                    stats: Arc::new(Stats::default()),
+                },
+                view: View::new(&show, [None, None], None).unwrap(),
+                layout,
+                echo: true,
+            };
+            let f = serve_one(s, addr, 1, &c);
+            eprintln!("serve_one future {}", std::mem::size_of_val(&f));
+        });
+    }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use framing_core::Layout;
 use framing_std::tokio::FrameReader;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use crate::commands::resolve;
@@ -200,11 +200,7 @@ pub fn tap(
     });
     let both = [Dir::Up, Dir::Down];
     let result = rt.block_on(async {
-        let listener = std::net::TcpListener::bind(&addrs[..])
-            .and_then(|l| {
-                l.set_nonblocking(true)?;
-                TcpListener::from_std(l)
-            })
+        let listener = net::listen(&addrs)
             .map_err(|e| Fail::Data(format!("cannot listen on {listen}: {e}")))?;
         let local = listener
             .local_addr()
