@@ -439,3 +439,33 @@ fn tap_closes_the_client_when_the_upstream_closes_and_the_upstream_when_the_clie
     let (code, _) = tap.finish();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn serve_closes_a_connection_that_takes_the_frames_in_flight_past_max_buffered() {
+    let serve = start(&[
+        "serve",
+        "--echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--max-buffered",
+        "4096",
+    ]);
+    // A frame of 1 MiB announced, 8 KiB of it sent: past the budget.
+    let mut greedy = connect(&serve.addr);
+    let port = greedy.local_addr().unwrap().port();
+    greedy.write_all(&(1u32 << 20).to_be_bytes()).unwrap();
+    let _ = greedy.write_all(&[7u8; 8192]);
+    let mut byte = [0u8; 1];
+    assert!(matches!(greedy.read(&mut byte), Ok(0) | Err(_)), "closed");
+    let line = serve.line_with(&format!("connection from 127.0.0.1:{port}:"));
+    assert!(line.contains("over --max-buffered 4096"), "{line}");
+    // The budget is given back: a small frame is served.
+    let mut good = connect(&serve.addr);
+    good.write_all(&frame(b"ok")).unwrap();
+    let mut back = [0u8; 6];
+    good.read_exact(&mut back).unwrap();
+    assert_eq!(&back, &frame(b"ok")[..]);
+    serve.signal("TERM");
+    let (code, _) = serve.finish();
+    assert_eq!(code, Some(0));
+}
