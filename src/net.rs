@@ -79,11 +79,17 @@ pub(crate) struct Limits {
     pub(crate) max_buffered: usize,
 }
 
-/// Parses a number of seconds given to option `name`.
+/// The longest wait an option can ask for (a year): a deadline is an
+/// `Instant` plus the wait, which must not overflow.
+const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses a number of seconds given to option `name` (more than a year is
+/// a year).
 pub(crate) fn seconds(value: f64, name: &str) -> Result<Duration, Fail> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|t| !t.is_zero())
+        .map(|t| t.min(MAX_WAIT))
         .ok_or_else(|| {
             Fail::Usage(format!(
                 "invalid {name} {value}: give a positive number of seconds"

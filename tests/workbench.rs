@@ -469,3 +469,68 @@ fn serve_closes_a_connection_that_takes_the_frames_in_flight_past_max_buffered()
     let (code, _) = serve.finish();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn huge_timeouts_are_capped_not_a_crash() {
+    let serve = start(&[
+        "serve",
+        "--echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--idle-timeout",
+        "1e18",
+        "--frame-timeout",
+        "1e18",
+        "--write-timeout",
+        "1e18",
+    ]);
+    let mut c = connect(&serve.addr);
+    c.write_all(&frame(b"a")).unwrap();
+    let mut back = [0u8; 5];
+    c.read_exact(&mut back).unwrap();
+    c.write_all(&[0, 0]).unwrap(); // half a header: the frame deadline
+    serve.signal("TERM");
+    let (code, _) = serve.finish();
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn tap_closes_both_sides_when_a_receiver_takes_nothing_for_the_write_timeout() {
+    // An upstream that accepts and never reads.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap().to_string();
+    let tap = start(&[
+        "tap",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &upstream,
+        "--write-timeout",
+        "0.5",
+    ]);
+    let client = connect(&tap.addr);
+    let (stuck, _) = listener.accept().unwrap();
+    let port = client.local_addr().unwrap().port();
+    client.set_write_timeout(Some(LIMIT)).unwrap();
+    let writer = thread::spawn(move || {
+        let mut client = client;
+        let chunk = frame(&vec![1u8; 1 << 20]);
+        // Until the tap gives up (bounded: far more than the buffers hold).
+        for _ in 0..1000 {
+            if client.write_all(&chunk).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    let line = tap.line_with(&format!("connection from 127.0.0.1:{port}:"));
+    assert!(
+        line.contains("the receiver took nothing for 500ms (--write-timeout); closed"),
+        "{line}"
+    );
+    assert!(writer.join().unwrap(), "the client was disconnected");
+    drop(stuck);
+    tap.signal("TERM");
+    let (code, _) = tap.finish();
+    assert_eq!(code, Some(0));
+}
