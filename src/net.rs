@@ -38,7 +38,7 @@ use framing_std::tokio::{FrameReader, FrameWriter};
 use framing_std::{error, Decoded};
 
 use crate::commands::{describe, Stalled};
-use crate::output::{Output, Stream};
+use crate::output::Output;
 use crate::watch::{Ctx, Stats, View};
 use crate::Fail;
 
@@ -782,7 +782,7 @@ pub(crate) async fn read_frames(
             stats.frame(ctx.dir, reader.offset() - offset);
         }
         if let Some(line) = line {
-            out.line(Stream::Stdout, line);
+            out.frame(line);
         }
     };
     Tally {

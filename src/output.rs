@@ -15,6 +15,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::Instant;
 
+use crate::watch::Line;
+
 /// Bytes of lines kept for a slow stdout before lines are dropped.
 pub(crate) const OUTPUT_BUDGET: usize = 64 * 1024 * 1024;
 
@@ -29,6 +31,8 @@ pub(crate) enum Stream {
 
 enum Entry {
     Line(Stream, Vec<u8>),
+    /// A line the printer makes, and its weight in the queue.
+    Later(Stream, usize, Box<dyn FnOnce() -> Vec<u8> + Send>),
     /// Lines for this stream dropped here, because the queue was full.
     Dropped(Stream, u64),
 }
@@ -127,20 +131,37 @@ impl Output {
     /// Queues one line (ending with `\n`) for `stream`, or drops and counts
     /// it if the queue is full.
     pub(crate) fn line(&self, stream: Stream, line: Vec<u8>) {
+        let cost = line.len();
+        self.push(stream, cost, Entry::Line(stream, line));
+    }
+
+    /// Queues a line for stdout, made now or by the printer.
+    pub(crate) fn frame(&self, line: Line) {
+        match line {
+            Line::Ready(bytes) => self.line(Stream::Stdout, bytes),
+            Line::Later(cost, make) => self.push(
+                Stream::Stdout,
+                cost,
+                Entry::Later(Stream::Stdout, cost, make),
+            ),
+        }
+    }
+
+    fn push(&self, stream: Stream, cost: usize, entry: Entry) {
         let mut state = self.shared.lock();
         if !state.open {
             state.lost += 1;
             return;
         }
-        if state.bytes.saturating_add(line.len()) > self.shared.budget {
+        if state.bytes.saturating_add(cost) > self.shared.budget {
             state.lost += 1;
             match state.queue.back_mut() {
                 Some(Entry::Dropped(s, n)) if *s == stream => *n += 1,
                 _ => state.queue.push_back(Entry::Dropped(stream, 1)),
             }
         } else {
-            state.bytes += line.len();
-            state.queue.push_back(Entry::Line(stream, line));
+            state.bytes += cost;
+            state.queue.push_back(entry);
         }
         drop(state);
         self.shared.work.notify_one();
@@ -224,7 +245,7 @@ fn run(shared: &Shared) {
                     .queue
                     .iter()
                     .map(|e| match e {
-                        Entry::Line(..) => 1,
+                        Entry::Line(..) | Entry::Later(..) => 1,
                         // Already counted when dropped.
                         Entry::Dropped(..) => 0,
                     })
@@ -246,12 +267,19 @@ fn run(shared: &Shared) {
             }
             continue;
         };
-        if let Entry::Line(_, line) = &entry {
-            state.bytes -= line.len();
+        match &entry {
+            Entry::Line(_, line) => state.bytes -= line.len(),
+            Entry::Later(_, cost, _) => state.bytes -= cost,
+            Entry::Dropped(..) => {}
         }
         drop(state);
         let written = match entry {
             Entry::Line(Stream::Stdout, line) => stdout.write_all(&line).is_ok(),
+            Entry::Later(Stream::Stdout, _, make) => stdout.write_all(&make()).is_ok(),
+            Entry::Later(Stream::Stderr, _, make) => {
+                let _ = stdout.flush();
+                stderr.write_all(&make()).is_ok()
+            }
             Entry::Line(Stream::Stderr, line) => {
                 // In order with the frames around it.
                 let _ = stdout.flush();
@@ -328,6 +356,7 @@ mod tests {
             .map(|e| match e {
                 Entry::Line(_, l) => String::from_utf8_lossy(l).trim().to_string(),
                 Entry::Dropped(_, n) => format!("dropped {n}"),
+                Entry::Later(..) => "later".into(),
             })
             .collect();
         assert_eq!(kinds, ["12345", "dropped 2", "123"]);

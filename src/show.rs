@@ -105,6 +105,15 @@ pub fn human_line_snap(
     offset: u64,
     snaplen: Option<usize>,
 ) -> String {
+    let whole = frame.payload();
+    let shown = &whole[..snaplen.unwrap_or(usize::MAX).min(whole.len())];
+    let mut s = human_head(frame, number, offset);
+    s.push_str(&human_payload(shown, whole.len(), frame.trailer()));
+    s
+}
+
+/// The start of [`human_line`]: `frame N at byte B: H[0]=51966 I[1]=5`.
+pub fn human_head(frame: &Frame<'_>, number: u64, offset: u64) -> String {
     let header = frame.header();
     let format = header.layout().format();
     let mut s = format!("frame {number} at byte {offset}:");
@@ -122,24 +131,28 @@ pub fn human_line_snap(
     if frame.header().layout().has_varint_length() {
         let _ = write!(s, " varint={}", frame.header().length_value());
     }
-    let whole = frame.payload();
-    let payload = &whole[..snaplen.unwrap_or(usize::MAX).min(whole.len())];
-    let _ = write!(s, " | {} bytes", whole.len());
-    if !payload.is_empty() {
-        match std::str::from_utf8(payload) {
+    s
+}
+
+/// The rest of [`human_line`], from the payload's first `shown` bytes of
+/// `whole`: ` | 5 bytes "hello"`, and the trailer.
+pub fn human_payload(shown: &[u8], whole: usize, trailer: &[u8]) -> String {
+    let mut s = format!(" | {whole} bytes");
+    if !shown.is_empty() {
+        match std::str::from_utf8(shown) {
             Ok(text) if !text.chars().any(|c| c.is_control() && c != '\t') => {
                 let _ = write!(s, " {text:?}");
             }
             _ => {
-                let _ = write!(s, " 0x{}", hex(payload));
+                let _ = write!(s, " 0x{}", hex(shown));
             }
         }
     }
-    if payload.len() < whole.len() {
-        let _ = write!(s, " ... ({} of {} bytes shown)", payload.len(), whole.len());
+    if shown.len() < whole {
+        let _ = write!(s, " ... ({} of {whole} bytes shown)", shown.len());
     }
-    if !frame.trailer().is_empty() {
-        let _ = write!(s, " | trailer 0x{}", hex(frame.trailer()));
+    if !trailer.is_empty() {
+        let _ = write!(s, " | trailer 0x{}", hex(trailer));
     }
     s
 }

@@ -54,6 +54,13 @@ pub struct ShowArgs {
     pub max_len: Option<u64>,
 }
 
+/// A line for the printer: made, or made by the printer thread (with what
+/// it will weigh in the queue, in bytes).
+pub(crate) enum Line {
+    Ready(Vec<u8>),
+    Later(usize, Box<dyn FnOnce() -> Vec<u8> + Send>),
+}
+
 /// A direction of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Dir {
@@ -194,21 +201,27 @@ impl View {
     }
 
     /// The line for a frame (`index` from 1, `offset` of its first byte in
-    /// its direction), or `None` when the filters leave it out.
+    /// its direction), or `None` when the filters leave it out. What is
+    /// cheap is done here; the payload's hex, text and hexdump, which cost
+    /// in proportion to it, are made by the printer thread
+    /// ([`Line::Later`]), so that printing never slows forwarding.
     pub(crate) fn frame_line(
         &self,
         ctx: &Ctx,
         frame: &Frame<'_>,
         index: u64,
         offset: u64,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<Line> {
         if !self.selects(ctx.dir, frame) {
             return None;
         }
         let ts = now();
         let payload = frame.payload();
-        let shown = &payload[..self.snaplen.unwrap_or(usize::MAX).min(payload.len())];
-        let mut line = if self.json {
+        let whole = payload.len();
+        let shown = payload[..self.snaplen.unwrap_or(usize::MAX).min(whole)].to_vec();
+        // What the line will weigh in the printer's queue.
+        let cost = 256 + 4 * shown.len();
+        if self.json {
             let mut obj = Map::new();
             if frame.header().layout().delimiter().is_none() {
                 let fields: Vec<Json> = frame
@@ -218,44 +231,59 @@ impl View {
                     .collect();
                 obj.insert("fields".into(), Json::Array(fields));
             }
-            obj.insert("length".into(), json!(payload.len()));
-            obj.insert("payload_hex".into(), json!(show::hex(shown)));
-            if shown.len() < payload.len() {
-                obj.insert("caplen".into(), json!(shown.len()));
-            }
-            if let Some(text) = text(shown, shown.len() < payload.len()) {
-                obj.insert("text".into(), json!(text));
-            }
+            obj.insert("length".into(), json!(whole));
             if !frame.trailer().is_empty() {
                 obj.insert("trailer".into(), json!(show::hex(frame.trailer())));
             }
             Self::keys(&mut obj, ctx, ts);
             obj.insert("index".into(), json!(index));
             obj.insert("offset".into(), json!(offset));
-            Json::Object(obj).to_string()
+            Some(Line::Later(
+                cost,
+                Box::new(move || {
+                    obj.insert("payload_hex".into(), json!(show::hex(&shown)));
+                    let cut = shown.len() < whole;
+                    if cut {
+                        obj.insert("caplen".into(), json!(shown.len()));
+                    }
+                    if let Some(text) = text(&shown, cut) {
+                        obj.insert("text".into(), json!(text));
+                    }
+                    let mut line = Json::Object(obj).to_string().into_bytes();
+                    line.push(b'\n');
+                    line
+                }),
+            ))
         } else {
             let mut s = self.prefix(ctx, &ts);
-            s.push_str(&show::human_line_snap(frame, index, offset, self.snaplen));
-            if self.hexdump && !shown.is_empty() {
-                let cfg = pretty_hex::HexConfig {
-                    title: false,
-                    group: 2,
-                    ..Default::default()
-                };
-                for row in pretty_hex::config_hex(&shown, cfg).lines() {
-                    s.push_str("\n    ");
-                    s.push_str(row);
-                }
-            }
-            s
-        };
-        line.push('\n');
-        Some(line.into_bytes())
+            s.push_str(&show::human_head(frame, index, offset));
+            let trailer = frame.trailer().to_vec();
+            let hexdump = self.hexdump;
+            Some(Line::Later(
+                cost,
+                Box::new(move || {
+                    s.push_str(&show::human_payload(&shown, whole, &trailer));
+                    if hexdump && !shown.is_empty() {
+                        let cfg = pretty_hex::HexConfig {
+                            title: false,
+                            group: 2,
+                            ..Default::default()
+                        };
+                        for row in pretty_hex::config_hex(&shown, cfg).lines() {
+                            s.push_str("\n    ");
+                            s.push_str(row);
+                        }
+                    }
+                    s.push('\n');
+                    s.into_bytes()
+                }),
+            ))
+        }
     }
 
     /// The line for a recovery report (what --resync or --discard-oversize
     /// skipped), in order with the frames.
-    pub(crate) fn report_line(&self, ctx: &Ctx, report: &Recovery) -> Option<Vec<u8>> {
+    pub(crate) fn report_line(&self, ctx: &Ctx, report: &Recovery) -> Option<Line> {
         if !self.shows(ctx.dir) {
             return None;
         }
@@ -270,7 +298,7 @@ impl View {
             format!("{}{report}", self.prefix(ctx, &ts))
         };
         line.push('\n');
-        Some(line.into_bytes())
+        Some(Line::Ready(line.into_bytes()))
     }
 
     /// The line saying what stopped the printing of a direction, and where.
