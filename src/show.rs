@@ -35,13 +35,26 @@ pub fn value_json(v: &Value<'_>) -> Json {
     }
 }
 
+/// A header's values as JSON ([`value_json`]), except that an `Ns` length
+/// field (a 3-byte length, say) is its integer, as the layout reads it.
+pub fn fields_json(header: &framing_core::Header<'_>) -> Vec<Json> {
+    let length = header.layout().length_field();
+    header
+        .values()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Bytes(_) if Some(i) == length => value_json(&Value::Int(header.length_value())),
+            v => value_json(&v),
+        })
+        .collect()
+}
+
 /// One JSON line (without the newline) for a frame, with extra keys.
 pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     let mut obj = Map::new();
     // Delimited frames have no header, so no fields.
     if frame.header().layout().delimiter().is_none() {
-        let fields: Vec<Json> = frame.header().values().map(|v| value_json(&v)).collect();
-        obj.insert("fields".into(), Json::Array(fields));
+        obj.insert("fields".into(), Json::Array(fields_json(&frame.header())));
     }
     obj.insert("length".into(), json!(frame.payload().len()));
     obj.insert("payload_hex".into(), json!(hex(frame.payload())));
@@ -117,9 +130,14 @@ pub fn human_head(frame: &Frame<'_>, number: u64, offset: u64) -> String {
     let header = frame.header();
     let format = header.layout().format();
     let mut s = format!("frame {number} at byte {offset}:");
+    let length = header.layout().length_field();
     for (field, value) in format.fields().zip(header.values()) {
         let _ = write!(s, " {}[{}]=", field.code as char, field.index);
         match value {
+            // An `Ns` length: the number it carries.
+            Value::Bytes(_) if Some(field.index) == length => {
+                let _ = write!(s, "{}", header.length_value());
+            }
             Value::Bytes(b) => {
                 let _ = write!(s, "0x{}", hex(b));
             }
@@ -161,6 +179,19 @@ pub fn human_payload(shown: &[u8], whole: usize, trailer: &[u8]) -> String {
 mod tests {
     use super::*;
     use framing_core::{Decoder, Layout};
+
+    #[test]
+    fn a_3_byte_length_prints_as_its_number() {
+        let layout = Layout::builder("!3sB").length_field(0).build().unwrap();
+        let mut d = Decoder::new(layout, framing_core::heapless::Vec::<u8, 300>::new());
+        let mut input: &[u8] = &[&[0, 1, 2, 9][..], &[b'x'; 258][..]].concat();
+        let frame = d.decode(&mut input).unwrap().unwrap().frame().unwrap();
+        assert_eq!(
+            fields_json(&frame.header()),
+            [serde_json::json!(258), serde_json::json!(9)]
+        );
+        assert!(human_head(&frame, 1, 0).ends_with("s[0]=258 B[1]=9"));
+    }
 
     #[test]
     fn frames_print_as_the_contract_says() {

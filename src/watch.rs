@@ -224,12 +224,10 @@ impl View {
         if self.json {
             let mut obj = Map::new();
             if frame.header().layout().delimiter().is_none() {
-                let fields: Vec<Json> = frame
-                    .header()
-                    .values()
-                    .map(|v| show::value_json(&v))
-                    .collect();
-                obj.insert("fields".into(), Json::Array(fields));
+                obj.insert(
+                    "fields".into(),
+                    Json::Array(show::fields_json(&frame.header())),
+                );
             }
             obj.insert("length".into(), json!(whole));
             if !frame.trailer().is_empty() {
