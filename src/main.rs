@@ -47,9 +47,10 @@ enum Command {
         /// The stream to read; stdin when absent.
         file: Option<std::path::PathBuf>,
         /// One JSON object per frame per line: {"fields": [...], "index": N,
-        /// "length": N, "offset": B, "payload_hex": "...", "trailer": "..."}:
-        /// "index" counts frames from 1, "offset" is the frame's first byte
-        /// in the stream; no "fields" for a framing without a header, no
+        /// "length": N, "offset": B, "payload_hex": "...", "text": "...",
+        /// "trailer": "..."}: "text" when the payload is UTF-8; "index"
+        /// counts frames from 1, "offset" is the frame's first byte in the
+        /// stream; no "fields" for a framing without a header, no
         /// "trailer" without one. Recovery reports are {"recovered": ...,
         /// "offset": B, ...}.
         #[arg(long)]

@@ -58,6 +58,9 @@ pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     }
     obj.insert("length".into(), json!(frame.payload().len()));
     obj.insert("payload_hex".into(), json!(hex(frame.payload())));
+    if let Ok(text) = std::str::from_utf8(frame.payload()) {
+        obj.insert("text".into(), json!(text));
+    }
     if !frame.trailer().is_empty() {
         obj.insert("trailer".into(), json!(hex(frame.trailer())));
     }

@@ -194,8 +194,8 @@ fn decode_prints_struct_unpack_values_as_json() {
     assert_eq!(
         lines,
         [
-            serde_json::json!({"fields": [51966, -3, i64::MIN, 5, true, 2.5, "nan", "61620000"], "index": 1, "offset": 0, "length": 5, "payload_hex": "68656c6c6f"}),
-            serde_json::json!({"fields": [1, 127, i64::MAX, 0, false, "-inf", "inf", "00000000"], "index": 2, "offset": 36, "length": 0, "payload_hex": ""}),
+            serde_json::json!({"fields": [51966, -3, i64::MIN, 5, true, 2.5, "nan", "61620000"], "index": 1, "offset": 0, "length": 5, "payload_hex": "68656c6c6f", "text": "hello"}),
+            serde_json::json!({"fields": [1, 127, i64::MAX, 0, false, "-inf", "inf", "00000000"], "index": 2, "offset": 36, "length": 0, "payload_hex": "", "text": ""}),
         ]
     );
 }
@@ -537,7 +537,7 @@ fn send_writes_frames_and_reads_replies() {
     assert_eq!(&peer.join().unwrap(), b"\x00\x04ping\x00\x01y");
     assert_eq!(
         stdout(&out),
-        "{\"fields\":[3],\"index\":1,\"length\":3,\"offset\":0,\"payload_hex\":\"61636b\"}\n{\"fields\":[2],\"index\":2,\"length\":2,\"offset\":5,\"payload_hex\":\"6f6b\"}\n"
+        "{\"fields\":[3],\"index\":1,\"length\":3,\"offset\":0,\"payload_hex\":\"61636b\",\"text\":\"ack\"}\n{\"fields\":[2],\"index\":2,\"length\":2,\"offset\":5,\"payload_hex\":\"6f6b\",\"text\":\"ok\"}\n"
     );
 }
 
@@ -644,7 +644,7 @@ fn decode_prints_each_frame_from_stdin_as_it_arrives() {
         .expect("the first frame printed before the input ended");
     assert_eq!(
         line,
-        "{\"fields\":[2],\"index\":1,\"length\":2,\"offset\":0,\"payload_hex\":\"6869\"}\n"
+        "{\"fields\":[2],\"index\":1,\"length\":2,\"offset\":0,\"payload_hex\":\"6869\",\"text\":\"hi\"}\n"
     );
     drop(stdin);
     assert_eq!(
