@@ -534,3 +534,32 @@ fn tap_closes_both_sides_when_a_receiver_takes_nothing_for_the_write_timeout() {
     let (code, _) = tap.finish();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn color_always_colours_the_direction_and_never_and_auto_off_a_terminal_do_not() {
+    for (color, coloured) in [("always", true), ("never", false), ("auto", false)] {
+        let serve = start(&[
+            "serve",
+            "--once",
+            "--color",
+            color,
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        let mut c = connect(&serve.addr);
+        c.write_all(&frame(b"hi")).unwrap();
+        drop(c);
+        let (code, out) = serve.finish();
+        assert_eq!(code, Some(0));
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert_eq!(
+            out.contains("\x1b[32mup\x1b[0m: "),
+            coloured,
+            "{color}: {out:?}"
+        );
+        assert!(
+            out.ends_with("frame 1 at byte 0: I[0]=2 | 2 bytes \"hi\"\n"),
+            "{out:?}"
+        );
+    }
+}
