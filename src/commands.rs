@@ -57,7 +57,10 @@ impl Printer<'_> {
 
     fn line(&self, frame: &framing_core::Frame<'_>, number: u64, offset: u64) -> String {
         let mut line = if self.json {
-            show::json_line(frame, &self.extra())
+            let mut extra = self.extra();
+            extra.push(("index", json!(number)));
+            extra.push(("offset", json!(offset)));
+            show::json_line(frame, &extra)
         } else {
             format!(
                 "{}{}",

@@ -8,10 +8,13 @@
 
 mod commands;
 mod demo;
+mod net;
 mod options;
+mod output;
 mod serve;
 mod show;
 mod tap;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -43,7 +46,13 @@ enum Command {
     Decode {
         /// The stream to read; stdin when absent.
         file: Option<std::path::PathBuf>,
-        /// One JSON object per frame per line: {"fields": [...], "payload_hex": "..."}.
+        /// One JSON object per frame per line: {"fields": [...], "index": N,
+        /// "length": N, "offset": B, "payload_hex": "...", "text": "...",
+        /// "trailer": "..."}: "text" when the payload is UTF-8; "index"
+        /// counts frames from 1, "offset" is the frame's first byte in the
+        /// stream; no "fields" for a framing without a header, no
+        /// "trailer" without one. Recovery reports are {"recovered": ...,
+        /// "offset": B, ...}.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -69,18 +78,19 @@ enum Command {
         framing serve --listen 0.0.0.0:9000 --json --echo\n  \
         framing serve --listen 127.0.0.1:9000 --once   # exit 0 after a clean connection, 1 otherwise\n  \
         framing serve --listen 0.0.0.0:9000 --max-connections 100 --idle-timeout 10\n\n\
-        Each connection gets a thread; past --max-connections new ones are closed at once.\n\
-        A connection is closed, with its reason on stderr, when it sends nothing for\n\
-        --idle-timeout seconds between frames, when a frame is not whole --frame-timeout\n\
-        seconds after its first byte, or (--echo) when it reads no echo for --idle-timeout\n\
-        seconds.")]
+        One thread serves every connection (an event loop), one prints; past\n\
+        --max-connections (or --max-buffered) new ones are accepted and closed at once,\n\
+        counted in one log line a second. A connection is closed, with its reason on\n\
+        stderr, when it sends nothing for --idle-timeout seconds between frames, when a\n\
+        frame is not whole --frame-timeout seconds after its first byte, when (--echo)\n\
+        it reads no echo for --write-timeout seconds, or when its bytes take the frames\n\
+        in flight past --max-buffered. SIGINT or SIGTERM: stop accepting, print what is\n\
+        queued (the line being printed is finished) and a summary, exit 0; a second\n\
+        signal exits at once.")]
     Serve {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, value_name = "ADDR")]
         listen: String,
-        /// Print frames as JSON lines (with a "peer" key).
-        #[arg(long)]
-        json: bool,
         /// Send every frame back to its sender.
         #[arg(long)]
         echo: bool,
@@ -88,17 +98,10 @@ enum Command {
         /// boundary, 1 if it ended inside a frame or sent a bad frame.
         #[arg(long)]
         once: bool,
-        /// Connections served at once; more are closed at accept, with a logged reason.
-        #[arg(long, value_name = "N", default_value_t = 1024)]
-        max_connections: usize,
-        /// Close a connection that sends nothing for SECS between frames, or
-        /// (with --echo) reads no echo for SECS.
-        #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-        idle_timeout: f64,
-        /// Close a connection whose frame is not whole SECS after its first byte
-        /// (a slow or stalled sender).
-        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-        frame_timeout: f64,
+        #[command(flatten)]
+        limits: net::LimitArgs,
+        #[command(flatten)]
+        show: watch::ShowArgs,
         #[command(flatten)]
         header: HeaderArgs,
     },
@@ -110,7 +113,11 @@ enum Command {
         Frames from the client to the upstream are \"up\", the replies \"down\"; --down-header\n\
         and the other --down-* options describe the replies when they differ. A bad frame or\n\
         a truncated stream is printed with its byte offset and ends the printing of that\n\
-        direction; forwarding goes on untouched, half-closes included.")]
+        direction; forwarding goes on untouched, half-closes included. Lines come in the\n\
+        order the bytes were forwarded, both directions together. A failed read or write,\n\
+        or a timeout, closes both sides; --max-connections, --idle-timeout (no byte either\n\
+        way), --frame-timeout, --write-timeout (a side that takes nothing) and\n\
+        --max-buffered apply as in serve, and so do SIGINT and SIGTERM.")]
     Tap {
         /// Address to listen on for clients; port 0 picks a free port.
         #[arg(long, value_name = "ADDR")]
@@ -118,13 +125,17 @@ enum Command {
         /// Address each client's connection is forwarded to.
         #[arg(long, value_name = "ADDR")]
         upstream: String,
-        /// Print frames as JSON lines, with "peer" and "dir" ("up" or "down") keys.
-        #[arg(long)]
-        json: bool,
         /// Exit after the first connection ends: 0 if both directions
         /// decoded cleanly to a frame boundary, 1 otherwise.
         #[arg(long)]
         once: bool,
+        /// Print only the frames of one direction (both are forwarded).
+        #[arg(long, value_name = "DIR", value_parser = ["up", "down"])]
+        dir: Option<String>,
+        #[command(flatten)]
+        limits: net::LimitArgs,
+        #[command(flatten)]
+        show: watch::ShowArgs,
         #[command(flatten)]
         header: HeaderArgs,
         #[command(flatten)]
@@ -179,31 +190,31 @@ fn main() -> ExitCode {
         } => commands::encode(&payloads, hex, &header),
         Command::Serve {
             listen,
-            json,
             echo,
             once,
-            max_connections,
-            idle_timeout,
-            frame_timeout,
+            limits,
+            show,
             header,
-        } => serve::seconds(idle_timeout, "--idle-timeout")
-            .and_then(|idle| Ok((idle, serve::seconds(frame_timeout, "--frame-timeout")?)))
-            .and_then(|(idle, frame)| {
-                let limits = serve::Limits {
-                    max_connections,
-                    idle,
-                    frame,
-                };
-                serve::serve(&listen, json, echo, once, limits, &header)
-            }),
+        } => serve::serve(&listen, echo, once, &limits, &show, &header),
         Command::Tap {
             listen,
             upstream,
-            json,
             once,
+            dir,
+            limits,
+            show,
             header,
             down,
-        } => tap::tap(&listen, &upstream, json, once, &header, &down),
+        } => tap::tap(
+            &listen,
+            &upstream,
+            once,
+            &limits,
+            &show,
+            dir.as_deref(),
+            &header,
+            &down,
+        ),
         Command::Send {
             connect,
             payloads,

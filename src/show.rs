@@ -35,16 +35,32 @@ pub fn value_json(v: &Value<'_>) -> Json {
     }
 }
 
+/// A header's values as JSON ([`value_json`]), except that an `Ns` length
+/// field (a 3-byte length, say) is its integer, as the layout reads it.
+pub fn fields_json(header: &framing_core::Header<'_>) -> Vec<Json> {
+    let length = header.layout().length_field();
+    header
+        .values()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Bytes(_) if Some(i) == length => value_json(&Value::Int(header.length_value())),
+            v => value_json(&v),
+        })
+        .collect()
+}
+
 /// One JSON line (without the newline) for a frame, with extra keys.
 pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     let mut obj = Map::new();
     // Delimited frames have no header, so no fields.
     if frame.header().layout().delimiter().is_none() {
-        let fields: Vec<Json> = frame.header().values().map(|v| value_json(&v)).collect();
-        obj.insert("fields".into(), Json::Array(fields));
+        obj.insert("fields".into(), Json::Array(fields_json(&frame.header())));
     }
     obj.insert("length".into(), json!(frame.payload().len()));
     obj.insert("payload_hex".into(), json!(hex(frame.payload())));
+    if let Ok(text) = std::str::from_utf8(frame.payload()) {
+        obj.insert("text".into(), json!(text));
+    }
     if !frame.trailer().is_empty() {
         obj.insert("trailer".into(), json!(hex(frame.trailer())));
     }
@@ -117,12 +133,37 @@ pub fn recovery_json(report: &Recovery, extra: &[(&str, Json)]) -> String {
 
 /// A readable line: `frame N at byte B: H[0]=51966 I[1]=5 | 5 bytes "hello"`.
 pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
+    human_line_snap(frame, number, offset, None)
+}
+
+/// [`human_line`] showing at most `snaplen` bytes of the payload (then
+/// `... (N of M bytes shown)`), as tcpdump's snap length.
+pub fn human_line_snap(
+    frame: &Frame<'_>,
+    number: u64,
+    offset: u64,
+    snaplen: Option<usize>,
+) -> String {
+    let whole = frame.payload();
+    let shown = &whole[..snaplen.unwrap_or(usize::MAX).min(whole.len())];
+    let mut s = human_head(frame, number, offset);
+    s.push_str(&human_payload(shown, whole.len(), frame.trailer()));
+    s
+}
+
+/// The start of [`human_line`]: `frame N at byte B: H[0]=51966 I[1]=5`.
+pub fn human_head(frame: &Frame<'_>, number: u64, offset: u64) -> String {
     let header = frame.header();
     let format = header.layout().format();
     let mut s = format!("frame {number} at byte {offset}:");
+    let length = header.layout().length_field();
     for (field, value) in format.fields().zip(header.values()) {
         let _ = write!(s, " {}[{}]=", field.code as char, field.index);
         match value {
+            // An `Ns` length: the number it carries.
+            Value::Bytes(_) if Some(field.index) == length => {
+                let _ = write!(s, "{}", header.length_value());
+            }
             Value::Bytes(b) => {
                 let _ = write!(s, "0x{}", hex(b));
             }
@@ -136,13 +177,21 @@ pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
     } else if frame.header().layout().ascii_length().is_some() {
         let _ = write!(s, " length={}", frame.header().length_value());
     }
-    let payload = frame.payload();
-    let _ = write!(s, " | {} bytes", payload.len());
-    if !payload.is_empty() {
-        let _ = write!(s, " {}", readable(payload));
+    s
+}
+
+/// The rest of [`human_line`], from the payload's first `shown` bytes of
+/// `whole`: ` | 5 bytes "hello"`, and the trailer.
+pub fn human_payload(shown: &[u8], whole: usize, trailer: &[u8]) -> String {
+    let mut s = format!(" | {whole} bytes");
+    if !shown.is_empty() {
+        let _ = write!(s, " {}", readable(shown));
     }
-    if !frame.trailer().is_empty() {
-        let _ = write!(s, " | trailer 0x{}", hex(frame.trailer()));
+    if shown.len() < whole {
+        let _ = write!(s, " ... ({} of {whole} bytes shown)", shown.len());
+    }
+    if !trailer.is_empty() {
+        let _ = write!(s, " | trailer 0x{}", hex(trailer));
     }
     s
 }
@@ -151,6 +200,19 @@ pub fn human_line(frame: &Frame<'_>, number: u64, offset: u64) -> String {
 mod tests {
     use super::*;
     use framing_core::{Decoder, Layout};
+
+    #[test]
+    fn a_3_byte_length_prints_as_its_number() {
+        let layout = Layout::builder("!3sB").length_field(0).build().unwrap();
+        let mut d = Decoder::new(layout, framing_core::heapless::Vec::<u8, 300>::new());
+        let mut input: &[u8] = &[&[0, 1, 2, 9][..], &[b'x'; 258][..]].concat();
+        let frame = d.decode(&mut input).unwrap().unwrap().frame().unwrap();
+        assert_eq!(
+            fields_json(&frame.header()),
+            [serde_json::json!(258), serde_json::json!(9)]
+        );
+        assert!(human_head(&frame, 1, 0).ends_with("s[0]=258 B[1]=9"));
+    }
 
     #[test]
     fn frames_print_as_the_contract_says() {

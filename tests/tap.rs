@@ -87,8 +87,11 @@ fn tap(upstream: &str, args: &[&str]) -> (Child, String) {
 }
 
 /// The JSON lines of `out`'s stdout for direction `dir`, without the
-/// "peer" and "dir" keys (checked here).
+/// keys every line has ("ts", "conn", "peer", "dir"), and without the
+/// "index", "offset" and "text" of frames: all checked here.
 fn lines(out: &Output, dir: &str) -> Vec<Value> {
+    let mut index = 0;
+    let mut next_offset = 0;
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -98,6 +101,25 @@ fn lines(out: &Output, dir: &str) -> Vec<Value> {
             let peer = obj.remove("peer").expect("a peer key");
             assert!(peer.as_str().unwrap().starts_with("127.0.0.1:"), "{peer}");
             obj.remove("dir");
+            let ts = obj.remove("ts").expect("a ts key");
+            assert!(ts.as_str().unwrap().ends_with('Z'), "{ts}");
+            assert_eq!(obj.remove("conn"), Some(json!(1)));
+            if let Some(hex) = obj.get("payload_hex").cloned() {
+                // A frame: numbered in its direction, at the offset its
+                // header says (8-byte headers here), text when UTF-8.
+                index += 1;
+                assert_eq!(obj.remove("index"), Some(json!(index)));
+                let offset = obj.remove("offset").unwrap().as_u64().unwrap();
+                assert!(offset >= next_offset, "{offset} < {next_offset}");
+                next_offset = offset + 8 + hex.as_str().unwrap().len() as u64 / 2;
+                if let Some(text) = obj.remove("text") {
+                    let bytes: Vec<u8> = (0..hex.as_str().unwrap().len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&hex.as_str().unwrap()[i..i + 2], 16).unwrap())
+                        .collect();
+                    assert_eq!(text.as_str().unwrap().as_bytes(), bytes);
+                }
+            }
             v
         })
         .collect()
