@@ -333,10 +333,12 @@ fn encode_error(header: &HeaderArgs, payload: &[u8], e: &io::Error) -> Fail {
 
 pub fn encode(payloads: &[String], hex: bool, header: &HeaderArgs) -> Result<(), Fail> {
     let layout = header.layout()?;
+    let values = header.field_values(&layout)?;
+    let fields: Vec<_> = values.iter().map(|(i, v)| (*i, v.as_value())).collect();
     let mut writer = FrameWriter::new(BufWriter::new(io::stdout().lock()), layout);
     for_each_payload(payloads, hex, |payload| {
         writer
-            .queue_frame(payload)
+            .queue_frame_with(payload, &fields)
             .map_err(|e| encode_error(header, payload, &e))
     })?;
     writer
@@ -379,10 +381,12 @@ pub fn send(
     let stream = TcpStream::connect(&addrs[..])
         .map_err(|e| Fail::Data(format!("cannot connect to {connect}: {e}")))?;
     let net = |e: io::Error| Fail::Data(format!("connection to {connect}: {e}"));
+    let values = header.field_values(&layout)?;
+    let fields: Vec<_> = values.iter().map(|(i, v)| (*i, v.as_value())).collect();
     let mut writer = FrameWriter::new(stream.try_clone().map_err(net)?, layout);
     for_each_payload(payloads, hex, |payload| {
         writer
-            .queue_frame(payload)
+            .queue_frame_with(payload, &fields)
             .map_err(|e| encode_error(header, payload, &e))
     })?;
     writer.flush().map_err(net)?;
@@ -390,7 +394,12 @@ pub fn send(
         return Ok(());
     }
     stream.set_read_timeout(Some(timeout)).map_err(net)?;
-    let mut reader = FrameReader::new(stream, layout);
+    // With --protocol, the replies are the server side's.
+    let replies = match header.protocol {
+        Some(_) => header.layout_of(crate::options::Side::Server)?,
+        None => layout,
+    };
+    let mut reader = FrameReader::new(stream, replies);
     let mut out = BufWriter::new(io::stdout().lock());
     let printer = Printer {
         json,

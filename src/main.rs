@@ -168,6 +168,15 @@ enum Command {
     },
     /// Show the TCP "sticking" problem on loopback, then the same traffic framed.
     Demo,
+    /// List the named protocols --protocol takes: one per line, its name
+    /// first, then the options it stands for and the specification it
+    /// follows.
+    #[command(after_help = "Examples:\n  \
+        framing protocols\n  \
+        framing decode --protocol http2 --json < client-to-server.bin\n  \
+        framing decode --protocol postgres --from server --json < server-to-client.bin\n  \
+        framing tap --protocol amqp091 --listen 127.0.0.1:5673 --upstream 127.0.0.1:5672")]
+    Protocols,
 }
 
 /// Why a command failed, and so its exit code.
@@ -225,6 +234,12 @@ fn main() -> ExitCode {
             header,
         } => commands::send(&connect, &payloads, hex, recv, json, timeout, &header),
         Command::Demo => demo::run(),
+        Command::Protocols => {
+            for p in framing_core::protocols::ALL {
+                println!("{:<20} {}  [{}]", p.name, p.options, p.spec);
+            }
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -97,11 +97,139 @@ pub struct HeaderArgs {
     /// the bytes skipped, and go on (default: stop with an error).
     #[arg(long)]
     pub resync: bool,
+
+    /// A named protocol's framing instead of the header options (see
+    /// `framing protocols`): mqtt, modbus-tcp, kafka, http2, amqp091,
+    /// postgres, tls, dns-tcp, protobuf-delimited, syslog-octet, netstring.
+    /// With it, --field N=VALUE sets header value N when encoding.
+    #[arg(long, value_name = "NAME")]
+    pub protocol: Option<String>,
+    /// With --protocol: which side's frames, those the client sends or those
+    /// the server sends. `tap` decodes the client side up and the server
+    /// side down; `send` writes the client side and reads the server side.
+    #[arg(long, value_name = "SIDE", value_parser = ["client", "server"], default_value = "client")]
+    pub from: String,
+    /// Fixed bytes (hex) once before the first frame: checked and printed
+    /// as {"preface_hex": ...} when decoding, written when encoding.
+    #[arg(long, value_name = "HEX", conflicts_with = "preface_until")]
+    pub preface: Option<String>,
+    /// A preface of any bytes up to and including these (hex, 1 to 8 bytes:
+    /// 0d0a0d0a ends an HTTP/1.1 request), at most --preface-max bytes;
+    /// printed when decoding, not written when encoding.
+    #[arg(long, value_name = "HEX")]
+    pub preface_until: Option<String>,
+    /// The longest --preface-until, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 8192)]
+    pub preface_max: usize,
+    /// The first frame has its own header format (PostgreSQL's startup
+    /// message: '!I'); the frames after it have --header.
+    #[arg(long, value_name = "FMT")]
+    pub first_header: Option<String>,
+    /// --length-field for the first frame.
+    #[arg(long, value_name = "N", requires = "first_header")]
+    pub first_length_field: Option<usize>,
+    /// --length-adjust for the first frame.
+    #[arg(
+        long,
+        value_name = "K",
+        allow_negative_numbers = true,
+        requires = "first_header"
+    )]
+    pub first_length_adjust: Option<i64>,
+    /// Constant bytes (hex, 1 to 8) after every payload and trailer,
+    /// outside the length: AMQP's ce, a netstring's 2c.
+    #[arg(long, value_name = "HEX")]
+    pub frame_end: Option<String>,
+    /// The length is ASCII digits after the header, decimal or hex, ended
+    /// by --length-end: netstrings, RFC 6587 octet counting, chunk sizes.
+    #[arg(long, value_name = "RADIX", value_parser = ["dec", "hex"], requires = "length_end",
+          conflicts_with_all = ["varint", "length_field"])]
+    pub ascii_length: Option<String>,
+    /// With --ascii-length: the bytes (hex, 1 to 8) that end the digits.
+    #[arg(long, value_name = "HEX", requires = "ascii_length")]
+    pub length_end: Option<String>,
+    /// With --ascii-length: the most digits (default 20, 16 in hex).
+    #[arg(long, value_name = "N", requires = "ascii_length")]
+    pub ascii_max_digits: Option<usize>,
+    /// The length is a varint (as --varint) of at most N bytes (MQTT: 4).
+    #[arg(long, value_name = "N", conflicts_with = "length_field")]
+    pub varint_max_bytes: Option<usize>,
+}
+
+/// Which side of a protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// Bytes from hex for an option, kept for the life of the process (a
+/// layout holds its preface by reference).
+fn leaked_hex(option: &str, hex: &str, max: usize) -> Result<&'static [u8], Fail> {
+    hex_bytes(hex)
+        .filter(|b| (1..=max).contains(&b.len()))
+        .map(|b| &*Box::leak(b.into_boxed_slice()))
+        .ok_or_else(|| Fail::Usage(format!("invalid {option} {hex:?}: 1 to {max} bytes of hex")))
 }
 
 impl HeaderArgs {
-    /// Builds the layout, or a usage error naming what is wrong.
+    /// The side --from names.
+    pub fn side(&self) -> Side {
+        if self.from == "server" {
+            Side::Server
+        } else {
+            Side::Client
+        }
+    }
+
+    /// Builds the layout of the side --from names, or a usage error naming
+    /// what is wrong.
     pub fn layout(&self) -> Result<Layout, Fail> {
+        self.layout_of(self.side())
+    }
+
+    /// Builds the layout of `side` (which matters only with --protocol).
+    pub fn layout_of(&self, side: Side) -> Result<Layout, Fail> {
+        match &self.protocol {
+            Some(name) => self.protocol_layout(name, side),
+            None => self.own_layout(),
+        }
+    }
+
+    /// With --protocol, the --field values an encoder writes in the
+    /// header fields that are neither the length nor constants (without
+    /// it, --field declares constants, in the layout).
+    pub fn field_values(&self, layout: &Layout) -> Result<Vec<(usize, Constant)>, Fail> {
+        if self.protocol.is_none() {
+            return Ok(Vec::new());
+        }
+        self.fields
+            .iter()
+            .map(|spec| parse_field(spec, layout.format()))
+            .collect()
+    }
+
+    /// A named protocol's layout for `side`.
+    fn protocol_layout(&self, name: &str, side: Side) -> Result<Layout, Fail> {
+        let protocol = framing_core::protocols::find(name).ok_or_else(|| {
+            let names: Vec<&str> = framing_core::protocols::ALL
+                .iter()
+                .map(|p| p.name)
+                .collect();
+            Fail::Usage(format!(
+                "unknown --protocol {name:?}: one of {} (see `framing protocols`)",
+                names.join(", ")
+            ))
+        })?;
+        let layout = match side {
+            Side::Client => *protocol.client,
+            Side::Server => *protocol.server,
+        };
+        Ok(layout)
+    }
+
+    /// The layout the header options describe.
+    fn own_layout(&self) -> Result<Layout, Fail> {
         let usage = |e: &dyn std::fmt::Display| Fail::Usage(format!("invalid header options: {e}"));
         let format = Format::parse(&self.format)
             .map_err(|e| Fail::Usage(format!("invalid --header {:?}: {e}", self.format)))?;
@@ -159,6 +287,46 @@ impl HeaderArgs {
         }
         if self.varint {
             builder = builder.varint_length();
+        }
+        if let Some(max) = self.varint_max_bytes {
+            builder = builder.varint_max_bytes(max);
+        }
+        if let (Some(radix), Some(end)) = (&self.ascii_length, &self.length_end) {
+            let end = hex_bytes(end)
+                .ok_or_else(|| Fail::Usage(format!("invalid --length-end {end:?}: hex bytes")))?;
+            let radix = if radix == "hex" {
+                framing_core::Radix::Hex
+            } else {
+                framing_core::Radix::Decimal
+            };
+            builder = builder.ascii_length(radix, &end);
+            if let Some(max) = self.ascii_max_digits {
+                builder = builder.ascii_max_digits(max);
+            }
+        }
+        if let Some(end) = &self.frame_end {
+            let end = hex_bytes(end)
+                .ok_or_else(|| Fail::Usage(format!("invalid --frame-end {end:?}: hex bytes")))?;
+            builder = builder.frame_end(&end);
+        }
+        if let Some(hex) = &self.preface {
+            builder = builder.preface(leaked_hex("--preface", hex, framing_core::MAX_PREFACE)?);
+        }
+        if let Some(hex) = &self.preface_until {
+            let end = leaked_hex("--preface-until", hex, framing_core::MAX_DELIMITER)?;
+            builder = builder.preface_until(end, self.preface_max);
+        }
+        if let Some(first) = &self.first_header {
+            let mut b = Layout::builder(first)
+                .length_adjust(self.first_length_adjust.unwrap_or(0))
+                .max_payload(self.max_payload);
+            if let Some(n) = self.first_length_field {
+                b = b.length_field(n);
+            }
+            let first = b
+                .build()
+                .map_err(|e| Fail::Usage(format!("invalid --first-header {first:?}: {e}")))?;
+            builder = builder.first_frame(Box::leak(Box::new(first)));
         }
         if let Some(name) = &self.trailer {
             let checksum = Checksum::from_name(name)
@@ -260,6 +428,21 @@ impl DownHeaderArgs {
             delimiter: up.delimiter.clone(),
             max_frame: up.max_frame,
             varint: up.varint,
+            varint_max_bytes: up.varint_max_bytes,
+            ascii_length: up.ascii_length.clone(),
+            length_end: up.length_end.clone(),
+            ascii_max_digits: up.ascii_max_digits,
+            frame_end: up.frame_end.clone(),
+            // What comes first is the client's: the upstream's replies
+            // have their own (none unless a protocol says so).
+            preface: None,
+            preface_until: None,
+            preface_max: up.preface_max,
+            first_header: None,
+            first_length_field: None,
+            first_length_adjust: None,
+            protocol: up.protocol.clone(),
+            from: "server".into(),
             trailer: up.trailer.clone(),
             trailer_covers: up.trailer_covers.clone(),
             trailer_byte_order: up.trailer_byte_order.clone(),
@@ -277,7 +460,7 @@ pub enum Constant {
 }
 
 impl Constant {
-    fn as_value(&self) -> Value<'_> {
+    pub(crate) fn as_value(&self) -> Value<'_> {
         match self {
             Constant::Int(v) => Value::Int(*v),
             Constant::Bool(v) => Value::Bool(*v),

@@ -171,7 +171,7 @@ pub fn tap(
     up: &HeaderArgs,
     down: &DownHeaderArgs,
 ) -> Result<(), Fail> {
-    let up_layout = up.layout()?;
+    let up_layout = up.layout_of(crate::options::Side::Client)?;
     let down_layout = down.over(up).layout().map_err(|e| match e {
         Fail::Usage(m) => Fail::Usage(format!("down: {m}")),
         other => other,

@@ -18,6 +18,7 @@ pub mod format;
 mod frame_encoder;
 mod header;
 mod layout;
+pub mod protocols;
 pub mod trailer;
 mod value;
 mod varint;
