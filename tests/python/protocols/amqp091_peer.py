@@ -13,6 +13,7 @@ in the payload). The server side: the frames alone.
 
 import struct
 import threading
+import traceback
 
 from common import TIMEOUT, check, frame, listener, main, need, read_exactly, side
 
@@ -111,8 +112,6 @@ def generate():
             conn.close()
         except Exception as e:
             errors.append(f"broker: {e!r}")
-            import traceback
-
             traceback.print_exc()
 
     thread = threading.Thread(target=serve)

@@ -19,6 +19,7 @@ payload = the frame's payload. The server side has no preface.
 """
 
 import threading
+import traceback
 
 from common import TIMEOUT, check, endpoint, frame, main, need, read_to_end, side
 
@@ -104,6 +105,7 @@ def exchange(tap=False):
             conn.close()
         except Exception as e:
             errors.append(f"server: {e!r}")
+            traceback.print_exc()
 
     thread = threading.Thread(target=serve)
     thread.start()

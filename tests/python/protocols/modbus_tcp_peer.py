@@ -9,6 +9,7 @@ Frames (preset `modbus-tcp`: "!HHHB", length field 2, adjust -1): fields
 
 import struct
 import threading
+import traceback
 
 from common import TIMEOUT, check, frame, listener, main, need, read_exactly, side
 
@@ -80,6 +81,7 @@ def generate():
             conn.close()
         except Exception as e:
             errors.append(f"server: {e!r}")
+            traceback.print_exc()
 
     thread = threading.Thread(target=serve)
     thread.start()

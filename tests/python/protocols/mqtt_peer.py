@@ -16,6 +16,7 @@ bytes): fields [first byte], payload = variable header + payload.
 """
 
 import threading
+import traceback
 
 from common import Skip, check, frame, listener, main, need, read_exactly, read_to_end, side, TIMEOUT
 
@@ -124,6 +125,7 @@ def run(extra=b"", expect=0):
             conn.close()
         except Exception as e:
             errors.append(f"broker: {e!r}")
+            traceback.print_exc()
 
     thread = threading.Thread(target=broker)
     thread.start()
