@@ -15,7 +15,8 @@ payload = the frame's payload. The server side has no preface.
                                        server's port, reads the proxy's
     python3 http2_peer.py parse server hex on stdin: frames a server sent
                                        (after the client's preface); prints
-                                       the events an h2 client reports
+                                       the events an h2 client that sent
+                                       the exchange's two requests reports
 """
 
 import threading
@@ -177,6 +178,10 @@ def parse(which, data):
     check(which == "server", "parses what a server sent")
     h2c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
     h2c.initiate_connection()
+    # The requests of the exchange, so the server's responses have streams.
+    base = [(":scheme", "http"), (":authority", "127.0.0.1")]
+    h2c.send_headers(1, [(":method", "POST"), (":path", "/upload")] + base)
+    h2c.send_headers(3, [(":method", "GET"), (":path", "/index.html")] + base, end_stream=True)
     events = h2c.receive_data(data)
     return [{"event": type(e).__name__, **({"data_hex": bytes(e.data).hex()} if hasattr(e, "data") and isinstance(e.data, bytes) else {})} for e in events]
 
