@@ -423,10 +423,13 @@ fn through_tap(python: &Path, protocol: &str) {
         eprintln!("skipped {protocol} through tap: {}", report["skip"]);
         return;
     }
-    let port: u16 = port
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("a port, not {port:?}"));
+    let Ok(port) = port.trim().parse::<u16>() else {
+        let out = finish(peers, "the peers");
+        panic!(
+            "the {protocol} peers printed {port:?}, not a port: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
     let mut tap = Command::new(BIN)
         .args(["tap", "--once", "--listen", "127.0.0.1:0", "--upstream"])
         .arg(format!("127.0.0.1:{port}"))

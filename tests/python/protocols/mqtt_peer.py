@@ -18,7 +18,7 @@ bytes): fields [first byte], payload = variable header + payload.
 import threading
 import traceback
 
-from common import Skip, check, frame, listener, main, need, read_exactly, read_to_end, side, TIMEOUT
+from common import check, frame, listener, main, need, read_exactly, read_to_end, side, TIMEOUT
 
 BIG = bytes(range(256)) * 80  # 20480 bytes: a 3-byte remaining length
 MEDIUM = b"m" * 300  # a 2-byte remaining length
