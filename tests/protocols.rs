@@ -556,6 +556,22 @@ fn mqtt_paho() {
         Value::Array(want),
         "paho read what encode wrote"
     );
+    // MQTT's remaining length has at most 4 bytes: a fifth is malformed
+    // (MQTT 3.1.1 section 2.2.3), an error rather than a frame.
+    let mut cmd = Command::new(BIN);
+    cmd.args(["decode", "--protocol", "mqtt", "--json"]);
+    let out = run(
+        cmd,
+        b"\x30\xff\xff\xff\xff\x01",
+        None,
+        "decode a 5-byte length",
+    );
+    assert!(
+        !out.status.success() && out.stdout.is_empty(),
+        "a 5-byte remaining length must be an error: {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
