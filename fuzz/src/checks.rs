@@ -164,7 +164,16 @@ pub struct Spec<'a> {
     pub discard: bool,
     /// Resynchronise after a bad header.
     pub resync: bool,
+    /// The layout features of real protocols, drawn by `split_equivalence`
+    /// alone (0 elsewhere): bits 0-1 a preface (fixed, or ending at a
+    /// zero byte), bits 2-3 frame-end bytes, bit 4 an ASCII length in
+    /// place of the varint, bit 5 a 2-byte varint limit, bit 6 a first
+    /// frame with its own layout.
+    pub extras: u8,
 }
+
+/// The first frame's layout `Spec::extras` draws: a one-byte length.
+static FIRST: Layout = Layout::builder("B").build_or_panic();
 
 impl<'a> Spec<'a> {
     /// Reads a spec; `None` if the bytes describe no layout with an integer.
@@ -260,6 +269,7 @@ impl<'a> Spec<'a> {
             constants,
             max_payload,
             discard: policies & 1 != 0,
+            extras: 0,
         })
     }
 
@@ -270,8 +280,27 @@ impl<'a> Spec<'a> {
         b = match (self.length_field, self.delimiter) {
             (_, Some(delimiter)) => Layout::with_delimiter(delimiter),
             (Some(index), None) => b.length_field(index),
+            (None, None) if self.extras & 0x10 != 0 => {
+                b.ascii_length(framing_core::Radix::Decimal, b":")
+            }
+            (None, None) if self.extras & 0x20 != 0 => b.varint_max_bytes(2),
             (None, None) => b.varint_length(),
         };
+        b = match self.extras & 3 {
+            1 => b.preface(b"\x01\x02"),
+            2 => b.preface_until(b"\x00", 24),
+            _ => b,
+        };
+        if self.delimiter.is_none() {
+            b = match (self.extras >> 2) & 3 {
+                1 => b.frame_end(&[0xCE]),
+                2 => b.frame_end(b"\x00\x00"),
+                _ => b,
+            };
+        }
+        if self.extras & 0x40 != 0 {
+            b = b.first_frame(&FIRST);
+        }
         if let Some((checksum, covers, order)) = self.trailer {
             b = b.trailer(checksum).trailer_covers(covers);
             if let Some(order) = order {
@@ -375,11 +404,10 @@ pub fn out_of(layout: &Layout, item: Decoded<Frame<'_>>) -> Out {
     match item {
         Decoded::Frame(f) => {
             // The first frame may be read with its own layout.
-            let read_with = f.header().layout();
-            assert!(
-                read_with == layout || Some(read_with) == layout.first_frame(),
-                "a frame read with another layout"
-            );
+            let read_with = match layout.first_frame() {
+                Some(first) if core::ptr::eq(f.header().layout(), first) => first,
+                _ => layout,
+            };
             assert_valid_frame(read_with, f.header().as_bytes(), f.payload());
             // The trailer returned is the one the encoder writes.
             let mut trailer = [0u8; 16];
@@ -507,7 +535,7 @@ impl Joiner {
             }
             // A frame whose trailer did not match is reported in place of
             // its end: the pieces given are dropped.
-            Event::Recovered(r @ Recovery::Corrupt { .. }) => {
+            Event::Recovered(r @ (Recovery::Corrupt { .. } | Recovery::BadFrameEnd { .. })) => {
                 assert!(self.current.take().is_some(), "corrupt outside a frame");
                 Some(Out::Recovered(r))
             }
@@ -700,9 +728,10 @@ pub fn split<'a>(mut bytes: &'a [u8], sizes: &[u8]) -> Vec<&'a [u8]> {
 /// whole-frame decoder when the maximum payload, not the buffer, is the limit.
 pub fn split_equivalence(data: &[u8]) -> bool {
     let mut input = Input::new(data);
-    let Some(spec) = Spec::parse(&mut input) else {
+    let Some(mut spec) = Spec::parse(&mut input) else {
         return false;
     };
+    spec.extras = input.byte();
     let Some(layout) = spec.build(spec.max_payload) else {
         return false;
     };
@@ -731,14 +760,21 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     {
         match whole.first() {
             Some(Out::Frame { header, payload }) => {
-                let frame = header.len() + payload.len() + layout.trailer_len();
+                let frame = header.len() + payload.len() + layout.tail_len();
                 assert_eq!(frame, total, "needs");
             }
             // A valid head whose trailer does not match.
-            Some(Out::Recovered(Recovery::Corrupt { length, .. })) => {
+            Some(Out::Recovered(
+                Recovery::Corrupt { length, .. } | Recovery::BadFrameEnd { length, .. },
+            )) => {
                 assert_eq!(*length, total as u64, "needs");
             }
-            Some(Out::Err(e)) if matches!(e.kind(), DecodeErrorKind::ChecksumMismatch { .. }) => {
+            Some(Out::Err(e))
+                if matches!(
+                    e.kind(),
+                    DecodeErrorKind::ChecksumMismatch { .. } | DecodeErrorKind::FrameEnd { .. }
+                ) =>
+            {
                 assert!(
                     total <= stream.len(),
                     "needs {total}, decode checked a trailer"
@@ -783,9 +819,19 @@ pub fn split_equivalence(data: &[u8]) -> bool {
         );
         return true;
     }
+    if layout.first_frame().is_some() {
+        // Nor for a first frame with its own layout, read whole.
+        let mut storage = [0u8; 64];
+        let refused = StreamDecoder::try_new(&layout, SliceBuffer::new(&mut storage));
+        assert_eq!(
+            refused.err().map(|e| e.kind()),
+            Some(DecodeErrorKind::FirstFrameNotStreamable)
+        );
+        return true;
+    }
     let clamped_max = spec
         .max_payload
-        .min((BIG_BUFFER - layout.max_head_len() - layout.trailer_len()) as u64);
+        .min((BIG_BUFFER - layout.max_head_len() - layout.tail_len()) as u64);
     let clamped = spec
         .build(clamped_max)
         .expect("a lower max_payload builds too");

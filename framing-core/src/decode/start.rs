@@ -103,7 +103,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
         if !done {
             if last {
-                let missing = (need - have - take).max(1);
+                // A fixed preface's missing bytes; at least one more for
+                // one ending at given bytes.
+                let missing = need.saturating_sub(have + take).max(1);
                 return self.truncated(input.len(), missing as u64, true);
             }
             if have == 0 && need <= hold {
