@@ -31,18 +31,21 @@ pub struct HeaderArgs {
     /// How frames are delimited: `length` (a header with a length, the
     /// default), or, for serial links, `cobs` (COBS-stuffed, ending with a
     /// zero byte), `slip` (RFC 1055) or `lines` (ending with `\n`, or the
-    /// bytes of --delimiter). The last three have no header: --header and
-    /// its options do not apply.
-    #[arg(long, value_name = "KIND", value_parser = ["length", "cobs", "slip", "lines"],
+    /// bytes of --delimiter), or `resp` (Redis's RESP2/RESP3: each top-level
+    /// value is a frame, its bytes as on the wire; JSON adds "resp", the
+    /// value's type). These have no header: --header and its options do not
+    /// apply.
+    #[arg(long, value_name = "KIND", value_parser = ["length", "cobs", "slip", "lines", "resp"],
           default_value = "length")]
     pub framing: String,
     /// With `--framing lines`: the delimiter, as hex bytes (1 to 8), e.g.
     /// `0d0a` for CRLF lines.
     #[arg(long, value_name = "HEX")]
     pub delimiter: Option<String>,
-    /// With --framing cobs|slip|lines: the largest payload accepted
+    /// With --framing cobs|slip|lines|resp: the largest payload accepted
     /// (decoded, without its trailer); longer frames are an error, or with
-    /// --discard-oversize skipped to the next delimiter and reported.
+    /// --discard-oversize skipped to the next delimiter and reported (not
+    /// for resp, where every bad value is an error).
     #[arg(long, value_name = "BYTES")]
     pub max_frame: Option<u64>,
     /// The payload length is an unsigned LEB128 varint (protobuf's) right
@@ -242,13 +245,14 @@ impl HeaderArgs {
             "length" => {
                 if self.delimiter.is_some() || self.max_frame.is_some() {
                     return Err(Fail::Usage(
-                        "--delimiter and --max-frame go with --framing cobs|slip|lines".into(),
+                        "--delimiter and --max-frame go with --framing cobs|slip|lines|resp".into(),
                     ));
                 }
                 Layout::builder(&self.format)
             }
             "cobs" => Layout::cobs(),
             "slip" => Layout::slip(),
+            "resp" => Layout::resp(),
             _ => {
                 let bytes = match &self.delimiter {
                     Some(hex) => hex_bytes(hex)
@@ -280,8 +284,9 @@ impl HeaderArgs {
                 None => self.max_payload,
             })
             .on_oversize(oversize)
-            // Delimited frames always go on at the next delimiter.
-            .resync(self.resync || delimited);
+            // Delimited frames always go on at the next delimiter, except
+            // RESP's, whose values have values inside.
+            .resync(self.resync || (delimited && self.framing != "resp"));
         if let Some(n) = self.length_field {
             builder = builder.length_field(n);
         }

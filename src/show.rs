@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use framing_core::{Frame, Recovery, Value};
+use framing_core::resp::RespType;
+use framing_core::{Delimiter, Frame, Recovery, Value};
 use serde_json::{json, Map, Value as Json};
 
 /// Lowercase hex of `bytes`.
@@ -49,13 +50,27 @@ pub fn fields_json(header: &framing_core::Header<'_>) -> Vec<Json> {
         .collect()
 }
 
+/// The keys a frame's framing kind adds: `"resp"` (the value's type) for
+/// RESP frames.
+pub fn kind_keys(frame: &Frame<'_>, obj: &mut Map<String, Json>) {
+    match frame.header().layout().delimiter() {
+        // Delimited frames have no header, so no fields.
+        Some(Delimiter::Resp) => {
+            if let Some(t) = RespType::of(frame.payload()) {
+                obj.insert("resp".into(), json!(t.name()));
+            }
+        }
+        Some(_) => {}
+        None => {
+            obj.insert("fields".into(), Json::Array(fields_json(&frame.header())));
+        }
+    }
+}
+
 /// One JSON line (without the newline) for a frame, with extra keys.
 pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     let mut obj = Map::new();
-    // Delimited frames have no header, so no fields.
-    if frame.header().layout().delimiter().is_none() {
-        obj.insert("fields".into(), Json::Array(fields_json(&frame.header())));
-    }
+    kind_keys(frame, &mut obj);
     obj.insert("length".into(), json!(frame.payload().len()));
     obj.insert("payload_hex".into(), json!(hex(frame.payload())));
     if let Ok(text) = std::str::from_utf8(frame.payload()) {

@@ -223,12 +223,7 @@ impl View {
         let cost = 256 + 4 * shown.len();
         if self.json {
             let mut obj = Map::new();
-            if frame.header().layout().delimiter().is_none() {
-                obj.insert(
-                    "fields".into(),
-                    Json::Array(show::fields_json(&frame.header())),
-                );
-            }
+            show::kind_keys(frame, &mut obj);
             obj.insert("length".into(), json!(whole));
             if !frame.trailer().is_empty() {
                 obj.insert("trailer".into(), json!(show::hex(frame.trailer())));

@@ -187,3 +187,4 @@ mod state;
 
 pub use decoder::{Decoded, Decoder, Event, StreamDecoder};
 pub use error::{DecodeError, DecodeErrorKind, Recovery};
+pub(crate) use search::find1;

@@ -79,6 +79,16 @@ pub enum EncodeError {
     /// empty frames; with a trailer, an empty SLIP payload is not an empty
     /// frame.)
     EmptyFrame,
+    /// A payload for a RESP layout that is not exactly one RESP value:
+    /// malformed (`fault`) at byte `at`, or (`fault` is `None`) ending
+    /// inside a value (`at` is its length) or going on after one (`at` is
+    /// where the value ends).
+    NotOneRespValue {
+        /// Where, in the payload.
+        at: usize,
+        /// What is wrong, if a byte is.
+        fault: Option<crate::resp::RespFault>,
+    },
 }
 
 impl fmt::Display for EncodeError {
@@ -120,6 +130,17 @@ impl fmt::Display for EncodeError {
             EncodeError::DelimiterInFrame { at } => write!(
                 f,
                 "the frame holds the delimiter at byte {at}, which would end it there"
+            ),
+            EncodeError::NotOneRespValue {
+                at,
+                fault: Some(fault),
+            } => {
+                write!(f, "the payload is not a RESP value: {fault} at byte {at}")
+            }
+            EncodeError::NotOneRespValue { at, fault: None } => write!(
+                f,
+                "the payload is not exactly one RESP value: it ends inside one or goes on \
+                 after one (byte {at})"
             ),
             EncodeError::EmptyFrame => f.write_str(
                 "an empty SLIP frame is an END byte alone, which readers skip: it would never \
@@ -300,6 +321,7 @@ impl Layout {
                 None => None,
             },
             Some(Delimiter::Bytes(sep)) => body.checked_add(sep.len()),
+            Some(Delimiter::Resp) => Some(body),
             None => match self.head_len(payload_len).checked_add(body) {
                 Some(n) => n.checked_add(self.tail_len() - self.trailer_len()),
                 None => None,
@@ -742,6 +764,10 @@ impl Layout {
         let available = out.len();
         // The exact length first, so that nothing is written on error.
         let needed = match delimiter {
+            Delimiter::Resp => {
+                crate::resp::check_value(payload)?;
+                payload.len()
+            }
             Delimiter::Bytes(sep) => {
                 let sep = sep.as_bytes();
                 let frame: usize = payload.len() + tail.len();
@@ -777,6 +803,7 @@ impl Layout {
             .get_mut(..needed)
             .ok_or(EncodeError::BufferTooSmall { needed, available })?;
         match delimiter {
+            Delimiter::Resp => out.copy_from_slice(payload),
             Delimiter::Bytes(sep) => {
                 let (p, rest) = out.split_at_mut(payload.len());
                 p.copy_from_slice(payload);

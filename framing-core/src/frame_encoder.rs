@@ -64,6 +64,8 @@ pub struct FrameEncoder<'l> {
     escaped: Option<u8>,
     /// Byte strings: the frame's last bytes (for the delimiter check).
     tail: [u8; MAX_DELIMITER],
+    /// RESP: the scan of the value so far.
+    resp: crate::resp::Scan,
     /// How far `finish` has got: trailer bytes fed, then the end.
     stage: Stage,
 }
@@ -99,6 +101,7 @@ impl Layout {
             written: 0,
             escaped: None,
             tail: [0; MAX_DELIMITER],
+            resp: crate::resp::Scan::new(),
             stage: Stage::Payload,
         })
     }
@@ -163,6 +166,12 @@ impl FrameEncoder<'_> {
         loop {
             match self.stage {
                 Stage::Payload => {
+                    if self.delimiter == Delimiter::Resp && !self.resp.ended() {
+                        return Err(EncodeError::NotOneRespValue {
+                            at: usize::try_from(self.taken).unwrap_or(usize::MAX),
+                            fault: None,
+                        });
+                    }
                     if self.delimiter == Delimiter::Slip
                         && self.taken == 0
                         && self.layout.trailer.is_none()
@@ -216,6 +225,30 @@ impl FrameEncoder<'_> {
     /// Feeds one byte of the frame's body; `Ok(false)` if `out` is full.
     fn put(&mut self, b: u8, out: &mut [u8], w: &mut usize) -> Result<bool, EncodeError> {
         match self.delimiter {
+            Delimiter::Resp => {
+                use crate::resp::Scanned;
+                let at = self.taken + (*w as u64);
+                let at_usize = usize::try_from(at).unwrap_or(usize::MAX);
+                if self.resp.ended() {
+                    return Err(EncodeError::NotOneRespValue {
+                        at: at_usize,
+                        fault: None,
+                    });
+                }
+                if out.get(*w).is_none() {
+                    return Ok(false);
+                }
+                match self.resp.scan(&[b], at, u64::MAX) {
+                    Scanned::Bad(fault, _) => {
+                        return Err(EncodeError::NotOneRespValue {
+                            at: at_usize,
+                            fault: Some(fault),
+                        })
+                    }
+                    Scanned::More | Scanned::End(_) | Scanned::TooLong(..) => {}
+                }
+                Ok(emit(out, w, b))
+            }
             Delimiter::Cobs => {
                 if !self.flush(out, w) {
                     return Ok(false);
@@ -301,6 +334,7 @@ impl FrameEncoder<'_> {
     /// if `out` filled first.
     fn end(&mut self, out: &mut [u8], w: &mut usize, mut done: u8) -> Option<u8> {
         match self.delimiter {
+            Delimiter::Resp => None,
             Delimiter::Cobs => {
                 if !self.flush(out, w) {
                     return Some(done);

@@ -19,6 +19,7 @@ mod frame_encoder;
 mod header;
 mod layout;
 pub mod protocols;
+pub mod resp;
 pub mod trailer;
 mod value;
 mod varint;

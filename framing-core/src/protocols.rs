@@ -19,6 +19,13 @@
 use crate::layout::{Layout, Radix};
 use crate::value::Value;
 
+/// Redis (RESP2 and RESP3): each top-level value is a frame, commands and
+/// replies alike, up to 512 MiB (Redis's `proto-max-bulk-len`) and its
+/// lines.
+pub static REDIS: Layout = Layout::resp()
+    .max_payload(512 * 1024 * 1024 + 64 * 1024)
+    .build_or_panic();
+
 /// A protocol's framing, per side.
 #[derive(Clone, Copy, Debug)]
 pub struct Protocol {
@@ -179,6 +186,13 @@ pub static ALL: &[Protocol] = &[
         options: "--header '!cI' --length-field 1 --length-adjust -4 --max-payload 1073741824 \
                   --first-header '!I' --first-length-field 0 --first-length-adjust -4 (client)",
         spec: "PostgreSQL protocol, 55.7 (message formats: StartupMessage, then typed messages)",
+    },
+    Protocol {
+        name: "redis",
+        client: &REDIS,
+        server: &REDIS,
+        options: "--framing resp --max-frame 536936448",
+        spec: "Redis serialization protocol specification (RESP2 and RESP3)",
     },
     Protocol {
         name: "tls",

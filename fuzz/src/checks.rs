@@ -206,7 +206,8 @@ impl<'a> Spec<'a> {
             .collect();
         let pick = usize::from(input.byte());
         let length_field = (!integers.is_empty()).then(|| integers[pick % integers.len()]);
-        let delimiter = (length_field.is_none() && pick >= 128).then(|| match pick % 5 {
+        let delimiter = (length_field.is_none() && pick >= 128).then(|| match pick % 6 {
+            5 => Delimiter::Resp,
             0 => Delimiter::Cobs,
             1 => Delimiter::Slip,
             2 => Delimiter::Bytes(Separator::new(b"\n").expect("a separator")),
@@ -301,7 +302,9 @@ impl<'a> Spec<'a> {
         if self.extras & 0x40 != 0 {
             b = b.first_frame(&FIRST);
         }
-        if let Some((checksum, covers, order)) = self.trailer {
+        // A RESP layout takes no trailer, resync or discard policy.
+        let resp = self.delimiter == Some(Delimiter::Resp);
+        if let (Some((checksum, covers, order)), false) = (self.trailer, resp) {
             b = b.trailer(checksum).trailer_covers(covers);
             if let Some(order) = order {
                 b = b.trailer_byte_order(order);
@@ -314,12 +317,12 @@ impl<'a> Spec<'a> {
                 self.adjust
             })
             .max_payload(max_payload)
-            .on_oversize(if self.discard {
+            .on_oversize(if self.discard && !resp {
                 Oversize::Discard
             } else {
                 Oversize::Fail
             })
-            .resync(self.resync);
+            .resync(self.resync && !resp);
         if self.delimiter.is_none() {
             for &(index, value) in &self.constants {
                 b = b.constant(index, value);
@@ -373,6 +376,14 @@ pub fn assert_valid_frame(layout: &Layout, header: &[u8], payload: &[u8]) {
             payload.len() as u64 <= layout.max_payload(),
             "payload above max"
         );
+        if delimiter == framing_core::Delimiter::Resp {
+            let mut out = vec![0u8; payload.len()];
+            assert_eq!(
+                layout.encode(payload, &mut out),
+                Ok(payload.len()),
+                "a RESP frame is one RESP value"
+            );
+        }
         if let framing_core::Delimiter::Bytes(sep) = delimiter {
             let sep = sep.as_bytes();
             assert!(
@@ -1333,6 +1344,14 @@ fn roundtrip_delimited(layout: &Layout, mut input: Input<'_>) -> bool {
             }
             Err(EncodeError::PayloadTooLong { length, max }) => {
                 assert!(length > max && max == layout.max_payload());
+            }
+            Err(EncodeError::NotOneRespValue { at, .. }) => {
+                assert!(
+                    matches!(layout.delimiter(), Some(Delimiter::Resp)),
+                    "NotOneRespValue for {:?}",
+                    layout.delimiter()
+                );
+                assert!(at <= payload.len(), "at {at}");
             }
             Err(EncodeError::DelimiterInFrame { at }) => {
                 assert!(

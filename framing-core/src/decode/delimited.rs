@@ -10,6 +10,17 @@ use super::state::{Skipping, State, Unstuff};
 use crate::adapter::{At, Fed, Found, Place};
 use crate::buffer::Buffer;
 use crate::layout::{Delimiter, HeaderFault, Oversize};
+use crate::resp::{Scan, Scanned};
+
+/// The error for a RESP frame (`frame`, scanned by `scan`) nested deeper
+/// than [`MAX_DEPTH`](crate::resp::MAX_DEPTH), if it is: its depth is at
+/// most the aggregates the scan saw, so most frames need no walk.
+fn resp_too_deep(scan: &Scan, frame: &[u8]) -> Option<HeaderFault> {
+    if scan.aggregates() as usize <= crate::resp::MAX_DEPTH {
+        return None;
+    }
+    crate::resp::too_deep(frame).map(|(fault, at)| HeaderFault::Resp { fault, at })
+}
 
 /// COBS's delimiter.
 const COBS_END: u8 = 0;
@@ -105,6 +116,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             self.frame_start = self.pos + at as u64;
         }
         let step = match delimiter {
+            Delimiter::Resp => return self.resp(input, at, last, fresh, unstuff),
             Delimiter::Cobs => self.cobs(rest, at, fresh, unstuff),
             Delimiter::Slip => self.slip(rest, at, unstuff),
             Delimiter::Bytes(sep) => {
@@ -282,6 +294,64 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         Step::More
     }
 
+    /// RESP: D1 (a value whole in the input, lent from it), D1' (the rest
+    /// of one: lent from the buffer), D2 (part of one: its bytes buffered
+    /// as they are), D3 (a malformed value) and D4 (one longer than the
+    /// maximum), which are errors: a RESP layout has no resync, for the
+    /// values inside an aggregate are values too, and a decoder that skipped
+    /// to the next line would hand them out as frames.
+    fn resp(&mut self, input: &[u8], at: usize, last: bool, fresh: bool, u: Unstuff) -> Next {
+        debug_assert!(!self.framing.policies().1 && fresh == self.buf.is_empty());
+        let rest = &input[at..];
+        let mut scan = if fresh { Scan::new() } else { u.resp };
+        let seen = self.buf.len() as u64;
+        let cap = self.frame_cap() as u64;
+        let bad = |fault, i: usize| HeaderFault::Resp {
+            fault,
+            at: seen as usize + i,
+        };
+        match scan.scan(rest, seen, cap) {
+            Scanned::End(n) => {
+                let end = at + n;
+                if fresh {
+                    let frame = &rest[..n];
+                    if let Some(fault) = resp_too_deep(&scan, frame) {
+                        return self.corrupt(end, fault, true);
+                    }
+                    let place = Place::Input {
+                        start: at,
+                        head: 0,
+                        len: n,
+                    };
+                    return self.complete(frame, end, place);
+                }
+                if self.buf.extend_from_slice(&rest[..n]).is_err() {
+                    return self.corrupt(end, HeaderFault::TooLong(seen + n as u64), true);
+                }
+                if let Some(fault) = resp_too_deep(&scan, self.buf.as_slice()) {
+                    return self.corrupt(end, fault, true);
+                }
+                self.complete_buffered(end)
+            }
+            Scanned::More => {
+                let total = seen + rest.len() as u64;
+                if total > cap || self.buf.extend_from_slice(rest).is_err() {
+                    return self.corrupt(input.len(), HeaderFault::TooLong(total), false);
+                }
+                self.state = State::Scan {
+                    unstuff: Unstuff { resp: scan, ..u },
+                };
+                if last {
+                    let e = self.fail(DecodeErrorKind::Unterminated { held: total });
+                    return Next::Done(self.out(input.len(), Err(e)));
+                }
+                self.none(input.len())
+            }
+            Scanned::Bad(fault, i) => self.corrupt(at + i, bad(fault, i), false),
+            Scanned::TooLong(bytes, i) => self.corrupt(at + i, HeaderFault::TooLong(bytes), false),
+        }
+    }
+
     /// A byte-string delimiter: copies the frame's data into the buffer
     /// up to its end, which may have begun in bytes before `rest`.
     fn bytes(&mut self, rest: &[u8], at: usize, sep: &[u8], u: Unstuff) -> Step {
@@ -410,6 +480,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         };
         let rest = &input[at..];
         let found = match delimiter {
+            Delimiter::Resp => unreachable!("RESP fails rather than skips"),
             Delimiter::Cobs => find1(rest, COBS_END).map(|p| p + 1),
             Delimiter::Slip => find1(rest, SLIP_END).map(|p| p + 1),
             Delimiter::Bytes(sep) => match sep_find(sep.as_bytes(), usize::from(matched), rest) {

@@ -6,6 +6,7 @@ use core::fmt;
 use crate::layout::AsciiFault;
 #[allow(unused_imports)] // for the docs
 use crate::layout::Oversize;
+use crate::resp::RespFault;
 
 /// Why decoding failed. After any of these the decoder stays failed and
 /// returns the same error until [`reset`](crate::Decoder::reset).
@@ -69,6 +70,13 @@ pub enum DecodeErrorKind {
     AsciiLength {
         /// What is wrong.
         fault: AsciiFault,
+        /// Where: bytes from the start of the frame (the error's offset).
+        at: u64,
+    },
+    /// A RESP value ([`Layout::resp`](crate::Layout::resp)) is malformed.
+    Resp {
+        /// What is wrong.
+        fault: RespFault,
         /// Where: bytes from the start of the frame (the error's offset).
         at: u64,
     },
@@ -216,6 +224,11 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::AsciiLength { fault, at: i } => write!(
                 f,
                 "frame at byte {at}: its ASCII length {fault} (byte {})",
+                at + i
+            ),
+            DecodeErrorKind::Resp { fault, at: i } => write!(
+                f,
+                "RESP value at byte {at}: {fault} (byte {})",
                 at + i
             ),
             DecodeErrorKind::FrameEnd {

@@ -290,6 +290,10 @@ impl<L: Borrow<Layout>> Framing for L {
             HeaderFault::Checksum { computed, carried } => {
                 DecodeErrorKind::ChecksumMismatch { computed, carried }
             }
+            HeaderFault::Resp { fault, at } => DecodeErrorKind::Resp {
+                fault,
+                at: at as u64,
+            },
             HeaderFault::Ascii { fault, at } => DecodeErrorKind::AsciiLength {
                 fault,
                 at: at as u64,

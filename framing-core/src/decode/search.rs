@@ -34,7 +34,7 @@ pub(super) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
 /// The first position of byte `x` in `hay`: [`find2`] for one byte,
 /// sixteen bytes a step.
 #[inline]
-pub(super) fn find1(hay: &[u8], x: u8) -> Option<usize> {
+pub(crate) fn find1(hay: &[u8], x: u8) -> Option<usize> {
     const LO: u64 = splat(0x01);
     const HI: u64 = splat(0x80);
     let wx = splat(x);

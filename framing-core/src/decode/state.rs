@@ -66,6 +66,8 @@ pub(super) struct Unstuff {
     /// first `matched` bytes (not in the buffer: they are the delimiter's
     /// start, or data if what follows says so).
     pub(super) matched: u8,
+    /// RESP: where the scan of the value stands.
+    pub(super) resp: crate::resp::Scan,
 }
 
 /// Why `Skip` skips to the next delimiter.

@@ -525,6 +525,11 @@ impl LayoutBuilder {
         {
             return Err(LayoutError::DelimiterAndLength);
         }
+        if matches!(self.delimiter, Some(Delimiter::Resp))
+            && (self.resync || self.trailer.is_some() || matches!(self.oversize, Oversize::Discard))
+        {
+            return Err(LayoutError::RespOptions);
+        }
         if let (Some(end), Some(_)) = (self.frame_end, self.delimiter) {
             return Err(LayoutError::FrameEnd { len: end.len() });
         }
@@ -732,6 +737,35 @@ impl Layout {
     /// SLIP frames ([`Delimiter::Slip`]), as [`Layout::with_delimiter`].
     pub const fn slip() -> LayoutBuilder {
         Layout::with_delimiter(Delimiter::Slip)
+    }
+
+    /// RESP frames ([`Delimiter::Resp`], the Redis protocol): each top-level
+    /// value is one frame, its bytes as on the wire; see [`crate::resp`].
+    /// [`max_payload`](LayoutBuilder::max_payload) bounds a whole value.
+    /// Unlike the other delimited layouts, resync is off and cannot be
+    /// turned on ([`LayoutError::RespOptions`]): a malformed value is an
+    /// error.
+    ///
+    /// ```
+    /// use framing_core::{resp::RespType, Decoded, Decoder, Layout};
+    ///
+    /// const RESP: Layout = Layout::resp().max_payload(512).build_or_panic();
+    /// let mut decoder = Decoder::new(&RESP, framing_core::heapless::Vec::<u8, 512>::new());
+    /// let mut values = Vec::new();
+    /// for chunk in [&b"*2\r\n$3\r\nGET\r\n$1"[..], b"\r\nk\r\n+OK\r\n"] {
+    ///     let mut chunk = chunk;
+    ///     while let Some(Decoded::Frame(value)) = decoder.decode(&mut chunk)? {
+    ///         values.push((RespType::of(value.payload()), value.payload().to_vec()));
+    ///     }
+    /// }
+    /// assert_eq!(values[0], (Some(RespType::Array), b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".to_vec()));
+    /// assert_eq!(values[1], (Some(RespType::Simple), b"+OK\r\n".to_vec()));
+    /// # Ok::<(), framing_core::DecodeError>(())
+    /// ```
+    pub const fn resp() -> LayoutBuilder {
+        let mut b = Layout::with_delimiter(Delimiter::Resp);
+        b.resync = false;
+        b
     }
 
     /// [`Layout::with_delimiter`] with a byte-string delimiter (1 to

@@ -10,6 +10,7 @@ pub const MAX_DELIMITER: usize = 8;
 ///  COBS:   | 03 11 22 02 33 | 00 |     11 22 00 33, no zero inside; 00 ends it
 ///  SLIP:   | 11 db dc 22    | c0 |     11 c0 22, END (c0) and ESC (db) escaped
 ///  lines:  | h  i           | 0a |     "hi", a delimiter that never occurs inside
+///  RESP:   | *1\r\n$2\r\nhi\r\n |       the value is the frame: it ends where the value ends
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -28,6 +29,10 @@ pub enum Delimiter {
     /// The frame ends with this byte string, which never occurs inside it
     /// (lines: `\n` or `\r\n`). Empty frames are frames.
     Bytes(Separator),
+    /// RESP, the Redis protocol ([`crate::resp`]): each top-level value is a
+    /// frame, its bytes as on the wire (the payload); it ends where the
+    /// value does. Malformed and oversized values are errors (no resync).
+    Resp,
 }
 
 /// A delimiter byte string of 1 to [`MAX_DELIMITER`] bytes.

@@ -123,6 +123,10 @@ pub enum LayoutError {
     /// The first frame's layout is a length framing with no preface and no
     /// first frame of its own.
     FirstFrame,
+    /// A RESP layout ([`Layout::resp`](crate::Layout::resp)) has no
+    /// trailer, resync or discard policy: a value inside an aggregate is a
+    /// value too, so there is no safe place to go on after a bad one.
+    RespOptions,
 }
 
 impl LayoutError {
@@ -170,6 +174,9 @@ impl LayoutError {
             }
             LayoutError::FirstFrame => {
                 "the first frame's layout must be length-prefixed, with no preface or first frame of its own"
+            }
+            LayoutError::RespOptions => {
+                "a RESP layout takes no trailer, resync or discard policy: a bad value is an error"
             }
         }
     }
@@ -290,5 +297,10 @@ pub(crate) enum HeaderFault {
     /// A SLIP escape followed by `byte`.
     SlipEscape {
         byte: u8,
+    },
+    /// A malformed RESP value, the fault `at` bytes into the frame.
+    Resp {
+        fault: crate::resp::RespFault,
+        at: usize,
     },
 }

@@ -1,0 +1,210 @@
+//! RESP framing: every split of a stream gives the same frames as the
+//! whole, malformed values are errors at their byte, and the encoder
+//! writes exactly one value.
+
+use framing_core::resp::{RespFault, RespType};
+use framing_core::{
+    heapless, DecodeErrorKind, Decoded, Decoder, EncodeError, Layout, LayoutError, Oversize,
+};
+
+const RESP: Layout = Layout::resp().max_payload(256).build_or_panic();
+
+/// What decoding `chunks` in order gives: the frames, then the error, if
+/// any (its kind and offset).
+fn decode(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, Option<(DecodeErrorKind, u64)>) {
+    let mut d = Decoder::new(&RESP, heapless::Vec::<u8, 256>::new());
+    let mut frames = Vec::new();
+    for chunk in chunks {
+        let mut chunk = *chunk;
+        loop {
+            match d.decode(&mut chunk) {
+                Ok(Some(Decoded::Frame(f))) => frames.push(f.payload().to_vec()),
+                Ok(Some(other)) => panic!("unexpected {other:?}"),
+                Ok(None) => break,
+                Err(e) => return (frames, Some((e.kind(), e.offset()))),
+            }
+        }
+    }
+    match d.finish() {
+        Ok(None) => (frames, None),
+        Ok(Some(r)) => panic!("unexpected {r:?}"),
+        Err(e) => (frames, Some((e.kind(), e.offset()))),
+    }
+}
+
+const STREAM: &[&[u8]] = &[
+    b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhe\r\no\r\n",
+    b"+OK\r\n",
+    b"$-1\r\n",
+    b"%2\r\n+a\r\n:1\r\n+b\r\n*2\r\n_\r\n#f\r\n",
+    b"|1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n",
+    b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n=9\r\ntxt:hello\r\n",
+    b"$0\r\n\r\n",
+    b",-1.5e3\r\n",
+    b"(3492890328409238509324850943850943825024385\r\n",
+    b"!21\r\nSYNTAX invalid syntax\r\n",
+    b"*0\r\n",
+];
+
+#[test]
+fn every_split_gives_the_same_values() {
+    let wire: Vec<u8> = STREAM.concat();
+    let want: Vec<Vec<u8>> = STREAM.iter().map(|v| v.to_vec()).collect();
+    assert_eq!(decode(&[&wire]), (want.clone(), None));
+    for cut in 0..=wire.len() {
+        let (a, b) = wire.split_at(cut);
+        assert_eq!(decode(&[a, b]), (want.clone(), None), "cut at {cut}");
+    }
+    let bytes: Vec<&[u8]> = wire.chunks(1).collect();
+    assert_eq!(decode(&bytes), (want.clone(), None));
+    let sevens: Vec<&[u8]> = wire.chunks(7).collect();
+    assert_eq!(decode(&sevens), (want, None));
+    let types: Vec<_> = STREAM
+        .iter()
+        .map(|v| RespType::of(v).unwrap().name())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "array",
+            "simple",
+            "bulk",
+            "map",
+            "attribute",
+            "push",
+            "bulk",
+            "double",
+            "big_number",
+            "bulk_error",
+            "array"
+        ]
+    );
+}
+
+#[test]
+fn malformed_values_are_errors_at_their_byte_after_the_good_ones() {
+    let cases: &[(&[u8], DecodeErrorKind)] = &[
+        (
+            b"PING\r\n",
+            DecodeErrorKind::Resp {
+                fault: RespFault::Type { byte: b'P' },
+                at: 0,
+            },
+        ),
+        (
+            b"*2\r\n$3\r\nGET\r\n$x\r\n",
+            DecodeErrorKind::Resp {
+                fault: RespFault::Length { byte: b'x' },
+                at: 14,
+            },
+        ),
+        (
+            b"$3\r\nabcd\r\n",
+            DecodeErrorKind::Resp {
+                fault: RespFault::LineEnd { byte: b'd' },
+                at: 7,
+            },
+        ),
+        (
+            b"$1000\r\n",
+            DecodeErrorKind::TooLong {
+                length: 1004,
+                max: 256,
+            },
+        ),
+    ];
+    for (bad, kind) in cases {
+        let wire = [&b"+OK\r\n:1\r\n"[..], bad].concat();
+        for cut in 0..=wire.len() {
+            let (a, b) = wire.split_at(cut);
+            let (frames, err) = decode(&[a, b]);
+            assert_eq!(
+                frames,
+                [b"+OK\r\n".to_vec(), b":1\r\n".to_vec()],
+                "cut {cut}"
+            );
+            assert_eq!(
+                err,
+                Some((*kind, 9)),
+                "cut {cut} of {:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+    let (frames, err) = decode(&[b"+OK\r\n*2\r\n+a\r\n"]);
+    assert_eq!(frames.len(), 1);
+    assert_eq!(err, Some((DecodeErrorKind::Unterminated { held: 8 }, 5)));
+}
+
+#[test]
+fn nesting_is_bounded() {
+    let depth = framing_core::resp::MAX_DEPTH;
+    let ok = [b"*1\r\n".repeat(depth), b":1\r\n".to_vec()].concat();
+    assert_eq!(decode(&[&ok]), (vec![ok.clone()], None));
+    let deep = [b"*1\r\n".repeat(depth + 1), b":1\r\n".to_vec()].concat();
+    for cut in [0, 3, 50, deep.len()] {
+        let (a, b) = deep.split_at(cut);
+        let (frames, err) = decode(&[a, b]);
+        assert!(frames.is_empty());
+        assert_eq!(
+            err,
+            Some((
+                DecodeErrorKind::Resp {
+                    fault: RespFault::TooDeep { max: depth as u8 },
+                    at: 4 * depth as u64,
+                },
+                0
+            ))
+        );
+    }
+}
+
+#[test]
+fn the_encoder_writes_one_value_as_it_is() {
+    let mut out = [0u8; 64];
+    for v in STREAM.iter().filter(|v| v.len() <= 64) {
+        let n = RESP.encode(v, &mut out).unwrap();
+        assert_eq!(&out[..n], *v);
+        // The streaming encoder, in pieces of 3, writes the same.
+        let mut enc = RESP.frame_encoder().unwrap();
+        let mut wire = Vec::new();
+        for piece in v.chunks(3) {
+            let (took, wrote) = enc.encode(piece, &mut out).unwrap();
+            assert_eq!(took, piece.len());
+            wire.extend_from_slice(&out[..wrote]);
+        }
+        assert_eq!(enc.finish(&mut out), Ok((0, true)));
+        assert_eq!(wire, *v);
+    }
+    let not = |at, fault| Err(EncodeError::NotOneRespValue { at, fault });
+    assert_eq!(RESP.encode(b"+OK\r\n+OK\r\n", &mut out), not(5, None));
+    assert_eq!(RESP.encode(b"*2\r\n+OK\r\n", &mut out), not(9, None));
+    assert_eq!(
+        RESP.encode(b"hello", &mut out),
+        not(0, Some(RespFault::Type { byte: b'h' }))
+    );
+    let mut enc = RESP.frame_encoder().unwrap();
+    assert_eq!(enc.encode(b"*1\r\n", &mut out), Ok((4, 4)));
+    assert_eq!(
+        enc.finish(&mut out),
+        Err(EncodeError::NotOneRespValue { at: 4, fault: None })
+    );
+}
+
+#[test]
+fn resp_layouts_have_no_resync_trailer_or_discard() {
+    assert_eq!(
+        Layout::resp().resync(true).build(),
+        Err(LayoutError::RespOptions)
+    );
+    assert_eq!(
+        Layout::resp().on_oversize(Oversize::Discard).build(),
+        Err(LayoutError::RespOptions)
+    );
+    assert_eq!(
+        Layout::resp()
+            .trailer(framing_core::Checksum::Crc32)
+            .build(),
+        Err(LayoutError::RespOptions)
+    );
+}
