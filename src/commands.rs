@@ -7,6 +7,8 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
+use framing_core::websocket::{Masking, WsHeader};
+use framing_core::{Layout, Value};
 use framing_std::{error, Decoded, FrameReader, FrameWriter, Recovery};
 use serde_json::json;
 
@@ -331,10 +333,53 @@ fn encode_error(header: &HeaderArgs, payload: &[u8], e: &io::Error) -> Fail {
     }
 }
 
+/// A WebSocket frame for a layout whose frames are masked (a client's):
+/// `payload` masked with a fresh key, the first byte (FIN, RSV, opcode)
+/// from `fields`' value 0.
+fn masked_frame(fields: &[(usize, Value<'_>)], payload: &[u8]) -> Result<Vec<u8>, Fail> {
+    use std::hash::{BuildHasher, Hasher};
+    let first = match fields.iter().find(|(i, _)| *i == 0) {
+        Some((_, Value::Int(v))) => u8::try_from(*v).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| Fail::Usage("--field 0 is the frame's first byte: 0 to 255".into()))?;
+    // RFC 6455 5.3: a key from a strong source, fresh for every frame
+    // (std's hasher keys are random per process; the hasher mixes in a
+    // counter so that every frame's differs).
+    static FRAMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(FRAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let key = (h.finish() as u32).to_be_bytes();
+    let mut head = WsHeader::new(first & 0x0f).masked(key);
+    head.fin = first & 0x80 != 0;
+    head.rsv = (first >> 4) & 7;
+    let mut out = vec![0u8; payload.len() + framing_core::websocket::MAX_HEAD];
+    let n = head
+        .encode(payload, &mut out)
+        .map_err(|e| Fail::Data(format!("cannot frame a payload: {e}")))?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// Whether `layout`'s frames are masked WebSocket frames, which the
+/// writers do not encode (they take no key).
+fn masks(layout: &Layout) -> bool {
+    layout.websocket_masking() == Some(Masking::Required)
+}
+
 pub fn encode(payloads: &[String], hex: bool, header: &HeaderArgs) -> Result<(), Fail> {
     let layout = header.layout()?;
     let values = header.field_values(&layout)?;
     let fields: Vec<_> = values.iter().map(|(i, v)| (*i, v.as_value())).collect();
+    if masks(&layout) {
+        let mut out = BufWriter::new(io::stdout().lock());
+        let write = |e: io::Error| Fail::Data(format!("cannot write output: {e}"));
+        for_each_payload(payloads, hex, |payload| {
+            out.write_all(&masked_frame(&fields, payload)?)
+                .map_err(write)
+        })?;
+        return out.flush().map_err(write);
+    }
     let mut writer = FrameWriter::new(BufWriter::new(io::stdout().lock()), layout);
     for_each_payload(payloads, hex, |payload| {
         writer
@@ -383,13 +428,21 @@ pub fn send(
     let net = |e: io::Error| Fail::Data(format!("connection to {connect}: {e}"));
     let values = header.field_values(&layout)?;
     let fields: Vec<_> = values.iter().map(|(i, v)| (*i, v.as_value())).collect();
-    let mut writer = FrameWriter::new(stream.try_clone().map_err(net)?, layout);
-    for_each_payload(payloads, hex, |payload| {
-        writer
-            .queue_frame_with(payload, &fields)
-            .map_err(|e| encode_error(header, payload, &e))
-    })?;
-    writer.flush().map_err(net)?;
+    if masks(&layout) {
+        let mut out = BufWriter::new(stream.try_clone().map_err(net)?);
+        for_each_payload(payloads, hex, |payload| {
+            out.write_all(&masked_frame(&fields, payload)?).map_err(net)
+        })?;
+        out.flush().map_err(net)?;
+    } else {
+        let mut writer = FrameWriter::new(stream.try_clone().map_err(net)?, layout);
+        for_each_payload(payloads, hex, |payload| {
+            writer
+                .queue_frame_with(payload, &fields)
+                .map_err(|e| encode_error(header, payload, &e))
+        })?;
+        writer.flush().map_err(net)?;
+    }
     if recv == 0 {
         return Ok(());
     }

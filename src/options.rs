@@ -33,9 +33,12 @@ pub struct HeaderArgs {
     /// zero byte), `slip` (RFC 1055) or `lines` (ending with `\n`, or the
     /// bytes of --delimiter), or `resp` (Redis's RESP2/RESP3: each top-level
     /// value is a frame, its bytes as on the wire; JSON adds "resp", the
-    /// value's type). These have no header: --header and its options do not
-    /// apply.
-    #[arg(long, value_name = "KIND", value_parser = ["length", "cobs", "slip", "lines", "resp"],
+    /// value's type), or `websocket` (RFC 6455 frames, masked or not: JSON
+    /// adds "fin", "rsv", "opcode", "masked", and "payload_hex" is the
+    /// payload unmasked; `encode` writes FIN + binary unless `--field 0=N`
+    /// sets the first byte). These have no header of the --header kind:
+    /// --header and its options do not apply.
+    #[arg(long, value_name = "KIND", value_parser = ["length", "cobs", "slip", "lines", "resp", "websocket"],
           default_value = "length")]
     pub framing: String,
     /// With `--framing lines`: the delimiter, as hex bytes (1 to 8), e.g.
@@ -203,13 +206,20 @@ impl HeaderArgs {
     /// header fields that are neither the length nor constants (without
     /// it, --field declares constants, in the layout).
     pub fn field_values(&self, layout: &Layout) -> Result<Vec<(usize, Constant)>, Fail> {
-        if self.protocol.is_none() {
+        let websocket = layout.websocket_masking().is_some();
+        if self.protocol.is_none() && !websocket {
             return Ok(Vec::new());
         }
-        self.fields
+        let mut values = self
+            .fields
             .iter()
             .map(|spec| parse_field(spec, layout.format()))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        // A WebSocket frame's first byte: FIN + binary unless given.
+        if websocket && !values.iter().any(|(i, _)| *i == 0) {
+            values.push((0, Constant::Int(0x82)));
+        }
+        Ok(values)
     }
 
     /// A named protocol's layout for `side`.
@@ -253,6 +263,7 @@ impl HeaderArgs {
             "cobs" => Layout::cobs(),
             "slip" => Layout::slip(),
             "resp" => Layout::resp(),
+            "websocket" => Layout::websocket(),
             _ => {
                 let bytes = match &self.delimiter {
                     Some(hex) => hex_bytes(hex)
@@ -267,8 +278,12 @@ impl HeaderArgs {
                 Layout::delimited(&bytes)
             }
         };
-        let delimited = self.framing != "length";
-        if delimited && (self.length_field.is_some() || self.varint || !self.fields.is_empty()) {
+        let delimited = !matches!(self.framing.as_str(), "length" | "websocket");
+        if self.framing != "length"
+            && (self.length_field.is_some()
+                || self.varint
+                || (!self.fields.is_empty() && self.framing != "websocket"))
+        {
             return Err(Fail::Usage(format!(
                 "--framing {} has no header: --length-field, --varint and --field do not apply",
                 self.framing
@@ -278,7 +293,11 @@ impl HeaderArgs {
             return Err(Fail::Usage("--delimiter goes with --framing lines".into()));
         }
         builder = builder
-            .length_adjust(if delimited { 0 } else { self.length_adjust })
+            .length_adjust(if self.framing != "length" {
+                0
+            } else {
+                self.length_adjust
+            })
             .max_payload(match self.max_frame {
                 Some(max) => max,
                 None => self.max_payload,
@@ -351,7 +370,8 @@ impl HeaderArgs {
             }
         }
         let mut storage = Vec::new();
-        for spec in &self.fields {
+        // A WebSocket layout's --field values are what `encode` writes.
+        for spec in self.fields.iter().filter(|_| self.framing != "websocket") {
             storage.push(parse_field(spec, &format)?);
         }
         for (index, value) in &storage {

@@ -1,6 +1,7 @@
 //! How frames are printed: one JSON object per line (`--json`), or a line a
 //! person can read.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use framing_core::resp::RespType;
@@ -50,9 +51,29 @@ pub fn fields_json(header: &framing_core::Header<'_>) -> Vec<Json> {
         .collect()
 }
 
+/// A frame's payload as the user means it: unmasked for a masked
+/// WebSocket frame (a copy), else as it is.
+pub fn payload<'a>(frame: &Frame<'a>) -> Cow<'a, [u8]> {
+    match frame.websocket() {
+        Some(head) if head.mask.is_some() => {
+            let mut bytes = frame.payload().to_vec();
+            head.unmask(0, &mut bytes);
+            Cow::Owned(bytes)
+        }
+        _ => Cow::Borrowed(frame.payload()),
+    }
+}
+
 /// The keys a frame's framing kind adds: `"resp"` (the value's type) for
-/// RESP frames.
+/// RESP frames; `"fields"` for frames with a header, and `"fin"`,
+/// `"rsv"`, `"opcode"`, `"masked"` for WebSocket frames.
 pub fn kind_keys(frame: &Frame<'_>, obj: &mut Map<String, Json>) {
+    if let Some(head) = frame.websocket() {
+        obj.insert("fin".into(), json!(head.fin));
+        obj.insert("rsv".into(), json!(head.rsv));
+        obj.insert("opcode".into(), json!(head.opcode));
+        obj.insert("masked".into(), json!(head.mask.is_some()));
+    }
     match frame.header().layout().delimiter() {
         // Delimited frames have no header, so no fields.
         Some(Delimiter::Resp) => {
@@ -71,9 +92,10 @@ pub fn kind_keys(frame: &Frame<'_>, obj: &mut Map<String, Json>) {
 pub fn json_line(frame: &Frame<'_>, extra: &[(&str, Json)]) -> String {
     let mut obj = Map::new();
     kind_keys(frame, &mut obj);
-    obj.insert("length".into(), json!(frame.payload().len()));
-    obj.insert("payload_hex".into(), json!(hex(frame.payload())));
-    if let Ok(text) = std::str::from_utf8(frame.payload()) {
+    let payload = payload(frame);
+    obj.insert("length".into(), json!(payload.len()));
+    obj.insert("payload_hex".into(), json!(hex(&payload)));
+    if let Ok(text) = std::str::from_utf8(&payload) {
         obj.insert("text".into(), json!(text));
     }
     if !frame.trailer().is_empty() {
@@ -159,7 +181,7 @@ pub fn human_line_snap(
     offset: u64,
     snaplen: Option<usize>,
 ) -> String {
-    let whole = frame.payload();
+    let whole = payload(frame);
     let shown = &whole[..snaplen.unwrap_or(usize::MAX).min(whole.len())];
     let mut s = human_head(frame, number, offset);
     s.push_str(&human_payload(shown, whole.len(), frame.trailer()));
@@ -187,7 +209,20 @@ pub fn human_head(frame: &Frame<'_>, number: u64, offset: u64) -> String {
             }
         }
     }
-    if frame.header().layout().has_varint_length() {
+    if let Some(head) = frame.websocket() {
+        let _ = write!(
+            s,
+            " fin={} rsv={} opcode={} masked={}",
+            u8::from(head.fin),
+            head.rsv,
+            head.opcode,
+            u8::from(head.mask.is_some())
+        );
+    } else if let Some(t) = RespType::of(frame.payload())
+        .filter(|_| header.layout().delimiter() == Some(Delimiter::Resp))
+    {
+        let _ = write!(s, " resp={}", t.name());
+    } else if frame.header().layout().has_varint_length() {
         let _ = write!(s, " varint={}", frame.header().length_value());
     } else if frame.header().layout().ascii_length().is_some() {
         let _ = write!(s, " length={}", frame.header().length_value());

@@ -216,7 +216,7 @@ impl View {
             return None;
         }
         let ts = now();
-        let payload = frame.payload();
+        let payload = show::payload(frame);
         let whole = payload.len();
         let shown = payload[..self.snaplen.unwrap_or(usize::MAX).min(whole)].to_vec();
         // What the line will weigh in the printer's queue.

@@ -741,10 +741,65 @@ fn netstring_pynetstring() {
 
 #[test]
 fn websocket_wsproto() {
-    let Some((_, report)) = prepare("websocket") else {
+    let Some((python, report)) = prepare("websocket") else {
         return;
     };
     decode_all("websocket", &report);
+    // encode: what each side writes, read by wsproto on the other side: a
+    // client's frames masked (a fresh key each), a server's not; text and
+    // binary messages of every length form, a ping.
+    let sizes = [0usize, 5, 125, 126, 65_535, 65_536];
+    let payloads: Vec<String> = sizes
+        .iter()
+        .map(|&n| {
+            (0..n)
+                .map(|i| format!("{:02x}", (i * 13 % 256) as u8))
+                .collect()
+        })
+        .collect();
+    // Too long for arguments: hex lines on stdin.
+    let lines = payloads.join("\n") + "\n";
+    for side in ["client", "server"] {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["encode", "--protocol", "websocket", "--from", side, "--hex"]);
+        let what = format!("encode --protocol websocket --from {side} (stdin)");
+        let out = run(cmd, lines.as_bytes(), None, &what);
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut wire = out.stdout;
+        wire.extend(encode(
+            "websocket",
+            side,
+            &[(0, "0x81".into())],
+            &["686920e29883"],
+        ));
+        wire.extend(encode(
+            "websocket",
+            side,
+            &[(0, "0x89".into())],
+            &["70696e67"],
+        ));
+        let masked = wire[1] & 0x80 != 0;
+        assert_eq!(masked, side == "client", "{side} frames masked: {masked}");
+        let hex: String = wire.iter().map(|b| format!("{b:02x}")).collect();
+        let parsed = script(
+            &python,
+            "websocket_peer.py",
+            &["parse", side],
+            hex.as_bytes(),
+        );
+        let mut want: Vec<Value> = payloads.iter().map(|p| json!(["binary", p])).collect();
+        want.push(json!(["text", "686920e29883"]));
+        want.push(json!(["ping", "70696e67"]));
+        assert_eq!(
+            parsed["parsed"],
+            Value::Array(want),
+            "wsproto read what encode --protocol websocket --from {side} wrote"
+        );
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ use crate::layout::MAX_DELIMITER;
 use crate::layout::{Delimiter, Layout};
 use crate::trailer::Covers;
 use crate::value::{self, PutError, Value};
+use crate::websocket::Masking;
 
 /// Why a frame could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,6 +80,10 @@ pub enum EncodeError {
     /// empty frames; with a trailer, an empty SLIP payload is not an empty
     /// frame.)
     EmptyFrame,
+    /// A WebSocket layout whose frames are masked
+    /// ([`Masking::Required`]): they are encoded with a key, by
+    /// [`WsHeader::encode`](crate::websocket::WsHeader::encode).
+    MaskRequired,
     /// A payload for a RESP layout that is not exactly one RESP value:
     /// malformed (`fault`) at byte `at`, or (`fault` is `None`) ending
     /// inside a value (`at` is its length) or going on after one (`at` is
@@ -141,6 +146,10 @@ impl fmt::Display for EncodeError {
                 f,
                 "the payload is not exactly one RESP value: it ends inside one or goes on \
                  after one (byte {at})"
+            ),
+            EncodeError::MaskRequired => f.write_str(
+                "this WebSocket layout's frames are masked: encode them with a key \
+                 (WsHeader::encode)",
             ),
             EncodeError::EmptyFrame => f.write_str(
                 "an empty SLIP frame is an END byte alone, which readers skip: it would never \
@@ -447,6 +456,9 @@ impl Layout {
         if self.delimiter.is_some() {
             return Err(EncodeError::Delimited);
         }
+        if self.websocket_masking() == Some(Masking::Required) {
+            return Err(EncodeError::MaskRequired);
+        }
         let hlen = self.header_len();
         let needed = self.head_len(payload_len);
         let available = out.len();
@@ -472,7 +484,8 @@ impl Layout {
         }
         out.fill(0);
         if self.has_length_after_header() {
-            self.suffix.write(v as u64, &mut out[hlen..]);
+            let (fixed, after) = out.split_at_mut(hlen);
+            self.suffix.write(v as u64, fixed, after);
         } else {
             l.uint.write(out, l.offset, v as u64);
         }
@@ -489,7 +502,11 @@ impl Layout {
                 .format()
                 .field(index)
                 .ok_or(EncodeError::NoSuchField { index })?;
-            if Some(index) == self.length_field() || self.constant(index).is_some() {
+            if Some(index) == self.length_field()
+                || self.constant(index).is_some()
+                // A WebSocket header's second byte: the mask bit and length.
+                || (index == 1 && self.websocket_masking().is_some())
+            {
                 return Err(EncodeError::FieldIsFixed { index });
             }
             put_field(&field, order, val, out)?;

@@ -220,4 +220,13 @@ impl<'a> Frame<'a> {
     pub fn int(&self, index: usize) -> Option<i128> {
         self.header.int(index)
     }
+
+    /// A WebSocket frame's header parts (FIN, RSV, opcode, masking key,
+    /// length), for a frame of a [`websocket`](Layout::websocket) layout;
+    /// `None` for any other. Unmask the payload with
+    /// [`WsHeader::unmask`](crate::websocket::WsHeader::unmask).
+    pub fn websocket(&self) -> Option<crate::websocket::WsHeader> {
+        self.header.layout().websocket_masking()?;
+        crate::websocket::WsHeader::parse(self.header.as_bytes())
+    }
 }

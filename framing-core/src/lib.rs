@@ -23,6 +23,7 @@ pub mod resp;
 pub mod trailer;
 mod value;
 mod varint;
+pub mod websocket;
 
 pub use buffer::{Buffer, Full, SliceBuffer};
 pub use decode::{DecodeError, DecodeErrorKind, Decoded, Decoder, Event, Recovery, StreamDecoder};

@@ -18,12 +18,29 @@
 
 use crate::layout::{Layout, Radix};
 use crate::value::Value;
+use crate::websocket::Masking;
 
 /// Redis (RESP2 and RESP3): each top-level value is a frame, commands and
 /// replies alike, up to 512 MiB (Redis's `proto-max-bulk-len`) and its
 /// lines.
 pub static REDIS: Layout = Layout::resp()
     .max_payload(512 * 1024 * 1024 + 64 * 1024)
+    .build_or_panic();
+
+/// WebSocket, client side: the HTTP/1.1 Upgrade request (up to its blank
+/// line), then masked frames.
+pub static WEBSOCKET_CLIENT: Layout = Layout::websocket()
+    .websocket_masking(Masking::Required)
+    .preface_until(b"\r\n\r\n", 16 * 1024)
+    .max_payload(1 << 30)
+    .build_or_panic();
+
+/// WebSocket, server side: the 101 response (up to its blank line), then
+/// unmasked frames.
+pub static WEBSOCKET_SERVER: Layout = Layout::websocket()
+    .websocket_masking(Masking::Forbidden)
+    .preface_until(b"\r\n\r\n", 16 * 1024)
+    .max_payload(1 << 30)
     .build_or_panic();
 
 /// A protocol's framing, per side.
@@ -186,6 +203,14 @@ pub static ALL: &[Protocol] = &[
         options: "--header '!cI' --length-field 1 --length-adjust -4 --max-payload 1073741824 \
                   --first-header '!I' --first-length-field 0 --first-length-adjust -4 (client)",
         spec: "PostgreSQL protocol, 55.7 (message formats: StartupMessage, then typed messages)",
+    },
+    Protocol {
+        name: "websocket",
+        client: &WEBSOCKET_CLIENT,
+        server: &WEBSOCKET_SERVER,
+        options: "--framing websocket --preface-until 0d0a0d0a --preface-max 16384 \
+                  --max-payload 1073741824 (client frames masked, server frames not)",
+        spec: "RFC 6455, 4 (opening handshake) and 5.2 (base framing protocol)",
     },
     Protocol {
         name: "redis",

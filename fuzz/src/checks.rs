@@ -168,7 +168,8 @@ pub struct Spec<'a> {
     /// alone (0 elsewhere): bits 0-1 a preface (fixed, or ending at a
     /// zero byte), bits 2-3 frame-end bytes, bit 4 an ASCII length in
     /// place of the varint, bit 5 a 2-byte varint limit, bit 6 a first
-    /// frame with its own layout.
+    /// frame with its own layout, bit 7 WebSocket frames in place of the
+    /// varint.
     pub extras: u8,
 }
 
@@ -285,6 +286,9 @@ impl<'a> Spec<'a> {
                 b.ascii_length(framing_core::Radix::Decimal, b":")
             }
             (None, None) if self.extras & 0x20 != 0 => b.varint_max_bytes(2),
+            // WebSocket frames (its own `!BB` header: the format's
+            // constants, if any, make the spec one the builder refuses).
+            (None, None) if self.extras & 0x80 != 0 => Layout::websocket(),
             (None, None) => b.varint_length(),
         };
         b = match self.extras & 3 {

@@ -302,15 +302,22 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// to the next line would hand them out as frames.
     fn resp(&mut self, input: &[u8], at: usize, last: bool, fresh: bool, u: Unstuff) -> Next {
         debug_assert!(!self.framing.policies().1 && fresh == self.buf.is_empty());
-        let rest = &input[at..];
         let mut scan = if fresh { Scan::new() } else { u.resp };
         let seen = self.buf.len() as u64;
         let cap = self.frame_cap() as u64;
+        // The value's bytes up to one past the most a frame may take: the
+        // error for a value too long comes at the same byte whatever the
+        // chunks (one more than the maximum, or a length that announces
+        // more, whichever comes first).
+        let room = usize::try_from(cap + 1 - seen).unwrap_or(usize::MAX);
+        let rest = &input[at..input.len().min(at.saturating_add(room))];
+        let too_long = HeaderFault::TooLong(cap + 1);
         let bad = |fault, i: usize| HeaderFault::Resp {
             fault,
             at: seen as usize + i,
         };
         match scan.scan(rest, seen, cap) {
+            Scanned::End(n) if seen + n as u64 > cap => self.corrupt(at + n, too_long, false),
             Scanned::End(n) => {
                 let end = at + n;
                 if fresh {
@@ -326,7 +333,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     return self.complete(frame, end, place);
                 }
                 if self.buf.extend_from_slice(&rest[..n]).is_err() {
-                    return self.corrupt(end, HeaderFault::TooLong(seen + n as u64), true);
+                    return self.corrupt(end, too_long, true);
                 }
                 if let Some(fault) = resp_too_deep(&scan, self.buf.as_slice()) {
                     return self.corrupt(end, fault, true);
@@ -336,7 +343,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Scanned::More => {
                 let total = seen + rest.len() as u64;
                 if total > cap || self.buf.extend_from_slice(rest).is_err() {
-                    return self.corrupt(input.len(), HeaderFault::TooLong(total), false);
+                    return self.corrupt(at + rest.len(), too_long, false);
                 }
                 self.state = State::Scan {
                     unstuff: Unstuff { resp: scan, ..u },

@@ -73,6 +73,14 @@ pub enum DecodeErrorKind {
         /// Where: bytes from the start of the frame (the error's offset).
         at: u64,
     },
+    /// A WebSocket frame's header
+    /// ([`Layout::websocket`](crate::Layout::websocket)) is malformed.
+    WebSocket {
+        /// What is wrong.
+        fault: crate::websocket::WsFault,
+        /// Where: bytes from the start of the frame (the error's offset).
+        at: u64,
+    },
     /// A RESP value ([`Layout::resp`](crate::Layout::resp)) is malformed.
     Resp {
         /// What is wrong.
@@ -224,6 +232,11 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::AsciiLength { fault, at: i } => write!(
                 f,
                 "frame at byte {at}: its ASCII length {fault} (byte {})",
+                at + i
+            ),
+            DecodeErrorKind::WebSocket { fault, at: i } => write!(
+                f,
+                "WebSocket frame at byte {at}: {fault} (byte {})",
                 at + i
             ),
             DecodeErrorKind::Resp { fault, at: i } => write!(

@@ -97,7 +97,7 @@ impl<L: Borrow<Layout>> Framing for L {
         };
         let (len, checked) = match l.suffix {
             Suffix::None => (hlen, l.check_header(fixed)),
-            suffix => match suffix.read(&bytes[hlen..]) {
+            suffix => match suffix.read(fixed, &bytes[hlen..]) {
                 Read::Value(raw, n) => (hlen + n, l.check_length(fixed, raw)),
                 other => {
                     // The constants are judged as soon as the fixed header is
@@ -290,6 +290,10 @@ impl<L: Borrow<Layout>> Framing for L {
             HeaderFault::Checksum { computed, carried } => {
                 DecodeErrorKind::ChecksumMismatch { computed, carried }
             }
+            HeaderFault::WebSocket { fault, at } => DecodeErrorKind::WebSocket {
+                fault,
+                at: at as u64,
+            },
             HeaderFault::Resp { fault, at } => DecodeErrorKind::Resp {
                 fault,
                 at: at as u64,

@@ -690,6 +690,19 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             _ => 0,
         };
         let consumed = at + used;
+        // A head found in the buffer ends where the buffer does: the bytes
+        // held were kept because a head at an earlier position needed
+        // them, and a length that ends itself (a varint, ASCII digits)
+        // ends at the same byte from any later position. (A WebSocket
+        // head's length is told by its first bytes instead, which is why
+        // such layouts cannot resync.)
+        debug_assert!(
+            self.buf.is_empty()
+                || matches!(
+                    self.framing.head(self.buf.as_slice(), self.limit()),
+                    Head::Valid { len, .. } | Head::Bad(_, len) if len == self.buf.len()
+                )
+        );
         self.state = if self.buf.is_empty() {
             State::Idle
         } else {

@@ -13,6 +13,7 @@ use super::suffix::{Radix, Suffix};
 use crate::format::{ByteOrder, Format, FormatError, Kind};
 use crate::trailer::{Checksum, Covers};
 use crate::value::{self, PutError, Value};
+use crate::websocket::Masking;
 
 #[allow(unused_imports)] // for the docs
 use super::constant::MAX_CONSTANTS_BYTES;
@@ -35,6 +36,7 @@ pub struct LayoutBuilder {
     resync: bool,
     varint: Option<u8>,
     ascii: Option<(Radix, Separator, u8)>,
+    websocket: Option<Masking>,
     trailer: Option<(Checksum, Covers, Option<ByteOrder>)>,
     delimiter: Option<Delimiter>,
     frame_end: Option<Separator>,
@@ -478,6 +480,15 @@ impl LayoutBuilder {
         self
     }
 
+    /// Which frames a [`websocket`](Layout::websocket) layout accepts by
+    /// their mask bit; for any other layout, nothing.
+    pub const fn websocket_masking(mut self, masking: Masking) -> Self {
+        if self.websocket.is_some() {
+            self.websocket = Some(masking);
+        }
+        self
+    }
+
     /// What the trailer's checksum covers; without a
     /// [`trailer`](Self::trailer), nothing.
     pub const fn trailer_covers(mut self, covers: Covers) -> Self {
@@ -509,15 +520,16 @@ impl LayoutBuilder {
             return Err(e);
         }
         let big = format.byte_order().is_big_endian();
-        let suffix = match (self.varint, self.ascii) {
-            (Some(_), Some(_)) => return Err(LayoutError::TwoLengths),
-            (Some(max), None) => Suffix::Varint { max },
-            (None, Some((radix, end, max_digits))) => Suffix::Ascii {
+        let suffix = match (self.varint, self.ascii, self.websocket) {
+            (Some(max), None, None) => Suffix::Varint { max },
+            (None, Some((radix, end, max_digits)), None) => Suffix::Ascii {
                 radix,
                 end,
                 max_digits,
             },
-            (None, None) => Suffix::None,
+            (None, None, Some(masking)) => Suffix::WebSocket { masking },
+            (None, None, None) => Suffix::None,
+            _ => return Err(LayoutError::TwoLengths),
         };
         let after = !matches!(suffix, Suffix::None);
         if self.delimiter.is_some()
@@ -529,6 +541,9 @@ impl LayoutBuilder {
             && (self.resync || self.trailer.is_some() || matches!(self.oversize, Oversize::Discard))
         {
             return Err(LayoutError::RespOptions);
+        }
+        if self.resync && matches!(suffix, Suffix::WebSocket { .. }) {
+            return Err(LayoutError::WebSocketResync);
         }
         if let (Some(end), Some(_)) = (self.frame_end, self.delimiter) {
             return Err(LayoutError::FrameEnd { len: end.len() });
@@ -690,6 +705,7 @@ impl Layout {
             resync: false,
             varint: None,
             ascii: None,
+            websocket: None,
             trailer: None,
             delimiter: None,
             frame_end: None,
@@ -737,6 +753,43 @@ impl Layout {
     /// SLIP frames ([`Delimiter::Slip`]), as [`Layout::with_delimiter`].
     pub const fn slip() -> LayoutBuilder {
         Layout::with_delimiter(Delimiter::Slip)
+    }
+
+    /// WebSocket frames (RFC 6455, section 5.2; see [`crate::websocket`]):
+    /// the fixed header `!BB`, then the extended length and the masking key
+    /// as its second byte says. Frames of either mask bit are accepted
+    /// unless [`websocket_masking`](LayoutBuilder::websocket_masking) says
+    /// which side reads them. A frame's payload is as on the wire (masked
+    /// if it was): [`Frame::websocket`](crate::Frame::websocket) gives the
+    /// key to unmask it.
+    ///
+    /// ```
+    /// use framing_core::websocket::{Masking, WsHeader, TEXT};
+    /// use framing_core::{Decoded, Decoder, Layout};
+    ///
+    /// // What a server reads: masked frames.
+    /// const FROM_CLIENTS: Layout = Layout::websocket()
+    ///     .websocket_masking(Masking::Required)
+    ///     .build_or_panic();
+    /// let mut wire = [0u8; 16];
+    /// let n = WsHeader::new(TEXT).masked(*b"\x37\xfa\x21\x3d").encode(b"Hello", &mut wire)?;
+    ///
+    /// let mut decoder = Decoder::new(&FROM_CLIENTS, framing_core::heapless::Vec::<u8, 64>::new());
+    /// let mut chunk = &wire[..n];
+    /// let frame = decoder.decode(&mut chunk)?.and_then(Decoded::frame).unwrap();
+    /// let head = frame.websocket().unwrap();
+    /// assert_eq!((head.fin, head.opcode, head.length), (true, TEXT, 5));
+    /// let mut text = [0u8; 5];
+    /// text.copy_from_slice(frame.payload());
+    /// head.unmask(0, &mut text);
+    /// assert_eq!(&text, b"Hello");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub const fn websocket() -> LayoutBuilder {
+        let mut b = Layout::builder("!BB");
+        b.websocket = Some(Masking::Any);
+        b.max_payload = DEFAULT_MAX_PAYLOAD;
+        b
     }
 
     /// RESP frames ([`Delimiter::Resp`], the Redis protocol): each top-level

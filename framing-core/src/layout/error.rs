@@ -127,6 +127,12 @@ pub enum LayoutError {
     /// trailer, resync or discard policy: a value inside an aggregate is a
     /// value too, so there is no safe place to go on after a bad one.
     RespOptions,
+    /// A WebSocket layout cannot [`resync`](crate::LayoutBuilder::resync):
+    /// its head's length is told by bits of its first bytes, not by where
+    /// its length ends, so a head found after skipping may be shorter than
+    /// the bytes held while looking, and (as RFC 6455 says) a bad frame
+    /// fails the connection.
+    WebSocketResync,
 }
 
 impl LayoutError {
@@ -174,6 +180,9 @@ impl LayoutError {
             }
             LayoutError::FirstFrame => {
                 "the first frame's layout must be length-prefixed, with no preface or first frame of its own"
+            }
+            LayoutError::WebSocketResync => {
+                "a WebSocket layout cannot resync: a bad frame is an error"
             }
             LayoutError::RespOptions => {
                 "a RESP layout takes no trailer, resync or discard policy: a bad value is an error"
@@ -297,6 +306,11 @@ pub(crate) enum HeaderFault {
     /// A SLIP escape followed by `byte`.
     SlipEscape {
         byte: u8,
+    },
+    /// A malformed WebSocket header, the fault `at` bytes into the frame.
+    WebSocket {
+        fault: crate::websocket::WsFault,
+        at: usize,
     },
     /// A malformed RESP value, the fault `at` bytes into the frame.
     Resp {

@@ -197,8 +197,17 @@ impl Layout {
         }
     }
 
-    /// Whether the length follows the fixed header (a varint or ASCII
-    /// digits) rather than being one of its fields.
+    /// For a [`websocket`](Layout::websocket) layout, which frames it
+    /// accepts by their mask bit; `None` for any other.
+    pub const fn websocket_masking(&self) -> Option<crate::websocket::Masking> {
+        match self.suffix {
+            Suffix::WebSocket { masking } => Some(masking),
+            _ => None,
+        }
+    }
+
+    /// Whether the length follows the fixed header (a varint, ASCII digits,
+    /// a WebSocket length) rather than being one of its fields.
     pub const fn has_length_after_header(&self) -> bool {
         !matches!(self.suffix, Suffix::None)
     }
@@ -338,13 +347,17 @@ impl Layout {
             return self.header_len;
         }
         let rest = bytes.get(self.header_len..).unwrap_or(&[]);
-        self.header_len + self.suffix.len_in(rest)
+        let fixed = bytes.get(..self.header_len).unwrap_or(&[]);
+        self.header_len + self.suffix.len_in(fixed, rest)
     }
 
     /// The value of the length after the fixed header in `head` (0 for
     /// none, or if it does not hold one whole).
     pub(crate) fn suffix_value(&self, head: &[u8]) -> Option<u64> {
-        match self.suffix.read(head.get(self.header_len..)?) {
+        match self
+            .suffix
+            .read(head.get(..self.header_len)?, &head[self.header_len..])
+        {
             Read::Value(v, _) => Some(v),
             _ => None,
         }

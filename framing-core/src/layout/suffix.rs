@@ -7,6 +7,7 @@
 use super::delimiter::Separator;
 use super::error::HeaderFault;
 use crate::varint::{self, Varint};
+use crate::websocket::{self, Masking};
 
 /// How the digits of an ASCII length are written
 /// ([`LayoutBuilder::ascii_length`](crate::LayoutBuilder::ascii_length)).
@@ -101,6 +102,9 @@ pub(crate) enum Suffix {
         end: Separator,
         max_digits: u8,
     },
+    /// A WebSocket frame's extended length and masking key, as the fixed
+    /// header's second byte says ([`crate::websocket`]).
+    WebSocket { masking: Masking },
 }
 
 /// What the bytes at the start of a suffix hold.
@@ -123,13 +127,23 @@ impl Suffix {
             Suffix::Ascii {
                 end, max_digits, ..
             } => max_digits as usize + end.len(),
+            Suffix::WebSocket { .. } => 12,
         }
     }
 
-    /// Reads the suffix at the start of `bytes`.
+    /// Reads the suffix at the start of `bytes`, after the fixed header
+    /// `fixed`.
     #[inline]
-    pub(crate) fn read(&self, bytes: &[u8]) -> Read {
+    pub(crate) fn read(&self, fixed: &[u8], bytes: &[u8]) -> Read {
         match *self {
+            Suffix::WebSocket { masking } => match websocket::read_head(fixed, bytes, masking) {
+                websocket::Head::Value(v, n) => Read::Value(v, n),
+                websocket::Head::Need(n) => Read::Need(n),
+                // `at` counts from the frame's start already.
+                websocket::Head::Bad(fault, at) => {
+                    Read::Bad(HeaderFault::WebSocket { fault, at }, 0)
+                }
+            },
             Suffix::None => Read::Value(0, 0),
             Suffix::Varint { max } => match varint::read_max(bytes, usize::from(max)) {
                 Varint::Value(v, n) => Read::Value(v, n),
@@ -147,8 +161,8 @@ impl Suffix {
     /// How many bytes of `bytes` the suffix at its start takes (as many as
     /// there are, at most the longest, when it does not end there).
     #[inline]
-    pub(crate) fn len_in(&self, bytes: &[u8]) -> usize {
-        match self.read(bytes) {
+    pub(crate) fn len_in(&self, fixed: &[u8], bytes: &[u8]) -> usize {
+        match self.read(fixed, bytes) {
             Read::Value(_, n) | Read::Bad(_, n) => n,
             Read::Need(_) => bytes.len().min(self.max_len()),
         }
@@ -168,6 +182,7 @@ impl Suffix {
                 }
                 digits + end.len()
             }
+            Suffix::WebSocket { .. } => websocket::extended_len(value),
         }
     }
 
@@ -175,6 +190,7 @@ impl Suffix {
     pub(crate) const fn max_value(&self) -> u64 {
         match *self {
             Suffix::None => 0,
+            Suffix::WebSocket { .. } => u64::MAX >> 1,
             Suffix::Varint { max } if max >= 10 => u64::MAX,
             Suffix::Varint { max } => (1u64 << (7 * max as u32)) - 1,
             Suffix::Ascii {
@@ -199,10 +215,12 @@ impl Suffix {
 
     /// Writes the minimal suffix for `value` (at most [`max_value`](Self::max_value))
     /// at the start of `out` (at least [`encoded_len`](Self::encoded_len)
-    /// bytes) and returns its length.
-    pub(crate) fn write(&self, value: u64, out: &mut [u8]) -> usize {
+    /// bytes), after the fixed header `fixed` (where a WebSocket length
+    /// begins), and returns its length.
+    pub(crate) fn write(&self, value: u64, fixed: &mut [u8], out: &mut [u8]) -> usize {
         match *self {
             Suffix::None => 0,
+            Suffix::WebSocket { .. } => websocket::write_unmasked(value, fixed, out),
             Suffix::Varint { .. } => varint::write(value, out),
             Suffix::Ascii { radix, end, .. } => {
                 const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -269,30 +287,36 @@ mod tests {
     #[test]
     fn ascii_lengths_read_and_write() {
         let net = ascii(Radix::Decimal, b":", 20);
-        assert_eq!(net.read(b"12:hello"), Read::Value(12, 3));
-        assert_eq!(net.read(b"12"), Read::Need(3));
-        assert_eq!(net.read(b""), Read::Need(1));
-        assert_eq!(net.len_in(b"12"), 2);
+        assert_eq!(net.read(b"", b"12:hello"), Read::Value(12, 3));
+        assert_eq!(net.read(b"", b"12"), Read::Need(3));
+        assert_eq!(net.read(b"", b""), Read::Need(1));
+        assert_eq!(net.len_in(b"", b"12"), 2);
         let bad = |fault, at| Read::Bad(HeaderFault::Ascii { fault, at }, at + 1);
-        assert_eq!(net.read(b":"), bad(AsciiFault::NoDigits { byte: b':' }, 0));
-        assert_eq!(net.read(b"1x"), bad(AsciiFault::BadEnd { byte: b'x' }, 1));
         assert_eq!(
-            net.read(b"99999999999999999999:"),
+            net.read(b"", b":"),
+            bad(AsciiFault::NoDigits { byte: b':' }, 0)
+        );
+        assert_eq!(
+            net.read(b"", b"1x"),
+            bad(AsciiFault::BadEnd { byte: b'x' }, 1)
+        );
+        assert_eq!(
+            net.read(b"", b"99999999999999999999:"),
             bad(AsciiFault::Overflow, 19)
         );
         assert_eq!(
-            net.read(b"18446744073709551615:"),
+            net.read(b"", b"18446744073709551615:"),
             Read::Value(u64::MAX, 21)
         );
         let chunk = ascii(Radix::Hex, b"\r\n", 4);
-        assert_eq!(chunk.read(b"1A\r\n"), Read::Value(26, 4));
-        assert_eq!(chunk.read(b"1a\r"), Read::Need(4));
+        assert_eq!(chunk.read(b"", b"1A\r\n"), Read::Value(26, 4));
+        assert_eq!(chunk.read(b"", b"1a\r"), Read::Need(4));
         assert_eq!(
-            chunk.read(b"1a\rx"),
+            chunk.read(b"", b"1a\rx"),
             bad(AsciiFault::BadEnd { byte: b'x' }, 3)
         );
         assert_eq!(
-            chunk.read(b"12345\r\n"),
+            chunk.read(b"", b"12345\r\n"),
             bad(AsciiFault::TooManyDigits { max: 4 }, 4)
         );
         assert_eq!(chunk.max_value(), 0xffff);
@@ -304,9 +328,9 @@ mod tests {
             (chunk, 26),
             (chunk, 0xffff),
         ] {
-            let n = s.write(v, &mut out);
+            let n = s.write(v, &mut [], &mut out);
             assert_eq!(n, s.encoded_len(v));
-            assert_eq!(s.read(&out[..n]), Read::Value(v, n), "{v}");
+            assert_eq!(s.read(b"", &out[..n]), Read::Value(v, n), "{v}");
         }
         assert_eq!(&out[..4], b"ffff");
     }
@@ -316,7 +340,7 @@ mod tests {
         let mqtt = Suffix::Varint { max: 4 };
         assert_eq!(mqtt.max_value(), 268_435_455);
         assert_eq!(
-            mqtt.read(&[0x80, 0x80, 0x80, 0x80, 0x01]),
+            mqtt.read(b"", &[0x80, 0x80, 0x80, 0x80, 0x01]),
             Read::Bad(HeaderFault::Varint, 4)
         );
         assert_eq!(Suffix::Varint { max: 10 }.max_value(), u64::MAX);

@@ -132,5 +132,24 @@ def generate():
     }
 
 
+def parse(which, data):
+    """The messages wsproto reads from frames of side `which` (after a
+    handshake it makes itself): a server reads a client's frames, a client
+    a server's. [kind, hex of the data] per message."""
+    need("wsproto", "wsproto")
+    from wsproto import ConnectionType, WSConnection
+    from wsproto import events as ev
+
+    client = WSConnection(ConnectionType.CLIENT)
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(client.send(ev.Request(host="127.0.0.1", target="/")))
+    list(server.events())
+    client.receive_data(server.send(ev.AcceptConnection()))
+    list(client.events())
+    reader = server if which == "client" else client
+    reader.receive_data(data)
+    return [[kind, bytes(d).hex() if isinstance(d, (bytes, bytearray)) else d] for kind, d in messages(reader.events())]
+
+
 if __name__ == "__main__":
-    main("websocket", "wsproto", generate)
+    main("websocket", "wsproto", generate, parse=parse)
