@@ -804,8 +804,9 @@ fn websocket_wsproto() {
 
 #[test]
 fn redis_redis_py() {
-    let Some((_, report)) = prepare("redis") else {
+    let Some((python, report)) = prepare("redis") else {
         return;
     };
     decode_all("redis", &report);
+    through_tap(&python, "redis");
 }

@@ -15,7 +15,7 @@ type's name in "note" only (the CLI's names are its own).
 import threading
 import traceback
 
-from common import TIMEOUT, check, listener, main, need, read_exactly, side
+from common import TIMEOUT, check, endpoint, main, need, read_exactly, side
 
 BIG = bytes(range(256)) * 400  # 102400 bytes
 NAMES = {b"*": "array", b"$": "bulk", b"+": "simple", b"-": "error", b":": "integer", b"_": "null", b",": "double", b"#": "boolean", b"(": "big number", b"=": "verbatim", b"%": "map", b"~": "set", b">": "push", b"|": "attribute", b"!": "blob error"}
@@ -96,10 +96,9 @@ REPLIES = {
 }
 
 
-def generate():
+def generate(tap=False):
     redis = need("redis", "redis")
-    server = listener()
-    port = server.getsockname()[1]
+    server, port = endpoint(tap)
     up = bytearray()
     down = bytearray()
     errors = []
@@ -175,4 +174,4 @@ def generate():
 
 
 if __name__ == "__main__":
-    main("redis", "redis", generate)
+    main("redis", "redis", generate, tap=lambda: generate(tap=True))
