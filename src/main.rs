@@ -51,8 +51,11 @@ enum Command {
         /// "trailer": "..."}: "text" when the payload is UTF-8; "index"
         /// counts frames from 1, "offset" is the frame's first byte in the
         /// stream; no "fields" for a framing without a header, no
-        /// "trailer" without one. Recovery reports are {"recovered": ...,
-        /// "offset": B, ...}.
+        /// "trailer" without one. WebSocket frames add "fin", "rsv",
+        /// "opcode", "masked" (and "payload_hex" is unmasked); RESP frames
+        /// add "resp", the value's type ("array", "bulk", "simple", ...).
+        /// A preface prints first as {"preface_hex": "..."}. Recovery
+        /// reports are {"recovered": ..., "offset": B, ...}.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
