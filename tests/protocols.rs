@@ -404,7 +404,12 @@ fn assert_bytes(what: &str, got: &[u8], want: &[u8]) {
 /// prints its report; the tap's lines per direction must be the report's
 /// frames (client side up, server side down).
 fn through_tap(python: &Path, protocol: &str) {
-    let script = format!("{SCRIPTS}/{}", generator(protocol));
+    through_tap_with(python, protocol, &generator(protocol));
+}
+
+/// [`through_tap`] with the script `name`.
+fn through_tap_with(python: &Path, protocol: &str, name: &str) {
+    let script = format!("{SCRIPTS}/{name}");
     let mut peers = Command::new(python)
         .arg("-u")
         .arg(&script)
@@ -809,4 +814,6 @@ fn redis_redis_py() {
     };
     decode_all("redis", &report);
     through_tap(&python, "redis");
+    // A real redis-server's replies (where Debian's package installs).
+    through_tap_with(&python, "redis", "redis_server_peer.py");
 }
