@@ -109,5 +109,9 @@ def exchange():
     return {"client": side(up, split(bytes(up))), "server": side(down, replies)}
 
 
+def generate():
+    raise Skip("tap mode only: run with `tap`")
+
+
 if __name__ == "__main__":
-    main("redis", "redis", lambda: (_ for _ in ()).throw(Skip("tap mode only")), tap=exchange)
+    main("redis", "redis", generate, tap=exchange)
