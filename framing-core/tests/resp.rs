@@ -208,3 +208,83 @@ fn resp_layouts_have_no_resync_trailer_or_discard() {
         Err(LayoutError::RespOptions)
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random RESP2/RESP3 value's bytes, nested up to 4 deep.
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        let line = "[ -~]{0,12}".prop_map(|s| s.into_bytes());
+        let leaf = prop_oneof![
+            line.clone()
+                .prop_map(|l| [b"+".to_vec(), l, b"\r\n".to_vec()].concat()),
+            line.clone()
+                .prop_map(|l| [b"-".to_vec(), l, b"\r\n".to_vec()].concat()),
+            any::<i64>().prop_map(|n| format!(":{n}\r\n").into_bytes()),
+            prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| [
+                format!("${}\r\n", b.len()).into_bytes(),
+                b,
+                b"\r\n".to_vec()
+            ]
+            .concat()),
+            Just(b"$-1\r\n".to_vec()),
+            Just(b"*-1\r\n".to_vec()),
+            Just(b"_\r\n".to_vec()),
+            Just(b"#t\r\n".to_vec()),
+            any::<f64>().prop_map(|f| format!(",{f}\r\n").into_bytes()),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                (
+                    prop::sample::select(vec![b'*', b'~', b'>']),
+                    prop::collection::vec(inner.clone(), 0..5)
+                )
+                    .prop_map(|(t, items)| {
+                        [
+                            vec![t],
+                            format!("{}\r\n", items.len()).into_bytes(),
+                            items.concat(),
+                        ]
+                        .concat()
+                    }),
+                prop::collection::vec((inner.clone(), inner.clone()), 0..3).prop_map(|pairs| {
+                    let n = pairs.len();
+                    let body: Vec<u8> = pairs
+                        .into_iter()
+                        .flat_map(|(k, v)| [k, v].concat())
+                        .collect();
+                    [format!("%{n}\r\n").into_bytes(), body].concat()
+                }),
+                (inner.clone(), inner)
+                    .prop_map(|(k, v)| { [b"|1\r\n".to_vec(), k, v, b":1\r\n".to_vec()].concat() }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_chunking_gives_the_values(
+            values in prop::collection::vec(value(), 1..6),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let values: Vec<Vec<u8>> = values.into_iter().filter(|v| v.len() <= 256).collect();
+            let wire = values.concat();
+            let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+            points.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut at = 0;
+            for p in points {
+                chunks.push(&wire[at..p]);
+                at = p;
+            }
+            chunks.push(&wire[at..]);
+            prop_assert_eq!(decode(&chunks), (values.clone(), None));
+            // Each value encodes as itself.
+            let mut out = [0u8; 256];
+            for v in &values {
+                prop_assert_eq!(RESP.encode(v, &mut out), Ok(v.len()));
+            }
+        }
+    }
+}

@@ -216,3 +216,48 @@ fn websocket_layouts_cannot_resync() {
         Err(framing_core::LayoutError::WebSocketResync)
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_chunking_gives_the_frames(
+            frames in prop::collection::vec(
+                (
+                    prop::sample::select(vec![0u8, 1, 2, 8, 9, 10]),
+                    any::<bool>(),
+                    0u8..8,
+                    prop::option::of(any::<[u8; 4]>()),
+                    prop::sample::select(vec![0usize, 1, 125, 126, 300, 65_535, 65_536]),
+                ),
+                1..5,
+            ),
+            cuts in prop::collection::vec(any::<usize>(), 0..5),
+        ) {
+            let mut wire = Vec::new();
+            let mut want = Vec::new();
+            for (k, (opcode, fin, rsv, mask, len)) in frames.into_iter().enumerate() {
+                // Control frames: final, at most 125 bytes.
+                let len = if opcode >= 8 { len.min(125) } else { len };
+                let payload: Vec<u8> = (0..len).map(|i| (i + k) as u8).collect();
+                let head = WsHeader { fin: fin || opcode >= 8, rsv, opcode, mask, length: len as u64 };
+                let mut out = vec![0u8; len + 14];
+                let n = head.encode(&payload, &mut out).unwrap();
+                wire.extend_from_slice(&out[..n]);
+                want.push((head, payload));
+            }
+            let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+            points.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut at = 0;
+            for p in points {
+                chunks.push(&wire[at..p]);
+                at = p;
+            }
+            chunks.push(&wire[at..]);
+            prop_assert_eq!(decode(&ANY, &chunks), (want, None));
+        }
+    }
+}
