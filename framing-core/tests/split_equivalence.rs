@@ -51,8 +51,12 @@ fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 #[derive(Clone, Debug)]
 struct Spec {
     format: String,
-    /// `None`: a varint length after the header.
+    /// `None`: a varint length after the header (ASCII digits with
+    /// `ascii`).
     length_field: Option<usize>,
+    ascii: bool,
+    /// Frame-end bytes after every payload and trailer (AMQP's 0xCE).
+    frame_end: bool,
     trailer: Option<(Checksum, Covers)>,
     adjust: i64,
     magic: Option<(usize, i128)>,
@@ -66,8 +70,12 @@ impl Spec {
         let mut b = Layout::builder(&self.format);
         b = match self.length_field {
             Some(i) => b.length_field(i),
+            None if self.ascii => b.ascii_length(framing_core::Radix::Decimal, b":"),
             None => b.varint_length(),
         };
+        if self.frame_end {
+            b = b.frame_end(&[0xCE]);
+        }
         if let Some((checksum, covers)) = self.trailer {
             b = b.trailer(checksum).trailer_covers(covers);
         }
@@ -90,7 +98,7 @@ impl Spec {
 fn spec() -> impl Strategy<Value = Spec> {
     let prefix = prop::sample::select(vec!["", "@", "=", "<", ">", "!"]);
     let len_code = prop::sample::select(vec![
-        "B", "H", "I", "Q", "b", "h", "i", "q", "L", "l", "3s", "1s", "5s", "8s", "varint",
+        "B", "H", "I", "Q", "b", "h", "i", "q", "L", "l", "3s", "1s", "5s", "8s", "varint", "ascii",
     ]);
     let trailer = prop::option::of((
         prop::sample::select(Checksum::ALL.to_vec()),
@@ -109,7 +117,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         any::<bool>(),
         any::<bool>(),
         prop::sample::select(vec![40u64, 300, 1 << 20]),
-        trailer,
+        (trailer, any::<bool>()),
     )
         .prop_map(
             |(
@@ -122,10 +130,11 @@ fn spec() -> impl Strategy<Value = Spec> {
                 discard,
                 resync,
                 max_payload,
-                trailer,
+                (trailer, frame_end),
             )| {
                 let magic_code = if magic { "H" } else { "" };
-                let varint = len == "varint";
+                let ascii = len == "ascii";
+                let varint = len == "varint" || ascii;
                 let len = if varint { "" } else { len };
                 let format = format!(
                     "{prefix}{magic_code}{}{len}{}",
@@ -146,6 +155,8 @@ fn spec() -> impl Strategy<Value = Spec> {
                 Spec {
                     format,
                     length_field: (!varint).then_some(values_before),
+                    ascii,
+                    frame_end,
                     trailer,
                     adjust,
                     magic: magic.then_some((0, 0xA55A)),
@@ -228,12 +239,19 @@ proptest! {
         if let Some(total) = needs {
             match big.first() {
                 Some(Out::Frame { header, payload }) => {
-                    prop_assert_eq!(header.len() + payload.len() + layout.trailer_len(), total);
+                    prop_assert_eq!(header.len() + payload.len() + layout.tail_len(), total);
                 }
-                Some(Out::Recovered(Recovery::Corrupt { length, .. })) => {
+                Some(Out::Recovered(
+                    Recovery::Corrupt { length, .. } | Recovery::BadFrameEnd { length, .. },
+                )) => {
                     prop_assert_eq!(*length, total as u64);
                 }
-                Some(Out::Err(e)) if matches!(e.kind(), DecodeErrorKind::ChecksumMismatch { .. }) => {
+                Some(Out::Err(e))
+                    if matches!(
+                        e.kind(),
+                        DecodeErrorKind::ChecksumMismatch { .. } | DecodeErrorKind::FrameEnd { .. }
+                    ) =>
+                {
                     prop_assert!(total <= stream.len());
                 }
                 // Cut inside the payload, or inside a varint length (whose
@@ -241,7 +259,7 @@ proptest! {
                 Some(Out::Err(e)) => match e.kind() {
                     DecodeErrorKind::Truncated { missing, in_header } => {
                         prop_assert_eq!(missing, (total - stream.len()) as u64);
-                        prop_assert!(!in_header || layout.has_varint_length());
+                        prop_assert!(!in_header || layout.has_length_after_header());
                     }
                     other => prop_assert!(false, "needs accepted a header decode refused: {:?}", other),
                 },
