@@ -564,6 +564,16 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     };
     for f in named {
         let ident = f.ident.as_ref().expect("named field");
+        if ["new", "as_bytes", "get"].contains(&ident.to_string().as_str()) {
+            push_err(syn::Error::new_spanned(
+                ident,
+                format!(
+                    "field `{ident}` would name a getter that the view already has \
+                     (`new`, `as_bytes` and `get` are taken): rename the field"
+                ),
+            ));
+            continue;
+        }
         match (Ty::parse(&f.ty, ident), field_opts(f)) {
             (Ok(ty), Ok(opts)) => fields.push(FieldInfo {
                 ident,
@@ -779,17 +789,18 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         };
         calls.push(quote!(.trailer(::framing_core::Checksum::#c)));
         if let Some(cov) = &opts.trailer_covers {
-            let c =
-                match cov.value.as_str() {
-                    "frame" => quote!(Frame),
-                    "payload" => quote!(Payload),
-                    other => return Err(syn::Error::new(
+            let c = match cov.value.as_str() {
+                "frame" => quote!(Frame),
+                "payload" => quote!(Payload),
+                other => {
+                    return Err(syn::Error::new(
                         cov.span,
                         format!(
                             "unknown trailer_covers {other:?}: expected \"frame\" or \"payload\""
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             calls.push(quote!(.trailer_covers(::framing_core::Covers::#c)));
         }
         if let Some(o) = &opts.trailer_byte_order {
@@ -871,30 +882,29 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             f.ty.code()
         );
         let from = read_fn(f.ty);
+        // Numbers are read byte by byte at constant offsets into the
+        // header array: the compiler checks every index (no run-time
+        // bounds check) and folds the bytes into one load.
+        let array = |size: usize| {
+            let at = (0..size).map(|k| quote!(self.bytes[AT + #k]));
+            quote!([#(#at),*])
+        };
         let (size, ret, body) = match f.ty {
-            Ty::Int { size, .. } => (
-                size,
-                quote!(#rust_ty),
-                quote!(#rust_ty::#from(*::framing_core::__private::bytes::<#size>(self.bytes, AT))),
-            ),
+            Ty::Int { size, .. } => {
+                let a = array(size);
+                (size, quote!(#rust_ty), quote!(#rust_ty::#from(#a)))
+            }
             Ty::F32 | Ty::F64 => {
                 let size = if f.ty == Ty::F32 { 4usize } else { 8 };
-                (
-                    size,
-                    quote!(#rust_ty),
-                    quote!(#rust_ty::#from(*::framing_core::__private::bytes::<#size>(self.bytes, AT))),
-                )
+                let a = array(size);
+                (size, quote!(#rust_ty), quote!(#rust_ty::#from(#a)))
             }
             Ty::Bytes(size) => (
                 size,
                 quote!(&'a [u8; #size]),
                 quote!(::framing_core::__private::bytes::<#size>(self.bytes, AT)),
             ),
-            Ty::Bool => (
-                1,
-                quote!(bool),
-                quote!(::framing_core::__private::bytes::<1>(self.bytes, AT)[0] != 0),
-            ),
+            Ty::Bool => (1, quote!(bool), quote!(self.bytes[AT] != 0)),
         };
         getters.push(quote! {
             #[doc = #doc]
@@ -1016,7 +1026,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             bytes: &'a [u8; #name::SIZE],
         }
 
-        #[allow(dead_code)]
+        // A getter per field, named after it: a field named `len` makes a
+        // `len` with no `is_empty`, which is right for a header.
+        #[allow(dead_code, clippy::len_without_is_empty)]
         impl<'a> #view<'a> {
             #[doc = #order_doc]
             #[inline]

@@ -247,3 +247,28 @@ fn generic_use() {
     assert_eq!(first::<Varint>(&out[..n]), Some(Varint { kind: 0x30 }));
     assert_eq!(<Msg as TypedHeader>::FORMAT, "!HBBI");
 }
+
+/// A public header with public fields: the generated items are public too
+/// (and pass the workspace's lints: docs, clippy).
+pub mod public {
+    /// A header.
+    #[derive(framing_core::Header, Clone, Copy, Debug, PartialEq, Eq)]
+    #[framing(byte_order = "big")]
+    pub struct Pub {
+        /// The kind.
+        pub kind: u8,
+        /// The length.
+        #[framing(length)]
+        pub len: u32,
+    }
+}
+
+#[test]
+fn public_items() {
+    let mut out = [0u8; 8];
+    let n = public::Pub { kind: 2, len: 0 }
+        .encode(b"", &mut out)
+        .unwrap();
+    let view = public::PubView::new(&out[..n]).unwrap();
+    assert_eq!((view.kind(), view.len()), (2, 0));
+}
