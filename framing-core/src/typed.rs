@@ -42,10 +42,17 @@ pub trait TypedHeader: Sized {
     /// `None` if it is shorter.
     fn from_bytes(header: &[u8]) -> Option<Self>;
 
-    /// Calls `f` with this header's values for the fields that are neither
-    /// the length nor constants, as `(index, value)` pairs, the form
-    /// [`Layout::encode_with`] takes.
-    fn with_values<R>(&self, f: impl FnOnce(&[(usize, Value<'_>)]) -> R) -> R;
+    /// This header's values for the fields that are neither the length
+    /// nor constants, as `(index, value)` pairs: an array, no allocation.
+    type Values<'a>: AsRef<[(usize, Value<'a>)]>
+    where
+        Self: 'a;
+
+    /// This header's values for the fields that are neither the length
+    /// nor constants, in the form [`Layout::encode_with`] and every
+    /// writer's `write_frame_with` take:
+    /// `writer.write_frame_with(payload, msg.values().as_ref())`.
+    fn values(&self) -> Self::Values<'_>;
 
     /// The values of a decoded header, or `None` if it is shorter than
     /// [`SIZE`](Self::SIZE).
@@ -64,7 +71,7 @@ pub trait TypedHeader: Sized {
     #[inline]
     fn encode(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, EncodeError> {
         let layout: &'static Layout = &Self::LAYOUT;
-        self.with_values(|values| layout.encode_with(payload, values, out))
+        layout.encode_with(payload, self.values().as_ref(), out)
     }
 
     /// Writes the head of a frame of this header and a payload of
@@ -75,7 +82,7 @@ pub trait TypedHeader: Sized {
     #[inline]
     fn encode_header(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, EncodeError> {
         let layout: &'static Layout = &Self::LAYOUT;
-        self.with_values(|values| layout.encode_header_with(payload_len, values, out))
+        layout.encode_header_with(payload_len, self.values().as_ref(), out)
     }
 
     /// The frame of this header and `payload` as head, body and trailer,
@@ -90,7 +97,7 @@ pub trait TypedHeader: Sized {
         scratch: &'s mut [u8],
     ) -> Result<Parts<'s, 'p>, EncodeError> {
         let layout: &'static Layout = &Self::LAYOUT;
-        self.with_values(|values| layout.encode_parts(payload, values, scratch))
+        layout.encode_parts(payload, self.values().as_ref(), scratch)
     }
 }
 

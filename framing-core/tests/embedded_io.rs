@@ -500,6 +500,19 @@ fn typed_headers_through_the_reader() {
             .unwrap();
         data.extend_from_slice(&out[..k]);
     }
+    // The writer writes the same frames from the typed header's values.
+    let mut sink = Sink {
+        bytes: Vec::new(),
+        rng: Rng(3),
+        zero: false,
+    };
+    let mut writer = FrameWriter::with_scratch::<3>(&mut sink, &Typed::LAYOUT);
+    for n in [0usize, 1, 300, 600] {
+        let msg = Typed { sync: 0, len: 0 };
+        writer.write_frame_with(&vec![9; n], &msg.values()).unwrap();
+    }
+    writer.flush().unwrap();
+    assert_eq!(sink.bytes, data);
     let mut read_buf = [0u8; 16];
     let trickle = Trickle {
         data: &data,

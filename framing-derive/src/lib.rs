@@ -106,8 +106,10 @@ const DEFAULT_MAX_PAYLOAD: i128 = 8 * 1024 * 1024;
 ///   `MsgView::new(&[u8])`, `as_bytes` and `get` (the `Msg`).
 /// - `Msg::view(&[u8])`, `Msg::from_bytes(&[u8])`, `Msg::from_header(&Header)`,
 ///   `msg.encode(payload, out)`, `msg.encode_header(len, out)`,
-///   `msg.encode_parts(payload, scratch)`, and the `TypedHeader` impl
-///   behind `Frame::typed` and `Frame::view`.
+///   `msg.encode_parts(payload, scratch)`, `msg.values()` (for any
+///   writer's `write_frame_with(payload, &msg.values())`, blocking,
+///   embedded or async), and the `TypedHeader` impl behind `Frame::typed`
+///   and `Frame::view`.
 ///
 /// Misuse is a compile error at the field: two length fields, a constant
 /// that does not fit its field, an unsupported type, a length field that
@@ -981,6 +983,15 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 <Self as ::framing_core::TypedHeader>::from_header(header)
             }
 
+            /// This header's values for the fields that are neither the
+            /// length nor constants, as `(index, value)` pairs: what
+            /// `Layout::encode_with` and the writers' `write_frame_with`
+            /// take (`writer.write_frame_with(payload, &msg.values())`).
+            #[inline]
+            #vis fn values(&self) -> [(usize, ::framing_core::Value<'_>); #n_values] {
+                <Self as ::framing_core::TypedHeader>::values(self)
+            }
+
             /// Writes a frame of this header and `payload` into the start
             /// of `out` and returns its length: the length and constants
             /// are the layout's, every other value this header's.
@@ -1082,11 +1093,12 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 }
             }
 
+            type Values<'a> = [(usize, ::framing_core::Value<'a>); #n_values];
+
             #[inline]
-            fn with_values<R>(&self, f: impl ::core::ops::FnOnce(&[(usize, ::framing_core::Value<'_>)]) -> R) -> R {
+            fn values(&self) -> [(usize, ::framing_core::Value<'_>); #n_values] {
                 let _ = (#(#fixed,)*);
-                let values: [(usize, ::framing_core::Value<'_>); #n_values] = [#(#values),*];
-                f(&values)
+                [#(#values),*]
             }
         }
     })
