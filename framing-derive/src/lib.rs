@@ -88,6 +88,9 @@ const DEFAULT_MAX_PAYLOAD: i128 = 8 * 1024 * 1024;
 /// - `on_oversize = "fail" | "discard"`, `resync`, `frame_end = b","`,
 ///   `preface = b"..."`, `preface_until = b"\r\n\r\n"` with
 ///   `preface_max = N`, `first_frame = &OTHER_LAYOUT` (a `&'static Layout`).
+/// - `crate = "framing_std::framing_core"`: where the generated code finds
+///   framing-core, for a crate that has it only through framing-std
+///   (default `::framing_core`).
 ///
 /// # Field attributes
 ///
@@ -249,6 +252,7 @@ struct StructOpts {
     preface_until: Option<LitByteStr>,
     preface_max: Option<Spanned2<i128>>,
     first_frame: Option<Expr>,
+    krate: Option<syn::Path>,
 }
 
 #[derive(Default)]
@@ -351,7 +355,7 @@ fn unknown(meta: &syn::meta::ParseNestedMeta<'_>, known: &str) -> syn::Error {
 const STRUCT_KEYS: &str = "byte_order, max_payload, length_adjust, varint_length, \
     varint_max_bytes, ascii_length, length_end, ascii_max_digits, trailer, trailer_covers, \
     trailer_byte_order, on_oversize, resync, frame_end, preface, preface_until, preface_max, \
-    first_frame";
+    first_frame, crate";
 const FIELD_KEYS: &str = "length, adjust, constant, pad, pad_after";
 
 fn struct_opts(input: &DeriveInput) -> syn::Result<StructOpts> {
@@ -395,6 +399,9 @@ fn struct_opts(input: &DeriveInput) -> syn::Result<StructOpts> {
                 o.preface_max = Some(parse_int(&meta)?);
             } else if p.is_ident("first_frame") {
                 o.first_frame = Some(meta.value()?.parse()?);
+            } else if p.is_ident("crate") {
+                let path: LitStr = meta.value()?.parse()?;
+                o.krate = Some(path.parse()?);
             } else {
                 return Err(unknown(&meta, STRUCT_KEYS));
             }
@@ -434,7 +441,11 @@ fn field_opts(field: &syn::Field) -> syn::Result<FieldOpts> {
 }
 
 /// The builder call for a constant, checked against the field's type.
-fn constant_value(f: &FieldInfo<'_>, expr: &Expr) -> syn::Result<TokenStream2> {
+fn constant_value(
+    f: &FieldInfo<'_>,
+    expr: &Expr,
+    krate: &TokenStream2,
+) -> syn::Result<TokenStream2> {
     let name = f.ident;
     let lit = match expr {
         Expr::Lit(ExprLit { lit, .. }) => Some(lit),
@@ -464,10 +475,10 @@ fn constant_value(f: &FieldInfo<'_>, expr: &Expr) -> syn::Result<TokenStream2> {
                     ),
                 ));
             }
-            Ok(quote!(::framing_core::Value::Int(#v)))
+            Ok(quote!(#krate::Value::Int(#v)))
         }
         Ty::Bool => match lit {
-            Some(Lit::Bool(b)) => Ok(quote!(::framing_core::Value::Bool(#b))),
+            Some(Lit::Bool(b)) => Ok(quote!(#krate::Value::Bool(#b))),
             _ => Err(mismatch("`true` or `false`")),
         },
         Ty::F32 | Ty::F64 => {
@@ -502,7 +513,7 @@ fn constant_value(f: &FieldInfo<'_>, expr: &Expr) -> syn::Result<TokenStream2> {
                     format!("constant {v} does not fit field `{name}` (f32)"),
                 ));
             }
-            Ok(quote!(::framing_core::Value::Float(#v)))
+            Ok(quote!(#krate::Value::Float(#v)))
         }
         Ty::Bytes(n) => match lit {
             Some(Lit::ByteStr(b)) => {
@@ -515,7 +526,7 @@ fn constant_value(f: &FieldInfo<'_>, expr: &Expr) -> syn::Result<TokenStream2> {
                         ),
                     ));
                 }
-                Ok(quote!(::framing_core::Value::Bytes(#b)))
+                Ok(quote!(#krate::Value::Bytes(#b)))
             }
             _ => Err(mismatch("a byte string literal (b\"...\")")),
         },
@@ -558,6 +569,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
         };
     let opts = struct_opts(input)?;
+    let krate = match &opts.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::framing_core),
+    };
     let mut fields = Vec::new();
     let mut errors: Option<syn::Error> = None;
     let mut push_err = |e: syn::Error| match &mut errors {
@@ -729,7 +744,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     }
     for (i, f) in fields.iter().enumerate() {
         if let Some(c) = &f.opts.constant {
-            let v = constant_value(f, c)?;
+            let v = constant_value(f, c, &krate)?;
             calls.push(quote!(.constant(#i, #v)));
         }
     }
@@ -746,8 +761,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     }
     if let Some(radix) = &opts.ascii_length {
         let r = match radix.value.as_str() {
-            "decimal" => quote!(::framing_core::Radix::Decimal),
-            "hex" => quote!(::framing_core::Radix::Hex),
+            "decimal" => quote!(#krate::Radix::Decimal),
+            "hex" => quote!(#krate::Radix::Hex),
             other => {
                 return Err(syn::Error::new(
                     radix.span,
@@ -789,7 +804,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 ))
             }
         };
-        calls.push(quote!(.trailer(::framing_core::Checksum::#c)));
+        calls.push(quote!(.trailer(#krate::Checksum::#c)));
         if let Some(cov) = &opts.trailer_covers {
             let c = match cov.value.as_str() {
                 "frame" => quote!(Frame),
@@ -803,10 +818,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     ))
                 }
             };
-            calls.push(quote!(.trailer_covers(::framing_core::Covers::#c)));
+            calls.push(quote!(.trailer_covers(#krate::Covers::#c)));
         }
         if let Some(o) = &opts.trailer_byte_order {
-            let o = order_tokens(o.value);
+            let o = order_tokens(o.value, &krate);
             calls.push(quote!(.trailer_byte_order(#o)));
         }
     } else if let Some(span) = opts
@@ -828,7 +843,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 ))
             }
         };
-        calls.push(quote!(.on_oversize(::framing_core::Oversize::#p)));
+        calls.push(quote!(.on_oversize(#krate::Oversize::#p)));
     }
     if opts.resync {
         calls.push(quote!(.resync(true)));
@@ -904,7 +919,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             Ty::Bytes(size) => (
                 size,
                 quote!(&'a [u8; #size]),
-                quote!(::framing_core::__private::bytes::<#size>(self.bytes, AT)),
+                quote!(#krate::__private::bytes::<#size>(self.bytes, AT)),
             ),
             Ty::Bool => (1, quote!(bool), quote!(self.bytes[AT] != 0)),
         };
@@ -913,12 +928,12 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             #[inline]
             #[must_use]
             #fvis fn #ident(&self) -> #ret {
-                const AT: usize = ::framing_core::__private::offset(&#name::LAYOUT, #i);
+                const AT: usize = #krate::__private::offset(&#name::LAYOUT, #i);
                 #body
             }
         });
         checks.push(quote! {
-            ::framing_core::__private::check(&#name::LAYOUT, #i, #size);
+            #krate::__private::check(&#name::LAYOUT, #i, #size);
         });
         inits.push(if matches!(f.ty, Ty::Bytes(_)) {
             quote!(#ident: *self.#ident())
@@ -934,9 +949,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             fixed.push(quote!(&self.#ident));
         } else {
             values.push(if matches!(f.ty, Ty::Bytes(_)) {
-                quote!((#i, ::framing_core::Value::Bytes(&self.#ident)))
+                quote!((#i, #krate::Value::Bytes(&self.#ident)))
             } else {
-                quote!((#i, ::framing_core::Value::from(self.#ident)))
+                quote!((#i, #krate::Value::from(self.#ident)))
             });
         }
     }
@@ -957,8 +972,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
 
             /// The header's layout, built and checked at compile time by
             /// `Layout::builder`.
-            #vis const LAYOUT: ::framing_core::Layout =
-                ::framing_core::Layout::builder(#format) #(#calls)* .build_or_panic();
+            #vis const LAYOUT: #krate::Layout =
+                #krate::Layout::builder(#format) #(#calls)* .build_or_panic();
 
             /// The fixed header's size in bytes (`struct.calcsize(FORMAT)`).
             #vis const SIZE: usize = #name::LAYOUT.header_len();
@@ -973,14 +988,14 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             /// if it is shorter.
             #[inline]
             #vis fn from_bytes(header: &[u8]) -> ::core::option::Option<Self> {
-                <Self as ::framing_core::TypedHeader>::from_bytes(header)
+                <Self as #krate::TypedHeader>::from_bytes(header)
             }
 
             /// The values of a decoded header, or `None` if it is shorter
             /// than `SIZE`.
             #[inline]
-            #vis fn from_header(header: &::framing_core::Header<'_>) -> ::core::option::Option<Self> {
-                <Self as ::framing_core::TypedHeader>::from_header(header)
+            #vis fn from_header(header: &#krate::Header<'_>) -> ::core::option::Option<Self> {
+                <Self as #krate::TypedHeader>::from_header(header)
             }
 
             /// This header's values for the fields that are neither the
@@ -988,8 +1003,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             /// `Layout::encode_with` and the writers' `write_frame_with`
             /// take (`writer.write_frame_with(payload, &msg.values())`).
             #[inline]
-            #vis fn values(&self) -> [(usize, ::framing_core::Value<'_>); #n_values] {
-                <Self as ::framing_core::TypedHeader>::values(self)
+            #vis fn values(&self) -> [(usize, #krate::Value<'_>); #n_values] {
+                <Self as #krate::TypedHeader>::values(self)
             }
 
             /// Writes a frame of this header and `payload` into the start
@@ -999,8 +1014,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             /// # Errors
             /// As `Layout::encode_with`.
             #[inline]
-            #vis fn encode(&self, payload: &[u8], out: &mut [u8]) -> ::core::result::Result<usize, ::framing_core::EncodeError> {
-                <Self as ::framing_core::TypedHeader>::encode(self, payload, out)
+            #vis fn encode(&self, payload: &[u8], out: &mut [u8]) -> ::core::result::Result<usize, #krate::EncodeError> {
+                <Self as #krate::TypedHeader>::encode(self, payload, out)
             }
 
             /// Writes the head of a frame of this header and a payload of
@@ -1009,8 +1024,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             /// # Errors
             /// As `Layout::encode_header_with`.
             #[inline]
-            #vis fn encode_header(&self, payload_len: usize, out: &mut [u8]) -> ::core::result::Result<usize, ::framing_core::EncodeError> {
-                <Self as ::framing_core::TypedHeader>::encode_header(self, payload_len, out)
+            #vis fn encode_header(&self, payload_len: usize, out: &mut [u8]) -> ::core::result::Result<usize, #krate::EncodeError> {
+                <Self as #krate::TypedHeader>::encode_header(self, payload_len, out)
             }
 
             /// The frame of this header and `payload` as head, body and
@@ -1019,8 +1034,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             /// # Errors
             /// As `Layout::encode_parts`.
             #[inline]
-            #vis fn encode_parts<'s, 'p>(&self, payload: &'p [u8], scratch: &'s mut [u8]) -> ::core::result::Result<::framing_core::Parts<'s, 'p>, ::framing_core::EncodeError> {
-                <Self as ::framing_core::TypedHeader>::encode_parts(self, payload, scratch)
+            #vis fn encode_parts<'s, 'p>(&self, payload: &'p [u8], scratch: &'s mut [u8]) -> ::core::result::Result<#krate::Parts<'s, 'p>, #krate::EncodeError> {
+                <Self as #krate::TypedHeader>::encode_parts(self, payload, scratch)
             }
         }
 
@@ -1044,7 +1059,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             #[doc = #order_doc]
             #[inline]
             #vis fn new(header: &'a [u8]) -> ::core::option::Option<Self> {
-                match ::framing_core::__private::head::<{ #name::SIZE }>(header) {
+                match #krate::__private::head::<{ #name::SIZE }>(header) {
                     ::core::option::Option::Some(bytes) => ::core::option::Option::Some(Self { bytes }),
                     ::core::option::Option::None => ::core::option::Option::None,
                 }
@@ -1074,9 +1089,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
         }
 
-        impl ::framing_core::TypedHeader for #name {
+        impl #krate::TypedHeader for #name {
             const FORMAT: &'static str = #name::FORMAT;
-            const LAYOUT: ::framing_core::Layout = #name::LAYOUT;
+            const LAYOUT: #krate::Layout = #name::LAYOUT;
             const SIZE: usize = #name::SIZE;
             type View<'a> = #view<'a>;
 
@@ -1093,10 +1108,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 }
             }
 
-            type Values<'a> = [(usize, ::framing_core::Value<'a>); #n_values];
+            type Values<'a> = [(usize, #krate::Value<'a>); #n_values];
 
             #[inline]
-            fn values(&self) -> [(usize, ::framing_core::Value<'_>); #n_values] {
+            fn values(&self) -> [(usize, #krate::Value<'_>); #n_values] {
                 let _ = (#(#fixed,)*);
                 [#(#values),*]
             }
@@ -1104,12 +1119,12 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     })
 }
 
-fn order_tokens(c: char) -> TokenStream2 {
+fn order_tokens(c: char, krate: &TokenStream2) -> TokenStream2 {
     match c {
-        '@' => quote!(::framing_core::ByteOrder::Native),
-        '=' => quote!(::framing_core::ByteOrder::NativeStandard),
-        '<' => quote!(::framing_core::ByteOrder::Little),
-        '>' => quote!(::framing_core::ByteOrder::Big),
-        _ => quote!(::framing_core::ByteOrder::Network),
+        '@' => quote!(#krate::ByteOrder::Native),
+        '=' => quote!(#krate::ByteOrder::NativeStandard),
+        '<' => quote!(#krate::ByteOrder::Little),
+        '>' => quote!(#krate::ByteOrder::Big),
+        _ => quote!(#krate::ByteOrder::Network),
     }
 }
