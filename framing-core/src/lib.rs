@@ -21,6 +21,7 @@ mod layout;
 pub mod protocols;
 pub mod resp;
 pub mod trailer;
+mod typed;
 mod value;
 mod varint;
 pub mod websocket;
@@ -37,7 +38,16 @@ pub use layout::{
     MAX_PREFACE,
 };
 pub use trailer::{Checksum, Covers};
+pub use typed::TypedHeader;
 pub use value::Value;
+
+#[doc(hidden)]
+pub use typed::__private;
+
+/// `#[derive(Header)]`: see [`framing_derive::Header`]. Feature `derive`.
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use framing_derive::Header;
 
 /// Re-exported so users name the same `heapless` version as the buffers.
 pub use heapless;

@@ -477,3 +477,66 @@ fn an_empty_slip_frame_is_refused_and_an_empty_cobs_frame_arrives() {
     assert_eq!(reader.next_frame().unwrap().unwrap().payload(), b"");
     assert!(reader.next_frame().unwrap().is_none());
 }
+
+/// A typed header read through the embedded reader: `Frame::view` and
+/// `Frame::typed` on the frames it lends.
+#[cfg(feature = "derive")]
+#[test]
+fn typed_headers_through_the_reader() {
+    #[derive(framing_core::Header, Debug, PartialEq)]
+    #[framing(byte_order = "little", max_payload = 600)]
+    struct Typed {
+        #[framing(constant = 0x7e)]
+        sync: u8,
+        #[framing(length)]
+        len: u16,
+    }
+    assert_eq!(Typed::FORMAT, "<BH");
+    let mut data = Vec::new();
+    let mut out = [0u8; 700];
+    for n in [0usize, 1, 300, 600] {
+        let k = (Typed { sync: 0, len: 0 })
+            .encode(&vec![9; n], &mut out)
+            .unwrap();
+        data.extend_from_slice(&out[..k]);
+    }
+    // The writer writes the same frames from the typed header's values.
+    let mut sink = Sink {
+        bytes: Vec::new(),
+        rng: Rng(3),
+        zero: false,
+    };
+    let mut writer = FrameWriter::with_scratch::<3>(&mut sink, &Typed::LAYOUT);
+    for n in [0usize, 1, 300, 600] {
+        let msg = Typed { sync: 0, len: 0 };
+        writer.write_frame_with(&vec![9; n], &msg.values()).unwrap();
+    }
+    writer.flush().unwrap();
+    assert_eq!(sink.bytes, data);
+    let mut read_buf = [0u8; 16];
+    let trickle = Trickle {
+        data: &data,
+        rng: Rng(7),
+        reads: 0,
+    };
+    let decoder = Decoder::new(
+        &Typed::LAYOUT,
+        framing_core::heapless::Vec::<u8, 700>::new(),
+    );
+    let mut reader = FrameReader::new(trickle, decoder, &mut read_buf);
+    let mut lens = Vec::new();
+    loop {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                let view = frame.view::<Typed>().unwrap();
+                assert_eq!(usize::from(view.len()), frame.payload().len());
+                assert_eq!(frame.typed::<Typed>().unwrap().sync, 0x7e);
+                lens.push(view.len());
+            }
+            Ok(None) => break,
+            Err(Error::Io(ErrorKind::Interrupted)) => continue,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(lens, [0, 1, 300, 600]);
+}

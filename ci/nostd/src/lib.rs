@@ -11,6 +11,16 @@ const LAYOUT: Layout = Layout::builder("<HI")
     .max_payload(1024)
     .build_or_panic();
 
+/// A typed header: the derive's generated code must be `no_std` too.
+#[derive(framing_core::Header)]
+#[framing(byte_order = "little", max_payload = 1024)]
+struct Typed {
+    #[framing(constant = 0x7e7e)]
+    sync: u16,
+    #[framing(length)]
+    len: u32,
+}
+
 /// Decodes `len` bytes at `data` and returns how many frames were found, or
 /// -1 on a bad stream. Exported so the linker keeps the decoder's code.
 #[no_mangle]
@@ -37,9 +47,18 @@ pub extern "C" fn framing_count_frames(data: &[u8; 64]) -> i32 {
         }
     }
     let mut out = [0u8; 16];
-    match LAYOUT.encode(b"ping", &mut out) {
-        Ok(_) => frames,
-        Err(_) => -1,
+    if LAYOUT.encode(b"ping", &mut out).is_err() {
+        return -1;
+    }
+    // The same frame from the typed header, read back through its view.
+    let mut typed = [0u8; 16];
+    match (Typed { sync: 0, len: 0 }).encode(b"ping", &mut typed) {
+        Ok(n) if typed[..n] == out[..n] => {}
+        _ => return -1,
+    }
+    match Typed::view(&typed) {
+        Some(view) if view.len() == 4 && view.sync() == 0x7e7e => frames,
+        _ => -1,
     }
 }
 

@@ -1,0 +1,180 @@
+//! Typed headers: a Rust struct that is a header, its [`Layout`] and its
+//! `struct` format string, read in place or by value and encoded with its
+//! values. `#[derive(Header)]` (feature `derive`) writes the
+//! [`TypedHeader`] implementation; its documentation (the `Header` derive
+//! macro, in this crate's root with that feature) lists the attributes.
+
+use crate::encode::{EncodeError, Parts};
+use crate::header::{Frame, Header};
+use crate::layout::Layout;
+use crate::value::Value;
+
+/// A Rust struct that is a header: its layout, its format string, a
+/// zero-copy view with typed getters and a by-value read, and encoding
+/// with its values. Written by `#[derive(framing_core::Header)]` (feature
+/// `derive`), which also gives the type inherent `LAYOUT`, `FORMAT` and
+/// `SIZE` constants and inherent methods of the same names as these, so
+/// the trait need not be imported.
+///
+/// Reading never validates: the decoders check the constants and the
+/// length before they hand out a frame, and a view reads whatever bytes
+/// it is given.
+pub trait TypedHeader: Sized {
+    /// The CPython `struct` format string of the fixed header (`"!HBBI"`):
+    /// what a Python peer passes to `struct.pack`.
+    const FORMAT: &'static str;
+
+    /// The layout: [`FORMAT`](Self::FORMAT), the length field, the
+    /// constants and every other option, checked by the const builder.
+    const LAYOUT: Layout;
+
+    /// The fixed header's size in bytes (`struct.calcsize(FORMAT)`).
+    const SIZE: usize;
+
+    /// The zero-copy view: typed getters over the header's bytes.
+    type View<'a>: Copy;
+
+    /// A view of the first [`SIZE`](Self::SIZE) bytes of `header`, or
+    /// `None` if it is shorter.
+    fn view(header: &[u8]) -> Option<Self::View<'_>>;
+
+    /// The values of the first [`SIZE`](Self::SIZE) bytes of `header`, or
+    /// `None` if it is shorter.
+    fn from_bytes(header: &[u8]) -> Option<Self>;
+
+    /// This header's values for the fields that are neither the length
+    /// nor constants, as `(index, value)` pairs: an array, no allocation.
+    type Values<'a>: AsRef<[(usize, Value<'a>)]>
+    where
+        Self: 'a;
+
+    /// This header's values for the fields that are neither the length
+    /// nor constants, in the form [`Layout::encode_with`] and every
+    /// writer's `write_frame_with` take:
+    /// `writer.write_frame_with(payload, msg.values().as_ref())`.
+    fn values(&self) -> Self::Values<'_>;
+
+    /// The values of a decoded header, or `None` if it is shorter than
+    /// [`SIZE`](Self::SIZE).
+    #[inline]
+    fn from_header(header: &Header<'_>) -> Option<Self> {
+        Self::from_bytes(header.as_bytes())
+    }
+
+    /// Writes a frame of this header and `payload` into the start of `out`
+    /// and returns its length: the length and the constants are the
+    /// layout's, every other value is this header's. As
+    /// [`Layout::encode_with`].
+    ///
+    /// # Errors
+    /// As [`Layout::encode_with`].
+    #[inline]
+    fn encode(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, EncodeError> {
+        let layout: &'static Layout = &Self::LAYOUT;
+        layout.encode_with(payload, self.values().as_ref(), out)
+    }
+
+    /// Writes the head of a frame of this header and a payload of
+    /// `payload_len` bytes, as [`Layout::encode_header_with`].
+    ///
+    /// # Errors
+    /// As [`Layout::encode_header_with`].
+    #[inline]
+    fn encode_header(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, EncodeError> {
+        let layout: &'static Layout = &Self::LAYOUT;
+        layout.encode_header_with(payload_len, self.values().as_ref(), out)
+    }
+
+    /// The frame of this header and `payload` as head, body and trailer,
+    /// as [`Layout::encode_parts`]: what writers send.
+    ///
+    /// # Errors
+    /// As [`Layout::encode_parts`].
+    #[inline]
+    fn encode_parts<'s, 'p>(
+        &self,
+        payload: &'p [u8],
+        scratch: &'s mut [u8],
+    ) -> Result<Parts<'s, 'p>, EncodeError> {
+        let layout: &'static Layout = &Self::LAYOUT;
+        layout.encode_parts(payload, self.values().as_ref(), scratch)
+    }
+}
+
+impl<'a> Header<'a> {
+    /// This header's values as `T`, or `None` if it is shorter than
+    /// `T::SIZE` (a header of another layout).
+    #[inline]
+    pub fn typed<T: TypedHeader>(&self) -> Option<T> {
+        T::from_bytes(self.as_bytes())
+    }
+
+    /// A typed zero-copy view of this header, or `None` if it is shorter
+    /// than `T::SIZE`.
+    #[inline]
+    pub fn view<T: TypedHeader>(&self) -> Option<T::View<'a>> {
+        T::view(self.as_bytes())
+    }
+}
+
+impl<'a> Frame<'a> {
+    /// The header's values as `T` (by value), or `None` if the header is
+    /// shorter than `T::SIZE` (a frame of another layout). Works on frames
+    /// from every decoder and reader, blocking, embedded or async.
+    #[inline]
+    pub fn typed<T: TypedHeader>(&self) -> Option<T> {
+        self.header().typed()
+    }
+
+    /// A typed zero-copy view of the header (its getters read in place),
+    /// or `None` if the header is shorter than `T::SIZE`.
+    #[inline]
+    pub fn view<T: TypedHeader>(&self) -> Option<T::View<'a>> {
+        self.header().view::<T>()
+    }
+}
+
+/// What the generated code calls. Not public API: no stability promise.
+#[doc(hidden)]
+pub mod __private {
+    use crate::layout::Layout;
+
+    /// Value `index`'s offset in the header.
+    pub const fn offset(layout: &Layout, index: usize) -> usize {
+        match layout.format().field(index) {
+            Some(f) => f.offset,
+            None => panic!("framing derive: a field has no value in the format"),
+        }
+    }
+
+    /// Checks at compile time that value `index` is `size` bytes, the size
+    /// of its Rust type, and lies in the header.
+    pub const fn check(layout: &Layout, index: usize, size: usize) {
+        match layout.format().field(index) {
+            Some(f) => {
+                if f.size != size {
+                    panic!("framing derive: a field's type is not the size of its struct code on this target")
+                }
+                if f.offset + f.size > layout.header_len() {
+                    panic!("framing derive: a field lies outside the header")
+                }
+            }
+            None => panic!("framing derive: a field has no value in the format"),
+        }
+    }
+
+    /// `N` bytes at `at` (in bounds: checked at compile time by [`check`]).
+    #[inline(always)]
+    pub fn bytes<const N: usize>(header: &[u8], at: usize) -> &[u8; N] {
+        match header.get(at..).and_then(<[u8]>::first_chunk::<N>) {
+            Some(b) => b,
+            None => unreachable!(),
+        }
+    }
+
+    /// The header's first `N` bytes, if it holds them.
+    #[inline(always)]
+    pub fn head<const N: usize>(header: &[u8]) -> Option<&[u8; N]> {
+        header.first_chunk::<N>()
+    }
+}
