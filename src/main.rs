@@ -11,6 +11,8 @@ mod demo;
 mod net;
 mod options;
 mod output;
+mod pcap;
+mod pcap_out;
 mod serve;
 mod show;
 mod tap;
@@ -41,8 +43,11 @@ enum Command {
     /// Read a byte stream from FILE (or stdin) and print each frame.
     #[command(after_help = "Examples:\n  \
         framing decode capture.bin\n  \
-        framing decode --json --header '<HBxI' --length-field 2 --field 0=0xCAFE < capture.bin\n\n\
-        A stream that ends inside a frame is an error (exit 1); frames before it are printed.")]
+        framing decode --json --header '<HBxI' --length-field 2 --field 0=0xCAFE < capture.bin\n  \
+        framing decode --pcap traffic.pcapng --protocol mqtt --json\n\n\
+        A stream that ends inside a frame is an error (exit 1); frames before it are printed.\n\
+        With --pcap, so is a TCP direction cut inside a frame or missing bytes (a line says\n\
+        which, with its offset); the other directions are decoded to their end.")]
     Decode {
         /// The stream to read; stdin when absent.
         file: Option<std::path::PathBuf>,
@@ -57,6 +62,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         header: HeaderArgs,
+        #[command(flatten)]
+        pcap: pcap::PcapArgs,
     },
     /// Write one frame per PAYLOAD (or per line of stdin) to stdout.
     #[command(after_help = "Examples:\n  \
@@ -132,6 +139,14 @@ enum Command {
         /// Print only the frames of one direction (both are forwarded).
         #[arg(long, value_name = "DIR", value_parser = ["up", "down"])]
         dir: Option<String>,
+        /// Write what is forwarded to FILE as a pcapng capture (Wireshark,
+        /// tshark, `framing decode --pcap`): each connection as one TCP
+        /// connection from the client to the upstream, synthesised
+        /// (Ethernet, IPv4 or IPv6, a handshake, consistent sequence
+        /// numbers, a FIN for each half-close, an RST for another end),
+        /// stamped with the time each read was made.
+        #[arg(long, value_name = "FILE")]
+        pcap_out: Option<std::path::PathBuf>,
         #[command(flatten)]
         limits: net::LimitArgs,
         #[command(flatten)]
@@ -191,7 +206,15 @@ pub enum Fail {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Decode { file, json, header } => commands::decode(file.as_deref(), json, &header),
+        Command::Decode {
+            file,
+            json,
+            header,
+            pcap,
+        } => match &pcap.pcap {
+            Some(path) => pcap::decode(path, json, &header, &pcap),
+            None => commands::decode(file.as_deref(), json, &header),
+        },
         Command::Encode {
             payloads,
             hex,
@@ -210,6 +233,7 @@ fn main() -> ExitCode {
             upstream,
             once,
             dir,
+            pcap_out,
             limits,
             show,
             header,
@@ -223,6 +247,7 @@ fn main() -> ExitCode {
             dir.as_deref(),
             &header,
             &down,
+            pcap_out.as_deref(),
         ),
         Command::Send {
             connect,
