@@ -8,6 +8,7 @@
 
 mod commands;
 mod demo;
+mod dissector;
 mod net;
 mod options;
 mod output;
@@ -183,6 +184,25 @@ enum Command {
     },
     /// Show the TCP "sticking" problem on loopback, then the same traffic framed.
     Demo,
+    /// Write a Wireshark Lua dissector for the layout to stdout.
+    #[command(after_help = "Examples:\n  \
+        framing dissector --port 9000 > proto.lua\n  \
+        framing dissector --header '<HBxI' --length-field 2 --field 0=0xCAFE --trailer crc32 > proto.lua\n  \
+        framing dissector --protocol mqtt --port 1883 > mqtt.lua\n  \
+        tshark -X lua_script:proto.lua -d tcp.port==9000,framing -r capture.pcapng -T fields -e framing.v0\n\n\
+        The dissector uses Wireshark's TCP reassembly (dissect_tcp_pdus). Each header value is\n\
+        a field NAME.vN (NAME.up.vN and NAME.down.vN when the directions differ), with\n\
+        NAME.length, NAME.payload, NAME.trailer and NAME.frame_end; a constant, frame end or\n\
+        length that is wrong is expert info (NAME.constant, NAME.bad_length). Frames sent to\n\
+        the server's port (--port, or the one -d/Decode As matched) are up, the others down.\n\
+        A framing without a header (cobs, slip, lines), ASCII lengths, a preface or a first\n\
+        frame of its own are refused (exit 2).")]
+    Dissector {
+        #[command(flatten)]
+        args: dissector::DissectorArgs,
+        #[command(flatten)]
+        header: HeaderArgs,
+    },
     /// List the named protocols --protocol takes: one per line, its name
     /// first, then the options it stands for and the specification it
     /// follows.
@@ -258,6 +278,10 @@ fn main() -> ExitCode {
             timeout,
             header,
         } => commands::send(&connect, &payloads, hex, recv, json, timeout, &header),
+        Command::Dissector { args, header } => {
+            let argv: Vec<String> = std::env::args().skip(2).collect();
+            dissector::dissector(&header, &args, &argv)
+        }
         Command::Demo => demo::run(),
         Command::Protocols => {
             for p in framing_core::protocols::ALL {

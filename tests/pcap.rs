@@ -89,16 +89,19 @@ fn echo_upstream() -> (String, thread::JoinHandle<()>) {
     (addr, handle)
 }
 
-/// Runs `tap --once --pcap-out` between a client and an echo upstream;
-/// the client sends `frames` and reads them back. Returns the tap's
-/// output and where the capture is.
-pub fn tapped_capture(dir: &Path, frames: &[Vec<u8>]) -> (Output, PathBuf) {
+/// Runs `tap --once --pcap-out` (with `layout`'s options) between a
+/// client and an echo upstream; the client sends `frames` and reads them
+/// back. Returns the tap's output, where the capture is, and the
+/// upstream's port.
+fn tapped_capture(dir: &Path, frames: &[Vec<u8>], layout: &[&str]) -> (Output, PathBuf, u16) {
     let (upstream, echo) = echo_upstream();
+    let port: u16 = upstream.rsplit(':').next().unwrap().parse().unwrap();
     let capture = dir.join("tap.pcapng");
     let mut child = Command::new(BIN)
         .args(["tap", "--once", "--json", "--listen", "127.0.0.1:0"])
         .args(["--upstream", &upstream, "--pcap-out"])
         .arg(&capture)
+        .args(layout)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -138,7 +141,7 @@ pub fn tapped_capture(dir: &Path, frames: &[Vec<u8>]) -> (Output, PathBuf) {
     let out = finish(child);
     let err = rx.recv_timeout(LIMIT).unwrap_or_default();
     assert!(out.status.success(), "tap failed: {err}");
-    (out, capture)
+    (out, capture, port)
 }
 
 /// The lines without their "ts" (the tap stamps a line when the frame was
@@ -165,7 +168,7 @@ fn a_capture_written_by_tap_pcap_out_decodes_to_the_frames_the_tap_printed() {
         frame(&big),
         frame(&[0xff, 0x00, 0x01]),
     ];
-    let (tap, capture) = tapped_capture(&dir, &frames);
+    let (tap, capture, _) = tapped_capture(&dir, &frames, &[]);
     let decoded = framing(&["decode", "--json", "--pcap", capture.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&decoded.stderr);
     assert!(decoded.status.success(), "{err}");
@@ -519,4 +522,316 @@ fn hostile_capture_files_end_in_an_error_with_an_offset_never_a_panic() {
             );
         }
     }
+}
+
+// ---- dissectors (issue 26, item 5) ----
+
+/// `tshark` on PATH, or `None` with a message saying the test skipped.
+fn tshark() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("tshark"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        eprintln!(
+            "skipped: tshark is not installed (Debian: apt-get install tshark; .ci/run tries \
+             to): the generated dissector was not run"
+        );
+    }
+    found
+}
+
+/// `framing encode` of `payloads` with `layout`'s options.
+fn encode(layout: &[&str], payloads: &[&str]) -> Vec<u8> {
+    let out = framing(&[&["encode"][..], layout, payloads].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Runs the dissector `framing dissector LAYOUT` writes under tshark on
+/// `capture`; returns, per direction ("up": to `port`), one entry per
+/// frame: its header values, then payload and trailer hex.
+fn tshark_frames(
+    tshark: &Path,
+    dir: &Path,
+    capture: &Path,
+    layout: &[&str],
+    values: usize,
+    port: u16,
+) -> Vec<(String, Vec<String>)> {
+    let out = framing(&[&["dissector"][..], layout].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = dir.join("proto.lua");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let mut cmd = Command::new(tshark);
+    cmd.arg("-X")
+        .arg(format!("lua_script:{}", script.display()))
+        .args(["-d", &format!("tcp.port=={port},framing"), "-r"])
+        .arg(capture)
+        .args(["-T", "fields", "-E", "aggregator=|", "-e", "tcp.dstport"]);
+    for i in 0..values {
+        cmd.args(["-e", &format!("framing.v{i}")]);
+    }
+    cmd.args([
+        "-e",
+        "framing.length",
+        "-e",
+        "framing.payload",
+        "-e",
+        "framing.trailer",
+    ]);
+    cmd.args(["-e", "_ws.expert.message"]);
+    let out = finish(
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tshark"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tshark failed: {err}");
+    assert!(!err.contains("Lua Error"), "{err}");
+    let mut frames = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let dir = if cols[0] == port.to_string() {
+            "up"
+        } else {
+            "down"
+        };
+        let expert = cols[cols.len() - 1];
+        // TCP's own notes (a SYN, say) are not this dissector's.
+        for ours in [
+            "constant",
+            "frame end",
+            "payload length",
+            "varint",
+            "cut short",
+        ] {
+            assert!(!expert.contains(ours), "expert info: {expert}");
+        }
+        let per: Vec<Vec<&str>> = cols[1..cols.len() - 1]
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    Vec::new()
+                } else {
+                    c.split('|').collect()
+                }
+            })
+            .collect();
+        // A frame per payload length; an empty payload has no payload
+        // field, so those of the others do not line up with the lengths.
+        let mut payloads = per[values + 1].iter();
+        for (k, length) in per[values].iter().enumerate() {
+            let mut row: Vec<String> = per[..values].iter().map(|v| v[k].to_string()).collect();
+            let payload = if *length == "0" {
+                String::new()
+            } else {
+                payloads.next().expect("a payload").replace(':', "")
+            };
+            row.push(short(&payload));
+            row.push(
+                per[values + 2]
+                    .get(k)
+                    .map_or(String::new(), |s| s.replace(':', "")),
+            );
+            frames.push((dir.to_string(), row));
+        }
+    }
+    frames
+}
+
+/// Hex shortened for a readable failure: its length and ends.
+fn short(hex: &str) -> String {
+    if hex.len() <= 64 {
+        return hex.to_string();
+    }
+    format!(
+        "{}..{} ({} digits)",
+        &hex[..16],
+        &hex[hex.len() - 16..],
+        hex.len()
+    )
+}
+
+/// What `decode --pcap` says of each frame, as [`tshark_frames`] does.
+fn decoded_frames(capture: &Path, layout: &[&str]) -> Vec<(String, Vec<String>)> {
+    let out = framing(
+        &[
+            &["decode", "--json", "--pcap", capture.to_str().unwrap()][..],
+            layout,
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out.stdout)
+        .iter()
+        .map(|v| {
+            let mut row: Vec<String> = v["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| match f {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            row.push(short(v["payload_hex"].as_str().unwrap()));
+            row.push(
+                v.get("trailer")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            );
+            (v["dir"].as_str().unwrap().to_string(), row)
+        })
+        .collect()
+}
+
+fn by_dir(mut frames: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+    // Stable: each direction keeps its order.
+    frames.sort_by(|a, b| a.0.cmp(&b.0));
+    frames
+}
+
+#[test]
+fn the_generated_dissector_under_tshark_sees_the_frames_decode_pcap_sees() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector");
+    let layout = [
+        "--header",
+        "<HBxI",
+        "--length-field",
+        "2",
+        "--field",
+        "0=0xCAFE",
+        "--trailer",
+        "crc32",
+    ];
+    let big = "y".repeat(100_000);
+    let payloads = ["hello", "", "w\u{f6}rld", &big, "last"];
+    let bytes = encode(
+        &["--field", "1=7"]
+            .iter()
+            .chain(&layout)
+            .copied()
+            .collect::<Vec<_>>(),
+        &payloads,
+    );
+    let (_, capture, port) = tapped_capture(&dir, &[bytes], &layout);
+    let want = decoded_frames(&capture, &layout);
+    assert_eq!(want.len(), 10, "{want:?}");
+    let got = tshark_frames(&tshark, &dir, &capture, &layout, 3, port);
+    assert_eq!(by_dir(got), by_dir(want));
+}
+
+#[test]
+fn the_generated_mqtt_dissector_reads_varint_lengths_split_across_segments() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-mqtt");
+    // MQTT: a 1-byte header, then the remaining length as a varint; the
+    // second frame's varint (200 = c8 01) is cut between two segments.
+    let mut up = vec![0x10, 3, b'a', b'b', b'c', 0x30, 0xc8];
+    let cut = up.len();
+    up.push(0x01);
+    up.extend(std::iter::repeat_n(b'p', 200));
+    up.extend_from_slice(&[0xc0, 0x00]);
+    let down = [0x20u8, 2, 0, 0];
+    let (c, s) = (100u32, 200u32);
+    let packets = vec![
+        packet(CLIENT, SERVER, c, SYN, &[]),
+        packet(SERVER, CLIENT, s, SYN | ACK, &[]),
+        packet(CLIENT, SERVER, c + 1, ACK, &[]),
+        packet(CLIENT, SERVER, c + 1, ACK | PSH, &up[..cut]),
+        packet(CLIENT, SERVER, c + 1 + cut as u32, ACK | PSH, &up[cut..]),
+        packet(SERVER, CLIENT, s + 1, ACK | PSH, &down),
+    ];
+    let capture = dir.join("mqtt.pcap");
+    std::fs::write(&capture, pcap(&packets)).unwrap();
+    let layout = ["--protocol", "mqtt", "--name", "framing"];
+    let want = decoded_frames(&capture, &layout[..2]);
+    assert_eq!(want.len(), 4, "{want:?}");
+    let got = tshark_frames(&tshark, &dir, &capture, &layout, 1, SERVER.1);
+    assert_eq!(by_dir(got), by_dir(want));
+}
+
+#[test]
+fn the_generated_dissector_flags_a_wrong_constant_as_expert_info() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-expert");
+    let layout = [
+        "--header",
+        "!HH",
+        "--length-field",
+        "1",
+        "--field",
+        "0=0xCAFE",
+    ];
+    let mut up = encode(&layout, &["ok"]);
+    up.extend_from_slice(&[0xBE, 0xEF, 0, 1, b'x']);
+    let packets = vec![
+        packet(CLIENT, SERVER, 1, SYN, &[]),
+        packet(CLIENT, SERVER, 2, ACK | PSH, &up),
+    ];
+    let capture = dir.join("expert.pcap");
+    std::fs::write(&capture, pcap(&packets)).unwrap();
+    // decode --pcap stops there with an error line; the dissector marks it.
+    let out = framing(
+        &[
+            &["decode", "--json", "--pcap", capture.to_str().unwrap()][..],
+            &layout,
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out.stdout);
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("expected the constant"),
+        "{lines:?}"
+    );
+    let script = dir.join("proto.lua");
+    let lua = framing(&[&["dissector", "--port", "7000"][..], &layout].concat());
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let out = finish(
+        Command::new(&tshark)
+            .arg("-X")
+            .arg(format!("lua_script:{}", script.display()))
+            .arg("-r")
+            .arg(&capture)
+            .args([
+                "-T",
+                "fields",
+                "-e",
+                "framing.v0",
+                "-e",
+                "_ws.expert.message",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tshark"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("value 0 is 48879, expected the constant 51966"),
+        "{text}"
+    );
 }
