@@ -64,8 +64,9 @@ pub struct PcapArgs {
     /// would pass it stops decoding, reported.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024, requires = "pcap")]
     pub max_buffered: u64,
-    /// With --pcap: connections tracked at once; the packets of more are
-    /// skipped and counted.
+    /// With --pcap: connections tracked at once (about 1.6 KiB each,
+    /// besides what --max-buffered bounds; a connection is forgotten once
+    /// both directions ended); the packets of more are skipped and counted.
     #[arg(long, value_name = "N", default_value_t = 100_000, requires = "pcap")]
     pub max_connections: usize,
     #[command(flatten)]
@@ -75,6 +76,11 @@ pub struct PcapArgs {
 /// How far ahead of the next byte expected a segment may start (TCP's
 /// largest window, 2^30): beyond, it is not this stream's, and is dropped.
 const MAX_AHEAD: u64 = 1 << 30;
+
+/// What a segment waiting past a gap costs besides its bytes (its `Vec`
+/// and its node in the map), counted in --max-buffered so that many tiny
+/// segments cannot hold more than it says.
+const ENTRY_COST: usize = 64;
 
 /// The capture reader's buffer: the largest block it takes at first, then
 /// at most.
@@ -198,6 +204,7 @@ struct Half {
     delivered: u64,
     /// Segments past a gap, by stream offset.
     ahead: BTreeMap<u64, Vec<u8>>,
+    /// What `ahead` costs: its bytes, and [`ENTRY_COST`] a segment.
     ahead_bytes: usize,
     /// Where the sender's FIN is, once seen.
     fin_at: Option<u64>,
@@ -285,6 +292,11 @@ impl Half {
         }
     }
 
+    /// Bytes waiting past a gap.
+    fn waiting(&self) -> usize {
+        self.ahead.values().map(Vec::len).sum()
+    }
+
     /// Keeps `data`, which starts at `at`, past a gap.
     fn wait(&mut self, at: u64, data: &[u8], ctx: &Ctx, sink: &mut Sink) {
         if self.stopped {
@@ -298,14 +310,14 @@ impl Half {
                 return;
             }
             Some(kept) => {
-                let n = kept.len();
+                let n = kept.len() + ENTRY_COST;
                 self.ahead_bytes -= n;
                 sink.held -= n;
             }
             None => {}
         }
-        self.ahead_bytes += data.len();
-        sink.held += data.len();
+        self.ahead_bytes += data.len() + ENTRY_COST;
+        sink.held += data.len() + ENTRY_COST;
         self.ahead.insert(at, data.to_vec());
         if sink.held > sink.max_held {
             let why = format!(
@@ -314,7 +326,7 @@ impl Half {
                 sink.max_held,
                 self.delivered,
                 self.ahead.keys().next().copied().unwrap_or(at),
-                self.ahead_bytes
+                self.waiting()
             );
             self.stop(&why, Some(self.delivered), ctx, sink);
         }
@@ -328,8 +340,8 @@ impl Half {
                 break;
             }
             let data = entry.remove();
-            self.ahead_bytes -= data.len();
-            sink.held -= data.len();
+            self.ahead_bytes -= data.len() + ENTRY_COST;
+            sink.held -= data.len() + ENTRY_COST;
             let end = at + data.len() as u64;
             if end <= self.delivered {
                 continue;
@@ -419,7 +431,9 @@ impl Half {
         if let Some((&at, _)) = self.ahead.iter().next() {
             let why = format!(
                 "cut: bytes {} to {} are missing from the capture ({} bytes after them), then {how}",
-                self.delivered, at, self.ahead_bytes
+                self.delivered,
+                at,
+                self.waiting()
             );
             let offset = self.delivered;
             self.stop(&why, Some(offset), ctx, sink);
@@ -653,7 +667,8 @@ fn time(units: u64, per_second: u64, offset: i64) -> SystemTime {
     let per_second = per_second.max(1);
     let secs = (units / per_second) as i64;
     let nanos = (u128::from(units % per_second) * 1_000_000_000 / u128::from(per_second)) as u32;
-    let secs = secs.saturating_add(offset);
+    // RFC 3339 (the "ts" key) ends with the year 9999.
+    let secs = secs.saturating_add(offset).min(253_402_300_799);
     u64::try_from(secs)
         .ok()
         .and_then(|s| UNIX_EPOCH.checked_add(Duration::new(s, nanos)))
@@ -894,5 +909,33 @@ fn describe(e: &PcapError<&[u8]>) -> String {
         PcapError::ReadError => "cannot read".into(),
         PcapError::HeaderNotRecognized => "not a pcap or pcapng block".into(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_out_of_range_are_clamped_not_a_panic() {
+        let far = time(u64::MAX, 1, i64::MAX);
+        let ctx = Ctx {
+            conn: 1,
+            peer: "127.0.0.1:1".parse().unwrap(),
+            dir: Dir::Up,
+            at: Some(far),
+        };
+        assert_eq!(crate::watch::stamp(&ctx), "9999-12-31T23:59:59.000000Z");
+        assert_eq!(time(1_500_000, 1_000_000, -10), UNIX_EPOCH);
+        assert_eq!(
+            time(1_500_000, 1_000_000, 0),
+            UNIX_EPOCH + Duration::from_millis(1500)
+        );
+    }
+
+    #[test]
+    fn a_connection_costs_little_memory() {
+        eprintln!("Conn: {} bytes", std::mem::size_of::<Conn>());
+        assert!(std::mem::size_of::<Conn>() < 4096);
     }
 }
