@@ -835,3 +835,51 @@ fn the_generated_dissector_flags_a_wrong_constant_as_expert_info() {
         "{text}"
     );
 }
+
+/// A Linux cooked (v1) / IPv6 / TCP packet between [::1]:`src` and
+/// [::2]:`dst` (the last byte of each address is `src_host`/`dst_host`).
+fn sll6(src: (u8, u16), dst: (u8, u16), seq: u32, flags: u8, data: &[u8]) -> Vec<u8> {
+    let mut p = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x86, 0xdd];
+    p.extend_from_slice(&[0x60, 0, 0, 0]);
+    p.extend_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+    p.extend_from_slice(&[6, 64]);
+    for host in [src.0, dst.0] {
+        let mut addr = [0u8; 16];
+        addr[15] = host;
+        p.extend_from_slice(&addr);
+    }
+    p.extend_from_slice(&src.1.to_be_bytes());
+    p.extend_from_slice(&dst.1.to_be_bytes());
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&0u32.to_be_bytes());
+    p.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    p.extend_from_slice(data);
+    p
+}
+
+#[test]
+fn linux_cooked_ipv6_captures_decode_and_other_packets_are_counted_and_skipped() {
+    let dir = scratch("sll6");
+    let (client, server) = ((1u8, 50_000u16), (2u8, 443u16));
+    let mut bytes = pcap(&[
+        sll6(client, server, 10, SYN, &[]),
+        sll6(client, server, 11, ACK | PSH, &frame(b"over v6")),
+        // Not TCP: an ARP request.
+        [
+            &[0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x06][..],
+            &[0, 1, 0x08, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1],
+            &[0, 0, 0, 0, 0, 0, 10, 0, 0, 2],
+        ]
+        .concat(),
+        sll6(server, client, 99, ACK | PSH, &frame(b"back")),
+    ]);
+    // Link type 113: Linux cooked capture v1.
+    bytes[20..24].copy_from_slice(&113u32.to_le_bytes());
+    let (out, lines) = decode_capture(&dir, &bytes, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(payloads(&lines, "up"), ["over v6"]);
+    assert_eq!(payloads(&lines, "down"), ["back"]);
+    assert_eq!(lines[0]["peer"], "[::1]:50000");
+    assert!(err.contains("4 packets: 3 TCP, 1 not TCP"), "{err}");
+}
