@@ -604,6 +604,11 @@ impl Conns {
             }
         }
         if !self.live.contains_key(&k) {
+            if !seg.syn && seg.payload.is_empty() {
+                // A bare ACK, FIN or RST of no connection tracked (the
+                // last ACK after both FINs, say): nothing to decode.
+                return;
+            }
             if self.live.len() >= self.max {
                 sink.counts.over_connections += 1;
                 return;

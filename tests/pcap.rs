@@ -412,6 +412,8 @@ fn two_connections_on_the_same_ports_are_numbered_apart_and_use_protocol_sides()
         packets.push(packet(SERVER, CLIENT, 4, ACK | PSH, b"2:ok,"));
         packets.push(packet(CLIENT, SERVER, isn + 1 + 6, ACK | FIN, &[]));
         packets.push(packet(SERVER, CLIENT, 4 + 5, ACK | FIN, &[]));
+        // The last ACK, after both FINs: no connection of its own.
+        packets.push(packet(CLIENT, SERVER, isn + 1 + 6 + 1, ACK, &[]));
     }
     let (out, lines) = decode_capture(&dir, &pcap(&packets), &["--protocol", "netstring"]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -436,6 +438,7 @@ fn two_connections_on_the_same_ports_are_numbered_apart_and_use_protocol_sides()
     .map(|(c, d, t)| (*c, d.to_string(), t.to_string()))
     .collect();
     assert_eq!(seen, want);
+    assert!(err.contains("summary: 2 connections"), "{err}");
 }
 
 #[test]
