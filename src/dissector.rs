@@ -150,8 +150,9 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
     let le = !format.byte_order().is_big_endian();
     let mut decls = String::new();
     let mut table = format!(
-        "local {var} = {{\n  header_len = {},\n",
-        layout.header_len()
+        "local {var} = {{\n  header_len = {},\n  min_len = {},\n",
+        layout.header_len(),
+        (layout.header_len() + usize::from(layout.has_varint_length())).max(1)
     );
     table.push_str("  fields = {\n");
     for field in format.fields() {
@@ -365,7 +366,9 @@ end
 function proto.dissector(tvb, pinfo, tree)
   pinfo.cols.info:clear()
   pinfo.cols.info:set(NAME)
-  dissect_tcp_pdus(tvb, tree, MIN_LEN, pdu_len, dissect_pdu, true)
+  -- The fixed part: the header, and a varint length's first byte.
+  local _, side = direction(pinfo)
+  dissect_tcp_pdus(tvb, tree, side.min_len, pdu_len, dissect_pdu, true)
   return tvb:len()
 end
 
@@ -416,12 +419,6 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
     } else {
         side(&down, "DOWN", &format!("{name}.down."), "down")?
     };
-    let min_len = [&up, &down]
-        .iter()
-        .map(|l| l.header_len() + usize::from(l.has_varint_length()))
-        .max()
-        .unwrap_or(0)
-        .max(1);
     let mut lua = String::new();
     let _ = writeln!(
         lua,
@@ -442,7 +439,6 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
     );
     let _ = writeln!(lua, "local NAME = {}", lua_str(&name));
     let _ = writeln!(lua, "local PORT = {}", args.port.unwrap_or(0));
-    let _ = writeln!(lua, "local MIN_LEN = {min_len}");
     let _ = writeln!(
         lua,
         "local proto = Proto(NAME, {})",

@@ -886,3 +886,71 @@ fn linux_cooked_ipv6_captures_decode_and_other_packets_are_counted_and_skipped()
     assert_eq!(lines[0]["peer"], "[::1]:50000");
     assert!(err.contains("4 packets: 3 TCP, 1 not TCP"), "{err}");
 }
+
+#[test]
+fn a_dissector_for_two_layouts_names_each_directions_fields_and_finds_short_frames() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-two");
+    // Up: a 2-byte length; down: a 4-byte length then a 2-byte code. The
+    // last up frame (2 bytes, empty) is shorter than down's header.
+    let up = [encode(&["--header", "!H"], &["abc", "hi", ""])].concat();
+    let down = [&2u32.to_be_bytes()[..], &[0, 9], b"ok", &[0, 0, 0, 0, 0, 1]].concat();
+    let packets = vec![
+        packet(CLIENT, SERVER, 1, SYN, &[]),
+        packet(SERVER, CLIENT, 50, SYN | ACK, &[]),
+        packet(CLIENT, SERVER, 2, ACK | PSH, &up),
+        packet(SERVER, CLIENT, 51, ACK | PSH, &down),
+    ];
+    let capture = dir.join("two.pcap");
+    std::fs::write(&capture, pcap(&packets)).unwrap();
+    let layout = [
+        "--header",
+        "!H",
+        "--down-header",
+        "!IH",
+        "--down-length-field",
+        "0",
+    ];
+    let decoded = decoded_frames(&capture, &layout);
+    assert_eq!(decoded.len(), 5, "{decoded:?}");
+    assert_eq!(decoded[4].1, ["0", "1", "", ""]);
+    let lua = framing(&[&["dissector", "--port", "7000"][..], &layout].concat());
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("proto.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let out = finish(
+        Command::new(&tshark)
+            .arg("-X")
+            .arg(format!("lua_script:{}", script.display()))
+            .arg("-r")
+            .arg(&capture)
+            .args(["-T", "fields", "-E", "aggregator=|", "-e", "tcp.dstport"])
+            .args([
+                "-e",
+                "framing.up.v0",
+                "-e",
+                "framing.down.v0",
+                "-e",
+                "framing.down.v1",
+            ])
+            .args(["-e", "framing.length"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tshark"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("Lua Error"), "{err}");
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains('|') || l.ends_with('2'))
+        .collect();
+    assert!(rows.contains(&"7000\t3|2|0\t\t\t3|2|0"), "{text}");
+    assert!(rows.contains(&"40000\t\t2|0\t9|1\t2|0"), "{text}");
+}
