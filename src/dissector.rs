@@ -10,7 +10,10 @@
 //! with the payload (`NAME.payload`, `NAME.length`), the trailer
 //! (`NAME.trailer`) and the frame end (`NAME.frame_end`). Constants and the
 //! frame end are checked: a mismatch is expert info (`NAME.constant`), as
-//! is a length outside 0..=--max-payload (`NAME.bad_length`).
+//! is a length outside 0..=--max-payload (`NAME.bad_length`) and a trailer
+//! that is not the checksum of what it covers (`NAME.bad_checksum`; the
+//! five CRCs computed bit by bit with Wireshark's `bit` library, in the
+//! trailer's byte order, learnt by encoding a trailer).
 //!
 //! The direction: frames to the server's port are "up" (the client's
 //! layout), the others "down". The server's port is --port if given (the
@@ -24,7 +27,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use framing_core::{Kind, Layout, Value};
+use framing_core::{Checksum, Covers, Kind, Layout, Value};
 
 use crate::options::{DownHeaderArgs, HeaderArgs, Side};
 use crate::Fail;
@@ -218,6 +221,29 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
         "  trailer_name = {},",
         lua_str(layout.trailer().map(|c| c.name()).unwrap_or(""))
     );
+    if let Some(checksum) = layout.trailer() {
+        // (poly, init, xorout, reflected), the CRC catalogue's.
+        let (poly, init, xorout, reflected) = match checksum {
+            Checksum::Crc16Xmodem => (0x1021u32, 0u32, 0u32, false),
+            Checksum::Crc16Modbus => (0xA001, 0xFFFF, 0, true),
+            Checksum::Crc16CcittFalse => (0x1021, 0xFFFF, 0, false),
+            Checksum::Crc32 => (0xEDB8_8320, 0xFFFF_FFFF, 0xFFFF_FFFF, true),
+            Checksum::Crc32c => (0x82F6_3B78, 0xFFFF_FFFF, 0xFFFF_FFFF, true),
+            _ => {
+                return Err(Fail::Usage(format!(
+                    "framing dissector: {which}: the trailer {} is not supported",
+                    checksum.name()
+                )))
+            }
+        };
+        let _ = writeln!(
+            table,
+            "  crc = {{ poly = {poly:#x}, init = {init:#x}, xorout = {xorout:#x}, reflected = \
+             {reflected}, payload_only = {}, little = {} }},",
+            layout.trailer_covers() == Covers::Payload,
+            trailer_is_little_endian(layout, checksum)
+        );
+    }
     let _ = writeln!(
         table,
         "  frame_end = {},",
@@ -230,6 +256,19 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
     );
     table.push_str("}\n");
     Ok((decls, table))
+}
+
+/// Whether `layout` writes its trailer little-endian: learnt by writing one
+/// (the order is the header's unless --trailer-byte-order says otherwise,
+/// and the layout does not tell it otherwise).
+fn trailer_is_little_endian(layout: &Layout, checksum: Checksum) -> bool {
+    let mut out = [0u8; 64];
+    let sum = checksum.checksum(b"\x01");
+    let n = layout.trailer_len();
+    match layout.encode_trailer(&[], b"\x01", &mut out) {
+        Ok(_) => out[..n] == sum.to_le_bytes()[..n],
+        Err(_) => false,
+    }
 }
 
 /// The script's fixed part: reading values, the length, the tree.
@@ -258,6 +297,43 @@ local function text(tvb, offset, size, kind, le)
   local v = read(tvb, offset, size, kind, le)
   if type(v) == "number" then return string.format("%.17g", v) end
   return tostring(v)
+end
+
+-- The checksum of `len` bytes of `tvb` from `offset`, as hex digits in the
+-- trailer's byte order (`bit` is Wireshark's BitOp library).
+local function crc(c, tvb, offset, len, digits)
+  local sum = c.init
+  local data = ""
+  if len > 0 then data = tvb:raw(offset, len) end
+  for i = 1, len do
+    local byte = string.byte(data, i)
+    if c.reflected then
+      sum = bit.bxor(sum, byte)
+      for _ = 1, 8 do
+        if bit.band(sum, 1) ~= 0 then
+          sum = bit.bxor(bit.rshift(sum, 1), c.poly)
+        else
+          sum = bit.rshift(sum, 1)
+        end
+      end
+    else
+      sum = bit.bxor(sum, bit.lshift(byte, 8))
+      for _ = 1, 8 do
+        if bit.band(sum, 0x8000) ~= 0 then
+          sum = bit.band(bit.bxor(bit.lshift(sum, 1), c.poly), 0xffff)
+        else
+          sum = bit.band(bit.lshift(sum, 1), 0xffff)
+        end
+      end
+    end
+  end
+  local hex = bit.tohex(bit.bxor(sum, c.xorout), digits)
+  if c.little then
+    local swapped = ""
+    for i = digits - 1, 1, -2 do swapped = swapped .. string.sub(hex, i, i + 1) end
+    hex = swapped
+  end
+  return hex
 end
 
 -- The varint after the header: its value and its size, or nil and the
@@ -346,7 +422,17 @@ local function dissect_pdu(tvb, pinfo, tree)
   if payload > 0 then item:add(F_PAYLOAD, tvb(at, payload)) end
   at = at + payload
   if side.trailer_len > 0 then
-    item:add(F_TRAILER, tvb(at, side.trailer_len)):append_text(" (" .. side.trailer_name .. ")")
+    local r = tvb(at, side.trailer_len)
+    local trailer_item = item:add(F_TRAILER, r)
+    trailer_item:append_text(" (" .. side.trailer_name .. ")")
+    local from, len = 0, at
+    if side.crc.payload_only then from, len = head, payload end
+    local want = crc(side.crc, tvb, from, len, 2 * side.trailer_len)
+    local got = r:bytes():tohex(true)
+    if got ~= want then
+      trailer_item:add_proto_expert_info(E_CHECKSUM, "the " .. side.trailer_name ..
+        " checksum is " .. got .. ", the bytes give " .. want)
+    end
     at = at + side.trailer_len
   end
   if side.frame_end_len > 0 then
@@ -478,6 +564,12 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
          expert.severity.ERROR)",
         lua_str(&format!("{name}.bad_length"))
     );
+    let _ = writeln!(
+        lua,
+        "local E_CHECKSUM = ProtoExpert.new({}, \"A bad checksum\", expert.group.CHECKSUM, \
+         expert.severity.ERROR)",
+        lua_str(&format!("{name}.bad_checksum"))
+    );
     lua.push_str(&up_table);
     lua.push_str(&down_table);
     // Every field of both sides, once.
@@ -487,7 +579,7 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
         "if DOWN ~= UP then for _, f in ipairs(DOWN.fields) do table.insert(all, f.field) end end\n",
     );
     lua.push_str("proto.fields = all\n");
-    lua.push_str("proto.experts = { E_CONSTANT, E_LENGTH }\n");
+    lua.push_str("proto.experts = { E_CONSTANT, E_LENGTH, E_CHECKSUM }\n");
     lua.push_str(BODY);
     print!("{lua}");
     Ok(())

@@ -192,8 +192,9 @@ enum Command {
         tshark -X lua_script:proto.lua -d tcp.port==9000,framing -r capture.pcapng -T fields -e framing.v0\n\n\
         The dissector uses Wireshark's TCP reassembly (dissect_tcp_pdus). Each header value is\n\
         a field NAME.vN (NAME.up.vN and NAME.down.vN when the directions differ), with\n\
-        NAME.length, NAME.payload, NAME.trailer and NAME.frame_end; a constant, frame end or\n\
-        length that is wrong is expert info (NAME.constant, NAME.bad_length). Frames sent to\n\
+        NAME.length, NAME.payload, NAME.trailer and NAME.frame_end; a constant, frame end,\n\
+        length or trailer checksum that is wrong is expert info (NAME.constant,\n\
+        NAME.bad_length, NAME.bad_checksum). Frames sent to\n\
         the server's port (--port, or the one -d/Decode As matched) are up, the others down.\n\
         A framing without a header (cobs, slip, lines), ASCII lengths, a preface or a first\n\
         frame of its own are refused (exit 2).")]

@@ -619,6 +619,7 @@ fn tshark_frames(
             "payload length",
             "varint",
             "cut short",
+            "checksum",
         ] {
             assert!(!expert.contains(ours), "expert info: {expert}");
         }
@@ -953,4 +954,78 @@ fn a_dissector_for_two_layouts_names_each_directions_fields_and_finds_short_fram
         .collect();
     assert!(rows.contains(&"7000\t3|2|0\t\t\t3|2|0"), "{text}");
     assert!(rows.contains(&"40000\t\t2|0\t9|1\t2|0"), "{text}");
+}
+
+#[test]
+fn the_generated_dissector_checks_every_trailer_checksum_in_its_byte_order() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-crc");
+    for (trailer, extra) in [
+        ("crc32", &[][..]),
+        ("crc32c", &["--trailer-byte-order", "big"][..]),
+        ("crc16-xmodem", &["--trailer-covers", "payload"][..]),
+        ("crc16-modbus", &[][..]),
+        ("crc16-ccitt-false", &[][..]),
+    ] {
+        let layout: Vec<&str> = [&["--header", "<H", "--trailer", trailer][..], extra].concat();
+        let mut up = encode(&layout, &["first", "", "third one"]);
+        let good = up.len();
+        // A fourth frame whose payload is corrupted after encoding.
+        let mut bad = encode(&layout, &["spoilt"]);
+        bad[3] ^= 0x20;
+        up.extend_from_slice(&bad);
+        let packets = vec![
+            packet(CLIENT, SERVER, 1, SYN, &[]),
+            packet(CLIENT, SERVER, 2, ACK | PSH, &up),
+        ];
+        let capture = dir.join(format!("{trailer}.pcap"));
+        std::fs::write(&capture, pcap(&packets)).unwrap();
+        let lua = framing(&[&["dissector", "--port", "7000"][..], &layout].concat());
+        assert!(
+            lua.status.success(),
+            "{}",
+            String::from_utf8_lossy(&lua.stderr)
+        );
+        let script = dir.join(format!("{trailer}.lua"));
+        std::fs::write(&script, &lua.stdout).unwrap();
+        let out = finish(
+            Command::new(&tshark)
+                .arg("-X")
+                .arg(format!("lua_script:{}", script.display()))
+                .arg("-r")
+                .arg(&capture)
+                .args(["-T", "fields", "-E", "aggregator=|", "-e", "framing.length"])
+                .args(["-e", "_ws.expert.message"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn tshark"),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("Lua Error"), "{trailer}: {err}");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("5|"))
+            .unwrap_or_else(|| panic!("{trailer}: {text}"));
+        assert!(row.starts_with("5|0|9|6\t"), "{trailer}: {row}");
+        // Only the spoilt frame's checksum is wrong.
+        assert_eq!(row.matches("checksum is").count(), 1, "{trailer}: {row}");
+        // decode --pcap agrees: three frames, then the bad checksum.
+        let decoded = framing(
+            &[
+                &["decode", "--json", "--pcap", capture.to_str().unwrap()][..],
+                &layout,
+            ]
+            .concat(),
+        );
+        let lines = json_lines(&decoded.stdout);
+        assert_eq!(lines.len(), 4, "{trailer}: {lines:?}");
+        assert_eq!(lines[3]["offset"], good as u64, "{trailer}");
+        assert!(
+            lines[3]["error"].as_str().unwrap().contains("checksum"),
+            "{trailer}: {lines:?}"
+        );
+    }
 }
