@@ -20,9 +20,11 @@
 //! script then registers itself on it), else the port Wireshark matched
 //! (`-d tcp.port==N,NAME`, or Decode As).
 //!
-//! Layouts with no fixed header to learn the length from (--framing
-//! cobs|slip|lines, ASCII lengths), a preface or a first frame of its own
-//! are refused, with what is missing named.
+//! A fixed preface (HTTP/2's, AMQP's) is a PDU of its own, `NAME.preface`,
+//! where a direction's bytes start with it. Layouts with no fixed header
+//! to learn the length from (--framing cobs|slip|lines, ASCII lengths), a
+//! preface that ends at given bytes or a first frame of its own are
+//! refused, with what is missing named.
 
 use std::fmt::Write as _;
 
@@ -143,8 +145,8 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
     if layout.ascii_length().is_some() {
         return refuse("an ASCII length (--ascii-length)");
     }
-    if layout.preface().is_some() {
-        return refuse("a preface (--preface, --preface-until)");
+    if layout.preface().is_some() && layout.preface_bytes().is_none() {
+        return refuse("a preface that ends at given bytes (--preface-until)");
     }
     if layout.first_frame().is_some() {
         return refuse("a first frame of its own (--first-header)");
@@ -248,6 +250,17 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
         table,
         "  frame_end = {},",
         lua_str(&hex(layout.frame_end().unwrap_or(&[])))
+    );
+    // A fixed preface: its bytes, recognised where a PDU starts with them.
+    let _ = writeln!(
+        table,
+        "  preface = {},",
+        lua_str(&hex(layout.preface_bytes().unwrap_or(&[])))
+    );
+    let _ = writeln!(
+        table,
+        "  preface_len = {},",
+        layout.preface_bytes().map_or(0, <[u8]>::len)
     );
     let _ = writeln!(
         table,
@@ -385,8 +398,22 @@ local function direction(pinfo)
   return "down", DOWN
 end
 
+-- Whether the bytes at `offset` are the preface (true), its start (nil:
+-- more bytes needed), or not it (false).
+local function at_preface(side, tvb, offset)
+  if side.preface_len == 0 then return false end
+  local n = math.min(side.preface_len, tvb:len() - offset)
+  if n <= 0 then return false end
+  if tvb(offset, n):bytes():tohex(true) ~= string.sub(side.preface, 1, 2 * n) then return false end
+  if n < side.preface_len then return nil end
+  return true
+end
+
 local function pdu_len(tvb, pinfo, offset)
   local _, side = direction(pinfo)
+  local preface = at_preface(side, tvb, offset)
+  if preface == nil then return 0 end
+  if preface then return side.preface_len end
   local head, payload = lengths(side, tvb, offset)
   if head == nil then
     if payload == nil then return 0 end
@@ -398,6 +425,13 @@ end
 
 local function dissect_pdu(tvb, pinfo, tree)
   local dir, side = direction(pinfo)
+  if tvb:len() == side.preface_len and at_preface(side, tvb, 0) then
+    local item = tree:add(proto, tvb(), NAME .. " (" .. dir .. ", preface)")
+    item:add(F_PREFACE, tvb())
+    pinfo.cols.protocol = NAME
+    pinfo.cols.info:append(" " .. dir .. ": preface")
+    return tvb:len()
+  end
   local item = tree:add(proto, tvb(), NAME .. " (" .. dir .. ")")
   for _, f in ipairs(side.fields) do
     local r = tvb(f.offset, f.size)
@@ -554,6 +588,11 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
     );
     let _ = writeln!(
         lua,
+        "local F_PREFACE = ProtoField.bytes({}, \"Preface\")",
+        lua_str(&format!("{name}.preface"))
+    );
+    let _ = writeln!(
+        lua,
         "local E_CONSTANT = ProtoExpert.new({}, \"A constant differs\", expert.group.MALFORMED, \
          expert.severity.ERROR)",
         lua_str(&format!("{name}.constant"))
@@ -573,7 +612,7 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
     lua.push_str(&up_table);
     lua.push_str(&down_table);
     // Every field of both sides, once.
-    lua.push_str("local all = { F_LENGTH, F_PAYLOAD, F_TRAILER, F_FRAME_END }\n");
+    lua.push_str("local all = { F_LENGTH, F_PAYLOAD, F_TRAILER, F_FRAME_END, F_PREFACE }\n");
     lua.push_str("for _, f in ipairs(UP.fields) do table.insert(all, f.field) end\n");
     lua.push_str(
         "if DOWN ~= UP then for _, f in ipairs(DOWN.fields) do table.insert(all, f.field) end end\n",

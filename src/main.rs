@@ -196,8 +196,9 @@ enum Command {
         length or trailer checksum that is wrong is expert info (NAME.constant,\n\
         NAME.bad_length, NAME.bad_checksum). Frames sent to\n\
         the server's port (--port, or the one -d/Decode As matched) are up, the others down.\n\
-        A framing without a header (cobs, slip, lines), ASCII lengths, a preface or a first\n\
-        frame of its own are refused (exit 2).")]
+        A fixed preface (http2, amqp091) is NAME.preface. A framing without a header (cobs,\n\
+        slip, lines), ASCII lengths, --preface-until or a first frame of its own are refused\n\
+        (exit 2).")]
     Dissector {
         #[command(flatten)]
         args: dissector::DissectorArgs,

@@ -1029,3 +1029,89 @@ fn the_generated_dissector_checks_every_trailer_checksum_in_its_byte_order() {
         );
     }
 }
+
+#[test]
+fn the_generated_http2_dissector_shows_the_preface_then_the_frames() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-http2");
+    let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let settings = [0u8, 0, 0, 4, 0, 0, 0, 0, 0];
+    let mut headers = vec![0u8, 0, 3, 1, 4, 0, 0, 0, 1];
+    headers.extend_from_slice(b"abc");
+    let up = [&preface[..], &settings, &headers].concat();
+    let mut reply = vec![0u8, 0, 6, 4, 0, 0, 0, 0, 0];
+    reply.extend_from_slice(&[0, 3, 0, 0, 0, 100]);
+    let packets = vec![
+        packet(CLIENT, SERVER, 1, SYN, &[]),
+        packet(SERVER, CLIENT, 50, SYN | ACK, &[]),
+        // The preface cut between two segments.
+        packet(CLIENT, SERVER, 2, ACK | PSH, &up[..10]),
+        packet(CLIENT, SERVER, 12, ACK | PSH, &up[10..]),
+        packet(SERVER, CLIENT, 51, ACK | PSH, &reply),
+    ];
+    let capture = dir.join("h2.pcap");
+    std::fs::write(&capture, pcap(&packets)).unwrap();
+    let decoded = framing(&[
+        "decode",
+        "--json",
+        "--pcap",
+        capture.to_str().unwrap(),
+        "--protocol",
+        "http2",
+    ]);
+    assert!(
+        decoded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    let lines = json_lines(&decoded.stdout);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["preface_hex"], hex(preface));
+    let lua = framing(&["dissector", "--protocol", "http2", "--name", "framing"]);
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("h2.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let out = finish(
+        Command::new(&tshark)
+            .arg("-X")
+            .arg(format!("lua_script:{}", script.display()))
+            .args(["-d", "tcp.port==7000,framing", "-r"])
+            .arg(&capture)
+            .args(["-T", "fields", "-E", "aggregator=|", "-e", "tcp.dstport"])
+            .args([
+                "-e",
+                "framing.preface",
+                "-e",
+                "framing.up.v1",
+                "-e",
+                "framing.down.v1",
+                "-e",
+                "framing.length",
+            ])
+            .args(["-e", "framing.payload"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tshark"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("Lua Error"), "{err}");
+    // The client's side has the preface, the server's not: two layouts,
+    // so framing.up.* and framing.down.*.
+    let want_up = format!("7000\t{}\t4|1\t\t0|3\t616263", hex(preface));
+    assert!(text.lines().any(|l| l == want_up), "{text}{err}");
+    assert!(
+        text.lines().any(|l| l == "40000\t\t\t4\t6\t000300000064"),
+        "{text}"
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
