@@ -8,9 +8,12 @@
 
 mod commands;
 mod demo;
+mod dissector;
 mod net;
 mod options;
 mod output;
+mod pcap;
+mod pcap_out;
 mod serve;
 mod show;
 mod tap;
@@ -41,8 +44,11 @@ enum Command {
     /// Read a byte stream from FILE (or stdin) and print each frame.
     #[command(after_help = "Examples:\n  \
         framing decode capture.bin\n  \
-        framing decode --json --header '<HBxI' --length-field 2 --field 0=0xCAFE < capture.bin\n\n\
-        A stream that ends inside a frame is an error (exit 1); frames before it are printed.")]
+        framing decode --json --header '<HBxI' --length-field 2 --field 0=0xCAFE < capture.bin\n  \
+        framing decode --pcap traffic.pcapng --protocol mqtt --json\n\n\
+        A stream that ends inside a frame is an error (exit 1); frames before it are printed.\n\
+        With --pcap, so is a TCP direction cut inside a frame or missing bytes (a line says\n\
+        which, with its offset); the other directions are decoded to their end.")]
     Decode {
         /// The stream to read; stdin when absent.
         file: Option<std::path::PathBuf>,
@@ -60,6 +66,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         header: HeaderArgs,
+        #[command(flatten)]
+        pcap: pcap::PcapArgs,
     },
     /// Write one frame per PAYLOAD (or per line of stdin) to stdout.
     #[command(after_help = "Examples:\n  \
@@ -135,6 +143,14 @@ enum Command {
         /// Print only the frames of one direction (both are forwarded).
         #[arg(long, value_name = "DIR", value_parser = ["up", "down"])]
         dir: Option<String>,
+        /// Write what is forwarded to FILE as a pcapng capture (Wireshark,
+        /// tshark, `framing decode --pcap`): each connection as one TCP
+        /// connection from the client to the upstream, synthesised
+        /// (Ethernet, IPv4 or IPv6, a handshake, consistent sequence
+        /// numbers, a FIN for each half-close, an RST for another end),
+        /// stamped with the time each read was made.
+        #[arg(long, value_name = "FILE")]
+        pcap_out: Option<std::path::PathBuf>,
         #[command(flatten)]
         limits: net::LimitArgs,
         #[command(flatten)]
@@ -171,6 +187,27 @@ enum Command {
     },
     /// Show the TCP "sticking" problem on loopback, then the same traffic framed.
     Demo,
+    /// Write a Wireshark Lua dissector for the layout to stdout.
+    #[command(after_help = "Examples:\n  \
+        framing dissector --port 9000 > proto.lua\n  \
+        framing dissector --header '<HBxI' --length-field 2 --field 0=0xCAFE --trailer crc32 > proto.lua\n  \
+        framing dissector --protocol mqtt --port 1883 > mqtt.lua\n  \
+        tshark -X lua_script:proto.lua -d tcp.port==9000,framing -r capture.pcapng -T fields -e framing.v0\n\n\
+        The dissector uses Wireshark's TCP reassembly (dissect_tcp_pdus). Each header value is\n\
+        a field NAME.vN (NAME.up.vN and NAME.down.vN when the directions differ), with\n\
+        NAME.length, NAME.payload, NAME.trailer and NAME.frame_end; a constant, frame end,\n\
+        length or trailer checksum that is wrong is expert info (NAME.constant,\n\
+        NAME.bad_length, NAME.bad_checksum). Frames sent to\n\
+        the server's port (--port, or the one -d/Decode As matched) are up, the others down.\n\
+        A fixed preface (http2, amqp091) is NAME.preface. A framing without a header (cobs,\n\
+        slip, lines), ASCII lengths, --preface-until or a first frame of its own are refused\n\
+        (exit 2).")]
+    Dissector {
+        #[command(flatten)]
+        args: dissector::DissectorArgs,
+        #[command(flatten)]
+        header: HeaderArgs,
+    },
     /// List the named protocols --protocol takes: one per line, its name
     /// first, then the options it stands for and the specification it
     /// follows.
@@ -194,7 +231,15 @@ pub enum Fail {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Decode { file, json, header } => commands::decode(file.as_deref(), json, &header),
+        Command::Decode {
+            file,
+            json,
+            header,
+            pcap,
+        } => match &pcap.pcap {
+            Some(path) => pcap::decode(path, json, &header, &pcap),
+            None => commands::decode(file.as_deref(), json, &header),
+        },
         Command::Encode {
             payloads,
             hex,
@@ -213,6 +258,7 @@ fn main() -> ExitCode {
             upstream,
             once,
             dir,
+            pcap_out,
             limits,
             show,
             header,
@@ -226,6 +272,7 @@ fn main() -> ExitCode {
             dir.as_deref(),
             &header,
             &down,
+            pcap_out.as_deref(),
         ),
         Command::Send {
             connect,
@@ -236,6 +283,10 @@ fn main() -> ExitCode {
             timeout,
             header,
         } => commands::send(&connect, &payloads, hex, recv, json, timeout, &header),
+        Command::Dissector { args, header } => {
+            let argv: Vec<String> = std::env::args().skip(2).collect();
+            dissector::dissector(&header, &args, &argv)
+        }
         Command::Demo => demo::run(),
         Command::Protocols => {
             for p in framing_core::protocols::ALL {

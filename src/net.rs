@@ -399,6 +399,9 @@ pub(crate) struct Wire {
     total: u64,
     /// Stream offset just past the last frame returned.
     settled: u64,
+    /// `tap --pcap-out`: records what is read, and the half-close, as
+    /// direction 0 (up) or 1 (down) of its connection.
+    record: Option<(Arc<crate::pcap_out::Recorder>, usize)>,
 }
 
 impl Wire {
@@ -429,7 +432,19 @@ impl Wire {
             charged: 0,
             total: 0,
             settled: 0,
+            record: None,
         }
+    }
+
+    /// Records what this wire reads, and its sender's end, in `rec` as
+    /// direction `dir` (0: up, 1: down).
+    pub(crate) fn recording(
+        mut self,
+        rec: Option<Arc<crate::pcap_out::Recorder>>,
+        dir: usize,
+    ) -> Wire {
+        self.record = rec.map(|r| (r, dir));
+        self
     }
 
     /// A new wait for a frame, with the reader's offset after the last one;
@@ -547,6 +562,9 @@ impl Wire {
         if let Some(tee) = &mut self.tee {
             tee.to.shutdown().await?;
         }
+        if let Some((rec, dir)) = &self.record {
+            rec.fin(*dir);
+        }
         Ok(())
     }
 
@@ -632,6 +650,9 @@ impl AsyncRead for Wire {
         let now = Instant::now();
         this.activity.touch(now);
         this.total += read.len() as u64;
+        if let Some((rec, dir)) = &this.record {
+            rec.data(*dir, read);
+        }
         if let Some(tee) = &mut this.tee {
             tee.pending.extend_from_slice(read);
         }

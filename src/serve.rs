@@ -57,6 +57,7 @@ async fn serve_one(
         conn,
         peer,
         dir: Dir::Up,
+        at: None,
     };
     let tally = net::read_frames(
         &mut reader,

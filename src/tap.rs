@@ -24,6 +24,7 @@ use crate::commands::resolve;
 use crate::net::{self, Activity, End, LimitArgs, Shared, Signals, Wire};
 use crate::options::{DownHeaderArgs, HeaderArgs};
 use crate::output::{Output, Stream, OUTPUT_BUDGET};
+use crate::pcap_out::PcapOut;
 use crate::serve::{header_format, READ_CAPACITY};
 use crate::watch::{Ctx, Dir, ShowArgs, Stats, View};
 use crate::Fail;
@@ -37,6 +38,8 @@ struct Common {
     view: View,
     layouts: [Layout; 2],
     upstream: Vec<SocketAddr>,
+    /// `--pcap-out`: the capture of what is forwarded.
+    pcap: Option<Arc<PcapOut>>,
 }
 
 /// How a direction went, for the connection's summary line.
@@ -129,11 +132,15 @@ async fn tap_one(client: TcpStream, peer: SocketAddr, conn: u64, c: &Common) -> 
     // The tap forwards what it reads at once; Nagle would hold it back.
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
+    let rec = c.pcap.as_ref().map(|p| {
+        let upstream = server.peer_addr().unwrap_or(c.upstream[0]);
+        p.connection(conn, peer, upstream)
+    });
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
     let limits = c.shared.limits;
     let activity = Activity::new();
-    let wire = |read, write| {
+    let wire = |read, write, dir| {
         Wire::new(
             read,
             Some(write),
@@ -141,17 +148,32 @@ async fn tap_one(client: TcpStream, peer: SocketAddr, conn: u64, c: &Common) -> 
             Arc::clone(&activity),
             Arc::clone(&c.shared.held),
         )
+        .recording(rec.clone(), dir)
     };
-    let up =
-        FrameReader::with_capacity(READ_CAPACITY, wire(client_read, server_write), c.layouts[0]);
-    let down =
-        FrameReader::with_capacity(READ_CAPACITY, wire(server_read, client_write), c.layouts[1]);
+    let up = FrameReader::with_capacity(
+        READ_CAPACITY,
+        wire(client_read, server_write, 0),
+        c.layouts[0],
+    );
+    let down = FrameReader::with_capacity(
+        READ_CAPACITY,
+        wire(server_read, client_write, 1),
+        c.layouts[1],
+    );
     let abort = Notify::new();
-    let ctx = |dir| Ctx { conn, peer, dir };
+    let ctx = |dir| Ctx {
+        conn,
+        peer,
+        dir,
+        at: None,
+    };
     let (up, down) = tokio::join!(
         direction(up, ctx(Dir::Up), c, &abort),
         direction(down, ctx(Dir::Down), c, &abort)
     );
+    if let Some(rec) = rec {
+        rec.close();
+    }
     out.log(format!(
         "connection from {peer}: {}; {}",
         up.text, down.text
@@ -170,6 +192,7 @@ pub fn tap(
     dir: Option<&str>,
     up: &HeaderArgs,
     down: &DownHeaderArgs,
+    pcap_out: Option<&std::path::Path>,
 ) -> Result<(), Fail> {
     let up_layout = up.layout_of(crate::options::Side::Client)?;
     let down_layout = down.over(up).layout().map_err(|e| match e {
@@ -187,6 +210,13 @@ pub fn tap(
     let rt = net::runtime()?;
     let out = Output::start(OUTPUT_BUDGET, view.json)
         .map_err(|e| Fail::Data(format!("cannot start the printer thread: {e}")))?;
+    let pcap =
+        match pcap_out {
+            Some(path) => Some(PcapOut::create(path, out.clone()).map_err(|e| {
+                Fail::Data(format!("cannot write --pcap-out {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
     let common = Arc::new(Common {
         shared: Shared {
             limits,
@@ -197,6 +227,7 @@ pub fn tap(
         view,
         layouts: [up_layout, down_layout],
         upstream: upstream_addrs,
+        pcap,
     });
     let both = [Dir::Up, Dir::Down];
     let result = rt.block_on(async {
@@ -248,5 +279,8 @@ pub fn tap(
         Ok(())
     });
     rt.shutdown_background();
+    if let Some(pcap) = &common.pcap {
+        pcap.flush();
+    }
     result
 }

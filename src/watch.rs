@@ -92,6 +92,9 @@ pub(crate) struct Ctx {
     pub(crate) conn: u64,
     pub(crate) peer: SocketAddr,
     pub(crate) dir: Dir,
+    /// When the line's bytes were seen: a capture's time (`decode
+    /// --pcap`); `None`: now.
+    pub(crate) at: Option<SystemTime>,
 }
 
 /// How lines are printed and which, ready to use.
@@ -176,7 +179,7 @@ impl View {
     }
 
     /// What a text line starts with: `TS #CONN PEER DIR: `.
-    fn prefix(&self, ctx: &Ctx, ts: &str) -> String {
+    pub(crate) fn prefix(&self, ctx: &Ctx, ts: &str) -> String {
         let dir = ctx.dir.name();
         if self.color {
             let style = Style::new().fg_color(Some(
@@ -193,7 +196,7 @@ impl View {
     }
 
     /// The keys every JSON line of `ctx` gets.
-    fn keys(obj: &mut Map<String, Json>, ctx: &Ctx, ts: String) {
+    pub(crate) fn keys(obj: &mut Map<String, Json>, ctx: &Ctx, ts: String) {
         obj.insert("ts".into(), json!(ts));
         obj.insert("conn".into(), json!(ctx.conn));
         obj.insert("peer".into(), json!(ctx.peer.to_string()));
@@ -215,7 +218,7 @@ impl View {
         if !self.selects(ctx.dir, frame) {
             return None;
         }
-        let ts = now();
+        let ts = stamp(ctx);
         let payload = show::payload(frame);
         let whole = payload.len();
         let shown = payload[..self.snaplen.unwrap_or(usize::MAX).min(whole)].to_vec();
@@ -280,7 +283,7 @@ impl View {
         if !self.shows(ctx.dir) {
             return None;
         }
-        let ts = now();
+        let ts = stamp(ctx);
         let mut line = if self.json {
             let mut extra = Map::new();
             Self::keys(&mut extra, ctx, ts);
@@ -300,7 +303,7 @@ impl View {
         if !self.shows(ctx.dir) {
             return None;
         }
-        let ts = now();
+        let ts = stamp(ctx);
         let mut line = if self.json {
             let mut extra = Map::new();
             Self::keys(&mut extra, ctx, ts);
@@ -319,7 +322,7 @@ impl View {
         if !self.shows(ctx.dir) {
             return None;
         }
-        let ts = now();
+        let ts = stamp(ctx);
         let mut line = if self.json {
             let mut obj = Map::new();
             obj.insert("error".into(), json!(why));
@@ -336,9 +339,9 @@ impl View {
     }
 }
 
-/// The time now, RFC 3339 in UTC with microseconds.
-fn now() -> String {
-    humantime::format_rfc3339_micros(SystemTime::now()).to_string()
+/// The line's time (`ctx.at`, else now), RFC 3339 in UTC with microseconds.
+pub(crate) fn stamp(ctx: &Ctx) -> String {
+    humantime::format_rfc3339_micros(ctx.at.unwrap_or_else(SystemTime::now)).to_string()
 }
 
 /// `bytes` as text if they are UTF-8 (`cut`: they are the start of a longer

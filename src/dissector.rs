@@ -1,0 +1,625 @@
+//! `framing dissector`: a Wireshark Lua dissector for a layout.
+//!
+//! The script registers a protocol whose PDUs Wireshark's TCP reassembly
+//! cuts out with `dissect_tcp_pdus`: the fixed part is the header (and the
+//! first byte of a varint length), the length function reads the length
+//! value as the layout does (an integer field or an `Ns` field of 1 to 8
+//! bytes, in the header's byte order, plus --length-adjust; or the varint
+//! after the header). Each header value is a named field (`NAME.vN`, or
+//! `NAME.up.vN` / `NAME.down.vN` when the two directions' layouts differ),
+//! with the payload (`NAME.payload`, `NAME.length`), the trailer
+//! (`NAME.trailer`) and the frame end (`NAME.frame_end`). Constants and the
+//! frame end are checked: a mismatch is expert info (`NAME.constant`), as
+//! is a length outside 0..=--max-payload (`NAME.bad_length`) and a trailer
+//! that is not the checksum of what it covers (`NAME.bad_checksum`; the
+//! five CRCs computed bit by bit with Wireshark's `bit` library, in the
+//! trailer's byte order, learnt by encoding a trailer).
+//!
+//! The direction: frames to the server's port are "up" (the client's
+//! layout), the others "down". The server's port is --port if given (the
+//! script then registers itself on it), else the port Wireshark matched
+//! (`-d tcp.port==N,NAME`, or Decode As).
+//!
+//! A fixed preface (HTTP/2's, AMQP's) is a PDU of its own, `NAME.preface`,
+//! where a direction's bytes start with it. Layouts with no fixed header
+//! to learn the length from (--framing cobs|slip|lines, ASCII lengths), a
+//! preface that ends at given bytes or a first frame of its own are
+//! refused, with what is missing named.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use framing_core::{Checksum, Covers, Kind, Layout, Value};
+
+use crate::options::{DownHeaderArgs, HeaderArgs, Side};
+use crate::Fail;
+
+/// `framing dissector`'s own options.
+#[derive(Args, Debug, Clone)]
+pub struct DissectorArgs {
+    /// The protocol's name in Wireshark: its filter prefix (`NAME.v0`,
+    /// `NAME.payload`) and the name `-d tcp.port==N,NAME` takes. Lowercase
+    /// letters, digits and `_`. Default: `framing`, or `framing_PROTOCOL`
+    /// with --protocol.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The server's TCP port: the script registers itself on it, and frames
+    /// sent to it are "up". Without it, use `-d tcp.port==N,NAME` (tshark)
+    /// or Decode As (Wireshark).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    #[command(flatten)]
+    pub down: DownHeaderArgs,
+}
+
+/// Lua string literal of `s` (ASCII printable kept, the rest escaped).
+fn lua_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for b in s.bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\{b:03}");
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What kind of Lua reader and ProtoField a header value gets.
+struct Plan {
+    /// `uint`, `int`, `float`, `bool` or `bytes`.
+    read: &'static str,
+    /// The ProtoField constructor and its extra arguments.
+    field: String,
+}
+
+fn plan(kind: Kind, code: u8, size: usize, is_length: bool) -> Plan {
+    let uint = |size: usize| match size {
+        1 => "uint8",
+        2 => "uint16",
+        3 => "uint24",
+        4 => "uint32",
+        _ => "uint64",
+    };
+    match kind {
+        _ if is_length => Plan {
+            read: "uint",
+            field: format!("ProtoField.{}", uint(size)),
+        },
+        Kind::Unsigned => Plan {
+            read: "uint",
+            field: format!("ProtoField.{}", uint(size)),
+        },
+        Kind::Signed => Plan {
+            read: "int",
+            field: format!(
+                "ProtoField.{}",
+                match size {
+                    1 => "int8",
+                    2 => "int16",
+                    3 => "int24",
+                    4 => "int32",
+                    _ => "int64",
+                }
+            ),
+        },
+        Kind::Bool => Plan {
+            read: "uint",
+            field: "ProtoField.uint8".into(),
+        },
+        Kind::Float if code == b'f' || code == b'd' => Plan {
+            read: "float",
+            field: if code == b'f' {
+                "ProtoField.float".into()
+            } else {
+                "ProtoField.double".into()
+            },
+        },
+        _ => Plan {
+            read: "bytes",
+            field: "ProtoField.bytes".into(),
+        },
+    }
+}
+
+/// The Lua table describing one direction's layout, and its field
+/// declarations (`prefix`: `NAME.` or `NAME.up.`).
+fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String, String), Fail> {
+    let refuse = |what: &str| {
+        Err(Fail::Usage(format!(
+            "framing dissector: {which}: {what} is not supported (the dissector needs a fixed \
+             header or a varint length to find each frame's length)"
+        )))
+    };
+    if layout.delimiter().is_some() {
+        return refuse("a framing without a header (--framing cobs|slip|lines)");
+    }
+    if layout.ascii_length().is_some() {
+        return refuse("an ASCII length (--ascii-length)");
+    }
+    if layout.preface().is_some() && layout.preface_bytes().is_none() {
+        return refuse("a preface that ends at given bytes (--preface-until)");
+    }
+    if layout.first_frame().is_some() {
+        return refuse("a first frame of its own (--first-header)");
+    }
+    let format = layout.format();
+    let le = !format.byte_order().is_big_endian();
+    let mut decls = String::new();
+    let mut table = format!(
+        "local {var} = {{\n  header_len = {},\n  min_len = {},\n",
+        layout.header_len(),
+        (layout.header_len() + usize::from(layout.has_varint_length())).max(1)
+    );
+    table.push_str("  fields = {\n");
+    for field in format.fields() {
+        let is_length = layout.length_field() == Some(field.index);
+        let p = plan(field.kind, field.code, field.size, is_length);
+        let fvar = format!("{var}_v{}", field.index);
+        let label = format!(
+            "Value {} ('{}'{})",
+            field.index,
+            field.code as char,
+            if is_length { ", the length" } else { "" }
+        );
+        let _ = writeln!(
+            decls,
+            "local {fvar} = {}({}, {})",
+            p.field,
+            lua_str(&format!("{prefix}v{}", field.index)),
+            lua_str(&label)
+        );
+        let constant = match layout.constant(field.index) {
+            None => "nil".to_string(),
+            Some(Value::Int(v)) => lua_str(&v.to_string()),
+            Some(Value::Bool(v)) => lua_str(if v { "1" } else { "0" }),
+            Some(Value::Float(v)) => lua_str(&v.to_string()),
+            Some(Value::Bytes(b)) => lua_str(&hex(b)),
+        };
+        let _ = writeln!(
+            table,
+            "    {{ field = {fvar}, index = {}, offset = {}, size = {}, read = \"{}\", constant = {constant} }},",
+            field.index, field.offset, field.size, p.read,
+        );
+    }
+    table.push_str("  },\n");
+    match layout.length_field().and_then(|i| format.field(i)) {
+        Some(f) => {
+            let _ = writeln!(
+                table,
+                "  length = {{ offset = {}, size = {}, signed = {} }},",
+                f.offset,
+                f.size,
+                f.kind == Kind::Signed
+            );
+        }
+        None => table.push_str("  length = nil,\n"),
+    }
+    let _ = writeln!(table, "  le = {le},");
+    let _ = writeln!(table, "  varint = {},", layout.has_varint_length());
+    let _ = writeln!(
+        table,
+        "  varint_max = {},",
+        layout.varint_max_bytes().unwrap_or(10)
+    );
+    let _ = writeln!(table, "  adjust = {},", layout.length_adjust());
+    // Lua 5.2 numbers are doubles: exact to 2^53.
+    let _ = writeln!(
+        table,
+        "  max_payload = {},",
+        layout.max_payload().min(1 << 53)
+    );
+    let _ = writeln!(table, "  trailer_len = {},", layout.trailer_len());
+    let _ = writeln!(
+        table,
+        "  trailer_name = {},",
+        lua_str(layout.trailer().map(|c| c.name()).unwrap_or(""))
+    );
+    if let Some(checksum) = layout.trailer() {
+        // (poly, init, xorout, reflected), the CRC catalogue's.
+        let (poly, init, xorout, reflected) = match checksum {
+            Checksum::Crc16Xmodem => (0x1021u32, 0u32, 0u32, false),
+            Checksum::Crc16Modbus => (0xA001, 0xFFFF, 0, true),
+            Checksum::Crc16CcittFalse => (0x1021, 0xFFFF, 0, false),
+            Checksum::Crc32 => (0xEDB8_8320, 0xFFFF_FFFF, 0xFFFF_FFFF, true),
+            Checksum::Crc32c => (0x82F6_3B78, 0xFFFF_FFFF, 0xFFFF_FFFF, true),
+            _ => {
+                return Err(Fail::Usage(format!(
+                    "framing dissector: {which}: the trailer {} is not supported",
+                    checksum.name()
+                )))
+            }
+        };
+        let _ = writeln!(
+            table,
+            "  crc = {{ poly = {poly:#x}, init = {init:#x}, xorout = {xorout:#x}, reflected = \
+             {reflected}, payload_only = {}, little = {} }},",
+            layout.trailer_covers() == Covers::Payload,
+            trailer_is_little_endian(layout, checksum)
+        );
+    }
+    let _ = writeln!(
+        table,
+        "  frame_end = {},",
+        lua_str(&hex(layout.frame_end().unwrap_or(&[])))
+    );
+    // A fixed preface: its bytes, recognised where a PDU starts with them.
+    let _ = writeln!(
+        table,
+        "  preface = {},",
+        lua_str(&hex(layout.preface_bytes().unwrap_or(&[])))
+    );
+    let _ = writeln!(
+        table,
+        "  preface_len = {},",
+        layout.preface_bytes().map_or(0, <[u8]>::len)
+    );
+    let _ = writeln!(
+        table,
+        "  frame_end_len = {},",
+        layout.frame_end().map_or(0, <[u8]>::len)
+    );
+    table.push_str("}\n");
+    Ok((decls, table))
+}
+
+/// Whether `layout` writes its trailer little-endian: learnt by writing one
+/// (the order is the header's unless --trailer-byte-order says otherwise,
+/// and the layout does not tell it otherwise).
+fn trailer_is_little_endian(layout: &Layout, checksum: Checksum) -> bool {
+    let mut out = [0u8; 64];
+    let sum = checksum.checksum(b"\x01");
+    let n = layout.trailer_len();
+    match layout.encode_trailer(&[], b"\x01", &mut out) {
+        Ok(_) => out[..n] == sum.to_le_bytes()[..n],
+        Err(_) => false,
+    }
+}
+
+/// The script's fixed part: reading values, the length, the tree.
+const BODY: &str = r#"
+local function read(tvb, offset, size, kind, le)
+  local r = tvb(offset, size)
+  if kind == "uint" then
+    if size <= 4 then
+      if le then return r:le_uint() else return r:uint() end
+    end
+    if le then return r:le_uint64() else return r:uint64() end
+  elseif kind == "int" then
+    if size <= 4 then
+      if le then return r:le_int() else return r:int() end
+    end
+    if le then return r:le_int64() else return r:int64() end
+  elseif kind == "float" then
+    if le then return r:le_float() else return r:float() end
+  end
+  return nil
+end
+
+-- The value as the text a constant is written in, for the check.
+local function text(tvb, offset, size, kind, le)
+  if kind == "bytes" then return tvb(offset, size):bytes():tohex(true) end
+  local v = read(tvb, offset, size, kind, le)
+  if type(v) == "number" then return string.format("%.17g", v) end
+  return tostring(v)
+end
+
+-- The checksum of `len` bytes of `tvb` from `offset`, as hex digits in the
+-- trailer's byte order (`bit` is Wireshark's BitOp library).
+local function crc(c, tvb, offset, len, digits)
+  local sum = c.init
+  local data = ""
+  if len > 0 then data = tvb:raw(offset, len) end
+  for i = 1, len do
+    local byte = string.byte(data, i)
+    if c.reflected then
+      sum = bit.bxor(sum, byte)
+      for _ = 1, 8 do
+        if bit.band(sum, 1) ~= 0 then
+          sum = bit.bxor(bit.rshift(sum, 1), c.poly)
+        else
+          sum = bit.rshift(sum, 1)
+        end
+      end
+    else
+      sum = bit.bxor(sum, bit.lshift(byte, 8))
+      for _ = 1, 8 do
+        if bit.band(sum, 0x8000) ~= 0 then
+          sum = bit.band(bit.bxor(bit.lshift(sum, 1), c.poly), 0xffff)
+        else
+          sum = bit.band(bit.lshift(sum, 1), 0xffff)
+        end
+      end
+    end
+  end
+  local hex = bit.tohex(bit.bxor(sum, c.xorout), digits)
+  if c.little then
+    local swapped = ""
+    for i = digits - 1, 1, -2 do swapped = swapped .. string.sub(hex, i, i + 1) end
+    hex = swapped
+  end
+  return hex
+end
+
+-- The varint after the header: its value and its size, or nil and the
+-- bytes it needs at least (or false when it is too long).
+local function varint(tvb, offset, max)
+  local value, shift = 0, 1
+  for i = 0, max - 1 do
+    if offset + i >= tvb:len() then return nil, i + 1 end
+    local b = tvb(offset + i, 1):uint()
+    value = value + (b % 128) * shift
+    shift = shift * 128
+    if b < 128 then return value, i + 1 end
+  end
+  return nil, false
+end
+
+-- The head's length and the payload's, or nil and why (nil, nil: more
+-- bytes needed).
+local function lengths(side, tvb, offset)
+  local head = side.header_len
+  local n
+  if side.length then
+    local l = side.length
+    n = read(tvb, offset + l.offset, l.size, "uint", side.le)
+    if type(n) ~= "number" then n = tonumber(tostring(n)) end
+    if l.signed and n >= 2 ^ (8 * l.size - 1) then n = n - 2 ^ (8 * l.size) end
+  elseif side.varint then
+    local size
+    n, size = varint(tvb, offset + head, side.varint_max)
+    if n == nil then
+      if size == false then return nil, "the varint length is longer than " .. side.varint_max .. " bytes" end
+      return nil, nil
+    end
+    head = head + size
+  else
+    n = 0
+  end
+  local payload = n + side.adjust
+  if payload < 0 or payload > side.max_payload then
+    return nil, string.format("payload length %.0f is outside 0..%.0f", payload, side.max_payload)
+  end
+  return head, payload
+end
+
+local function direction(pinfo)
+  local server = PORT
+  if server == 0 then server = pinfo.match_uint end
+  if pinfo.dst_port == server then return "up", UP end
+  return "down", DOWN
+end
+
+-- Whether the bytes at `offset` are the preface (true), its start (nil:
+-- more bytes needed), or not it (false).
+local function at_preface(side, tvb, offset)
+  if side.preface_len == 0 then return false end
+  local n = math.min(side.preface_len, tvb:len() - offset)
+  if n <= 0 then return false end
+  if tvb(offset, n):bytes():tohex(true) ~= string.sub(side.preface, 1, 2 * n) then return false end
+  if n < side.preface_len then return nil end
+  return true
+end
+
+local function pdu_len(tvb, pinfo, offset)
+  local _, side = direction(pinfo)
+  local preface = at_preface(side, tvb, offset)
+  if preface == nil then return 0 end
+  if preface then return side.preface_len end
+  local head, payload = lengths(side, tvb, offset)
+  if head == nil then
+    if payload == nil then return 0 end
+    -- A bad length: the rest is shown as one PDU, with the error.
+    return tvb:len() - offset
+  end
+  return head + payload + side.trailer_len + side.frame_end_len
+end
+
+local function dissect_pdu(tvb, pinfo, tree)
+  local dir, side = direction(pinfo)
+  if tvb:len() == side.preface_len and at_preface(side, tvb, 0) then
+    local item = tree:add(proto, tvb(), NAME .. " (" .. dir .. ", preface)")
+    item:add(F_PREFACE, tvb())
+    pinfo.cols.protocol = NAME
+    pinfo.cols.info:append(" " .. dir .. ": preface")
+    return tvb:len()
+  end
+  local item = tree:add(proto, tvb(), NAME .. " (" .. dir .. ")")
+  for _, f in ipairs(side.fields) do
+    local r = tvb(f.offset, f.size)
+    local v = read(tvb, f.offset, f.size, f.read, side.le)
+    local field_item
+    if v == nil then field_item = item:add(f.field, r) else field_item = item:add(f.field, r, v) end
+    if f.constant ~= nil then
+      local got = text(tvb, f.offset, f.size, f.read, side.le)
+      if got ~= f.constant then
+        field_item:add_proto_expert_info(E_CONSTANT, string.format(
+          "value %d is %s, expected the constant %s", f.index, got, f.constant))
+      end
+    end
+  end
+  local head, payload = lengths(side, tvb, 0)
+  if head == nil then
+    item:add_proto_expert_info(E_LENGTH, payload or "cut short")
+    return tvb:len()
+  end
+  local at = head
+  item:add(F_LENGTH, tvb(0, head), UInt64.new(payload))
+  if payload > 0 then item:add(F_PAYLOAD, tvb(at, payload)) end
+  at = at + payload
+  if side.trailer_len > 0 then
+    local r = tvb(at, side.trailer_len)
+    local trailer_item = item:add(F_TRAILER, r)
+    trailer_item:append_text(" (" .. side.trailer_name .. ")")
+    local from, len = 0, at
+    if side.crc.payload_only then from, len = head, payload end
+    local want = crc(side.crc, tvb, from, len, 2 * side.trailer_len)
+    local got = r:bytes():tohex(true)
+    if got ~= want then
+      trailer_item:add_proto_expert_info(E_CHECKSUM, "the " .. side.trailer_name ..
+        " checksum is " .. got .. ", the bytes give " .. want)
+    end
+    at = at + side.trailer_len
+  end
+  if side.frame_end_len > 0 then
+    local r = tvb(at, side.frame_end_len)
+    local end_item = item:add(F_FRAME_END, r)
+    if r:bytes():tohex(true) ~= side.frame_end then
+      end_item:add_proto_expert_info(E_CONSTANT, "the frame end is " .. r:bytes():tohex(true) ..
+        ", expected " .. side.frame_end)
+    end
+    at = at + side.frame_end_len
+  end
+  pinfo.cols.protocol = NAME
+  pinfo.cols.info:append(" " .. dir .. ": " .. payload .. " bytes")
+  return at
+end
+
+function proto.dissector(tvb, pinfo, tree)
+  pinfo.cols.info:clear()
+  pinfo.cols.info:set(NAME)
+  -- The fixed part: the header, and a varint length's first byte.
+  local _, side = direction(pinfo)
+  dissect_tcp_pdus(tvb, tree, side.min_len, pdu_len, dissect_pdu, true)
+  return tvb:len()
+end
+
+local tcp_port = DissectorTable.get("tcp.port")
+tcp_port:add_for_decode_as(proto)
+if PORT ~= 0 then
+  tcp_port:add(PORT, proto)
+end
+"#;
+
+/// `framing dissector`.
+pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> Result<(), Fail> {
+    let up = header.layout_of(Side::Client)?;
+    let down = args.down.over(header).layout().map_err(|e| match e {
+        Fail::Usage(m) => Fail::Usage(format!("down: {m}")),
+        other => other,
+    })?;
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => match &header.protocol {
+            Some(p) => format!("framing_{}", p.replace('-', "_")),
+            None => "framing".into(),
+        },
+    };
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        || !name.as_bytes()[0].is_ascii_lowercase()
+    {
+        return Err(Fail::Usage(format!(
+            "invalid --name {name:?}: lowercase letters, digits and _, starting with a letter"
+        )));
+    }
+    let same = up == down;
+    let (up_decls, up_table) = side(
+        &up,
+        "UP",
+        &if same {
+            format!("{name}.")
+        } else {
+            format!("{name}.up.")
+        },
+        "up",
+    )?;
+    let (down_decls, down_table) = if same {
+        (String::new(), "local DOWN = UP\n".to_string())
+    } else {
+        side(&down, "DOWN", &format!("{name}.down."), "down")?
+    };
+    let mut lua = String::new();
+    let _ = writeln!(
+        lua,
+        "-- A Wireshark dissector generated by `framing dissector{}`.",
+        argv.iter()
+            .map(|a| {
+                let shown: String = a
+                    .chars()
+                    .map(|c| if c.is_control() { '?' } else { c })
+                    .collect();
+                format!(" {shown}")
+            })
+            .collect::<String>()
+    );
+    lua.push_str(
+        "-- Load it with `tshark -X lua_script:THIS_FILE` or `wireshark -X lua_script:THIS_FILE`,\n\
+         -- or copy it to Wireshark's personal Lua plugins folder.\n",
+    );
+    let _ = writeln!(lua, "local NAME = {}", lua_str(&name));
+    let _ = writeln!(lua, "local PORT = {}", args.port.unwrap_or(0));
+    let _ = writeln!(
+        lua,
+        "local proto = Proto(NAME, {})",
+        lua_str(&format!("{name} frames (framing)"))
+    );
+    lua.push_str(&up_decls);
+    lua.push_str(&down_decls);
+    let _ = writeln!(
+        lua,
+        "local F_LENGTH = ProtoField.uint64({}, \"Payload length\")",
+        lua_str(&format!("{name}.length"))
+    );
+    let _ = writeln!(
+        lua,
+        "local F_PAYLOAD = ProtoField.bytes({}, \"Payload\")",
+        lua_str(&format!("{name}.payload"))
+    );
+    let _ = writeln!(
+        lua,
+        "local F_TRAILER = ProtoField.bytes({}, \"Trailer\")",
+        lua_str(&format!("{name}.trailer"))
+    );
+    let _ = writeln!(
+        lua,
+        "local F_FRAME_END = ProtoField.bytes({}, \"Frame end\")",
+        lua_str(&format!("{name}.frame_end"))
+    );
+    let _ = writeln!(
+        lua,
+        "local F_PREFACE = ProtoField.bytes({}, \"Preface\")",
+        lua_str(&format!("{name}.preface"))
+    );
+    let _ = writeln!(
+        lua,
+        "local E_CONSTANT = ProtoExpert.new({}, \"A constant differs\", expert.group.MALFORMED, \
+         expert.severity.ERROR)",
+        lua_str(&format!("{name}.constant"))
+    );
+    let _ = writeln!(
+        lua,
+        "local E_LENGTH = ProtoExpert.new({}, \"A bad length\", expert.group.MALFORMED, \
+         expert.severity.ERROR)",
+        lua_str(&format!("{name}.bad_length"))
+    );
+    let _ = writeln!(
+        lua,
+        "local E_CHECKSUM = ProtoExpert.new({}, \"A bad checksum\", expert.group.CHECKSUM, \
+         expert.severity.ERROR)",
+        lua_str(&format!("{name}.bad_checksum"))
+    );
+    lua.push_str(&up_table);
+    lua.push_str(&down_table);
+    // Every field of both sides, once.
+    lua.push_str("local all = { F_LENGTH, F_PAYLOAD, F_TRAILER, F_FRAME_END, F_PREFACE }\n");
+    lua.push_str("for _, f in ipairs(UP.fields) do table.insert(all, f.field) end\n");
+    lua.push_str(
+        "if DOWN ~= UP then for _, f in ipairs(DOWN.fields) do table.insert(all, f.field) end end\n",
+    );
+    lua.push_str("proto.fields = all\n");
+    lua.push_str("proto.experts = { E_CONSTANT, E_LENGTH, E_CHECKSUM }\n");
+    lua.push_str(BODY);
+    print!("{lua}");
+    Ok(())
+}
