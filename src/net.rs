@@ -768,7 +768,9 @@ pub(crate) async fn read_frames(
                 break End::Closed(e.to_string());
             }
         }
-        let line = match reader.next_item().await {
+        let item = reader.next_item().await;
+        let is_frame = matches!(item, Ok(Some(Decoded::Frame(_))));
+        let line = match item {
             Ok(Some(Decoded::Frame(frame))) => {
                 frames += 1;
                 let line = view.frame_line(&ctx, &frame, frames, offset);
@@ -800,8 +802,9 @@ pub(crate) async fn read_frames(
             break End::Closed(e.to_string());
         }
         if reader.offset() > offset {
-            // A frame, or a report of what was skipped.
-            stats.frame(ctx.dir, reader.offset() - offset);
+            // A frame; or a preface, or a report of what was skipped: their
+            // bytes count, not as a frame.
+            stats.item(ctx.dir, reader.offset() - offset, is_frame);
         }
         if let Some(line) = line {
             out.frame(line);

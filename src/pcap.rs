@@ -381,8 +381,10 @@ impl Half {
         let before = self.decoder.buffer().len();
         loop {
             let start = self.next_start;
+            let mut is_frame = false;
             let line = match self.decoder.decode(&mut input) {
                 Ok(Some(Decoded::Frame(frame))) => {
+                    is_frame = true;
                     self.frames += 1;
                     sink.view.frame_line(ctx, &frame, self.frames, start)
                 }
@@ -398,7 +400,7 @@ impl Half {
                 }
             };
             self.next_start = self.decoder.offset();
-            sink.stats.frame(self.dir, self.next_start - start);
+            sink.stats.item(self.dir, self.next_start - start, is_frame);
             sink.write(line);
         }
         let after = self.decoder.buffer().len();

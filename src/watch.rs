@@ -380,11 +380,12 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    /// Counts a frame of `bytes` (header, payload and trailer) read in
-    /// direction `dir`.
-    pub(crate) fn frame(&self, dir: Dir, bytes: u64) {
+    /// Counts `bytes` read in direction `dir` for one item: a frame
+    /// (header, payload and trailer; `frame` is true), or a preface or the
+    /// bytes a recovery report skipped (only their bytes count).
+    pub(crate) fn item(&self, dir: Dir, bytes: u64, frame: bool) {
         let i = dir.index();
-        self.frames[i].fetch_add(1, Ordering::Relaxed);
+        self.frames[i].fetch_add(u64::from(frame), Ordering::Relaxed);
         self.bytes[i].fetch_add(bytes, Ordering::Relaxed);
     }
 

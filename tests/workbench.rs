@@ -563,3 +563,33 @@ fn color_always_colours_the_direction_and_never_and_auto_off_a_terminal_do_not()
         );
     }
 }
+
+#[test]
+fn the_summary_counts_frames_not_the_preface() {
+    let serve = start(&[
+        "serve",
+        "--echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--preface",
+        "50524921",
+    ]);
+    let mut c = connect(&serve.addr);
+    let mut wire = b"PRI!".to_vec();
+    wire.extend(frame(b"one"));
+    wire.extend(frame(b"two"));
+    c.write_all(&wire).unwrap();
+    // The echoes: the writer's preface, then the two frames.
+    let mut back = vec![0u8; wire.len()];
+    c.read_exact(&mut back).unwrap();
+    assert_eq!(back, wire);
+    drop(c);
+    let closed = serve.line_with("ended on");
+    assert!(closed.contains(": 2 frames, 18 bytes"), "{closed}");
+    serve.signal("TERM");
+    let summary = serve.line_with("summary:");
+    // 4 preface bytes and two 7-byte frames: 2 frames, 18 bytes.
+    assert!(summary.contains(": 2 frames (18 bytes)"), "{summary}");
+    let (code, _) = serve.finish();
+    assert_eq!(code, Some(0));
+}
