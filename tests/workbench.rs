@@ -22,9 +22,21 @@ struct Running {
     addr: String,
     stderr: mpsc::Receiver<String>,
     stdout: mpsc::Receiver<String>,
+    /// The stdout pipe held open and never read, for [`start_unread`].
+    _unread: Option<std::process::ChildStdout>,
 }
 
 fn start(args: &[&str]) -> Running {
+    start_in(args, true)
+}
+
+/// [`start`], with stdout a pipe nobody reads: the printer blocks once it
+/// is full.
+fn start_unread(args: &[&str]) -> Running {
+    start_in(args, false)
+}
+
+fn start_in(args: &[&str], read_stdout: bool) -> Running {
     let mut child = Command::new(BIN)
         .args(args)
         .stdin(Stdio::null())
@@ -44,11 +56,16 @@ fn start(args: &[&str]) -> Running {
     });
     let (tx, stdout) = mpsc::channel();
     let mut out = child.stdout.take().unwrap();
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = out.read_to_string(&mut text);
-        let _ = tx.send(text);
-    });
+    let mut unread = None;
+    if read_stdout {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            let _ = tx.send(text);
+        });
+    } else {
+        unread = Some(out);
+    }
     let first = stderr.recv_timeout(LIMIT).expect("the address line");
     let addr = first
         .strip_prefix("listening on ")
@@ -60,6 +77,7 @@ fn start(args: &[&str]) -> Running {
         addr,
         stderr,
         stdout,
+        _unread: unread,
     }
 }
 
@@ -592,4 +610,35 @@ fn the_summary_counts_frames_not_the_preface() {
     assert!(summary.contains(": 2 frames (18 bytes)"), "{summary}");
     let (code, _) = serve.finish();
     assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_second_signal_during_the_drain_exits_at_once() {
+    // stdout is a pipe nobody reads: once it is full the printer blocks,
+    // so the drain after the first signal cannot end by itself.
+    let serve = start_unread(&["serve", "--echo", "--listen", "127.0.0.1:0"]);
+    let mut c = connect(&serve.addr);
+    let big = frame(&[b'x'; 60_000]);
+    let mut back = vec![0u8; big.len()];
+    for _ in 0..8 {
+        c.write_all(&big).unwrap();
+        c.read_exact(&mut back).unwrap();
+    }
+    serve.signal("TERM");
+    serve.signal("INT");
+    let mut child = serve.child;
+    let id = child.id();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = match rx.recv_timeout(LIMIT) {
+        Ok(status) => status.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
+            panic!("no exit within {LIMIT:?} after two signals");
+        }
+    };
+    // 130: the second signal's exit, not the drain's (0 after its summary).
+    assert_eq!(status.code(), Some(130), "{status}");
 }
