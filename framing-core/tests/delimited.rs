@@ -358,6 +358,8 @@ fn a_stream_decoder_refuses_delimited_layouts() {
     assert!(StreamDecoder::try_new(&length, framing_core::heapless::Vec::<u8, 16>::new()).is_ok());
 }
 
+mod common;
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
@@ -387,19 +389,7 @@ mod properties {
         )
     }
 
-    /// Cuts `bytes` at the given points (modulo its length).
-    fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-        points.sort_unstable();
-        let mut chunks = Vec::new();
-        let mut at = 0;
-        for p in points {
-            chunks.push(&bytes[at..p]);
-            at = p;
-        }
-        chunks.push(&bytes[at..]);
-        chunks
-    }
+    use super::common::split;
 
     proptest! {
         /// Encoded frames decode to themselves whatever the split; frames

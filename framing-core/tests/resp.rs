@@ -209,7 +209,10 @@ fn resp_layouts_have_no_resync_trailer_or_discard() {
     );
 }
 
+mod common;
+
 mod properties {
+    use super::common::split;
     use super::*;
     use proptest::prelude::*;
 
@@ -270,15 +273,7 @@ mod properties {
         ) {
             let values: Vec<Vec<u8>> = values.into_iter().filter(|v| v.len() <= 256).collect();
             let wire = values.concat();
-            let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
-            points.sort_unstable();
-            let mut chunks = Vec::new();
-            let mut at = 0;
-            for p in points {
-                chunks.push(&wire[at..p]);
-                at = p;
-            }
-            chunks.push(&wire[at..]);
+            let chunks = split(&wire, &cuts);
             prop_assert_eq!(decode(&chunks), (values.clone(), None));
             // Each value encodes as itself.
             let mut out = [0u8; 256];

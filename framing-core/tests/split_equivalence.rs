@@ -30,19 +30,8 @@ fn run_eof<B: Buffer>(layout: Layout, buf: B, chunks: &[&[u8]]) -> Vec<Out> {
     checks::run_whole_in(layout, buf, chunks, true)
 }
 
-/// Cuts `bytes` at the given points (taken modulo its length).
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    points.sort_unstable();
-    let mut chunks = Vec::new();
-    let mut at = 0;
-    for p in points {
-        chunks.push(&bytes[at..p]); // empty chunks included on purpose
-        at = p;
-    }
-    chunks.push(&bytes[at..]);
-    chunks
-}
+mod common;
+use common::split;
 
 /// A random layout: a prefix, 0-3 other fields around a length field (an
 /// integer or an `Ns` field; or no field and a varint after the header),

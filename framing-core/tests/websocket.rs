@@ -217,7 +217,10 @@ fn websocket_layouts_cannot_resync() {
     );
 }
 
+mod common;
+
 mod properties {
+    use super::common::split;
     use super::*;
     use proptest::prelude::*;
 
@@ -248,15 +251,7 @@ mod properties {
                 wire.extend_from_slice(&out[..n]);
                 want.push((head, payload));
             }
-            let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
-            points.sort_unstable();
-            let mut chunks = Vec::new();
-            let mut at = 0;
-            for p in points {
-                chunks.push(&wire[at..p]);
-                at = p;
-            }
-            chunks.push(&wire[at..]);
+            let chunks = split(&wire, &cuts);
             prop_assert_eq!(decode(&ANY, &chunks), (want, None));
         }
     }
