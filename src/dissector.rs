@@ -143,7 +143,9 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
         return refuse("a framing without a header (--framing cobs|slip|lines|resp)");
     }
     if layout.websocket_masking().is_some() {
-        return refuse("WebSocket frames (Wireshark dissects them itself: its websocket dissector)");
+        return refuse(
+            "WebSocket frames (Wireshark dissects them itself: its websocket dissector)",
+        );
     }
     if layout.ascii_length().is_some() {
         return refuse("an ASCII length (--ascii-length)");
