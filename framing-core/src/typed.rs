@@ -19,6 +19,36 @@ use crate::value::Value;
 /// Reading never validates: the decoders check the constants and the
 /// length before they hand out a frame, and a view reads whatever bytes
 /// it is given.
+///
+/// Code generic over typed headers bounds on this trait; a frame from any
+/// decoder or reader gives its header as `T` with [`Frame::typed`], or as
+/// a view with [`Frame::view`]:
+///
+/// ```
+/// # #[cfg(feature = "derive")] {
+/// use framing_core::{Decoded, Decoder, TypedHeader};
+///
+/// /// The first frame's header and payload, if `bytes` holds a whole frame.
+/// fn first<T: TypedHeader>(bytes: &[u8]) -> Option<(T, Vec<u8>)> {
+///     let layout: &'static _ = &T::LAYOUT;
+///     let mut decoder = Decoder::new(layout, framing_core::heapless::Vec::<u8, 64>::new());
+///     let mut input = bytes;
+///     let frame = decoder.decode(&mut input).ok()??.frame()?;
+///     Some((frame.typed::<T>()?, frame.payload().to_vec()))
+/// }
+///
+/// #[derive(framing_core::Header, Debug, PartialEq)]
+/// #[framing(byte_order = "big")]
+/// struct Ping {
+///     #[framing(constant = 0x50)]
+///     tag: u8,
+///     #[framing(length)]
+///     len: u16,
+/// }
+/// let (ping, payload) = first::<Ping>(b"\x50\x00\x02hi").unwrap();
+/// assert_eq!((ping, payload), (Ping { tag: 0x50, len: 2 }, b"hi".to_vec()));
+/// # }
+/// ```
 pub trait TypedHeader: Sized {
     /// The CPython `struct` format string of the fixed header (`"!HBBI"`):
     /// what a Python peer passes to `struct.pack`.
