@@ -38,7 +38,7 @@ pub use layout::{
     MAX_PREFACE,
 };
 pub use trailer::{Checksum, Covers};
-pub use typed::TypedHeader;
+pub use typed::{TypedHeader, U24};
 pub use value::Value;
 
 #[doc(hidden)]

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use framing_core::TypedHeader;
+use framing_core::{TypedHeader, U24};
 use serde_json::{json, Value as Json};
 
 /// A deterministic value of each field type, from a seed.
@@ -105,6 +105,48 @@ impl<const N: usize> Sample for [u8; N] {
             "s",
             self.iter().map(|b| format!("{b:02x}")).collect::<String>()
         ])
+    }
+}
+
+impl Sample for U24 {
+    fn sample(seed: u64) -> Self {
+        U24::new(mix(seed) as u32 & 0xff_ffff).unwrap()
+    }
+    /// Never called: a `U24`'s bytes depend on the byte order
+    /// ([`LenJson`]).
+    fn json(&self) -> Json {
+        unreachable!("a U24's JSON needs the byte order")
+    }
+}
+
+/// A length field's value as the checker's JSON, in the header's byte
+/// order (`struct` packs a `U24` as the `3s` bytes).
+trait LenJson {
+    fn len_json(&self, order: &str) -> Json;
+}
+
+macro_rules! len_json_as_sample {
+    ($($t:ty),*) => {$(
+        impl LenJson for $t {
+            fn len_json(&self, _: &str) -> Json {
+                self.json()
+            }
+        }
+    )*};
+}
+
+len_json_as_sample!(
+    i8, u8, i16, u16, i32, u32, i64, u64, [u8; 1], [u8; 2], [u8; 3], [u8; 5], [u8; 8]
+);
+
+impl LenJson for U24 {
+    fn len_json(&self, order: &str) -> Json {
+        let bytes = match order {
+            "big" | "network" => self.to_be_bytes(),
+            "little" => self.to_le_bytes(),
+            _ => self.to_ne_bytes(),
+        };
+        bytes.json()
     }
 }
 
@@ -262,7 +304,7 @@ macro_rules! length_type {
                     back.scale.json(),
                     back.tag.json(),
                     back.kind.json(),
-                    back.len.json(),
+                    back.len.len_json($order),
                     back.id.json(),
                 ];
                 record::<$name>(&out[..$name::SIZE], values)
@@ -286,6 +328,11 @@ length_type!(Len3sLittle, "little", [u8; 3], 0);
 length_type!(Len3sNative, "native", [u8; 3], -9);
 length_type!(Len5s, "native_std", [u8; 5], 0);
 length_type!(Len8s, "network", [u8; 8], 0);
+length_type!(LenU24Big, "big", U24, 0);
+length_type!(LenU24Network, "network", U24, -4);
+length_type!(LenU24Little, "little", U24, 0);
+length_type!(LenU24Native, "native", U24, 2);
+length_type!(LenU24NativeStd, "native_std", U24, 0);
 
 /// One record for the checker.
 fn record<T: TypedHeader>(header: &[u8], values: Vec<Json>) -> Json {
@@ -381,11 +428,17 @@ fn derived_formats_agree_with_cpython_struct() {
         Len3sNative::case,
         Len5s::case,
         Len8s::case,
+        LenU24Big::case,
+        LenU24Network::case,
+        LenU24Little::case,
+        LenU24Native::case,
+        LenU24NativeStd::case,
     ];
     // Formats as expected, before Python is asked.
     assert_eq!(EveryNetwork::FORMAT, "!bQBh3x?dHfix3sIq1sfI0s?");
     assert_eq!(EveryNative::FORMAT, "@bQBh3x?dHfix3sIq1sfI0s?");
     assert_eq!(Len3sBig::FORMAT, ">B?xd3sh3sB2x");
+    assert_eq!(LenU24Big::FORMAT, Len3sBig::FORMAT);
     let mut input = Vec::new();
     let mut n = 0;
     for case in cases {

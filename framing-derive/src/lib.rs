@@ -67,7 +67,7 @@ const DEFAULT_MAX_PAYLOAD: i128 = 8 * 1024 * 1024;
 /// | `i8` `u8` | `b` `B` | `i64` `u64` | `q` `Q` |
 /// | `i16` `u16` | `h` `H` | `bool` | `?` |
 /// | `i32` `u32` | `i` `I` | `f32` `f64` | `f` `d` |
-/// | `[u8; N]` | `Ns` (a 3-byte length is `[u8; 3]`, read in the byte order) | | |
+/// | `[u8; N]` | `Ns` (the raw bytes) | `U24` | `3s`: a 3-byte length field, as a number in the byte order |
 ///
 /// # Struct attributes, `#[framing(...)]`
 ///
@@ -95,7 +95,8 @@ const DEFAULT_MAX_PAYLOAD: i128 = 8 * 1024 * 1024;
 /// # Field attributes
 ///
 /// - `length`: this field holds the length (exactly one, unless the length
-///   is a varint or ASCII digits); `adjust = K` beside it.
+///   is a varint or ASCII digits): an integer, `[u8; 1..=8]` or `U24`;
+///   `adjust = K` beside it.
 /// - `constant = V`: a magic number or version (an integer, `true`/`false`,
 ///   a float, or a byte string for `[u8; N]`): encoding writes it whatever
 ///   the struct holds, decoding rejects a frame without it.
@@ -140,6 +141,9 @@ enum Ty {
     F64,
     /// `[u8; N]`.
     Bytes(usize),
+    /// `U24` (framing-core's): `3s`, read as a number in the byte order;
+    /// the length field only.
+    U24,
 }
 
 impl Ty {
@@ -149,7 +153,7 @@ impl Ty {
                 ty,
                 format!(
                     "field `{field}`: unsupported type `{}` for #[derive(Header)]: expected one of \
-                     i8 u8 i16 u16 i32 u32 i64 u64 bool f32 f64 [u8; N]",
+                     i8 u8 i16 u16 i32 u32 i64 u64 bool f32 f64 [u8; N] U24",
                     quote!(#ty).to_string().replace(" ;", ";")
                 ),
             )
@@ -159,6 +163,12 @@ impl Ty {
             Type::Group(g) => Ty::parse(&g.elem, field),
             Type::Paren(p) => Ty::parse(&p.elem, field),
             Type::Path(p) if p.qself.is_none() => {
+                // framing-core's `U24`, by any path (`U24`, `framing_core::U24`).
+                if p.path.segments.last().is_some_and(|s| {
+                    s.ident == "U24" && matches!(s.arguments, syn::PathArguments::None)
+                }) {
+                    return Ok(Ty::U24);
+                }
                 let Some(ident) = p.path.get_ident() else {
                     return Err(unsupported());
                 };
@@ -208,6 +218,7 @@ impl Ty {
             Ty::F32 => "f".into(),
             Ty::F64 => "d".into(),
             Ty::Bytes(n) => format!("{n}s"),
+            Ty::U24 => "3s".into(),
         }
     }
 
@@ -221,6 +232,7 @@ impl Ty {
                 (1i128 << (8 * size)) - 1
             }),
             Ty::Bytes(n) if (1..=8).contains(&n) => Some((1i128 << (8 * n)) - 1),
+            Ty::U24 => Some((1i128 << 24) - 1),
             _ => None,
         }
     }
@@ -515,6 +527,13 @@ fn constant_value(
             }
             Ok(quote!(#krate::Value::Float(#v)))
         }
+        Ty::U24 => Err(syn::Error::new_spanned(
+            expr,
+            format!(
+                "field `{name}` is a U24, which is for the length field: \
+                 a 3-byte constant is a [u8; 3] with a byte string"
+            ),
+        )),
         Ty::Bytes(n) => match lit {
             Some(Lit::ByteStr(b)) => {
                 if b.value().len() > n {
@@ -658,12 +677,24 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             return Err(syn::Error::new_spanned(
                 f.rust_ty,
                 format!(
-                    "length field `{}` must be an integer or [u8; 1..=8]",
+                    "length field `{}` must be an integer, [u8; 1..=8] or U24",
                     f.ident
                 ),
             ));
         }
         length = Some((i, f));
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if f.ty == Ty::U24 && length.is_none_or(|(l, _)| l != i) {
+            return Err(syn::Error::new_spanned(
+                f.rust_ty,
+                format!(
+                    "field `{}` is a U24, which is for the length field only: \
+                     a free 3-byte field is [u8; 3]",
+                    f.ident
+                ),
+            ));
+        }
     }
     if length.is_none() && !after_header {
         return Err(syn::Error::new_spanned(
@@ -922,6 +953,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 quote!(#krate::__private::bytes::<#size>(self.bytes, AT)),
             ),
             Ty::Bool => (1, quote!(bool), quote!(self.bytes[AT] != 0)),
+            Ty::U24 => {
+                let a = array(3);
+                (3, quote!(#krate::U24), quote!(#krate::U24::#from(#a)))
+            }
         };
         getters.push(quote! {
             #[doc = #doc]

@@ -272,3 +272,70 @@ fn public_items() {
     let view = public::PubView::new(&out[..n]).unwrap();
     assert_eq!((view.kind(), view.len()), (2, 0));
 }
+
+/// HTTP/2's frame header: a 3-byte length as `U24`, read as a number in
+/// the byte order (here little-endian too, which HTTP/2 is not).
+#[derive(framing_core::Header, Clone, Copy, Debug, PartialEq)]
+#[framing(byte_order = "network", max_payload = 16384)]
+struct Http2 {
+    #[framing(length)]
+    len: framing_core::U24,
+    kind: u8,
+    flags: u8,
+    stream: u32,
+}
+
+#[derive(framing_core::Header, Clone, Copy, Debug, PartialEq)]
+#[framing(byte_order = "little")]
+struct Little24 {
+    #[framing(constant = 0x7e)]
+    sync: u8,
+    #[framing(length, adjust = 4)]
+    len: framing_core::U24,
+}
+
+#[test]
+fn a_u24_length_reads_as_a_number_in_the_byte_order() {
+    use framing_core::U24;
+    assert_eq!(Http2::FORMAT, "!3sBBI");
+    assert_eq!(Http2::LAYOUT.max_payload(), 16384);
+    let msg = Http2 {
+        len: U24::MAX,
+        kind: 0,
+        flags: 1,
+        stream: 3,
+    };
+    let payload = vec![5u8; 0x1234];
+    let mut out = vec![0u8; 9 + payload.len()];
+    let n = msg.encode(&payload, &mut out).unwrap();
+    assert_eq!(&out[..9], b"\x00\x12\x34\x00\x01\x00\x00\x00\x03");
+    let view = Http2::view(&out[..n]).unwrap();
+    assert_eq!(view.len().get(), 0x1234);
+    assert_eq!(
+        Http2::from_bytes(&out).unwrap(),
+        Http2 {
+            len: U24::new(0x1234).unwrap(),
+            ..msg
+        }
+    );
+
+    // A length read little-endian; 3 bytes hold more than the default
+    // maximum, which stays.
+    assert_eq!(Little24::FORMAT, "<B3s");
+    assert_eq!(Little24::LAYOUT.max_payload(), 8 * 1024 * 1024);
+    let mut out = vec![0u8; 4 + 0x1_0206];
+    let n = (Little24 {
+        sync: 0,
+        len: U24::MIN,
+    })
+    .encode(&[9; 0x1_0206], &mut out)
+    .unwrap();
+    assert_eq!(n, out.len());
+    assert_eq!(&out[..4], b"\x7e\x02\x02\x01");
+    let header = framing_core::Header::new_checked(&out, &Little24::LAYOUT).unwrap();
+    assert_eq!(header.length_value(), 0x1_0202);
+    assert_eq!(
+        header.view::<Little24>().unwrap().len(),
+        U24::new(0x1_0202).unwrap()
+    );
+}

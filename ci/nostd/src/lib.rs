@@ -21,6 +21,15 @@ struct Typed {
     len: u32,
 }
 
+/// A 3-byte length (`U24`), as HTTP/2's.
+#[derive(framing_core::Header)]
+#[framing(byte_order = "network", max_payload = 1024)]
+struct Http2 {
+    #[framing(length)]
+    len: framing_core::U24,
+    kind: u8,
+}
+
 /// Decodes `len` bytes at `data` and returns how many frames were found, or
 /// -1 on a bad stream. Exported so the linker keeps the decoder's code.
 #[no_mangle]
@@ -54,6 +63,15 @@ pub extern "C" fn framing_count_frames(data: &[u8; 64]) -> i32 {
     let mut typed = [0u8; 16];
     match (Typed { sync: 0, len: 0 }).encode(b"ping", &mut typed) {
         Ok(n) if typed[..n] == out[..n] => {}
+        _ => return -1,
+    }
+    let mut h2 = [0u8; 16];
+    let ping = Http2 {
+        len: framing_core::U24::MIN,
+        kind: 1,
+    };
+    match ping.encode(b"ping", &mut h2) {
+        Ok(8) if Http2::view(&h2).is_some_and(|v| v.len().get() == 4 && v.kind() == 1) => {}
         _ => return -1,
     }
     match Typed::view(&typed) {
