@@ -411,7 +411,8 @@ impl Layout {
 
     /// Writes the header for a payload of `payload_len` bytes into the start
     /// of `out` and returns its length. The length and constants are set,
-    /// every other value is zero (false, empty). For a vectored write of
+    /// every other value is zero (false, empty), except a
+    /// [`websocket`](Layout::websocket) frame's first byte: FIN + binary. For a vectored write of
     /// header and payload with no copy of the payload.
     ///
     /// ```
@@ -488,6 +489,12 @@ impl Layout {
             self.suffix.write(v as u64, fixed, after);
         } else {
             l.uint.write(out, l.offset, v as u64);
+        }
+        if self.websocket_masking().is_some() {
+            // A WebSocket frame's first byte unless value 0 is given: FIN
+            // and the binary opcode (a zero would be a continuation frame
+            // that never ends its message).
+            out[0] = 0x80 | crate::websocket::BINARY;
         }
         let order = self.format().byte_order();
         for c in self.constants() {

@@ -196,6 +196,9 @@ fn the_layout_encoder_writes_minimal_unmasked_frames() {
         let m = WsHeader::new(BINARY).encode(&payload, &mut want).unwrap();
         assert_eq!(&out[..n], &want[..m], "{len}");
     }
+    // Without value 0: FIN + binary.
+    let n = FROM_SERVERS.encode(b"hi", &mut out).unwrap();
+    assert_eq!(&out[..n], b"\x82\x02hi");
     assert_eq!(
         FROM_SERVERS.encode_with(b"x", &[(1, framing_core::Value::Int(0))], &mut out),
         Err(EncodeError::FieldIsFixed { index: 1 })

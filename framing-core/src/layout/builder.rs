@@ -761,7 +761,11 @@ impl Layout {
     /// unless [`websocket_masking`](LayoutBuilder::websocket_masking) says
     /// which side reads them. A frame's payload is as on the wire (masked
     /// if it was): [`Frame::websocket`](crate::Frame::websocket) gives the
-    /// key to unmask it.
+    /// key to unmask it. The layout's encoders (every writer) write minimal
+    /// unmasked frames, FIN and the binary opcode unless header value 0
+    /// (the first byte) is given; masked frames are written by
+    /// [`WsHeader::encode`](crate::websocket::WsHeader::encode), which takes
+    /// the key.
     ///
     /// ```
     /// use framing_core::websocket::{Masking, WsHeader, TEXT};
