@@ -29,7 +29,7 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use framing_core::{Checksum, Covers, Kind, Layout, Value};
+use framing_core::{Checksum, Covers, Kind, Layout, Preface, Value};
 
 use crate::options::{DownHeaderArgs, HeaderArgs, Side};
 use crate::Fail;
@@ -54,8 +54,14 @@ pub struct DissectorArgs {
 
 /// Lua string literal of `s` (ASCII printable kept, the rest escaped).
 fn lua_str(s: &str) -> String {
+    lua_bytes(s.as_bytes())
+}
+
+/// Lua string literal of the bytes `s` (ASCII printable kept, the rest
+/// escaped).
+fn lua_bytes(s: &[u8]) -> String {
     let mut out = String::from("\"");
-    for b in s.bytes() {
+    for &b in s {
         match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -147,22 +153,46 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
             "WebSocket frames (Wireshark dissects them itself: its websocket dissector)",
         );
     }
-    if layout.ascii_length().is_some() {
-        return refuse("an ASCII length (--ascii-length)");
-    }
-    if layout.preface().is_some() && layout.preface_bytes().is_none() {
-        return refuse("a preface that ends at given bytes (--preface-until)");
-    }
-    if layout.first_frame().is_some() {
-        return refuse("a first frame of its own (--first-header)");
-    }
+    // The first frame's own layout: a table of its own (`first`), its
+    // fields `PREFIX.first.vN`.
+    let (mut decls, first) = match layout.first_frame() {
+        Some(first) => {
+            if first.first_frame().is_some() || first.preface().is_some() {
+                return refuse("a first frame with a preface or a first frame of its own");
+            }
+            let (d, t) = side(
+                first,
+                &format!("{var}_FIRST"),
+                &format!("{prefix}first."),
+                &format!("{which} first frame"),
+            )?;
+            (d, Some(t))
+        }
+        None => (String::new(), None),
+    };
     let format = layout.format();
     let le = !format.byte_order().is_big_endian();
-    let mut decls = String::new();
-    let mut table = format!(
+    // The fewest bytes a frame's head takes: the header, and a varint's
+    // first byte or an ASCII length's first digit and end bytes.
+    let suffix_min = match layout.ascii_length() {
+        Some((_, end, _)) => 1 + end.len(),
+        None => usize::from(layout.has_varint_length()),
+    };
+    let mut table = first.unwrap_or_default();
+    let _ = write!(
+        table,
         "local {var} = {{\n  header_len = {},\n  min_len = {},\n",
         layout.header_len(),
-        (layout.header_len() + usize::from(layout.has_varint_length())).max(1)
+        (layout.header_len() + suffix_min).max(1)
+    );
+    let _ = writeln!(
+        table,
+        "  first = {},",
+        if layout.first_frame().is_some() {
+            format!("{var}_FIRST")
+        } else {
+            "nil".into()
+        }
     );
     table.push_str("  fields = {\n");
     for field in format.fields() {
@@ -215,6 +245,18 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
         "  varint_max = {},",
         layout.varint_max_bytes().unwrap_or(10)
     );
+    match layout.ascii_length() {
+        Some((radix, end, max_digits)) => {
+            let _ = writeln!(
+                table,
+                "  ascii = {{ base = {}, stop = {}, stop_len = {}, max_digits = {max_digits} }},",
+                radix.base(),
+                lua_str(&hex(end)),
+                end.len()
+            );
+        }
+        None => table.push_str("  ascii = nil,\n"),
+    }
     let _ = writeln!(table, "  adjust = {},", layout.length_adjust());
     // Lua 5.2 numbers are doubles: exact to 2^53.
     let _ = writeln!(
@@ -262,6 +304,18 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
         "  preface = {},",
         lua_str(&hex(layout.preface_bytes().unwrap_or(&[])))
     );
+    // A preface that ends at given bytes: those bytes (raw, for
+    // string.find) and the most it takes.
+    match layout.preface() {
+        Some(Preface::Until { end, max }) => {
+            let _ = writeln!(
+                table,
+                "  upto = {{ stop = {}, max = {max} }},",
+                lua_bytes(end.as_bytes())
+            );
+        }
+        _ => table.push_str("  upto = nil,\n"),
+    }
     let _ = writeln!(
         table,
         "  preface_len = {},",
@@ -368,12 +422,60 @@ local function varint(tvb, offset, max)
   return nil, false
 end
 
+-- The value of the byte `b` as a digit in `base`, or nil.
+local function digit(b, base)
+  if b >= 48 and b <= 57 then return b - 48 end
+  if base == 16 then
+    if b >= 97 and b <= 102 then return b - 87 end
+    if b >= 65 and b <= 70 then return b - 55 end
+  end
+  return nil
+end
+
+-- The ASCII length after the header: its value and its size, or nil and
+-- nil (more bytes needed) or nil and what is wrong.
+local function ascii(a, tvb, offset)
+  local value, digits = 0, 0
+  while true do
+    if offset + digits >= tvb:len() then return nil, nil end
+    local b = tvb(offset + digits, 1):uint()
+    local d = digit(b, a.base)
+    if d == nil then
+      if digits == 0 then
+        return nil, string.format("the ASCII length has no digits (0x%02x came first)", b)
+      end
+      break
+    end
+    if digits == a.max_digits then
+      return nil, "the ASCII length has more than " .. a.max_digits .. " digits"
+    end
+    -- Past 2^53 the double is inexact, but such a length is refused anyway.
+    value = value * a.base + d
+    digits = digits + 1
+  end
+  local at = offset + digits
+  for k = 0, a.stop_len - 1 do
+    if at + k >= tvb:len() then return nil, nil end
+    local b = tvb(at + k, 1):uint()
+    if string.format("%02x", b) ~= string.sub(a.stop, 2 * k + 1, 2 * k + 2) then
+      return nil, string.format("the ASCII length is followed by 0x%02x, not its end bytes %s", b, a.stop)
+    end
+  end
+  return value, digits + a.stop_len
+end
+
 -- The head's length and the payload's, or nil and why (nil, nil: more
 -- bytes needed).
 local function lengths(side, tvb, offset)
   local head = side.header_len
+  if tvb:len() - offset < head then return nil, nil end
   local n
-  if side.length then
+  if side.ascii then
+    local size
+    n, size = ascii(side.ascii, tvb, offset + head)
+    if n == nil then return nil, size end
+    head = head + size
+  elseif side.length then
     local l = side.length
     n = read(tvb, offset + l.offset, l.size, "uint", side.le)
     if type(n) ~= "number" then n = tonumber(tostring(n)) end
@@ -414,86 +516,181 @@ local function at_preface(side, tvb, offset)
   return true
 end
 
+-- A preface that ends at given bytes, at `offset`: its length, or nil
+-- (more bytes needed), or nil and true (no end in its first `max` bytes).
+local function upto_len(side, tvb, offset)
+  local u = side.upto
+  local n = math.min(tvb:len() - offset, u.max)
+  if n <= 0 then return nil end
+  local at = string.find(tvb:raw(offset, n), u.stop, 1, true)
+  if at then return at - 1 + #u.stop end
+  if n >= u.max then return nil, true end
+  return nil
+end
+
+-- Where each direction of each TCP stream is: "preface" (a preface that
+-- ends at given bytes comes first), "first" (the first frame, in its own
+-- layout), "frames", or "broken" (after a malformed length or preface,
+-- where decode stops too: the rest is not dissected). Learnt on the first
+-- pass, in stream order; a packet dissected again (Wireshark's GUI)
+-- starts each of its calls where that call started the first time.
+local F_STREAM = Field.new("tcp.stream")
+local streams = {}
+local starts = {}
+local seen = { number = -1, calls = 0 }
+local STATE = { stage = "frames" }
+
+local function initial(side)
+  if side.upto then return "preface" end
+  if side.first then return "first" end
+  return "frames"
+end
+
+-- The layout a frame at `stage` has.
+local function layout_of(side, stage)
+  if stage == "first" then return side.first end
+  return side
+end
+
 local function pdu_len(tvb, pinfo, offset)
   local _, side = direction(pinfo)
+  local stage = STATE.stage
+  if stage == "broken" then return tvb:len() - offset end
+  if stage == "preface" then
+    local n, bad = upto_len(side, tvb, offset)
+    if n ~= nil then return n end
+    if bad then return tvb:len() - offset end
+    return 0
+  end
   local preface = at_preface(side, tvb, offset)
   if preface == nil then return 0 end
   if preface then return side.preface_len end
-  local head, payload = lengths(side, tvb, offset)
+  local lay = layout_of(side, stage)
+  local head, payload = lengths(lay, tvb, offset)
   if head == nil then
     if payload == nil then return 0 end
     -- A bad length: the rest is shown as one PDU, with the error.
     return tvb:len() - offset
   end
-  return head + payload + side.trailer_len + side.frame_end_len
+  return head + payload + lay.trailer_len + lay.frame_end_len
 end
 
 local function dissect_pdu(tvb, pinfo, tree)
   local dir, side = direction(pinfo)
+  local stage = STATE.stage
+  pinfo.cols.protocol = NAME
+  if stage == "broken" then
+    tree:add(proto, tvb(), NAME .. " (" .. dir .. ", not dissected: after a malformed length or preface)")
+    pinfo.cols.info:append(" " .. dir .. ": not dissected")
+    return tvb:len()
+  end
+  if stage == "preface" then
+    local n, bad = upto_len(side, tvb, 0)
+    local item = tree:add(proto, tvb(), NAME .. " (" .. dir .. ", preface)")
+    local preface_item = item:add(F_PREFACE, tvb(0, n or tvb:len()))
+    if n == nil then
+      preface_item:add_proto_expert_info(E_LENGTH, "the preface has no end bytes in its first " ..
+        side.upto.max .. " bytes")
+      STATE.stage = "broken"
+    else
+      STATE.stage = side.first and "first" or "frames"
+    end
+    pinfo.cols.info:append(" " .. dir .. ": preface")
+    return n or tvb:len()
+  end
   if tvb:len() == side.preface_len and at_preface(side, tvb, 0) then
     local item = tree:add(proto, tvb(), NAME .. " (" .. dir .. ", preface)")
     item:add(F_PREFACE, tvb())
-    pinfo.cols.protocol = NAME
     pinfo.cols.info:append(" " .. dir .. ": preface")
     return tvb:len()
   end
-  local item = tree:add(proto, tvb(), NAME .. " (" .. dir .. ")")
-  for _, f in ipairs(side.fields) do
+  local lay = layout_of(side, stage)
+  local label = dir
+  if stage == "first" then label = dir .. ", first frame" end
+  local item = tree:add(proto, tvb(), NAME .. " (" .. label .. ")")
+  local head, payload = lengths(lay, tvb, 0)
+  for _, f in ipairs(lay.fields) do
+    if f.offset + f.size > tvb:len() then break end
     local r = tvb(f.offset, f.size)
-    local v = read(tvb, f.offset, f.size, f.read, side.le)
+    local v = read(tvb, f.offset, f.size, f.read, lay.le)
     local field_item
     if v == nil then field_item = item:add(f.field, r) else field_item = item:add(f.field, r, v) end
     if f.constant ~= nil then
-      local got = text(tvb, f.offset, f.size, f.read, side.le)
+      local got = text(tvb, f.offset, f.size, f.read, lay.le)
       if got ~= f.constant then
         field_item:add_proto_expert_info(E_CONSTANT, string.format(
           "value %d is %s, expected the constant %s", f.index, got, f.constant))
       end
     end
   end
-  local head, payload = lengths(side, tvb, 0)
   if head == nil then
     item:add_proto_expert_info(E_LENGTH, payload or "cut short")
+    STATE.stage = "broken"
+    pinfo.cols.info:append(" " .. dir .. ": malformed")
     return tvb:len()
   end
+  if stage == "first" then STATE.stage = "frames" end
   local at = head
-  item:add(F_LENGTH, tvb(0, head), UInt64.new(payload))
+  -- The length's bytes: an ASCII or varint length's, else the head's.
+  local length_range = tvb(0, head)
+  if head > lay.header_len then length_range = tvb(lay.header_len, head - lay.header_len) end
+  item:add(F_LENGTH, length_range, UInt64.new(payload))
   if payload > 0 then item:add(F_PAYLOAD, tvb(at, payload)) end
   at = at + payload
-  if side.trailer_len > 0 then
-    local r = tvb(at, side.trailer_len)
+  if lay.trailer_len > 0 then
+    local r = tvb(at, lay.trailer_len)
     local trailer_item = item:add(F_TRAILER, r)
-    trailer_item:append_text(" (" .. side.trailer_name .. ")")
+    trailer_item:append_text(" (" .. lay.trailer_name .. ")")
     local from, len = 0, at
-    if side.crc.payload_only then from, len = head, payload end
-    local want = crc(side.crc, tvb, from, len, 2 * side.trailer_len)
+    if lay.crc.payload_only then from, len = head, payload end
+    local want = crc(lay.crc, tvb, from, len, 2 * lay.trailer_len)
     local got = r:bytes():tohex(true)
     if got ~= want then
-      trailer_item:add_proto_expert_info(E_CHECKSUM, "the " .. side.trailer_name ..
+      trailer_item:add_proto_expert_info(E_CHECKSUM, "the " .. lay.trailer_name ..
         " checksum is " .. got .. ", the bytes give " .. want)
     end
-    at = at + side.trailer_len
+    at = at + lay.trailer_len
   end
-  if side.frame_end_len > 0 then
-    local r = tvb(at, side.frame_end_len)
+  if lay.frame_end_len > 0 then
+    local r = tvb(at, lay.frame_end_len)
     local end_item = item:add(F_FRAME_END, r)
-    if r:bytes():tohex(true) ~= side.frame_end then
+    if r:bytes():tohex(true) ~= lay.frame_end then
       end_item:add_proto_expert_info(E_CONSTANT, "the frame end is " .. r:bytes():tohex(true) ..
-        ", expected " .. side.frame_end)
+        ", expected " .. lay.frame_end)
     end
-    at = at + side.frame_end_len
+    at = at + lay.frame_end_len
   end
-  pinfo.cols.protocol = NAME
-  pinfo.cols.info:append(" " .. dir .. ": " .. payload .. " bytes")
+  pinfo.cols.info:append(" " .. label .. ": " .. payload .. " bytes")
   return at
 end
 
 function proto.dissector(tvb, pinfo, tree)
   pinfo.cols.info:clear()
   pinfo.cols.info:set(NAME)
-  -- The fixed part: the header, and a varint length's first byte.
-  local _, side = direction(pinfo)
-  dissect_tcp_pdus(tvb, tree, side.min_len, pdu_len, dissect_pdu, true)
+  local dir, side = direction(pinfo)
+  if seen.number ~= pinfo.number then seen.number, seen.calls = pinfo.number, 0 end
+  seen.calls = seen.calls + 1
+  local call = pinfo.number .. ":" .. seen.calls
+  local key
+  if pinfo.visited then
+    STATE.stage = starts[call] or initial(side)
+  else
+    local stream = F_STREAM()
+    key = (stream and tostring(stream.value) or "?") .. ":" .. dir
+    STATE.stage = streams[key] or initial(side)
+    starts[call] = STATE.stage
+  end
+  -- The fixed part: the header, and a varint length's first byte or an
+  -- ASCII length's first digit and end (the fewest of this stage's and the
+  -- next's: pdu_len asks for more when it needs it).
+  local min = 1
+  if STATE.stage == "first" then
+    min = math.min(side.first.min_len, side.min_len)
+  elseif STATE.stage == "frames" then
+    min = side.min_len
+  end
+  dissect_tcp_pdus(tvb, tree, min, pdu_len, dissect_pdu, true)
+  if key then streams[key] = STATE.stage end
   return tvb:len()
 end
 
@@ -618,9 +815,10 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
     lua.push_str(&down_table);
     // Every field of both sides, once.
     lua.push_str("local all = { F_LENGTH, F_PAYLOAD, F_TRAILER, F_FRAME_END, F_PREFACE }\n");
-    lua.push_str("for _, f in ipairs(UP.fields) do table.insert(all, f.field) end\n");
     lua.push_str(
-        "if DOWN ~= UP then for _, f in ipairs(DOWN.fields) do table.insert(all, f.field) end end\n",
+        "for _, s in ipairs({ UP, UP.first or false, DOWN ~= UP and DOWN or false, \
+         DOWN ~= UP and DOWN.first or false }) do\n  \
+         if s then for _, f in ipairs(s.fields) do table.insert(all, f.field) end end\nend\n",
     );
     lua.push_str("proto.fields = all\n");
     lua.push_str("proto.experts = { E_CONSTANT, E_LENGTH, E_CHECKSUM }\n");
