@@ -2,17 +2,20 @@
 //!
 //! The script registers a protocol whose PDUs Wireshark's TCP reassembly
 //! cuts out with `dissect_tcp_pdus`: the fixed part is the header (and the
-//! first byte of a varint length), the length function reads the length
-//! value as the layout does (an integer field or an `Ns` field of 1 to 8
-//! bytes, in the header's byte order, plus --length-adjust; or the varint
-//! after the header). Each header value is a named field (`NAME.vN`, or
-//! `NAME.up.vN` / `NAME.down.vN` when the two directions' layouts differ),
-//! with the payload (`NAME.payload`, `NAME.length`), the trailer
-//! (`NAME.trailer`) and the frame end (`NAME.frame_end`). Constants and the
-//! frame end are checked: a mismatch is expert info (`NAME.constant`), as
-//! is a length outside 0..=--max-payload (`NAME.bad_length`) and a trailer
-//! that is not the checksum of what it covers (`NAME.bad_checksum`; the
-//! five CRCs computed bit by bit with Wireshark's `bit` library, in the
+//! first byte of a varint length, or an ASCII length's first digit and end
+//! bytes), the length function reads the length value as the layout does
+//! (an integer field or an `Ns` field of 1 to 8 bytes, in the header's
+//! byte order, plus --length-adjust; or the varint after the header; or
+//! the ASCII digits after it, decimal or hex, at most --ascii-max-digits,
+//! then the --length-end bytes). Each header value is a named field
+//! (`NAME.vN`, or `NAME.up.vN` / `NAME.down.vN` when the two directions'
+//! layouts differ), with the payload (`NAME.payload`, `NAME.length`), the
+//! trailer (`NAME.trailer`) and the frame end (`NAME.frame_end`).
+//! Constants and the frame end are checked: a mismatch is expert info
+//! (`NAME.constant`), as is a length outside 0..=--max-payload or a
+//! malformed varint or ASCII length (`NAME.bad_length`) and a trailer that
+//! is not the checksum of what it covers (`NAME.bad_checksum`; the five
+//! CRCs computed bit by bit with Wireshark's `bit` library, in the
 //! trailer's byte order, learnt by encoding a trailer).
 //!
 //! The direction: frames to the server's port are "up" (the client's
@@ -21,10 +24,17 @@
 //! (`-d tcp.port==N,NAME`, or Decode As).
 //!
 //! A fixed preface (HTTP/2's, AMQP's) is a PDU of its own, `NAME.preface`,
-//! where a direction's bytes start with it. Layouts with no fixed header
-//! to learn the length from (--framing cobs|slip|lines, ASCII lengths), a
-//! preface that ends at given bytes or a first frame of its own are
-//! refused, with what is missing named.
+//! where a direction's bytes start with it. What comes first in a
+//! direction is kept per TCP stream and direction (learnt on the first
+//! pass, in stream order; a packet dissected again starts where it did
+//! then): a preface that ends at given bytes (--preface-until) is
+//! `NAME.preface`, a first frame with its own layout (--first-header,
+//! PostgreSQL's StartupMessage) has the fields `NAME[.up].first.vN`, and
+//! after a malformed length or preface the rest of that direction is shown
+//! as not dissected, where `decode --pcap` stops too. Layouts with no
+//! fixed header to learn the length from (--framing cobs|slip|lines|resp)
+//! and WebSocket frames (Wireshark has its own dissector) are refused,
+//! with the reason.
 
 use std::fmt::Write as _;
 
@@ -142,10 +152,12 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
     let refuse = |what: &str| {
         Err(Fail::Usage(format!(
             "framing dissector: {which}: {what} is not supported (the dissector needs a fixed \
-             header or a varint length to find each frame's length)"
+             header, a varint or an ASCII length to find each frame's length)"
         )))
     };
     if layout.delimiter().is_some() {
+        // RESP: Wireshark 4.0 has no RESP dissector, and each value's end
+        // is found by walking it, not by a length.
         return refuse("a framing without a header (--framing cobs|slip|lines|resp)");
     }
     if layout.websocket_masking().is_some() {
