@@ -31,15 +31,22 @@
 //! `NAME.preface`, a first frame with its own layout (--first-header,
 //! PostgreSQL's StartupMessage) has the fields `NAME[.up].first.vN`, and
 //! after a malformed length or preface the rest of that direction is shown
-//! as not dissected, where `decode --pcap` stops too. Layouts with no
-//! fixed header to learn the length from (--framing cobs|slip|lines|resp)
-//! and WebSocket frames (Wireshark has its own dissector) are refused,
-//! with the reason.
+//! as not dissected, where `decode --pcap` stops too.
+//!
+//! RESP (`--framing resp`, the redis preset; Wireshark 4.0 has no RESP
+//! dissector): each top-level value is a PDU, its end found by walking it
+//! as the decoder does (type bytes, decimal lengths, `-1` nulls, `\r\n`
+//! line ends, bulk bodies skipped by their length, aggregates and
+//! attributes counted, at most 32 deep, no value past --max-frame); its
+//! bytes are `NAME.payload` and its type `NAME.resp`, a malformed value is
+//! `NAME.bad_length` with decode's reason. Layouts with no length to learn
+//! (--framing cobs|slip|lines) and WebSocket frames (Wireshark has its own
+//! dissector) are refused, with the reason.
 
 use std::fmt::Write as _;
 
 use clap::Args;
-use framing_core::{Checksum, Covers, Kind, Layout, Preface, Value};
+use framing_core::{Checksum, Covers, Delimiter, Kind, Layout, Preface, Value};
 
 use crate::options::{DownHeaderArgs, HeaderArgs, Side};
 use crate::Fail;
@@ -152,13 +159,12 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
     let refuse = |what: &str| {
         Err(Fail::Usage(format!(
             "framing dissector: {which}: {what} is not supported (the dissector needs a fixed \
-             header, a varint or an ASCII length to find each frame's length)"
+             header, a varint or ASCII length, or RESP values to find where each frame ends)"
         )))
     };
-    if layout.delimiter().is_some() {
-        // RESP: Wireshark 4.0 has no RESP dissector, and each value's end
-        // is found by walking it, not by a length.
-        return refuse("a framing without a header (--framing cobs|slip|lines|resp)");
+    let resp = layout.delimiter() == Some(Delimiter::Resp);
+    if layout.delimiter().is_some() && !resp {
+        return refuse("a framing without a header (--framing cobs|slip|lines)");
     }
     if layout.websocket_masking().is_some() {
         return refuse(
@@ -257,6 +263,8 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
         "  varint_max = {},",
         layout.varint_max_bytes().unwrap_or(10)
     );
+    // RESP: each top-level value a frame, found by walking it.
+    let _ = writeln!(table, "  resp = {resp},");
     match layout.ascii_length() {
         Some((radix, end, max_digits)) => {
             let _ = writeln!(
@@ -476,13 +484,140 @@ local function ascii(a, tvb, offset)
   return value, digits + a.stop_len
 end
 
+-- RESP: what follows each type byte: a line, a bulk body, an aggregate
+-- of this many values per count, or an attribute.
+local RESP = {
+  [43] = "simple", [45] = "error", [58] = "integer", [95] = "null", [44] = "double",
+  [35] = "boolean", [40] = "big_number", [36] = "bulk", [33] = "bulk_error",
+  [61] = "verbatim", [42] = "array", [126] = "set", [62] = "push", [37] = "map",
+  [124] = "attribute",
+}
+local RESP_SHAPE = {
+  bulk = "bulk", bulk_error = "bulk", verbatim = "bulk", array = 1, set = 1, push = 1,
+  map = 2, attribute = "attribute",
+}
+local RESP_MAX_DEPTH = 32
+
+-- A value of an aggregate ended (the stack holds the values each open
+-- aggregate still owes, the frame's one value at the bottom): whether the
+-- frame ends.
+local function resp_done(stack)
+  while true do
+    stack[#stack] = stack[#stack] - 1
+    if stack[#stack] > 0 then return false end
+    table.remove(stack)
+    if #stack == 0 then return true end
+  end
+end
+
+-- The RESP value at `offset`: its length in bytes, or nil (more bytes
+-- needed), or nil and what is wrong (as decode says it).
+local function resp_len(side, tvb, offset)
+  local n = tvb:len()
+  local at = offset
+  local stack = { 1 }
+  local function crlf(pos)
+    if pos >= n then return nil end
+    local b = tvb(pos, 1):uint()
+    if b ~= 13 then return nil, string.format("a line does not end with \\r\\n (0x%02x came)", b) end
+    if pos + 1 >= n then return nil end
+    b = tvb(pos + 1, 1):uint()
+    if b ~= 10 then return nil, string.format("a line does not end with \\r\\n (0x%02x came)", b) end
+    return true
+  end
+  while true do
+    if at >= n then return nil end
+    local byte = tvb(at, 1):uint()
+    local kind = RESP[byte]
+    if kind == nil then return nil, string.format("0x%02x is not a RESP type byte", byte) end
+    at = at + 1
+    local shape = RESP_SHAPE[kind]
+    local ended
+    if shape == nil then
+      -- A line: up to its \r\n.
+      while true do
+        if at >= n then return nil end
+        if tvb(at, 1):uint() == 13 then break end
+        at = at + 1
+      end
+      local ok, why = crlf(at)
+      if not ok then return nil, why end
+      at = at + 2
+      ended = resp_done(stack)
+    else
+      local value, digits, neg = 0, 0, false
+      while true do
+        if at >= n then return nil end
+        local b = tvb(at, 1):uint()
+        if b >= 48 and b <= 57 then
+          if digits == 19 then return nil, "a length has more than 19 digits" end
+          value = value * 10 + b - 48
+          digits = digits + 1
+          if not neg and at - offset + value > side.max_payload then
+            return nil, string.format("a length announces more than %.0f bytes", side.max_payload)
+          end
+        elseif b == 45 and digits == 0 and not neg then
+          neg = true
+        elseif b == 63 and digits == 0 and not neg then
+          return nil, "a streamed string or aggregate (not supported)"
+        elseif b == 13 and digits > 0 then
+          break
+        else
+          return nil, string.format("a length is not decimal digits (0x%02x came)", b)
+        end
+        at = at + 1
+      end
+      -- `-1` is RESP2's null bulk string or array, and nothing else.
+      if neg and not ((byte == 36 or byte == 42) and value == 1 and digits == 1) then
+        return nil, "a length is not decimal digits (0x2d came)"
+      end
+      local ok, why = crlf(at)
+      if not ok then return nil, why end
+      at = at + 2
+      if neg then
+        ended = resp_done(stack)
+      elseif shape == "bulk" then
+        if at + value >= n then return nil end
+        ok, why = crlf(at + value)
+        if not ok then return nil, why end
+        at = at + value + 2
+        ended = resp_done(stack)
+      else
+        local values = value
+        if shape == "attribute" then
+          -- Its pairs, then the value it annotates, still owed.
+          values = 2 * value
+          stack[#stack] = stack[#stack] + 1
+        else
+          values = shape * value
+        end
+        if values == 0 then
+          ended = resp_done(stack)
+        else
+          table.insert(stack, values)
+          if #stack - 1 > RESP_MAX_DEPTH then
+            return nil, "aggregates nest deeper than " .. RESP_MAX_DEPTH
+          end
+        end
+      end
+    end
+    if ended then return at - offset end
+  end
+end
+
 -- The head's length and the payload's, or nil and why (nil, nil: more
 -- bytes needed).
 local function lengths(side, tvb, offset)
   local head = side.header_len
   if tvb:len() - offset < head then return nil, nil end
   local n
-  if side.ascii then
+  if side.resp then
+    -- The whole value is the payload.
+    local why
+    n, why = resp_len(side, tvb, offset)
+    if n == nil then return nil, why end
+    return 0, n
+  elseif side.ascii then
     local size
     n, size = ascii(side.ascii, tvb, offset + head)
     if n == nil then return nil, size end
@@ -551,6 +686,13 @@ local streams = {}
 local starts = {}
 local seen = { number = -1, calls = 0 }
 local STATE = { stage = "frames" }
+
+-- A new capture (or the same one read again): its streams are new.
+function proto.init()
+  streams = {}
+  starts = {}
+  seen = { number = -1, calls = 0 }
+end
 
 local function initial(side)
   if side.upto then return "preface" end
@@ -643,11 +785,13 @@ local function dissect_pdu(tvb, pinfo, tree)
   end
   if stage == "first" then STATE.stage = "frames" end
   local at = head
-  -- The length's bytes: an ASCII or varint length's, else the head's.
-  local length_range = tvb(0, head)
+  -- The length's bytes: an ASCII or varint length's, else the head's
+  -- (RESP: the value's).
+  local length_range = tvb(0, math.max(head, 1))
   if head > lay.header_len then length_range = tvb(lay.header_len, head - lay.header_len) end
   item:add(F_LENGTH, length_range, UInt64.new(payload))
   if payload > 0 then item:add(F_PAYLOAD, tvb(at, payload)) end
+  if lay.resp then item:add(F_RESP, tvb(0, 1), RESP[tvb(0, 1):uint()]) end
   at = at + payload
   if lay.trailer_len > 0 then
     local r = tvb(at, lay.trailer_len)
@@ -807,6 +951,11 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
     );
     let _ = writeln!(
         lua,
+        "local F_RESP = ProtoField.string({}, \"RESP type\")",
+        lua_str(&format!("{name}.resp"))
+    );
+    let _ = writeln!(
+        lua,
         "local E_CONSTANT = ProtoExpert.new({}, \"A constant differs\", expert.group.MALFORMED, \
          expert.severity.ERROR)",
         lua_str(&format!("{name}.constant"))
@@ -826,7 +975,9 @@ pub fn dissector(header: &HeaderArgs, args: &DissectorArgs, argv: &[String]) -> 
     lua.push_str(&up_table);
     lua.push_str(&down_table);
     // Every field of both sides, once.
-    lua.push_str("local all = { F_LENGTH, F_PAYLOAD, F_TRAILER, F_FRAME_END, F_PREFACE }\n");
+    lua.push_str(
+        "local all = { F_LENGTH, F_PAYLOAD, F_TRAILER, F_FRAME_END, F_PREFACE, F_RESP }\n",
+    );
     lua.push_str(
         "for _, s in ipairs({ UP, UP.first or false, DOWN ~= UP and DOWN or false, \
          DOWN ~= UP and DOWN.first or false }) do\n  \

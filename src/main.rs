@@ -193,6 +193,7 @@ enum Command {
         framing dissector --header '<HBxI' --length-field 2 --field 0=0xCAFE --trailer crc32 > proto.lua\n  \
         framing dissector --protocol mqtt --port 1883 > mqtt.lua\n  \
         framing dissector --protocol postgres --port 5432 > pg.lua\n  \
+        framing dissector --protocol redis --port 6379 > redis.lua\n  \
         framing dissector --header '' --ascii-length dec --length-end 3a --frame-end 2c > netstring.lua\n  \
         tshark -X lua_script:proto.lua -d tcp.port==9000,framing -r capture.pcapng -T fields -e framing.v0\n\n\
         The dissector uses Wireshark's TCP reassembly (dissect_tcp_pdus). Each header value is\n\
@@ -206,8 +207,9 @@ enum Command {
         the rest of that direction is left undissected, as decode --pcap stops there.\n\
         A fixed preface (http2, amqp091) and one that ends at given bytes (--preface-until)\n\
         are NAME.preface; a first frame with its own layout (postgres: --first-header) has\n\
-        the fields NAME.first.vN (NAME.up.first.vN). A framing without a header (cobs, slip,\n\
-        lines, resp) and WebSocket (Wireshark has its own dissector) are refused (exit 2).")]
+        the fields NAME.first.vN (NAME.up.first.vN). RESP (redis) values are walked to their\n\
+        end: NAME.payload, their type NAME.resp. Cobs, slip and lines framings and WebSocket\n\
+        (Wireshark has its own dissector) are refused (exit 2).")]
     Dissector {
         #[command(flatten)]
         args: dissector::DissectorArgs,

@@ -1489,3 +1489,105 @@ fn the_generated_dissector_shows_a_preface_until_given_bytes_then_the_frames() {
         "{text}"
     );
 }
+
+#[test]
+fn the_generated_redis_dissector_walks_resp_values_split_across_segments() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-redis");
+    // Commands (arrays of bulk strings, an inline-free pipeline) cut into
+    // segments of 4 bytes; replies of every shape in one segment: simple,
+    // error, integer, null bulk, bulk, RESP3 map, attribute + value,
+    // nested arrays, empty array, verbatim, null, double, boolean, big
+    // number, set, push.
+    let up = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n";
+    let down = concat!(
+        "+OK\r\n-ERR no\r\n:42\r\n$-1\r\n$5\r\nhello\r\n%1\r\n+a\r\n:1\r\n",
+        "|1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n*2\r\n*1\r\n:1\r\n*0\r\n\r\n*0\r\n",
+        "=7\r\ntxt:abc\r\n_\r\n,1.5\r\n#t\r\n(123\r\n~2\r\n+x\r\n+y\r\n>2\r\n+m\r\n:1\r\n*-1\r\n"
+    )
+    .replace("*0\r\n\r\n", "*0\r\n");
+    let capture = segmented_capture(&dir, "redis", up, 4, down.as_bytes());
+    let out = framing(&[
+        "decode",
+        "--json",
+        "--pcap",
+        capture.to_str().unwrap(),
+        "--protocol",
+        "redis",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<(String, Vec<String>)> = json_lines(&out.stdout)
+        .iter()
+        .map(|v| {
+            (
+                v["dir"].as_str().unwrap().to_string(),
+                vec![
+                    v["resp"].as_str().unwrap().to_string(),
+                    v["payload_hex"].as_str().unwrap().to_string(),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 3 + 17, "{want:?}");
+    let lua = framing(&["dissector", "--protocol", "redis", "--name", "framing"]);
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("redis.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let got: Vec<(String, Vec<String>)> = pdus
+        .iter()
+        .map(|(dir, pdu)| {
+            let text = |k: &str| {
+                pdu.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .replace(':', "")
+            };
+            (
+                dir.clone(),
+                vec![
+                    pdu.get("framing.resp")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    text("framing.payload"),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(by_dir(got), by_dir(want));
+    assert!(!format!("{pdus:?}").contains("_ws.expert"), "{pdus:?}");
+
+    // A bad type byte: expert info (decode says the same), then the rest
+    // of the direction is not dissected.
+    let capture = segmented_capture(&dir, "bad", b"+OK\r\n?x\r\n+later\r\n", 9, b"");
+    let out = framing(&[
+        "decode",
+        "--json",
+        "--pcap",
+        capture.to_str().unwrap(),
+        "--protocol",
+        "redis",
+    ]);
+    let lines = json_lines(&out.stdout);
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("0x3f is not a RESP type byte"),
+        "{lines:?}"
+    );
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let text = format!("{pdus:?}");
+    assert!(text.contains("0x3f is not a RESP type byte"), "{text}");
+    assert!(text.contains("not dissected"), "{text}");
+    assert!(!text.contains("6c61746572"), "{text}");
+}
