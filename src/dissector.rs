@@ -39,14 +39,17 @@
 //! line ends, bulk bodies skipped by their length, aggregates and
 //! attributes counted, at most 32 deep, no value past --max-frame); its
 //! bytes are `NAME.payload` and its type `NAME.resp`, a malformed value is
-//! `NAME.bad_length` with decode's reason. Layouts with no length to learn
-//! (--framing cobs|slip|lines) and WebSocket frames (Wireshark has its own
-//! dissector) are refused, with the reason.
+//! `NAME.bad_length` with decode's reason. Lines (`--framing lines`, any
+//! --delimiter) end at the delimiter, shown as `NAME.frame_end`; a line
+//! longer than --max-frame is `NAME.bad_length`. Refused, with the
+//! reason: COBS and SLIP (the payload is unstuffed), lines with a trailer
+//! or --discard-oversize (decode resyncs or skips), and WebSocket frames
+//! (Wireshark has its own dissector).
 
 use std::fmt::Write as _;
 
 use clap::Args;
-use framing_core::{Checksum, Covers, Delimiter, Kind, Layout, Preface, Value};
+use framing_core::{Checksum, Covers, Delimiter, Kind, Layout, Oversize, Preface, Value};
 
 use crate::options::{DownHeaderArgs, HeaderArgs, Side};
 use crate::Fail;
@@ -158,13 +161,25 @@ fn plan(kind: Kind, code: u8, size: usize, is_length: bool) -> Plan {
 fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String, String), Fail> {
     let refuse = |what: &str| {
         Err(Fail::Usage(format!(
-            "framing dissector: {which}: {what} is not supported (the dissector needs a fixed \
-             header, a varint or ASCII length, or RESP values to find where each frame ends)"
+            "framing dissector: {which}: {what} is not supported (the dissector finds each \
+             frame's end from a fixed \
+             header, a varint or ASCII length, a RESP value or a line's delimiter)"
         )))
     };
     let resp = layout.delimiter() == Some(Delimiter::Resp);
-    if layout.delimiter().is_some() && !resp {
-        return refuse("a framing without a header (--framing cobs|slip|lines)");
+    // Lines: the frame ends at the delimiter, shown as the frame end.
+    let lines = match layout.delimiter() {
+        Some(Delimiter::Bytes(end)) => Some(end),
+        _ => None,
+    };
+    if layout.delimiter().is_some() && !resp && lines.is_none() {
+        return refuse("a stuffed framing (--framing cobs|slip: the payload is unstuffed)");
+    }
+    if lines.is_some() && layout.trailer().is_some() {
+        return refuse("a trailer on lines (a bad one resyncs at the next delimiter)");
+    }
+    if lines.is_some() && layout.oversize() == Oversize::Discard {
+        return refuse("--discard-oversize on lines");
     }
     if layout.websocket_masking().is_some() {
         return refuse(
@@ -265,6 +280,16 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
     );
     // RESP: each top-level value a frame, found by walking it.
     let _ = writeln!(table, "  resp = {resp},");
+    match lines {
+        Some(end) => {
+            let _ = writeln!(
+                table,
+                "  lines = {{ stop = {} }},",
+                lua_bytes(end.as_bytes())
+            );
+        }
+        None => table.push_str("  lines = nil,\n"),
+    }
     match layout.ascii_length() {
         Some((radix, end, max_digits)) => {
             let _ = writeln!(
@@ -313,11 +338,13 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
             trailer_is_little_endian(layout, checksum)
         );
     }
-    let _ = writeln!(
-        table,
-        "  frame_end = {},",
-        lua_str(&hex(layout.frame_end().unwrap_or(&[])))
-    );
+    // Lines: the delimiter is the frame end.
+    let frame_end = lines
+        .as_ref()
+        .map(|end| end.as_bytes())
+        .or(layout.frame_end())
+        .unwrap_or(&[]);
+    let _ = writeln!(table, "  frame_end = {},", lua_str(&hex(frame_end)));
     // A fixed preface: its bytes, recognised where a PDU starts with them.
     let _ = writeln!(
         table,
@@ -341,11 +368,7 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
         "  preface_len = {},",
         layout.preface_bytes().map_or(0, <[u8]>::len)
     );
-    let _ = writeln!(
-        table,
-        "  frame_end_len = {},",
-        layout.frame_end().map_or(0, <[u8]>::len)
-    );
+    let _ = writeln!(table, "  frame_end_len = {},", frame_end.len());
     table.push_str("}\n");
     Ok((decls, table))
 }
@@ -611,7 +634,27 @@ local function lengths(side, tvb, offset)
   local head = side.header_len
   if tvb:len() - offset < head then return nil, nil end
   local n
-  if side.resp then
+  if side.lines then
+    -- The payload is what comes before the delimiter, searched in
+    -- growing windows up to the longest frame and the delimiter.
+    local stop = side.lines.stop
+    local limit = side.max_payload + #stop
+    local want = 256
+    while true do
+      local len = math.min(tvb:len() - offset, want, limit)
+      local at = nil
+      if len > 0 then at = string.find(tvb:raw(offset, len), stop, 1, true) end
+      if at then
+        n = at - 1
+        break
+      end
+      if len >= limit then
+        return nil, string.format("a line longer than %.0f bytes (no delimiter)", side.max_payload)
+      end
+      if len < want then return nil, nil end
+      want = want * 4
+    end
+  elseif side.resp then
     -- The whole value is the payload.
     local why
     n, why = resp_len(side, tvb, offset)

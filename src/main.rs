@@ -208,8 +208,9 @@ enum Command {
         A fixed preface (http2, amqp091) and one that ends at given bytes (--preface-until)\n\
         are NAME.preface; a first frame with its own layout (postgres: --first-header) has\n\
         the fields NAME.first.vN (NAME.up.first.vN). RESP (redis) values are walked to their\n\
-        end: NAME.payload, their type NAME.resp. Cobs, slip and lines framings and WebSocket\n\
-        (Wireshark has its own dissector) are refused (exit 2).")]
+        end: NAME.payload, their type NAME.resp. Lines end at their delimiter (NAME.frame_end).\n\
+        Cobs and slip, lines with a trailer or --discard-oversize, and WebSocket (Wireshark\n\
+        has its own dissector) are refused (exit 2).")]
     Dissector {
         #[command(flatten)]
         args: dissector::DissectorArgs,

@@ -1591,3 +1591,91 @@ fn the_generated_redis_dissector_walks_resp_values_split_across_segments() {
     assert!(text.contains("not dissected"), "{text}");
     assert!(!text.contains("6c61746572"), "{text}");
 }
+
+#[test]
+fn the_generated_lines_dissector_cuts_at_the_delimiter_and_stops_at_a_line_too_long() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-lines");
+    let layout = [
+        "--framing",
+        "lines",
+        "--delimiter",
+        "0d0a",
+        "--max-frame",
+        "400",
+    ];
+    let big = "q".repeat(300);
+    let up = encode(&layout, &["hello", "", &big, "w\u{f6}rld", "last"]);
+    let down = encode(&layout, &["ok", "fine"]);
+    // Segments of 3 bytes cut the delimiters too.
+    let capture = segmented_capture(&dir, "lines", &up, 3, &down);
+    let rows = |capture: &Path, layout: &[&str]| -> (Option<i32>, Vec<Value>) {
+        let out = framing(
+            &[
+                &["decode", "--json", "--pcap", capture.to_str().unwrap()][..],
+                layout,
+            ]
+            .concat(),
+        );
+        (out.status.code(), json_lines(&out.stdout))
+    };
+    let (code, lines) = rows(&capture, &layout);
+    assert_eq!(code, Some(0));
+    let want: Vec<(String, Vec<String>)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["dir"].as_str().unwrap().to_string(),
+                vec![v["payload_hex"].as_str().unwrap().to_string()],
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 7, "{want:?}");
+    let lua = framing(&[&["dissector"][..], &layout].concat());
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("lines.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let got: Vec<(String, Vec<String>)> = pdus
+        .iter()
+        .map(|(dir, pdu)| {
+            assert_eq!(pdu["framing.frame_end"], "0d:0a", "{pdu:?}");
+            let payload = pdu
+                .get("framing.payload")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .replace(':', "");
+            (dir.clone(), vec![payload])
+        })
+        .collect();
+    assert_eq!(by_dir(got), by_dir(want));
+    assert!(!format!("{pdus:?}").contains("_ws.expert"), "{pdus:?}");
+
+    // A line longer than --max-frame: decode stops there with an error,
+    // the dissector marks it and leaves the rest of the direction alone.
+    let short = [
+        "--framing",
+        "lines",
+        "--delimiter",
+        "0d0a",
+        "--max-frame",
+        "5",
+    ];
+    let capture = segmented_capture(&dir, "long", b"hi\r\nthis is long\r\nok\r\n", 8, b"");
+    let (code, lines) = rows(&capture, &short);
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(lines[0]["payload_hex"], "6869");
+    assert!(lines[1]["error"].is_string(), "{lines:?}");
+    let lua = framing(&[&["dissector"][..], &short].concat());
+    let script = dir.join("long.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let text = format!("{pdus:?}");
+    assert!(text.contains("a line longer than 5 bytes"), "{text}");
+    assert!(text.contains("not dissected"), "{text}");
+    assert!(!text.contains("\"6f:6b\""), "{text}");
+}
