@@ -192,6 +192,9 @@ enum Command {
         framing dissector --port 9000 > proto.lua\n  \
         framing dissector --header '<HBxI' --length-field 2 --field 0=0xCAFE --trailer crc32 > proto.lua\n  \
         framing dissector --protocol mqtt --port 1883 > mqtt.lua\n  \
+        framing dissector --protocol postgres --port 5432 > pg.lua\n  \
+        framing dissector --protocol redis --port 6379 > redis.lua\n  \
+        framing dissector --header '' --ascii-length dec --length-end 3a --frame-end 2c > netstring.lua\n  \
         tshark -X lua_script:proto.lua -d tcp.port==9000,framing -r capture.pcapng -T fields -e framing.v0\n\n\
         The dissector uses Wireshark's TCP reassembly (dissect_tcp_pdus). Each header value is\n\
         a field NAME.vN (NAME.up.vN and NAME.down.vN when the directions differ), with\n\
@@ -199,9 +202,15 @@ enum Command {
         length or trailer checksum that is wrong is expert info (NAME.constant,\n\
         NAME.bad_length, NAME.bad_checksum). Frames sent to\n\
         the server's port (--port, or the one -d/Decode As matched) are up, the others down.\n\
-        A fixed preface (http2, amqp091) is NAME.preface. A framing without a header (cobs,\n\
-        slip, lines), ASCII lengths, --preface-until or a first frame of its own are refused\n\
-        (exit 2).")]
+        ASCII lengths (netstring, syslog-octet: --ascii-length dec|hex, --length-end,\n\
+        --ascii-max-digits) are read digit by digit; a malformed one is NAME.bad_length and\n\
+        the rest of that direction is left undissected, as decode --pcap stops there.\n\
+        A fixed preface (http2, amqp091) and one that ends at given bytes (--preface-until)\n\
+        are NAME.preface; a first frame with its own layout (postgres: --first-header) has\n\
+        the fields NAME.first.vN (NAME.up.first.vN). RESP (redis) values are walked to their\n\
+        end: NAME.payload, their type NAME.resp. Lines end at their delimiter (NAME.frame_end).\n\
+        Cobs and slip, lines with a trailer or --discard-oversize, and WebSocket (Wireshark\n\
+        has its own dissector) are refused (exit 2).")]
     Dissector {
         #[command(flatten)]
         args: dissector::DissectorArgs,

@@ -618,6 +618,8 @@ fn tshark_frames(
             "frame end",
             "payload length",
             "varint",
+            "ASCII length",
+            "preface has no end",
             "cut short",
             "checksum",
         ] {
@@ -1114,4 +1116,566 @@ fn the_generated_http2_dissector_shows_the_preface_then_the_frames() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A capture of one connection: the client sends `up` cut into segments
+/// of `step` bytes (cutting lengths, digits and payloads), the server
+/// `down` in one.
+fn segmented_capture(dir: &Path, name: &str, up: &[u8], step: usize, down: &[u8]) -> PathBuf {
+    let (c, s) = (100u32, 5000u32);
+    let mut packets = vec![
+        packet(CLIENT, SERVER, c, SYN, &[]),
+        packet(SERVER, CLIENT, s, SYN | ACK, &[]),
+        packet(CLIENT, SERVER, c + 1, ACK, &[]),
+    ];
+    for (k, chunk) in up.chunks(step).enumerate() {
+        let seq = c + 1 + (k * step) as u32;
+        packets.push(packet(CLIENT, SERVER, seq, ACK | PSH, chunk));
+    }
+    if !down.is_empty() {
+        packets.push(packet(SERVER, CLIENT, s + 1, ACK | PSH, down));
+    }
+    let capture = dir.join(format!("{name}.pcap"));
+    std::fs::write(&capture, pcap(&packets)).unwrap();
+    capture
+}
+
+#[test]
+fn the_generated_dissector_reads_ascii_lengths_netstring_syslog_and_hex() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-ascii");
+    let big = "z".repeat(300);
+    let hex_layout = [
+        "--header",
+        "!B",
+        "--ascii-length",
+        "hex",
+        "--length-end",
+        "0d0a",
+        "--ascii-max-digits",
+        "4",
+        "--frame-end",
+        "0d0a",
+    ];
+    for (name, layout, values) in [
+        ("netstring", &["--protocol", "netstring"][..], 0),
+        ("syslog", &["--protocol", "syslog-octet"][..], 0),
+        (
+            "netstring-options",
+            &[
+                "--header",
+                "",
+                "--ascii-length",
+                "dec",
+                "--length-end",
+                "3a",
+                "--frame-end",
+                "2c",
+            ][..],
+            0,
+        ),
+        ("hex", &hex_layout[..], 1),
+    ] {
+        let up = encode(layout, &["hello", "", &big, "w\u{f6}rld", "last"]);
+        let down = encode(layout, &["ok", "fine"]);
+        // Segments of 3 bytes cut every length's digits and end bytes.
+        let capture = segmented_capture(&dir, name, &up, 3, &down);
+        let want = decoded_frames(&capture, layout);
+        assert_eq!(want.len(), 7, "{name}: {want:?}");
+        let with_name: Vec<&str> = [layout, &["--name", "framing"]].concat();
+        let got = tshark_frames(&tshark, &dir, &capture, &with_name, values, SERVER.1);
+        assert_eq!(by_dir(got), by_dir(want), "{name}");
+    }
+}
+
+#[test]
+fn the_generated_netstring_dissector_marks_a_malformed_length_and_stops_there() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-ascii-bad");
+    let layout = ["--protocol", "netstring"];
+    // A good frame, a length with no digits, then a good-looking frame in
+    // a later segment: decode --pcap stops at the bad length, the
+    // dissector marks it and leaves the rest of the direction alone.
+    let up = b"2:ok,x:oops,3:abc,";
+    let capture = segmented_capture(&dir, "bad", &up[..], 11, b"");
+    let out = framing(
+        &[
+            &["decode", "--json", "--pcap", capture.to_str().unwrap()][..],
+            &layout,
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines[0]["payload_hex"], "6f6b", "{lines:?}");
+    assert!(
+        lines[1]["error"].as_str().unwrap().contains("no digits"),
+        "{lines:?}"
+    );
+    let lua = framing(&["dissector", "--protocol", "netstring", "--port", "7000"]);
+    let script = dir.join("bad.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let out = finish(
+        Command::new(&tshark)
+            .arg("-X")
+            .arg(format!("lua_script:{}", script.display()))
+            .arg("-r")
+            .arg(&capture)
+            .args(["-T", "fields", "-E", "aggregator=|"])
+            .args(["-e", "framing_netstring.length", "-e", "_ws.expert.message"])
+            .args(["-e", "_ws.col.Info"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tshark"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("Lua Error"), "{err}");
+    let rows: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    // The first segment: the good frame, then the bad length's expert info.
+    assert!(
+        rows.iter().any(|r| r.starts_with("2\t")
+            && r.contains("the ASCII length has no digits (0x78 came first)")),
+        "{text}"
+    );
+    // The next segment (":abc,") is not dissected as a frame.
+    assert!(!text.contains("\n3\t"), "{text}");
+    assert!(text.contains("not dissected"), "{text}");
+}
+
+/// Runs the dissector in `script` under tshark on `capture` (the server on
+/// `port`), protocol `name`; returns each PDU as tshark's JSON has it,
+/// with "up" or "down", in capture order.
+fn tshark_pdus(
+    tshark: &Path,
+    script: &Path,
+    capture: &Path,
+    port: u16,
+    name: &str,
+) -> Vec<(String, serde_json::Map<String, Value>)> {
+    let out = finish(
+        Command::new(tshark)
+            .arg("-X")
+            .arg(format!("lua_script:{}", script.display()))
+            .args(["-d", &format!("tcp.port=={port},{name}"), "-r"])
+            .arg(capture)
+            .args([
+                "-T",
+                "json",
+                "--no-duplicate-keys",
+                "-J",
+                &format!("tcp {name}"),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tshark"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tshark failed: {err}");
+    assert!(!err.contains("Lua Error"), "{err}");
+    let packets: Vec<Value> = serde_json::from_slice(&out.stdout).expect("tshark's JSON");
+    let mut pdus = Vec::new();
+    for p in packets {
+        let layers = &p["_source"]["layers"];
+        let dir = if layers["tcp"]["tcp.dstport"].as_str() == Some(port.to_string().as_str()) {
+            "up"
+        } else {
+            "down"
+        };
+        let items = match &layers[name] {
+            Value::Array(items) => items.clone(),
+            Value::Null => Vec::new(),
+            one => vec![one.clone()],
+        };
+        for item in items {
+            // An item with no fields is its text.
+            let item = match item {
+                Value::Object(fields) => fields,
+                other => [("text".to_string(), other)].into_iter().collect(),
+            };
+            pdus.push((dir.to_string(), item));
+        }
+    }
+    pdus
+}
+
+/// A PDU of [`tshark_pdus`] as [`decoded_frames`] has a frame: the values
+/// of the fields `PREFIX.vN` (N from 0), the payload and trailer hex.
+fn pdu_row(pdu: &serde_json::Map<String, Value>, prefix: &str) -> Vec<String> {
+    let text = |key: &str| {
+        pdu.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .replace(':', "")
+    };
+    let mut row: Vec<String> = (0..)
+        .map(|i| format!("{prefix}v{i}"))
+        .take_while(|k| pdu.contains_key(k))
+        .map(|k| text(&k))
+        .collect();
+    let name = prefix.split('.').next().unwrap();
+    row.push(short(&text(&format!("{name}.payload"))));
+    row.push(text(&format!("{name}.trailer")));
+    row
+}
+
+#[test]
+fn the_generated_postgres_dissector_reads_the_startup_message_then_typed_messages() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-postgres");
+    // The StartupMessage (no type byte: a length counting itself, then
+    // protocol 3.0 and its parameters), cut between two segments; then
+    // two queries in one segment. The server: AuthenticationOk, then
+    // ReadyForQuery, each a typed message.
+    let params = [&196_608u32.to_be_bytes()[..], b"user\0pg\0\0"].concat();
+    let startup = [&((params.len() + 4) as u32).to_be_bytes()[..], &params].concat();
+    let query = |sql: &str| {
+        let body = [sql.as_bytes(), b"\0"].concat();
+        [&b"Q"[..], &((body.len() + 4) as u32).to_be_bytes(), &body].concat()
+    };
+    let auth = [&b"R"[..], &8u32.to_be_bytes(), &0u32.to_be_bytes()].concat();
+    let ready = [&b"Z"[..], &5u32.to_be_bytes(), b"I"].concat();
+    let (c, s) = (100u32, 5000u32);
+    let queries = [query("select 1"), query("")].concat();
+    let packets = vec![
+        packet(CLIENT, SERVER, c, SYN, &[]),
+        packet(SERVER, CLIENT, s, SYN | ACK, &[]),
+        packet(CLIENT, SERVER, c + 1, ACK, &[]),
+        packet(CLIENT, SERVER, c + 1, ACK | PSH, &startup[..6]),
+        packet(CLIENT, SERVER, c + 7, ACK | PSH, &startup[6..]),
+        packet(SERVER, CLIENT, s + 1, ACK | PSH, &[auth, ready].concat()),
+        packet(
+            CLIENT,
+            SERVER,
+            c + 1 + startup.len() as u32,
+            ACK | PSH,
+            &queries,
+        ),
+    ];
+    let capture = dir.join("pg.pcap");
+    std::fs::write(&capture, pcap(&packets)).unwrap();
+    let want = decoded_frames(&capture, &["--protocol", "postgres"]);
+    assert_eq!(want.len(), 5, "{want:?}");
+    let lua = framing(&["dissector", "--protocol", "postgres", "--name", "pg"]);
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("pg.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "pg");
+    let got: Vec<(String, Vec<String>)> = pdus
+        .iter()
+        .map(|(dir, pdu)| {
+            // The first frame's fields are pg.up.first.vN; the others'
+            // pg.up.vN and pg.down.vN.
+            let prefix = if pdu.contains_key("pg.up.first.v0") {
+                "pg.up.first.".to_string()
+            } else {
+                format!("pg.{dir}.")
+            };
+            (dir.clone(), pdu_row(pdu, &prefix))
+        })
+        .collect();
+    // decode shows a type byte ('c') as hex too.
+    assert_eq!(by_dir(got), by_dir(want));
+    // Only the client's first frame is the startup message.
+    assert_eq!(
+        pdus.iter()
+            .filter(|(_, p)| p.contains_key("pg.up.first.v0"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn the_generated_dissector_shows_a_preface_until_given_bytes_then_the_frames() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-preface-until");
+    let layout = [
+        "--header",
+        "!H",
+        "--preface-until",
+        "0d0a0d0a",
+        "--preface-max",
+        "200",
+    ];
+    let request = b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: framing\r\n\r\n";
+    let up = [&request[..], &encode(&layout, &["hello", "", "third"])].concat();
+    // The preface is the client's: the server's replies are frames only.
+    let down = encode(&layout, &["ok"]);
+    // Segments of 5 bytes: the preface's end bytes are cut too.
+    let capture = segmented_capture(&dir, "until", &up, 5, &down);
+    let out = framing(
+        &[
+            &["decode", "--json", "--pcap", capture.to_str().unwrap()][..],
+            &layout,
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = |v: &Value| -> Vec<String> {
+        match v.get("preface_hex") {
+            Some(p) => vec!["preface".into(), p.as_str().unwrap().into()],
+            None => {
+                let mut row: Vec<String> = v["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect();
+                row.push(v["payload_hex"].as_str().unwrap().into());
+                row
+            }
+        }
+    };
+    let want: Vec<(String, Vec<String>)> = json_lines(&out.stdout)
+        .iter()
+        .map(|v| (v["dir"].as_str().unwrap().to_string(), row(v)))
+        .collect();
+    assert_eq!(want.len(), 5, "{want:?}");
+    assert_eq!(want[0].1, ["preface".to_string(), hex(request)]);
+    let lua = framing(&[&["dissector"][..], &layout].concat());
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("until.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let got: Vec<(String, Vec<String>)> = pdus
+        .iter()
+        .map(|(dir, pdu)| match pdu.get("framing.preface") {
+            Some(p) => (
+                dir.clone(),
+                vec!["preface".into(), p.as_str().unwrap().replace(':', "")],
+            ),
+            None => {
+                // The two directions' layouts differ: framing.up.vN.
+                let mut row = pdu_row(pdu, &format!("framing.{dir}."));
+                row.pop();
+                (dir.clone(), row)
+            }
+        })
+        .collect();
+    assert_eq!(by_dir(got), by_dir(want));
+
+    // A preface longer than --preface-max: expert info, and the rest of
+    // that direction is not dissected (decode --pcap stops there too).
+    let short: Vec<&str> = [&layout[..4], &["--preface-max", "16"]].concat();
+    let lua = framing(&[&["dissector", "--port", "7000"][..], &short].concat());
+    let script = dir.join("short.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let up: Vec<_> = pdus.iter().filter(|(d, _)| d == "up").collect();
+    assert!(!up.is_empty());
+    assert!(
+        up.iter().all(|(_, p)| !p.contains_key("framing.length")),
+        "{up:?}"
+    );
+    let text = format!("{pdus:?}");
+    assert!(
+        text.contains("the preface has no end bytes in its first 16 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_generated_redis_dissector_walks_resp_values_split_across_segments() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-redis");
+    // Commands (arrays of bulk strings, an inline-free pipeline) cut into
+    // segments of 4 bytes; replies of every shape in one segment: simple,
+    // error, integer, null bulk, bulk, RESP3 map, attribute + value,
+    // nested arrays, empty array, verbatim, null, double, boolean, big
+    // number, set, push.
+    let up = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n";
+    let down = concat!(
+        "+OK\r\n-ERR no\r\n:42\r\n$-1\r\n$5\r\nhello\r\n%1\r\n+a\r\n:1\r\n",
+        "|1\r\n+ttl\r\n:3\r\n$1\r\nv\r\n*2\r\n*1\r\n:1\r\n*0\r\n\r\n*0\r\n",
+        "=7\r\ntxt:abc\r\n_\r\n,1.5\r\n#t\r\n(123\r\n~2\r\n+x\r\n+y\r\n>2\r\n+m\r\n:1\r\n*-1\r\n"
+    )
+    .replace("*0\r\n\r\n", "*0\r\n");
+    let capture = segmented_capture(&dir, "redis", up, 4, down.as_bytes());
+    let out = framing(&[
+        "decode",
+        "--json",
+        "--pcap",
+        capture.to_str().unwrap(),
+        "--protocol",
+        "redis",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<(String, Vec<String>)> = json_lines(&out.stdout)
+        .iter()
+        .map(|v| {
+            (
+                v["dir"].as_str().unwrap().to_string(),
+                vec![
+                    v["resp"].as_str().unwrap().to_string(),
+                    v["payload_hex"].as_str().unwrap().to_string(),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 3 + 17, "{want:?}");
+    let lua = framing(&["dissector", "--protocol", "redis", "--name", "framing"]);
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("redis.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let got: Vec<(String, Vec<String>)> = pdus
+        .iter()
+        .map(|(dir, pdu)| {
+            let text = |k: &str| {
+                pdu.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .replace(':', "")
+            };
+            (
+                dir.clone(),
+                vec![
+                    pdu.get("framing.resp")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    text("framing.payload"),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(by_dir(got), by_dir(want));
+    assert!(!format!("{pdus:?}").contains("_ws.expert"), "{pdus:?}");
+
+    // A bad type byte: expert info (decode says the same), then the rest
+    // of the direction is not dissected.
+    let capture = segmented_capture(&dir, "bad", b"+OK\r\n?x\r\n+later\r\n", 9, b"");
+    let out = framing(&[
+        "decode",
+        "--json",
+        "--pcap",
+        capture.to_str().unwrap(),
+        "--protocol",
+        "redis",
+    ]);
+    let lines = json_lines(&out.stdout);
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("0x3f is not a RESP type byte"),
+        "{lines:?}"
+    );
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let text = format!("{pdus:?}");
+    assert!(text.contains("0x3f is not a RESP type byte"), "{text}");
+    assert!(text.contains("not dissected"), "{text}");
+    assert!(!text.contains("6c61746572"), "{text}");
+}
+
+#[test]
+fn the_generated_lines_dissector_cuts_at_the_delimiter_and_stops_at_a_line_too_long() {
+    let Some(tshark) = tshark() else { return };
+    let dir = scratch("dissector-lines");
+    let layout = [
+        "--framing",
+        "lines",
+        "--delimiter",
+        "0d0a",
+        "--max-frame",
+        "400",
+    ];
+    let big = "q".repeat(300);
+    let up = encode(&layout, &["hello", "", &big, "w\u{f6}rld", "last"]);
+    let down = encode(&layout, &["ok", "fine"]);
+    // Segments of 3 bytes cut the delimiters too.
+    let capture = segmented_capture(&dir, "lines", &up, 3, &down);
+    let rows = |capture: &Path, layout: &[&str]| -> (Option<i32>, Vec<Value>) {
+        let out = framing(
+            &[
+                &["decode", "--json", "--pcap", capture.to_str().unwrap()][..],
+                layout,
+            ]
+            .concat(),
+        );
+        (out.status.code(), json_lines(&out.stdout))
+    };
+    let (code, lines) = rows(&capture, &layout);
+    assert_eq!(code, Some(0));
+    let want: Vec<(String, Vec<String>)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["dir"].as_str().unwrap().to_string(),
+                vec![v["payload_hex"].as_str().unwrap().to_string()],
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 7, "{want:?}");
+    let lua = framing(&[&["dissector"][..], &layout].concat());
+    assert!(
+        lua.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lua.stderr)
+    );
+    let script = dir.join("lines.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let got: Vec<(String, Vec<String>)> = pdus
+        .iter()
+        .map(|(dir, pdu)| {
+            assert_eq!(pdu["framing.frame_end"], "0d:0a", "{pdu:?}");
+            let payload = pdu
+                .get("framing.payload")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .replace(':', "");
+            (dir.clone(), vec![payload])
+        })
+        .collect();
+    assert_eq!(by_dir(got), by_dir(want));
+    assert!(!format!("{pdus:?}").contains("_ws.expert"), "{pdus:?}");
+
+    // A line longer than --max-frame: decode stops there with an error,
+    // the dissector marks it and leaves the rest of the direction alone.
+    let short = [
+        "--framing",
+        "lines",
+        "--delimiter",
+        "0d0a",
+        "--max-frame",
+        "5",
+    ];
+    let capture = segmented_capture(&dir, "long", b"hi\r\nthis is long\r\nok\r\n", 8, b"");
+    let (code, lines) = rows(&capture, &short);
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(lines[0]["payload_hex"], "6869");
+    assert!(lines[1]["error"].is_string(), "{lines:?}");
+    let lua = framing(&[&["dissector"][..], &short].concat());
+    let script = dir.join("long.lua");
+    std::fs::write(&script, &lua.stdout).unwrap();
+    let pdus = tshark_pdus(&tshark, &script, &capture, SERVER.1, "framing");
+    let text = format!("{pdus:?}");
+    assert!(text.contains("a line longer than 5 bytes"), "{text}");
+    assert!(text.contains("not dissected"), "{text}");
+    assert!(!text.contains("\"6f:6b\""), "{text}");
 }
