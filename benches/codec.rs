@@ -34,11 +34,16 @@
 //!    u32_crc32c/<p>         `!I` and a CRC-32C trailer
 //!    u32_crc16/<p>          `!I` and a CRC-16/XMODEM trailer
 //!    crc32c_alone/<p>       the crc32c crate (SSE4.2) over its bytes
-//!  group delimited_<chunk> whole and 64: serial framings, and what users pick instead
+//!  group delimited_<chunk> whole, 1500, 64 and 7; 16 B, 256 B, 4 KiB (and 64 KiB
+//!                         in 1500-byte chunks): serial framings, what users pick
+//!                         instead, and the floors
 //!    framing_cobs/<p>       framing Decoder over Layout::cobs()
 //!    cobs_crate/<p>         the cobs crate's CobsDecoder, pushed each chunk
+//!    cobs_memcpy/<p>        each chunk of the COBS stream copied (the floor)
 //!    framing_lines/<p>      framing Decoder over Layout::delimited(b"\n")
 //!    tokio_lines/<p>        tokio-util's LinesCodec (a String a line)
+//!    memchr_memcpy/<p>      memchr for each newline, the line copied into a
+//!                           reused Vec (the floor for lines)
 //!                           (goal: framing at least as fast as each)
 //!  group encode
 //!    framing_encode/<p>     Layout::encode, header + payload into a buffer
@@ -595,8 +600,36 @@ fn tokio_lines(
     tally
 }
 
+/// The floor for copying: each chunk copied into one reused buffer.
+fn memcpy_chunks(dest: &mut [u8], stream: &[u8], chunk: usize) -> usize {
+    let mut n = 0;
+    for input in stream.chunks(chunk) {
+        dest[..input.len()].copy_from_slice(input);
+        n += black_box(&dest[..input.len()]).len();
+    }
+    n
+}
+
+/// The floor for lines: memchr for each `\n` in each chunk, and the
+/// line's bytes copied into one reused `Vec` (a line may straddle chunks).
+fn memchr_memcpy(line: &mut Vec<u8>, stream: &[u8], chunk: usize) -> usize {
+    let mut lines = 0;
+    line.clear();
+    for mut input in stream.chunks(chunk) {
+        while let Some(p) = memchr::memchr(b'\n', input) {
+            line.extend_from_slice(&input[..p]);
+            black_box(&line);
+            line.clear();
+            lines += 1;
+            input = &input[p + 1..];
+        }
+        line.extend_from_slice(input);
+    }
+    lines
+}
+
 fn delimited(c: &mut Criterion) {
-    for chunk in [WHOLE, 64] {
+    for chunk in [WHOLE, 1500, 64, 7] {
         let name = if chunk == WHOLE {
             "delimited_whole".to_string()
         } else {
@@ -604,7 +637,11 @@ fn delimited(c: &mut Criterion) {
         };
         let mut group = c.benchmark_group(name);
         configure(&mut group);
-        for payload in [16usize, 256] {
+        for payload in [16usize, 256, 4096, 65536] {
+            // 64 KiB lines in 1500-byte chunks only (issue 23's cell).
+            if payload == 65536 && chunk != 1500 {
+                continue;
+            }
             let (stream, expect) = delimited_stream(&COBS, payload, 4 << 20);
             let s = &stream[..];
             let n = chunk_len(chunk, s);
@@ -619,6 +656,10 @@ fn delimited(c: &mut Criterion) {
             assert_eq!(cobs_crate(&mut dest, s, n), expect);
             group.bench_function(BenchmarkId::new("cobs_crate", payload), |b| {
                 b.iter(|| cobs_crate(&mut dest, black_box(s), black_box(n)))
+            });
+            let mut copy = vec![0u8; n.min(s.len())];
+            group.bench_function(BenchmarkId::new("cobs_memcpy", payload), |b| {
+                b.iter(|| memcpy_chunks(&mut copy, black_box(s), black_box(n)))
             });
 
             let (stream, expect) = delimited_stream(&LINES, payload, 4 << 20);
@@ -635,6 +676,11 @@ fn delimited(c: &mut Criterion) {
             assert_eq!(tokio_lines(&mut codec, &mut buf, s, n), expect);
             group.bench_function(BenchmarkId::new("tokio_lines", payload), |b| {
                 b.iter(|| tokio_lines(&mut codec, &mut buf, black_box(s), black_box(n)))
+            });
+            let mut line = Vec::with_capacity(payload + 1);
+            assert_eq!(memchr_memcpy(&mut line, s, n), expect.frames);
+            group.bench_function(BenchmarkId::new("memchr_memcpy", payload), |b| {
+                b.iter(|| memchr_memcpy(&mut line, black_box(s), black_box(n)))
             });
         }
         group.finish();
