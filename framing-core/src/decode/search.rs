@@ -31,10 +31,26 @@ pub(super) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     rest.iter().position(|&x| x == a || x == b).map(|p| at + p)
 }
 
-/// The first position of byte `x` in `hay`: [`find2`] for one byte,
-/// sixteen bytes a step.
+/// Haystacks at least this long go to `memchr` (SIMD); shorter ones are
+/// searched word by word here, where memchr's setup costs more than it
+/// saves. (Searching the first 64 bytes by words before handing the rest
+/// to memchr was measured too: COBS 4 KiB frames went from 1.09x to 1.41x
+/// a memcpy, and short lines gained nothing.)
+const MEMCHR_FROM: usize = 64;
+
+/// The first position of byte `x` in `hay`: memchr for long haystacks,
+/// else a word test sixteen bytes at a time.
 #[inline]
 pub(crate) fn find1(hay: &[u8], x: u8) -> Option<usize> {
+    if hay.len() >= MEMCHR_FROM {
+        return memchr::memchr(x, hay);
+    }
+    find1_words(hay, x)
+}
+
+/// [`find1`] by words alone.
+#[inline]
+fn find1_words(hay: &[u8], x: u8) -> Option<usize> {
     const LO: u64 = splat(0x01);
     const HI: u64 = splat(0x80);
     let wx = splat(x);
