@@ -100,6 +100,17 @@
 //! | `Skip` | D5: the delimiter | up to its end | `Idle` (`Failed` for an oversized frame under `Fail`) | report, or the error |
 //! | `Skip` | D6: no delimiter | all | `Skip` | `None` |
 //!
+//! A RESP layout ([`Delimiter::Resp`](crate::Delimiter::Resp)) runs the
+//! same rows with its own scan in place of a delimiter search: its frame
+//! ends where the value does (D1, D1', D2; the 24-byte scan state rides in
+//! `Scan`), and a malformed or oversized value is D3/D4 without resync,
+//! so `Failed` at once (RESP layouts cannot resync or discard). A
+//! WebSocket layout is a length framing: its extended length and masking
+//! key are the length after the header, read by the head question like a
+//! varint; it cannot resync, because a head found in `Resync`'s buffer must
+//! end where the buffer does (asserted there), which a length told by the
+//! first bytes does not promise.
+//!
 //! A frame's trailer is checked when it ends (T1). At the end of the
 //! stream, `Scan` fails with [`Unterminated`](DecodeErrorKind::Unterminated)
 //! (how many bytes were held), and `Skip` reports what it skipped under
