@@ -219,9 +219,13 @@ impl View {
             return None;
         }
         let ts = stamp(ctx);
-        let payload = show::payload(frame);
-        let whole = payload.len();
-        let shown = payload[..self.snaplen.unwrap_or(usize::MAX).min(whole)].to_vec();
+        let whole = frame.payload().len();
+        // One copy of what is shown (a masked WebSocket payload unmasked in
+        // it), not of the whole payload first.
+        let mut shown = frame.payload()[..self.snaplen.unwrap_or(usize::MAX).min(whole)].to_vec();
+        if let Some(head) = frame.websocket() {
+            head.unmask(0, &mut shown);
+        }
         // What the line will weigh in the printer's queue.
         let cost = 256 + 4 * shown.len();
         if self.json {
