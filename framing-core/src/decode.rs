@@ -87,7 +87,9 @@
 //! string such as `\n`) has no head: its frames end at their delimiter. Its
 //! states are `Idle`, `Scan` (a frame begun; the buffer holds its bytes,
 //! decoded) and `Skip` (skipping a frame to its delimiter), with `Lent` and
-//! `Failed` as above; [`Feed::feed`] takes no shortcut for it.
+//! `Failed` as above; [`Feed::feed`] takes one shortcut for it, D2 (bytes
+//! of a frame begun, with no delimiter, escape or COBS code byte among
+//! them), what nearly every call in small chunks is.
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
@@ -139,7 +141,8 @@
 //! ask it again. Each state's transitions are one handler; the general
 //! loop runs the handler of the current state until one returns.
 //! [`Feed::feed`] first tries a few shortcuts, the transitions nearly all
-//! traffic takes (I0, I1, I2, I2', I3, H1, B1, B2, B3, B4), each in the
+//! traffic takes (I0, I1, I2, I2', I3, H1, B1, B2, B3, B4; D2 for the
+//! delimited family, in `decode/delimited.rs`), each in the
 //! state the table says, with its guard beside it, inline in the caller;
 //! each calls the row's body, one function that the state's handler in the
 //! loop calls too (`decode/length.rs`), so the two cannot drift apart.

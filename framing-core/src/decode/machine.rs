@@ -83,8 +83,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             self.lent();
         }
         if let FramingKind::Delimited(delimiter) = self.kind() {
-            // Delimited framings have no shortcuts: their states are the
-            // loop's.
+            // The delimited family's one shortcut is D2 (bytes of a frame,
+            // no delimiter): what small chunks nearly always are.
+            if let Some(fed) = self.scan_shortcut(input, last, delimiter) {
+                return fed;
+            }
             return self.run_delimited(input, 0, last, delimiter);
         }
         self.feed_length(input, last, hold)

@@ -75,7 +75,38 @@ fn find1_words(hay: &[u8], x: u8) -> Option<usize> {
         rest = tail;
     }
     let at = hay.len() - rest.len();
-    find2(rest, x, x).map(|p| at + p)
+    find1_short(rest, x).map(|p| at + p)
+}
+
+/// [`find1`] in fewer than sixteen bytes: two overlapping words (of eight
+/// bytes, or four below eight), the second looked at only when the first
+/// has no match, so the lowest flagged byte of either is a true match.
+/// Small chunks (a UART's, a socket's first read) search here on every
+/// call.
+#[inline]
+fn find1_short(hay: &[u8], x: u8) -> Option<usize> {
+    const LO: u64 = splat(0x01);
+    const HI: u64 = splat(0x80);
+    let n = hay.len();
+    let flag = |v: u64, lo: u64, hi: u64| {
+        let v = v ^ (splat(x) & (lo * 0xff));
+        v.wrapping_sub(lo) & !v & hi
+    };
+    let (first, last, width) =
+        if let (Some(a), Some(b)) = (hay.first_chunk::<8>(), hay.last_chunk::<8>()) {
+            let (a, b) = (u64::from_le_bytes(*a), u64::from_le_bytes(*b));
+            (flag(a, LO, HI), flag(b, LO, HI), 8)
+        } else if let (Some(a), Some(b)) = (hay.first_chunk::<4>(), hay.last_chunk::<4>()) {
+            let (lo, hi) = (LO & 0xffff_ffff, HI & 0xffff_ffff);
+            let (a, b) = (u32::from_le_bytes(*a), u32::from_le_bytes(*b));
+            (flag(a.into(), lo, hi), flag(b.into(), lo, hi), 4)
+        } else {
+            return hay.iter().position(|&b| b == x);
+        };
+    if first != 0 {
+        return Some((first.trailing_zeros() / 8) as usize);
+    }
+    (last != 0).then(|| n - width + (last.trailing_zeros() / 8) as usize)
 }
 
 /// The first position of `sep` in `hay`.
@@ -209,5 +240,30 @@ mod tests {
             }
         }
         assert_eq!(find(b"ab\r", b"\r\n"), None);
+        // Every short length, every position, every byte that matters.
+        for n in 0..20 {
+            let hay = &long[..n];
+            for x in [0u8, long[0], long[n.saturating_sub(1)], long[n / 2], 0xff] {
+                let want = hay.iter().position(|&b| b == x);
+                assert_eq!(find1(hay, x), want, "{x} in {n} bytes");
+            }
+        }
+        // Bytes just above and below the one sought (the word test's
+        // borrows), and repeats of it.
+        for n in 1..20usize {
+            for at in 0..n {
+                for fill in [0x00u8, 0x01, 0x7f, 0x80, 0xfe, 0xff] {
+                    let mut hay = [fill; 20];
+                    hay[at] = 0x80;
+                    if at + 1 < n {
+                        hay[at + 1] = 0x80;
+                    }
+                    let want = hay[..n].iter().position(|&b| b == 0x80);
+                    assert_eq!(find1(&hay[..n], 0x80), want, "{n} {at} {fill}");
+                    let want = hay[..n].iter().position(|&b| b == 0x81);
+                    assert_eq!(find1(&hay[..n], 0x81), want, "{n} {at} {fill}");
+                }
+            }
+        }
     }
 }
