@@ -111,7 +111,7 @@ impl Checksum {
     }
 
     /// The checksum of `bytes`.
-    #[inline]
+    #[inline(always)]
     pub fn checksum(self, bytes: &[u8]) -> u32 {
         // One function an algorithm, in which its table and parameters are
         // constants: as fast as the `crc` crate called on its own.
@@ -127,11 +127,11 @@ impl Checksum {
         fn crc16_ccitt_false(bytes: &[u8]) -> u32 {
             u32::from(CRC16_CCITT_FALSE.checksum(bytes))
         }
-        #[inline(never)]
+        #[inline]
         fn crc32(bytes: &[u8]) -> u32 {
             crc32fast::hash(bytes)
         }
-        #[inline(never)]
+        #[inline]
         fn crc32c(bytes: &[u8]) -> u32 {
             #[cfg(feature = "std")]
             return ::crc32c::crc32c(bytes);

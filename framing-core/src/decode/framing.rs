@@ -146,7 +146,7 @@ impl<L: Borrow<Layout>> Framing for L {
         self.borrow().tail_len()
     }
 
-    #[inline]
+    #[inline(always)]
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault> {
         let l = self.borrow();
         let frame = match l.frame_end {
