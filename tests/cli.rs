@@ -2,6 +2,8 @@
 //! code, and bytes compared with what CPython's `struct` produces. Network
 //! tests use 127.0.0.1 only and every wait is bounded by a timeout.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
@@ -9,7 +11,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_framing");
+use common::BIN;
+
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// Runs `framing` with `args` and `stdin`, within [`LIMIT`].
@@ -31,18 +34,7 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
 
 /// Waits for `child` within [`LIMIT`], killing it if it overstays.
 fn finish(child: Child) -> Output {
-    let id = child.id();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.expect("wait for framing"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("framing did not finish within {LIMIT:?}");
-        }
-    }
+    common::finish_within(child, LIMIT, "framing")
 }
 
 fn stdout(o: &Output) -> String {
@@ -424,9 +416,7 @@ fn serve(args: &[&str]) -> Server {
 }
 
 fn connect(addr: &str) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(LIMIT)).unwrap();
-    s
+    common::connect_within(addr, LIMIT)
 }
 
 #[test]

@@ -5,8 +5,10 @@
 //! hostile capture files end in an error, never a panic. On 127.0.0.1;
 //! every wait is bounded by a timeout.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -15,7 +17,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_framing");
+use common::BIN;
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// A fresh directory under the target directory for this test's files.
@@ -28,18 +31,7 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Waits for `child` within [`LIMIT`], killing it if it overstays.
 fn finish(child: Child) -> Output {
-    let id = child.id();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.expect("wait for the child"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("the child did not finish within {LIMIT:?}");
-        }
-    }
+    common::finish_within(child, LIMIT, "the child")
 }
 
 /// `framing ARGS`, to its end.
@@ -55,10 +47,7 @@ fn framing(args: &[&str]) -> Output {
 }
 
 fn json_lines(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
-        .collect()
+    common::json_lines(&String::from_utf8_lossy(out))
 }
 
 fn frame(payload: &[u8]) -> Vec<u8> {
@@ -69,24 +58,7 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 
 /// An upstream that echoes every byte of one connection.
 fn echo_upstream() -> (String, thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let handle = thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(LIMIT)).unwrap();
-        let mut buf = [0u8; 4096];
-        loop {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if s.write_all(&buf[..n]).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    (addr, handle)
+    common::echo_upstream_within(LIMIT)
 }
 
 /// Runs `tap --once --pcap-out` (with `layout`'s options) between a

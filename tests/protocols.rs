@@ -17,6 +17,8 @@
 //! that `framing protocols` does not list yet are skipped with a message
 //! naming them; a mismatch is always a failure. Every wait is bounded.
 
+mod common;
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -27,24 +29,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_framing");
+use common::BIN;
+
 const LIMIT: Duration = Duration::from_secs(60);
 const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/protocols");
 
 /// Waits for `child` within [`LIMIT`], killing it if it overstays.
 fn finish(child: Child, what: &str) -> Output {
-    let id = child.id();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.expect("wait for the child"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("{what} did not finish within {LIMIT:?}");
-        }
-    }
+    common::finish_within(child, LIMIT, what)
 }
 
 /// Runs `cmd` with `input` on stdin, written whole or, with `seed`, in

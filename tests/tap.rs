@@ -2,6 +2,8 @@
 //! unchanged both ways, half-closes included, and the frames printed as
 //! `decode` prints them. Every wait is bounded by a timeout.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -12,23 +14,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_framing");
+use common::BIN;
+
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// Waits for `child` within [`LIMIT`], killing it if it overstays.
 fn finish(child: Child) -> Output {
-    let id = child.id();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.expect("wait for the child"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("the child did not finish within {LIMIT:?}");
-        }
-    }
+    common::finish_within(child, LIMIT, "the child")
 }
 
 /// `python3` on PATH, or `None` (a failure under CI).

@@ -3,6 +3,8 @@
 //! SIGTERM, and a tap that passes a close on. On 127.0.0.1; every wait is
 //! bounded by a timeout.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -12,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_framing");
+use common::BIN;
+
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// A running `framing` with its stderr lines on a channel and its stdout
@@ -126,9 +129,7 @@ impl Running {
 }
 
 fn connect(addr: &str) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(LIMIT)).unwrap();
-    s
+    common::connect_within(addr, LIMIT)
 }
 
 fn frame(payload: &[u8]) -> Vec<u8> {
@@ -138,31 +139,12 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 }
 
 fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
-        .collect()
+    common::json_lines(text)
 }
 
 /// An upstream that echoes every byte of one connection.
 fn echo_upstream() -> (String, thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let handle = thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(LIMIT)).unwrap();
-        let mut buf = [0u8; 4096];
-        loop {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if s.write_all(&buf[..n]).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    (addr, handle)
+    common::echo_upstream_within(LIMIT)
 }
 
 #[test]

@@ -1,0 +1,70 @@
+//! Helpers the CLI's integration tests share: the binary, a child waited
+//! for with a deadline, JSON lines, and loopback peers with timeouts.
+//! Each test file uses a part of them.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The `framing` command built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_framing");
+
+/// Waits for `child` (named `what` in the failure) at most `limit`; kills
+/// it and fails the test after that, so no test hangs.
+pub fn finish_within(child: Child, limit: Duration, what: &str) -> Output {
+    let id = child.id();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap_or_else(|e| panic!("wait for {what}: {e}")),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("{what} did not finish within {limit:?}");
+        }
+    }
+}
+
+/// Each line of `text` as JSON; a line that is not fails the test, named.
+pub fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
+/// A loopback connection whose reads time out after `limit`.
+pub fn connect_within(addr: &str, limit: Duration) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(limit)).unwrap();
+    s
+}
+
+/// A loopback server that echoes one connection until it closes (or a
+/// read waits longer than `limit`): its address and thread.
+pub fn echo_upstream_within(limit: Duration) -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(limit)).unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if s.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    (addr, handle)
+}
