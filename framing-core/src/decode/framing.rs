@@ -59,6 +59,12 @@ pub(crate) trait Framing {
     /// Checks a whole frame's trailer (whole mode); a frame shorter than
     /// its trailer (delimited frames may be) fails.
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault>;
+    /// [`check_frame`](Self::check_frame) inline, for the fast path (I1):
+    /// the same body, without the call. Everywhere else calls the other,
+    /// so the body is not copied into every row.
+    fn check_frame_fast(&self, frame: &[u8]) -> Result<(), HeaderFault> {
+        self.check_frame(frame)
+    }
     /// Starts the running checksum of a frame whose head is `head`
     /// (stream mode, with a trailer).
     fn sum_start(&self, head: &[u8]) -> Running;
@@ -146,35 +152,14 @@ impl<L: Borrow<Layout>> Framing for L {
         self.borrow().tail_len()
     }
 
-    #[inline(always)]
+    #[inline]
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault> {
-        let l = self.borrow();
-        let frame = match l.frame_end {
-            // A length frame is at least its head and tail long.
-            Some(end) => {
-                let (frame, got) = frame.split_at(frame.len() - end.len());
-                check_end(end.as_bytes(), got)?;
-                frame
-            }
-            None => frame,
-        };
-        let Some(t) = l.trailer else {
-            return Ok(());
-        };
-        let start = match t.covers {
-            Covers::Frame => 0,
-            Covers::Payload => l.head_len_in(frame),
-        };
-        // A delimited frame may be shorter than its trailer: it is corrupt,
-        // reported with the checksum of its bytes and a trailer of 0.
-        let Some(end) = frame.len().checked_sub(t.checksum.byte_len()) else {
-            return Err(HeaderFault::Checksum {
-                computed: t.checksum.checksum(frame),
-                carried: 0,
-            });
-        };
-        let computed = t.checksum.checksum(&frame[start.min(end)..end]);
-        check(computed, t.uint.read(frame, end).unwrap_or(0) as u32)
+        check_frame(self.borrow(), frame)
+    }
+
+    #[inline(always)]
+    fn check_frame_fast(&self, frame: &[u8]) -> Result<(), HeaderFault> {
+        check_frame(self.borrow(), frame)
     }
 
     fn sum_start(&self, head: &[u8]) -> Running {
@@ -339,4 +324,36 @@ fn check(computed: u32, carried: u32) -> Result<(), HeaderFault> {
 /// `n` as `usize`, saturating (only ever compared with slice lengths).
 pub(super) fn sat(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// [`Framing::check_frame`] for a [`Layout`]: the one body behind both of
+/// its entry points.
+#[inline(always)]
+fn check_frame(l: &Layout, frame: &[u8]) -> Result<(), HeaderFault> {
+    let frame = match l.frame_end {
+        // A length frame is at least its head and tail long.
+        Some(end) => {
+            let (frame, got) = frame.split_at(frame.len() - end.len());
+            check_end(end.as_bytes(), got)?;
+            frame
+        }
+        None => frame,
+    };
+    let Some(t) = l.trailer else {
+        return Ok(());
+    };
+    let start = match t.covers {
+        Covers::Frame => 0,
+        Covers::Payload => l.head_len_in(frame),
+    };
+    // A delimited frame may be shorter than its trailer: it is corrupt,
+    // reported with the checksum of its bytes and a trailer of 0.
+    let Some(end) = frame.len().checked_sub(t.checksum.byte_len()) else {
+        return Err(HeaderFault::Checksum {
+            computed: t.checksum.checksum(frame),
+            carried: 0,
+        });
+    };
+    let computed = t.checksum.checksum(&frame[start.min(end)..end]);
+    check(computed, t.uint.read(frame, end).unwrap_or(0) as u32)
 }

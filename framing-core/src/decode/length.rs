@@ -62,7 +62,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     // a bad trailer, T1, is the loop's: see `i1`).
                     if input.len() >= total
                         && (self.framing.tail() == 0
-                            || self.framing.check_frame(&input[..total]).is_ok())
+                            || self.framing.check_frame_fast(&input[..total]).is_ok())
                     {
                         return self.i1(0, len, total);
                     }
