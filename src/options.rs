@@ -517,6 +517,12 @@ pub fn parse_field(spec: &str, format: &Format) -> Result<(usize, Constant), Fai
         Kind::Bool => boolean(value).map(Constant::Bool),
         Kind::Float => value.trim().parse::<f64>().ok().map(Constant::Float),
         Kind::Char | Kind::Bytes | Kind::Pascal => hex_bytes(value).map(Constant::Bytes),
+        kind => {
+            return Err(bad(format!(
+                "field {index} ('{}') holds a {kind:?}, which --field cannot set",
+                field.code as char
+            )))
+        }
     };
     let constant = parsed.ok_or_else(|| {
         bad(format!(

@@ -68,6 +68,7 @@ impl ByteOrder {
 
 /// What a format code stores and what `struct.unpack` returns for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Kind {
     /// `c`: one byte, returned as a 1-byte string.

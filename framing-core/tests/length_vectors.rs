@@ -211,6 +211,7 @@ fn run_stream(layout: &Layout, chunks: &[&[u8]]) -> Vec<Got> {
                 }
                 Event::Recovered(r) => panic!("unexpected {r}"),
                 Event::Preface(p) => panic!("unexpected preface {p:?}"),
+                other => panic!("not expected here: {other:?}"),
             }
         }
         assert!(input.is_empty());
@@ -275,6 +276,7 @@ fn check_frame(r: &Json, t: &mut Tally) -> (String, Layout, Vec<u8>, Got) {
         let covered = match layout.trailer_covers() {
             Covers::Frame => [&head[..], &payload].concat(),
             Covers::Payload => payload.clone(),
+            other => panic!("not expected here: {other:?}"),
         };
         let want = r["trailer_value"].as_u64().unwrap();
         assert_eq!(u64::from(checksum.checksum(&covered)), want, "{r}");
