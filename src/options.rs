@@ -565,7 +565,7 @@ fn boolean(s: &str) -> Option<bool> {
 /// Hex digits in pairs (an optional `0x` prefix), as bytes.
 pub fn hex_bytes(s: &str) -> Option<Vec<u8>> {
     let s = s.strip_prefix("0x").unwrap_or(s);
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())

@@ -349,7 +349,7 @@ impl Format {
                 None => return err(i, FormatErrorKind::BadChar(code)),
             };
             // Native alignment applies before every item, even a zero count.
-            if native && align > 1 && size % align != 0 {
+            if native && align > 1 && !size.is_multiple_of(align) {
                 size += align - size % align;
             }
             let bytes = match count.checked_mul(item_size) {
