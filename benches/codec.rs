@@ -173,6 +173,7 @@ fn framing_stream(
                 Event::Header(_) | Event::Recovered(_) | Event::Preface(_) => {}
                 Event::Payload(piece) => tally.payload += black_box(piece.len()),
                 Event::End => tally.frames += 1,
+                other => panic!("not expected here: {other:?}"),
             }
         }
     }

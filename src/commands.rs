@@ -187,6 +187,8 @@ pub(crate) fn pump<R: Read>(
                 }
                 continue;
             }
+            // An item a later framing-core may add: not a frame; go on.
+            Ok(Some(_)) => continue,
             Ok(None) => match limit {
                 Some(n) => {
                     break Err(Fail::Data(format!(

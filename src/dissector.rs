@@ -251,6 +251,8 @@ fn side(layout: &Layout, var: &str, prefix: &str, which: &str) -> Result<(String
             Some(Value::Bool(v)) => lua_str(if v { "1" } else { "0" }),
             Some(Value::Float(v)) => lua_str(&v.to_string()),
             Some(Value::Bytes(b)) => lua_str(&hex(b)),
+            // A value a later framing-core may add: not checked by the dissector.
+            Some(_) => "nil".to_string(),
         };
         let _ = writeln!(
             table,

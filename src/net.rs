@@ -792,6 +792,8 @@ pub(crate) async fn read_frames(
             }
             Ok(Some(Decoded::Recovered(report))) => view.report_line(&ctx, &report),
             Ok(Some(Decoded::Preface(preface))) => view.preface_line(&ctx, preface.payload()),
+            // An item a later framing-core may add: its bytes count, no line.
+            Ok(Some(_)) => None,
             Ok(None) => break End::Clean,
             Err(e) => match error::decode_error(&e) {
                 Some(d) => break End::Decode(describe(&e), Some(d.offset())),

@@ -517,6 +517,12 @@ pub fn parse_field(spec: &str, format: &Format) -> Result<(usize, Constant), Fai
         Kind::Bool => boolean(value).map(Constant::Bool),
         Kind::Float => value.trim().parse::<f64>().ok().map(Constant::Float),
         Kind::Char | Kind::Bytes | Kind::Pascal => hex_bytes(value).map(Constant::Bytes),
+        kind => {
+            return Err(bad(format!(
+                "field {index} ('{}') holds a {kind:?}, which --field cannot set",
+                field.code as char
+            )))
+        }
     };
     let constant = parsed.ok_or_else(|| {
         bad(format!(
@@ -559,7 +565,7 @@ fn boolean(s: &str) -> Option<bool> {
 /// Hex digits in pairs (an optional `0x` prefix), as bytes.
 pub fn hex_bytes(s: &str) -> Option<Vec<u8>> {
     let s = s.strip_prefix("0x").unwrap_or(s);
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())

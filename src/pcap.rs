@@ -390,6 +390,8 @@ impl Half {
                 }
                 Ok(Some(Decoded::Preface(p))) => sink.view.preface_line(ctx, p.payload()),
                 Ok(Some(Decoded::Recovered(report))) => sink.view.report_line(ctx, &report),
+                // An item a later framing-core may add: its bytes count, no line.
+                Ok(Some(_)) => None,
                 Ok(None) => break,
                 Err(e) => {
                     let after = self.decoder.buffer().len();

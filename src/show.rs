@@ -34,6 +34,8 @@ pub fn value_json(v: &Value<'_>) -> Json {
         Value::Float(f) if f == f64::NEG_INFINITY => json!("-inf"),
         Value::Float(f) => json!(f),
         Value::Bytes(b) => json!(hex(b)),
+        // A value a later framing-core may add: its debug form.
+        ref other => json!(format!("{other:?}")),
     }
 }
 

@@ -61,7 +61,7 @@ fn run(mut cmd: Command, input: &[u8], seed: Option<u64>, what: &str) -> Output 
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    let n = if state % 4 == 0 { 3000 } else { 40 };
+                    let n = if state.is_multiple_of(4) { 3000 } else { 40 };
                     1 + (state >> 8) as usize % n
                 }
             };
@@ -174,7 +174,7 @@ fn generator(protocol: &str) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex {s:?}");
+    assert!(s.len().is_multiple_of(2), "odd hex {s:?}");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))

@@ -196,6 +196,8 @@ macro_rules! reader_accessors {
         }
     };
 }
+// The async readers (embedded_async) share the accessors.
+#[cfg(feature = "embedded-io-async")]
 pub(crate) use reader_accessors;
 
 reader_accessors!(FrameReader, Decoder);

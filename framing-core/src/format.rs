@@ -68,6 +68,7 @@ impl ByteOrder {
 
 /// What a format code stores and what `struct.unpack` returns for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Kind {
     /// `c`: one byte, returned as a 1-byte string.
@@ -348,7 +349,7 @@ impl Format {
                 None => return err(i, FormatErrorKind::BadChar(code)),
             };
             // Native alignment applies before every item, even a zero count.
-            if native && align > 1 && size % align != 0 {
+            if native && align > 1 && !size.is_multiple_of(align) {
                 size += align - size % align;
             }
             let bytes = match count.checked_mul(item_size) {

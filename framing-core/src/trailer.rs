@@ -236,6 +236,7 @@ impl fmt::Display for Checksum {
 
 /// Which bytes a trailer's checksum covers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Covers {
     /// The header (with a varint length, if any) and the payload: the

@@ -42,6 +42,7 @@ use crate::format::{ByteOrder, Field, Kind};
 /// `From` is not `const`: in a `const` layout, write the variant
 /// (`.constant(0, Value::Int(0xCAFE))`).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Value<'a> {
     /// `b B h H i I l L q Q n N P`.

@@ -19,7 +19,7 @@ const VECTORS: &str = include_str!("vectors/delimited_vectors.jsonl");
 const BUFFER: usize = 4096;
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex {s:?}");
+    assert!(s.len().is_multiple_of(2), "odd hex {s:?}");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())

@@ -134,6 +134,7 @@ fn short_writes_and_reads_round_trip_every_frame() {
                 Event::End => {}
                 Event::Recovered(r) => panic!("a clean stream reported {r}"),
                 Event::Preface(p) => panic!("no preface, yet {p:?}"),
+                other => panic!("not expected here: {other:?}"),
             }
         }
         assert_eq!(got, payloads(), "streaming, read size {read_size}");
@@ -238,6 +239,7 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
                 Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
                 Ok(None) => break,
                 Err(e) => panic!("read size {read_len}: {e:?}"),
+                other => panic!("not expected here: {other:?}"),
             }
         }
         assert_eq!(got, [b"ok".to_vec(), b"z".to_vec()], "read size {read_len}");
@@ -310,6 +312,7 @@ fn recoveries_consume_their_bytes_in_the_embedded_readers() {
                 Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
                 Ok(None) => break,
                 Err(e) => panic!("read size {read_len}: {e:?}"),
+                other => panic!("not expected here: {other:?}"),
             }
         }
         assert_eq!(
@@ -382,6 +385,7 @@ fn a_uart_with_cobs_and_crc16_costs_one_frame_for_a_flipped_bit() {
             Decoded::Frame(f) => Ok(f.payload().to_vec()),
             Decoded::Recovered(r) => Err(r),
             Decoded::Preface(_) => panic!("no preface"),
+            other => panic!("not expected here: {other:?}"),
         });
     }
     assert_eq!(got.len(), 3, "{got:?}");

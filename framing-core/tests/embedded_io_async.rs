@@ -204,6 +204,7 @@ fn short_pending_writes_and_reads_round_trip_every_frame() {
                     Event::End => {}
                     Event::Recovered(r) => panic!("a clean stream reported {r}"),
                     Event::Preface(p) => panic!("no preface, yet {p:?}"),
+                    other => panic!("not expected here: {other:?}"),
                 }
             }
             got
@@ -422,6 +423,7 @@ fn a_next_frame_future_dropped_mid_frame_loses_nothing() {
                             Some(Decoded::Recovered(r)) => panic!("a clean stream reported {r}"),
                             Some(Decoded::Preface(_)) => panic!("no preface"),
                             None => None,
+                            other => panic!("not expected here: {other:?}"),
                         })
                     };
                     // The future is dropped here, `Pending` or not.
@@ -477,6 +479,7 @@ fn a_next_event_future_dropped_mid_frame_loses_nothing() {
                 Some(Event::Recovered(r)) => panic!("a clean stream reported {r}"),
                 Some(Event::Preface(p)) => panic!("no preface, yet {p:?}"),
                 None => None,
+                other => panic!("not expected here: {other:?}"),
             });
             match polled {
                 Poll::Ready(Some(Ev::Header)) => got.push(Vec::new()),
@@ -524,6 +527,7 @@ fn a_report_is_not_lost_or_repeated_by_a_drop() {
                 Some(Decoded::Recovered(r)) => Some(Err(r)),
                 Some(Decoded::Preface(_)) => panic!("no preface"),
                 None => None,
+                other => panic!("not expected here: {other:?}"),
             });
             match polled {
                 Poll::Ready(Some(item)) => items.push(item),

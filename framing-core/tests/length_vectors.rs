@@ -21,7 +21,7 @@ const WHOLE_BUFFER: usize = (1 << 17) + 64;
 const SYNTHESIZE_UP_TO: u64 = 1 << 17;
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex {s:?}");
+    assert!(s.len().is_multiple_of(2), "odd hex {s:?}");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -211,6 +211,7 @@ fn run_stream(layout: &Layout, chunks: &[&[u8]]) -> Vec<Got> {
                 }
                 Event::Recovered(r) => panic!("unexpected {r}"),
                 Event::Preface(p) => panic!("unexpected preface {p:?}"),
+                other => panic!("not expected here: {other:?}"),
             }
         }
         assert!(input.is_empty());
@@ -275,6 +276,7 @@ fn check_frame(r: &Json, t: &mut Tally) -> (String, Layout, Vec<u8>, Got) {
         let covered = match layout.trailer_covers() {
             Covers::Frame => [&head[..], &payload].concat(),
             Covers::Payload => payload.clone(),
+            other => panic!("not expected here: {other:?}"),
         };
         let want = r["trailer_value"].as_u64().unwrap();
         assert_eq!(u64::from(checksum.checksum(&covered)), want, "{r}");

@@ -257,6 +257,7 @@ fn every_checksum_is_checked_before_the_frame_is_returned() {
             let covered = match covers {
                 Covers::Frame => &a[..a.len() - checksum.byte_len()],
                 Covers::Payload => &b"first"[..],
+                other => panic!("not expected here: {other:?}"),
             };
             let sum = checksum.checksum(covered);
             let tail = &a[a.len() - checksum.byte_len()..];
@@ -360,6 +361,7 @@ fn the_stream_decoder_checks_the_trailer_over_the_pieces() {
                 Event::Header(h) => assert_eq!(h.length_value(), 100),
                 Event::Recovered(r) => panic!("{r}"),
                 Event::Preface(p) => panic!("a preface {p:?}"),
+                other => panic!("not expected here: {other:?}"),
             }
         }
     }

@@ -137,6 +137,7 @@ where
             }
             Ok(None) => return (frames, bytes, discarded),
             Err(e) => panic!("{e}"),
+            other => panic!("not expected here: {other:?}"),
         }
     }
 }

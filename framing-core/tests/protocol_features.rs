@@ -53,6 +53,7 @@ fn got(item: Decoded<framing_core::Frame<'_>>) -> Got {
         Decoded::Frame(f) => Got::Frame(f.header().as_bytes().to_vec(), f.payload().to_vec()),
         Decoded::Preface(p) => Got::Preface(p.payload().to_vec()),
         Decoded::Recovered(r) => Got::Report(r),
+        other => panic!("not expected here: {other:?}"),
     }
 }
 

@@ -139,6 +139,7 @@
 //!                 Decoded::Recovered(report) => eprintln!("lost: {report}"),
 //!                 // Only with a layout that has one, once.
 //!                 Decoded::Preface(_) => {}
+//!                 _ => {} // what a later version adds (the enum is #[non_exhaustive])
 //!             }
 //!         }
 //!         std::io::Result::Ok(())
@@ -699,7 +700,8 @@ impl FramesOnly {
             match self.codec.next(src, eof)? {
                 Some(Decoded::Frame(frame)) => return Ok(Some(frame)),
                 Some(Decoded::Recovered(_)) => self.recovered += 1,
-                Some(Decoded::Preface(_)) => {}
+                // A preface, or an item a later framing-core may add: not a frame.
+                Some(_) => {}
                 None => return Ok(None),
             }
         }

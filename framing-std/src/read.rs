@@ -472,6 +472,7 @@ impl<R: Read> Iterator for FrameReader<R> {
 ///         Event::End => assert_eq!(sink.len(), 4096),
 ///         Event::Recovered(report) => eprintln!("{report}"), // only under a policy
 ///         Event::Preface(_) => {} // only with a layout that has one
+///         _ => {} // what a later version adds (the enum is #[non_exhaustive])
 ///     }
 /// }
 /// # Ok::<(), std::io::Error>(())

@@ -134,6 +134,7 @@ fn a_corrupt_cobs_frame_is_reported_and_the_reader_goes_on() {
             framing_std::framing_core::Decoded::Frame(f) => Ok(f.payload().to_vec()),
             framing_std::framing_core::Decoded::Recovered(r) => Err(r),
             framing_std::framing_core::Decoded::Preface(_) => panic!("no preface"),
+            other => panic!("not expected here: {other:?}"),
         });
     }
     assert_eq!(got[0], Ok(b"one".to_vec()));

@@ -116,6 +116,7 @@ fn any_split_and_any_read_size_give_the_same_frames() {
                 }
                 Event::Recovered(r) => panic!("no policy, yet {r}"),
                 Event::Preface(p) => panic!("no preface, yet {p:?}"),
+                other => panic!("not expected here: {other:?}"),
             }
         }
         assert_eq!(got, frames, "seed {seed}");
@@ -437,6 +438,7 @@ fn read_through_recovering<R: io::Read>(reader: &mut FrameReader<R>) -> Recovere
             Some(Decoded::Recovered(r)) => out.reports.push(r),
             Some(Decoded::Preface(_)) => panic!("no preface"),
             None => return out,
+            other => panic!("not expected here: {other:?}"),
         }
     }
     panic!("no end");

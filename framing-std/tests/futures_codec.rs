@@ -111,6 +111,7 @@ fn reports_are_items_and_the_stream_goes_on() {
                 Decoded::Frame(f) => Ok(f.payload().to_vec()),
                 Decoded::Recovered(r) => Err(r),
                 Decoded::Preface(p) => panic!("no preface, yet {:?}", p.payload()),
+                other => panic!("not expected here: {other:?}"),
             });
         }
         assert_eq!(

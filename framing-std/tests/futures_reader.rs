@@ -119,6 +119,7 @@ fn frames_cross_loopback_tcp_on_smol() {
                     framing_std::Event::End
                     | framing_std::Event::Recovered(_)
                     | framing_std::Event::Preface(_) => {}
+                    other => panic!("not expected here: {other:?}"),
                 }
             }
             sender.await;

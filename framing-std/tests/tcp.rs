@@ -342,6 +342,7 @@ fn discard_and_resync_policies_continue_over_tcp() {
             Some(Decoded::Recovered(r)) => reports.push(r),
             Some(Decoded::Preface(_)) => panic!("no preface"),
             None => break,
+            other => panic!("not expected here: {other:?}"),
         }
     }
     assert_eq!(frames, [b"first".to_vec(), b"second".to_vec()]);
@@ -423,6 +424,7 @@ fn a_frame_larger_than_memory_streams_in_pieces() {
             Event::End => ends += 1,
             Event::Recovered(r) => panic!("no policy, yet {r}"),
             Event::Preface(p) => panic!("no preface, yet {p:?}"),
+            other => panic!("not expected here: {other:?}"),
         }
         assert!(reader.allocated() <= 64 * 1024 + 8);
     }

@@ -66,6 +66,7 @@ fn reference(layout: Layout, stream: &[u8]) -> Vec<Out> {
                 out.push(Out::Fatal(e));
                 return out;
             }
+            other => panic!("not expected here: {other:?}"),
         }
     }
     match decoder.finish() {
@@ -102,6 +103,7 @@ fn out(item: io::Result<Option<Decoded<OwnedFrame<Bytes>>>>) -> Option<Out> {
         Ok(Some(Decoded::Preface(_))) => panic!("no preface"),
         Ok(None) => None,
         Err(e) => Some(Out::Fatal(fatal(&e))),
+        other => panic!("not expected here: {other:?}"),
     }
 }
 
@@ -581,6 +583,7 @@ async fn a_report_does_not_stall_a_request_and_response_connection() {
                         Decoded::Frame(f) => framed.send(f.payload_bytes()).await?,
                         Decoded::Recovered(e) => reports.push(e),
                         Decoded::Preface(_) => {}
+                        other => panic!("not expected here: {other:?}"),
                     }
                 }
                 io::Result::Ok(reports)

@@ -109,6 +109,7 @@ impl Owned {
             Value::Bool(x) => Owned::Bool(x),
             Value::Float(x) => Owned::Float(x),
             Value::Bytes(x) => Owned::Bytes(x.to_vec()),
+            other => panic!("a value the checks do not model: {other:?}"),
         }
     }
 
@@ -441,6 +442,7 @@ pub fn out_of(layout: &Layout, item: Decoded<Frame<'_>>) -> Out {
             Out::Preface(p.payload().to_vec())
         }
         Decoded::Recovered(r) => Out::Recovered(r),
+        other => panic!("an item the checks do not model: {other:?}"),
     }
 }
 
@@ -562,6 +564,7 @@ impl Joiner {
                 assert!(self.current.is_none(), "preface inside a frame");
                 Some(Out::Preface(p.to_vec()))
             }
+            other => panic!("an event the checks do not model: {other:?}"),
         }
     }
 }
@@ -907,6 +910,7 @@ fn zero_value(kind: Kind, size: usize) -> Owned {
         Kind::Char => Owned::Bytes(vec![0]),
         Kind::Bytes => Owned::Bytes(vec![0; size]),
         Kind::Pascal => Owned::Bytes(Vec::new()),
+        other => panic!("a kind the checks do not model: {other:?}"),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::layout::Layout;
 /// borrowing readers give `Decoded<Frame<'_>>` (lent from the input or the
 /// buffer), framing-std's codec an owned frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Decoded<F> {
     /// A whole frame.
@@ -64,6 +65,7 @@ impl<F> Decoded<F> {
 
 /// What a [`StreamDecoder`] returns.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Event<'a> {
     /// A validated header; payload pieces follow, then [`Event::End`].
@@ -312,6 +314,7 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 ///             Event::End => assert_eq!(total, 5),
 ///             Event::Recovered(report) => println!("{report}"),
 ///             Event::Preface(_) => unreachable!("this layout has no preface"),
+///             _ => {} // what a later version adds (the enum is #[non_exhaustive])
 ///         }
 ///     }
 /// }

@@ -14,6 +14,7 @@ pub const MAX_PREFACE: usize = 64 * 1024;
 /// protocol's greeting, checked and handed out by the decoders
 /// ([`Decoded::Preface`](crate::Decoded::Preface)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Preface {
     /// These bytes exactly (1 to [`MAX_PREFACE`]): HTTP/2's
     /// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. Every writer writes them before

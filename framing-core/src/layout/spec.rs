@@ -16,6 +16,7 @@ pub const DEFAULT_MAX_PAYLOAD: u64 = 8 * 1024 * 1024;
 /// What the decoder does with a frame whose payload is too long
 /// (above [`LayoutBuilder::max_payload`](crate::LayoutBuilder::max_payload), or too large for the decoder's buffer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Oversize {
     /// Fail: the decoder reports the error and stays failed (the default).

@@ -12,6 +12,7 @@ use crate::websocket::{self, Masking};
 /// How the digits of an ASCII length are written
 /// ([`LayoutBuilder::ascii_length`](crate::LayoutBuilder::ascii_length)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Radix {
     /// Decimal digits `0-9`: netstrings, RFC 6587 octet counting, RESP.

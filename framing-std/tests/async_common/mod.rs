@@ -48,6 +48,7 @@ pub fn item(r: io::Result<Option<Decoded<framing_std::Frame<'_>>>>) -> Got {
         Ok(Some(Decoded::Preface(p))) => Ok(Some(Out::Piece(p.payload().to_vec()))),
         Ok(None) => Ok(None),
         Err(e) => Err(err(&e)),
+        other => panic!("not expected here: {other:?}"),
     }
 }
 
@@ -71,6 +72,7 @@ pub fn event(r: io::Result<Option<Event<'_>>>) -> Got {
         Ok(Some(Event::Preface(p))) => Ok(Some(Out::Piece(p.to_vec()))),
         Ok(None) => Ok(None),
         Err(e) => Err(err(&e)),
+        other => panic!("not expected here: {other:?}"),
     }
 }
 
