@@ -161,8 +161,16 @@
 //! adjust, a header is valid and its frame fits exactly when its length
 //! value is below `fast_limit`, a constant derived from the layout and the
 //! buffer when the decoder is built (checked against the full validation by
-//! `debug_assert!`). Each state's invariant on the buffer is checked by
-//! `debug_assert!` at the end of every call.
+//! `debug_assert!`). What that comparison reads (the field's offset, width
+//! and byte order, the head's and tail's lengths) is copied into the
+//! machine when it is built, so the field is one 8-byte load where the
+//! input has 8 bytes from it (checked against the layout's own read by
+//! `debug_assert!`). [`Decoder::decode`] takes this same I1 before calling
+//! `feed` (`take_i1`: state `Idle` or `Lent`, the head judged by that
+//! comparison, the frame whole, a trailer good), lending the frame without
+//! building a [`Fed`](crate::adapter::Fed); anything else, including a
+//! guard that fails, is `feed` as above. Each state's invariant on the
+//! buffer is checked by `debug_assert!` at the end of every call.
 //!
 //! ## Where things are
 //! `decode/error.rs` the errors and reports; `decode/framing.rs` the seam

@@ -140,8 +140,24 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     /// A [`DecodeError`]: the stream is broken, and the decoder returns the
     /// same error until [`reset`](Self::reset). Frames before it were
     /// returned.
-    #[inline]
+    #[inline(always)]
     pub fn decode<'s, 'a: 's>(
+        &'s mut self,
+        input: &mut &'a [u8],
+    ) -> Result<Option<Decoded<Frame<'s>>>, DecodeError> {
+        let origin: &'a [u8] = input;
+        // I1, the transition most calls take, inline and lent without a
+        // `Fed`; everything else is one call.
+        if let Some((head, total)) = self.machine.take_i1(origin) {
+            *input = &origin[total..];
+            return Ok(Some(Decoded::Frame(self.lend(&origin[..total], head))));
+        }
+        self.feed_decode(input)
+    }
+
+    /// [`decode`](Self::decode) through the feed primitive.
+    #[inline]
+    fn feed_decode<'s, 'a: 's>(
         &'s mut self,
         input: &mut &'a [u8],
     ) -> Result<Option<Decoded<Frame<'s>>>, DecodeError> {
@@ -180,6 +196,9 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     #[inline(always)]
     pub fn frame<'a>(&'a self, input: &'a [u8], at: At) -> Frame<'a> {
         let mut layout = self.machine.framing.borrow();
+        // The tail's and the frame end's lengths: the machine's copy of
+        // the layout's, or the first frame's own.
+        let (mut tail, mut end) = (self.machine.tail as usize, self.machine.end as usize);
         let (bytes, head) = match at.0 {
             Place::Input { start, head, len } => (&input[start..start + len], head),
             Place::Buffer => {
@@ -190,6 +209,8 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
                 // Read with the first frame's own layout (once a stream).
                 if let Some(first) = layout.first_frame() {
                     layout = first;
+                    tail = first.tail_len();
+                    end = tail - first.trailer_len();
                 }
                 let bytes = self.span(input, span);
                 (bytes, layout.head_len_in(bytes).min(bytes.len()))
@@ -197,13 +218,15 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
             Place::Preface(span) => return Frame::preface(self.span(input, span)),
             Place::Piece { .. } | Place::End => panic!("a StreamDecoder's item given to a Decoder"),
         };
-        // The head's length is the one the machine found: no length is read
-        // again. A frame is at least its head and trailer long (a delimited
-        // one, shorter than its trailer, is never returned).
-        let (head, body) = bytes.split_at(head);
-        let end = layout.tail_len() - layout.trailer_len();
-        let (payload, trailer) = body[..body.len() - end].split_at(body.len() - layout.tail_len());
-        Frame::new(Header::new(head, layout), payload, trailer)
+        split_frame(layout, bytes, head, tail, end)
+    }
+
+    /// The frame of this decoder's layout whose bytes are `bytes`, its head
+    /// `head` bytes long.
+    #[inline(always)]
+    fn lend<'a>(&'a self, bytes: &'a [u8], head: usize) -> Frame<'a> {
+        let (tail, end) = (self.machine.tail as usize, self.machine.end as usize);
+        split_frame(self.machine.framing.borrow(), bytes, head, tail, end)
     }
 
     /// The bytes of a preface or first frame.
@@ -292,6 +315,24 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
             Found::Recovered(r) => Decoded::Recovered(r),
         }
     }
+}
+
+/// A frame's bytes split into head, payload and trailer (a frame end, `end`
+/// bytes at the end of the `tail`, dropped). The head's length is the one
+/// the machine found: no length is read again. A frame is at least its
+/// head and tail long (a delimited one, shorter than its trailer, is never
+/// returned).
+#[inline(always)]
+fn split_frame<'a>(
+    layout: &'a Layout,
+    bytes: &'a [u8],
+    head: usize,
+    tail: usize,
+    end: usize,
+) -> Frame<'a> {
+    let (head, body) = bytes.split_at(head);
+    let (payload, trailer) = body[..body.len() - end].split_at(body.len() - tail);
+    Frame::new(Header::new(head, layout), payload, trailer)
 }
 
 /// The streaming decoder: each frame as [`Event::Header`], payload pieces

@@ -56,6 +56,8 @@ pub(crate) trait Framing {
     /// The tail's length (the trailer and the frame end), the last bytes of
     /// every body; 0 for none.
     fn tail(&self) -> usize;
+    /// The frame end's length, the tail's last bytes (after the trailer).
+    fn frame_end_len(&self) -> usize;
     /// Checks a whole frame's trailer (whole mode); a frame shorter than
     /// its trailer (delimited frames may be) fails.
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault>;
@@ -87,6 +89,9 @@ pub(crate) trait Framing {
     fn fast_limit(&self, limit: usize) -> u64;
     /// The raw length value of the head whole at the start of `bytes`.
     fn raw_len(&self, bytes: &[u8]) -> Option<u64>;
+    /// The length field of the fixed header: its offset, width and byte
+    /// order (big-endian: `true`); `None` for a framing with none.
+    fn length_field(&self) -> Option<(usize, usize, bool)>;
     /// The policies for a bad head: discard oversized bodies, resynchronise.
     fn policies(&self) -> (Oversize, bool);
     /// The error for a head fault.
@@ -150,6 +155,11 @@ impl<L: Borrow<Layout>> Framing for L {
     #[inline(always)]
     fn tail(&self) -> usize {
         self.borrow().tail_len()
+    }
+
+    fn frame_end_len(&self) -> usize {
+        let l = self.borrow();
+        l.tail_len() - l.trailer_len()
     }
 
     #[inline]
@@ -239,6 +249,12 @@ impl<L: Borrow<Layout>> Framing for L {
     fn raw_len(&self, bytes: &[u8]) -> Option<u64> {
         let l = self.borrow();
         l.length.read(bytes.get(..l.header_len)?)
+    }
+
+    fn length_field(&self) -> Option<(usize, usize, bool)> {
+        let l = self.borrow();
+        let f = l.length;
+        (l.delimiter.is_none() && l.suffix == Suffix::None).then_some((f.offset, f.width, f.big))
     }
 
     fn policies(&self) -> (Oversize, bool) {

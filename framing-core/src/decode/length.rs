@@ -42,9 +42,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     pub(super) fn feed_length(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
         match self.state {
             State::Idle => {
-                let valid = if self.fast_limit != 0 {
+                let valid = if self.quick.limit != 0 {
                     self.quick_valid(input)
-                        .map(|body| (self.framing.max_head(), body))
+                        .map(|body| (usize::from(self.quick.head), body))
                 } else {
                     match self.framing.head(input, self.limit()) {
                         Head::Valid { len, body } => Some((len, body)),
@@ -61,7 +61,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     // I1: a whole valid frame (with a trailer, a good one;
                     // a bad trailer, T1, is the loop's: see `i1`).
                     if input.len() >= total
-                        && (self.framing.tail() == 0
+                        && (self.tail == 0
                             || self.framing.check_frame_fast(&input[..total]).is_ok())
                     {
                         return self.i1(0, len, total);
@@ -173,12 +173,15 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// that cannot decide, leaving it to the full validation.
     #[inline(always)]
     pub(super) fn quick_valid(&self, input: &[u8]) -> Option<u64> {
-        let raw = self.framing.raw_len(input)?;
-        if raw >= self.fast_limit {
+        if self.quick.limit == 0 {
+            return None;
+        }
+        let raw = self.quick.raw_len(&self.framing, input)?;
+        if raw >= self.quick.limit {
             return None;
         }
         // `fast_limit` leaves room for the trailer: no overflow.
-        let body = raw + self.framing.tail() as u64;
+        let body = raw + u64::from(self.tail);
         // The invariant that makes one comparison enough.
         debug_assert_eq!(
             self.framing.head(input, self.limit()),
@@ -416,6 +419,35 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             len: total,
         };
         self.item_at(at + total, frame)
+    }
+
+    /// I1 for a facade that lends the frame itself
+    /// ([`Decoder::decode`](crate::Decoder::decode)): between frames, a
+    /// whole frame at the start of `input` whose head one comparison judges
+    /// valid (with a trailer, a good one) is consumed, and its head's and
+    /// its own length returned; `None` leaves everything as it was, for
+    /// [`feed`](Self::feed). The same transition as the shortcut in
+    /// `feed_length` and the loop's `idle`, without building a [`Fed`].
+    #[inline(always)]
+    pub(super) fn take_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
+        if STREAM || self.quick.limit == 0 || !matches!(self.state, State::Idle | State::Lent) {
+            return None;
+        }
+        let body = self.quick_valid(input)?;
+        let len = usize::from(self.quick.head);
+        // `fast_limit` bounds the body by `limit - len`: no overflow.
+        let total = len + sat(body);
+        if input.len() < total
+            || (self.tail != 0 && self.framing.check_frame_fast(&input[..total]).is_err())
+        {
+            return None;
+        }
+        if matches!(self.state, State::Lent) {
+            self.lent();
+        }
+        self.pos += total as u64;
+        self.debug_check();
+        Some((len, total))
     }
 
     /// I2 (stream mode): the valid head of `len` bytes at `at`, announcing

@@ -18,6 +18,64 @@ pub(super) enum Next {
     Go(usize),
 }
 
+/// What I1's fast path needs to judge a head by one comparison, read off
+/// the framing once, when the decoder is built, so the fast path reads the
+/// machine and not the layout: for a fixed head whose length field alone
+/// decides (`limit` != 0, see [`Framing::fast_limit`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Quick {
+    /// See [`Framing::fast_limit`]; 0: no fast path.
+    pub(super) limit: u64,
+    /// The head's length (the fixed header's).
+    pub(super) head: u16,
+    /// The length field's offset in the header.
+    pub(super) at: u16,
+    /// 64 minus the length field's width in bits: an 8-byte load at `at`
+    /// holds the field in its first bytes.
+    pub(super) shift: u8,
+    /// The field is big-endian.
+    pub(super) big: bool,
+}
+
+impl Quick {
+    fn new<F: Framing>(framing: &F, limit: usize) -> Self {
+        let limit = framing.fast_limit(limit);
+        match framing.length_field() {
+            // A fixed header is at most 65,535 bytes long.
+            Some((at, width, big)) if limit != 0 => Quick {
+                limit,
+                head: framing.max_head() as u16,
+                at: at as u16,
+                shift: (64 - 8 * width) as u8,
+                big,
+            },
+            _ => Quick::default(),
+        }
+    }
+
+    /// The raw length value of the head whole at the start of `input`: one
+    /// 8-byte load where `input` holds 8 bytes from the field on, else the
+    /// framing's own read.
+    #[inline(always)]
+    pub(super) fn raw_len<F: Framing>(&self, framing: &F, input: &[u8]) -> Option<u64> {
+        let wide = input
+            .get(usize::from(self.at)..)
+            .and_then(|b| b.first_chunk::<8>());
+        match wide {
+            Some(w) if input.len() >= usize::from(self.head) => {
+                let raw = if self.big {
+                    u64::from_be_bytes(*w) >> self.shift
+                } else {
+                    u64::from_le_bytes(*w) & (u64::MAX >> self.shift)
+                };
+                debug_assert_eq!(Some(raw), framing.raw_len(input));
+                Some(raw)
+            }
+            _ => framing.raw_len(input),
+        }
+    }
+}
+
 /// The machine both decoders are. `STREAM` picks how bodies are delivered.
 #[derive(Debug)]
 pub(super) struct Machine<F, B, const STREAM: bool> {
@@ -28,8 +86,13 @@ pub(super) struct Machine<F, B, const STREAM: bool> {
     pub(super) pos: u64,
     /// Stream offset of the current frame's head (for errors and reports).
     pub(super) frame_start: u64,
-    /// See [`Framing::fast_limit`]; fixed when the decoder is built.
-    pub(super) fast_limit: u64,
+    /// What I1's fast path reads, fixed when the decoder is built.
+    pub(super) quick: Quick,
+    /// The framing's tail length and, within it, the frame end's (the
+    /// trailer is the rest), copied out of the layout for the fast path and
+    /// the frame borrow.
+    pub(super) tail: u32,
+    pub(super) end: u32,
 }
 
 impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
@@ -42,9 +105,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             state: State::Idle,
             pos: 0,
             frame_start: 0,
-            fast_limit: 0,
+            quick: Quick::default(),
+            tail: 0,
+            end: 0,
         };
-        m.fast_limit = m.framing.fast_limit(m.limit());
+        m.quick = Quick::new(&m.framing, m.limit());
+        // A tail is a few bytes: a checksum and a separator.
+        m.tail = m.framing.tail() as u32;
+        m.end = m.framing.frame_end_len() as u32;
         m.reset();
         m
     }
