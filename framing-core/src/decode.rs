@@ -162,8 +162,8 @@
 //! value is below `fast_limit`, a constant derived from the layout and the
 //! buffer when the decoder is built (checked against the full validation by
 //! `debug_assert!`). What that comparison reads (the field's offset, width
-//! and byte order, the head's and tail's lengths) is copied into the
-//! machine when it is built, so the field is one 8-byte load where the
+//! and byte order, the head's length; 8 bytes, so the decoder stays its
+//! buffer and a few words) is copied into the machine when it is built, so the field is one 8-byte load where the
 //! input has 8 bytes from it (checked against the layout's own read by
 //! `debug_assert!`). [`Decoder::decode`] takes this same I1 before calling
 //! `feed` (`take_i1`: state `Idle` or `Lent`, the head judged by that

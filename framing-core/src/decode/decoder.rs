@@ -196,9 +196,6 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     #[inline(always)]
     pub fn frame<'a>(&'a self, input: &'a [u8], at: At) -> Frame<'a> {
         let mut layout = self.machine.framing.borrow();
-        // The tail's and the frame end's lengths: the machine's copy of
-        // the layout's, or the first frame's own.
-        let (mut tail, mut end) = (self.machine.tail as usize, self.machine.end as usize);
         let (bytes, head) = match at.0 {
             Place::Input { start, head, len } => (&input[start..start + len], head),
             Place::Buffer => {
@@ -209,8 +206,6 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
                 // Read with the first frame's own layout (once a stream).
                 if let Some(first) = layout.first_frame() {
                     layout = first;
-                    tail = first.tail_len();
-                    end = tail - first.trailer_len();
                 }
                 let bytes = self.span(input, span);
                 (bytes, layout.head_len_in(bytes).min(bytes.len()))
@@ -218,15 +213,14 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
             Place::Preface(span) => return Frame::preface(self.span(input, span)),
             Place::Piece { .. } | Place::End => panic!("a StreamDecoder's item given to a Decoder"),
         };
-        split_frame(layout, bytes, head, tail, end)
+        split_frame(layout, bytes, head)
     }
 
     /// The frame of this decoder's layout whose bytes are `bytes`, its head
     /// `head` bytes long.
     #[inline(always)]
     fn lend<'a>(&'a self, bytes: &'a [u8], head: usize) -> Frame<'a> {
-        let (tail, end) = (self.machine.tail as usize, self.machine.end as usize);
-        split_frame(self.machine.framing.borrow(), bytes, head, tail, end)
+        split_frame(self.machine.framing.borrow(), bytes, head)
     }
 
     /// The bytes of a preface or first frame.
@@ -323,13 +317,9 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 /// head and tail long (a delimited one, shorter than its trailer, is never
 /// returned).
 #[inline(always)]
-fn split_frame<'a>(
-    layout: &'a Layout,
-    bytes: &'a [u8],
-    head: usize,
-    tail: usize,
-    end: usize,
-) -> Frame<'a> {
+fn split_frame<'a>(layout: &'a Layout, bytes: &'a [u8], head: usize) -> Frame<'a> {
+    let tail = layout.tail_len();
+    let end = tail - layout.trailer_len();
     let (head, body) = bytes.split_at(head);
     let (payload, trailer) = body[..body.len() - end].split_at(body.len() - tail);
     Frame::new(Header::new(head, layout), payload, trailer)

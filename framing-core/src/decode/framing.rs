@@ -56,8 +56,6 @@ pub(crate) trait Framing {
     /// The tail's length (the trailer and the frame end), the last bytes of
     /// every body; 0 for none.
     fn tail(&self) -> usize;
-    /// The frame end's length, the tail's last bytes (after the trailer).
-    fn frame_end_len(&self) -> usize;
     /// Checks a whole frame's trailer (whole mode); a frame shorter than
     /// its trailer (delimited frames may be) fails.
     fn check_frame(&self, frame: &[u8]) -> Result<(), HeaderFault>;
@@ -155,11 +153,6 @@ impl<L: Borrow<Layout>> Framing for L {
     #[inline(always)]
     fn tail(&self) -> usize {
         self.borrow().tail_len()
-    }
-
-    fn frame_end_len(&self) -> usize {
-        let l = self.borrow();
-        l.tail_len() - l.trailer_len()
     }
 
     #[inline]

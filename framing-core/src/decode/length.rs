@@ -61,7 +61,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     // I1: a whole valid frame (with a trailer, a good one;
                     // a bad trailer, T1, is the loop's: see `i1`).
                     if input.len() >= total
-                        && (self.tail == 0
+                        && (self.framing.tail() == 0
                             || self.framing.check_frame_fast(&input[..total]).is_ok())
                     {
                         return self.i1(0, len, total);
@@ -177,11 +177,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             return None;
         }
         let raw = self.quick.raw_len(&self.framing, input)?;
-        if raw >= self.quick.limit {
+        if raw >= u64::from(self.quick.limit) {
             return None;
         }
         // `fast_limit` leaves room for the trailer: no overflow.
-        let body = raw + u64::from(self.tail);
+        let body = raw + self.framing.tail() as u64;
         // The invariant that makes one comparison enough.
         debug_assert_eq!(
             self.framing.head(input, self.limit()),
@@ -438,7 +438,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         // `fast_limit` bounds the body by `limit - len`: no overflow.
         let total = len + sat(body);
         if input.len() < total
-            || (self.tail != 0 && self.framing.check_frame_fast(&input[..total]).is_err())
+            || (self.framing.tail() != 0 && self.framing.check_frame_fast(&input[..total]).is_err())
         {
             return None;
         }

@@ -24,12 +24,14 @@ pub(super) enum Next {
 /// decides (`limit` != 0, see [`Framing::fast_limit`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Quick {
-    /// See [`Framing::fast_limit`]; 0: no fast path.
-    pub(super) limit: u64,
-    /// The head's length (the fixed header's).
-    pub(super) head: u16,
+    /// See [`Framing::fast_limit`], at most `u32::MAX` (a lower bound
+    /// only sends more heads to the full validation); 0: no fast path.
+    pub(super) limit: u32,
+    /// The head's length (the fixed header's; a head over 255 bytes has
+    /// no fast path, to keep the decoder small).
+    pub(super) head: u8,
     /// The length field's offset in the header.
-    pub(super) at: u16,
+    pub(super) at: u8,
     /// 64 minus the length field's width in bits: an 8-byte load at `at`
     /// holds the field in its first bytes.
     pub(super) shift: u8,
@@ -39,13 +41,13 @@ pub(super) struct Quick {
 
 impl Quick {
     fn new<F: Framing>(framing: &F, limit: usize) -> Self {
-        let limit = framing.fast_limit(limit);
-        match framing.length_field() {
-            // A fixed header is at most 65,535 bytes long.
-            Some((at, width, big)) if limit != 0 => Quick {
+        let limit = u32::try_from(framing.fast_limit(limit)).unwrap_or(u32::MAX);
+        match (framing.length_field(), u8::try_from(framing.max_head())) {
+            (Some((at, width, big)), Ok(head)) if limit != 0 => Quick {
                 limit,
-                head: framing.max_head() as u16,
-                at: at as u16,
+                head,
+                // The field lies within the head.
+                at: at as u8,
                 shift: (64 - 8 * width) as u8,
                 big,
             },
@@ -88,11 +90,6 @@ pub(super) struct Machine<F, B, const STREAM: bool> {
     pub(super) frame_start: u64,
     /// What I1's fast path reads, fixed when the decoder is built.
     pub(super) quick: Quick,
-    /// The framing's tail length and, within it, the frame end's (the
-    /// trailer is the rest), copied out of the layout for the fast path and
-    /// the frame borrow.
-    pub(super) tail: u32,
-    pub(super) end: u32,
 }
 
 impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
@@ -106,13 +103,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             pos: 0,
             frame_start: 0,
             quick: Quick::default(),
-            tail: 0,
-            end: 0,
         };
         m.quick = Quick::new(&m.framing, m.limit());
-        // A tail is a few bytes: a checksum and a separator.
-        m.tail = m.framing.tail() as u32;
-        m.end = m.framing.frame_end_len() as u32;
         m.reset();
         m
     }
