@@ -809,7 +809,10 @@ pub fn split_equivalence(data: &[u8]) -> bool {
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(run_whole(layout, cap, &bytes), whole, "byte by byte");
     }
-    // The shortcuts of `feed` are the general loop's transitions.
+    // The shortcuts are the general loop's transitions: `whole` and
+    // `chunked` come from `Decoder::decode`, which takes I1 itself
+    // (`take_i1`) before `feed`'s shortcuts; `run_held` below drives `feed`
+    // alone; this runs neither, only the loop.
     assert_eq!(
         run_general(layout, cap, &chunks, false),
         whole,

@@ -56,16 +56,12 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                         // I2: a valid head.
                         return self.i2(input, 0, len, body);
                     }
-                    // `head` bounds the body by `limit - len`: no overflow.
-                    let total = len + sat(body);
                     // I1: a whole valid frame (with a trailer, a good one;
                     // a bad trailer, T1, is the loop's: see `i1`).
-                    if input.len() >= total
-                        && (self.framing.tail() == 0
-                            || self.framing.check_frame_fast(&input[..total]).is_ok())
-                    {
-                        return self.i1(0, len, total);
-                    }
+                    let total = match self.whole_good(input, len, body) {
+                        Ok(total) => return self.i1(0, len, total),
+                        Err(total) => total,
+                    };
                     if input.len() < total && !last {
                         if total <= hold {
                             // I0: the adapter keeps the frame until whole.
@@ -421,6 +417,25 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.item_at(at + total, frame)
     }
 
+    /// I1's guard after a valid head of `len` bytes announcing `body`:
+    /// `Ok(total)` when the frame's `total` bytes are all at the start of
+    /// `input` and its trailer, if any, is good; `Err(total)` otherwise (a
+    /// bad trailer, T1, is left to the loop's `idle`). Shared by the
+    /// shortcut in `feed_length` and [`take_i1`](Self::take_i1).
+    #[inline(always)]
+    fn whole_good(&self, input: &[u8], len: usize, body: u64) -> Result<usize, usize> {
+        // `head` and `fast_limit` bound the body by `limit - len`: no
+        // overflow.
+        let total = len + sat(body);
+        if input.len() >= total
+            && (self.framing.tail() == 0 || self.framing.check_frame_fast(&input[..total]).is_ok())
+        {
+            Ok(total)
+        } else {
+            Err(total)
+        }
+    }
+
     /// I1 for a facade that lends the frame itself
     /// ([`Decoder::decode`](crate::Decoder::decode)): between frames, a
     /// whole frame at the start of `input` whose head one comparison judges
@@ -435,13 +450,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
         let body = self.quick_valid(input)?;
         let len = usize::from(self.quick.head);
-        // `fast_limit` bounds the body by `limit - len`: no overflow.
-        let total = len + sat(body);
-        if input.len() < total
-            || (self.framing.tail() != 0 && self.framing.check_frame_fast(&input[..total]).is_err())
-        {
-            return None;
-        }
+        let total = self.whole_good(input, len, body).ok()?;
         if matches!(self.state, State::Lent) {
             self.lent();
         }
