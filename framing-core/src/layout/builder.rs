@@ -8,7 +8,7 @@ use super::constant::{
 use super::delimiter::{Delimiter, Separator};
 use super::error::LayoutError;
 use super::preface::{Preface, MAX_PREFACE};
-use super::spec::{Layout, LengthField, Oversize, TrailerSpec, DEFAULT_MAX_PAYLOAD};
+use super::spec::{Layout, LengthField, Oversize, TailLens, TrailerSpec, DEFAULT_MAX_PAYLOAD};
 use super::suffix::{Radix, Suffix};
 use crate::format::{ByteOrder, Format, FormatError, Kind};
 use crate::trailer::{Checksum, Covers};
@@ -603,6 +603,7 @@ impl LayoutBuilder {
             trailer,
             delimiter: self.delimiter,
             frame_end: self.frame_end,
+            tail_lens: TailLens::of(trailer, self.frame_end),
             preface: self.preface,
             first: self.first,
             pool: self.pool,
