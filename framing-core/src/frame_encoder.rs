@@ -24,7 +24,7 @@ const BLOCK: usize = 254;
 /// let payload: Vec<u8> = (0..10_000u32).map(|i| (i % 7) as u8).collect();
 ///
 /// let mut encoder = layout.frame_encoder().unwrap();
-/// let (mut wire, mut out) = (Vec::new(), [0u8; 100]); // a 100-byte window
+/// let (mut wire, mut out) = (Vec::new(), [0u8; 100]); // a 100-byte output buffer
 /// for piece in payload.chunks(333) {
 ///     let mut piece = piece;
 ///     while !piece.is_empty() {

@@ -6,9 +6,11 @@
 //! `layout/builder.rs` the builder and the checks it makes,
 //! `layout/constant.rs` the constants and their pool, `layout/delimiter.rs`
 //! the delimiters, `layout/suffix.rs` a length after the header (a varint,
-//! ASCII digits), `layout/preface.rs` the bytes before the first frame, `layout/check.rs` header validation and
-//! `layout/error.rs` the errors. They import one another as a tree; this
-//! file only declares them and re-exports the names.
+//! ASCII digits), `layout/preface.rs` the bytes before the first frame,
+//! `layout/check.rs` header validation and `layout/error.rs` the errors.
+//! They import one another as a tree, no two files each other (the errors
+//! import only the limits they quote); this file only declares them and
+//! re-exports the names.
 
 mod builder;
 mod check;
@@ -23,8 +25,8 @@ pub use builder::LayoutBuilder;
 pub use constant::{MAX_CONSTANTS, MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES};
 pub use delimiter::{Delimiter, Separator, MAX_DELIMITER};
 pub(crate) use error::HeaderFault;
-pub use error::LayoutError;
+pub use error::{AsciiFault, LayoutError};
 pub use preface::{Preface, MAX_PREFACE};
 pub use spec::{Layout, Oversize, DEFAULT_MAX_PAYLOAD};
-pub use suffix::{AsciiFault, Radix};
+pub use suffix::Radix;
 pub(crate) use suffix::{Read, Suffix};

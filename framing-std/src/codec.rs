@@ -336,8 +336,8 @@ impl FrameCodec {
     }
 
     /// Drops from `src` the bytes fed to the decoder that it no longer
-    /// holds: all but those of a partial frame (or resynchronisation
-    /// window) in its buffer, which are the last ones fed.
+    /// holds: all but those of a partial frame (or of a resynchronisation
+    /// in progress) in its buffer, which are the last ones fed.
     fn release(&mut self, src: &mut BytesMut) {
         let held = self.decoder.buffer().len();
         let drop = self.fed.saturating_sub(held).min(src.len());

@@ -235,7 +235,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     #[inline(always)]
     pub(super) fn debug_check(&self) {
         if cfg!(debug_assertions) {
-            let (have, window) = (self.buf.len(), self.framing.max_head());
+            let (have, max_head) = (self.buf.len(), self.framing.max_head());
             let holds = match self.state {
                 State::Idle => have == 0,
                 State::Preface => self.framing.preface().is_some_and(|p| have < p.max_len()),
@@ -247,13 +247,13 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     (!STREAM || self.framing.preface().is_some())
                         && (have > 0 || matches!(self.kind(), FramingKind::Delimited(_)))
                 }
-                State::Head => have > 0 && have <= window,
-                State::Body { .. } if STREAM => have <= window,
+                State::Head => have > 0 && have <= max_head,
+                State::Body { .. } if STREAM => have <= max_head,
                 State::Body { remaining, .. } => have > 0 && remaining > 0,
                 State::Tail { .. } => STREAM && have < self.framing.tail(),
                 State::Scan { .. } => !STREAM,
                 State::Skip { .. } => have == 0,
-                State::Resync { skipped, .. } => have < window && skipped > 0,
+                State::Resync { skipped, .. } => have < max_head && skipped > 0,
                 State::Failed(_) => true,
             };
             debug_assert!(holds, "{:?} with {have} bytes buffered", self.state);

@@ -7,7 +7,6 @@ use core::fmt;
 use super::constant::{MAX_CONSTANTS, MAX_CONSTANTS_BYTES, MAX_CONSTANT_BYTES};
 #[allow(unused_imports)] // for the docs
 use super::delimiter::MAX_DELIMITER;
-use super::suffix::AsciiFault;
 use crate::format::FormatError;
 
 /// Why a layout could not be built.
@@ -317,4 +316,43 @@ pub(crate) enum HeaderFault {
         fault: crate::resp::RespFault,
         at: usize,
     },
+}
+
+/// What is wrong with an ASCII length
+/// ([`DecodeErrorKind::AsciiLength`](crate::DecodeErrorKind::AsciiLength)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AsciiFault {
+    /// The length has no digit: `byte` came first.
+    NoDigits {
+        /// The byte where the first digit should be.
+        byte: u8,
+    },
+    /// More digits than the layout allows.
+    TooManyDigits {
+        /// The layout's limit.
+        max: u8,
+    },
+    /// The digits give a value above 64 bits.
+    Overflow,
+    /// The digits are not followed by the layout's end bytes: `byte` came
+    /// instead (a stray character, or a digit of another radix).
+    BadEnd {
+        /// The byte found.
+        byte: u8,
+    },
+}
+
+impl core::fmt::Display for AsciiFault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            AsciiFault::NoDigits { byte } => write!(f, "has no digits ({byte:#04x} came first)"),
+            AsciiFault::TooManyDigits { max } => write!(f, "has more than {max} digits"),
+            AsciiFault::Overflow => f.write_str("is above 2^64-1"),
+            AsciiFault::BadEnd { byte } => {
+                write!(f, "is followed by {byte:#04x}, not its end bytes")
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! header views and the split of a frame.
 
 use super::delimiter::Separator;
-use super::error::HeaderFault;
+use super::error::{AsciiFault, HeaderFault};
 use crate::varint::{self, Varint};
 use crate::websocket::{self, Masking};
 
@@ -47,45 +47,6 @@ impl Radix {
         match self {
             Radix::Decimal => 20,
             Radix::Hex => 16,
-        }
-    }
-}
-
-/// What is wrong with an ASCII length
-/// ([`DecodeErrorKind::AsciiLength`](crate::DecodeErrorKind::AsciiLength)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum AsciiFault {
-    /// The length has no digit: `byte` came first.
-    NoDigits {
-        /// The byte where the first digit should be.
-        byte: u8,
-    },
-    /// More digits than the layout allows.
-    TooManyDigits {
-        /// The layout's limit.
-        max: u8,
-    },
-    /// The digits give a value above 64 bits.
-    Overflow,
-    /// The digits are not followed by the layout's end bytes: `byte` came
-    /// instead (a stray character, or a digit of another radix).
-    BadEnd {
-        /// The byte found.
-        byte: u8,
-    },
-}
-
-impl core::fmt::Display for AsciiFault {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match *self {
-            AsciiFault::NoDigits { byte } => write!(f, "has no digits ({byte:#04x} came first)"),
-            AsciiFault::TooManyDigits { max } => write!(f, "has more than {max} digits"),
-            AsciiFault::Overflow => f.write_str("is above 2^64-1"),
-            AsciiFault::BadEnd { byte } => {
-                write!(f, "is followed by {byte:#04x}, not its end bytes")
-            }
         }
     }
 }
