@@ -158,6 +158,22 @@ macro_rules! async_adapters {
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.owned_frame(found)))
             }
+
+            /// Like [`next_item`](Self::next_item), but the frame (or
+            /// preface) owns its bytes, as
+            /// [`next_owned_frame`](Self::next_owned_frame)'s does.
+            ///
+            /// # Cancel safety
+            /// Cancel safe: dropping the future before it completes loses
+            /// no byte; calling again continues.
+            ///
+            /// # Errors
+            /// As [`next_frame`](Self::next_frame).
+            pub async fn next_owned_item(&mut self) -> io::Result<Option<Decoded<OwnedFrame>>> {
+                let FrameReader { inner, rx } = self;
+                let found = turn(inner, |read| rx.poll_found(read)).await?;
+                Ok(found.map(|found| rx.owned_item(found)))
+            }
         }
 
         crate::read::reader_accessors!(FrameReader);

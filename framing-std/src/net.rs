@@ -121,6 +121,15 @@ impl<S: Read + Write> FramedStream<S> {
         self.rx.next_owned_frame(&mut self.stream)
     }
 
+    /// The next frame or recovery report, owned. As
+    /// [`FrameReader::next_owned_item`].
+    ///
+    /// # Errors
+    /// As [`FrameReader::next_frame`].
+    pub fn next_owned_item(&mut self) -> io::Result<Option<Decoded<OwnedFrame>>> {
+        self.rx.next_owned_item(&mut self.stream)
+    }
+
     /// Writes queued frames and a frame holding `payload`. As
     /// [`FrameWriter::write_frame`].
     ///

@@ -196,6 +196,25 @@ impl Rx {
     /// an [`OwnedFrame`].
     #[inline]
     pub(crate) fn owned_frame(&self, found: (usize, At)) -> OwnedFrame {
+        self.owned(found, self.frame_layout(found.1))
+    }
+
+    /// The item [`poll_found`](Self::poll_found) found, its frame (or
+    /// preface) copied into an [`OwnedFrame`].
+    pub(crate) fn owned_item(&self, (from, found): (usize, Found)) -> Decoded<OwnedFrame> {
+        match found {
+            Found::Item(at) => Decoded::Frame(self.owned_frame((from, at))),
+            // Read as the borrowed preface is: no header.
+            Found::Preface(at) => {
+                Decoded::Preface(self.owned((from, at), SharedLayout::Static(&Layout::PREFACE)))
+            }
+            Found::Recovered(report) => Decoded::Recovered(report),
+        }
+    }
+
+    /// The frame or preface found at `found`, copied, read with `layout`.
+    #[inline]
+    fn owned(&self, found: (usize, At), layout: SharedLayout) -> OwnedFrame {
         let frame = self.frame(found);
         let head = frame.header().as_bytes().len();
         // The frame's bytes lie together, where the decoder found them: one
@@ -204,7 +223,7 @@ impl Rx {
             Some(range) => self.chunk.since(found.0)[range].to_vec(),
             None => framing_core::Buffer::as_slice(self.decoder.buffer()).to_vec(),
         };
-        OwnedFrame::new(bytes, head, self.frame_layout(found.1))
+        OwnedFrame::new(bytes, head, layout)
     }
 
     /// The layout a frame found at `at` is read with: the first frame's
@@ -258,6 +277,15 @@ impl Rx {
                 None => return Ok(None),
             }
         }
+    }
+
+    /// The next frame or report, owned, read with a blocking reader.
+    pub(crate) fn next_owned_item<R: Read + ?Sized>(
+        &mut self,
+        inner: &mut R,
+    ) -> io::Result<Option<Decoded<OwnedFrame>>> {
+        let found = self.chunk.next(inner, &mut self.decoder, self.hold)?;
+        Ok(found.map(|found| self.owned_item(found)))
     }
 
     /// The next frame, owned, read with a blocking reader.
@@ -425,6 +453,32 @@ impl<R: Read> FrameReader<R> {
     /// As [`next_frame`](Self::next_frame).
     pub fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
         self.rx.next_owned_frame(&mut self.inner)
+    }
+
+    /// Like [`next_item`](Self::next_item), but the frame (or preface) owns
+    /// its bytes, as [`next_owned_frame`](Self::next_owned_frame)'s does.
+    /// The four methods are one grid: borrowed or owned, frames alone or
+    /// with reports.
+    ///
+    /// ```
+    /// use framing_std::{Decoded, FrameReader, Layout, Oversize, Recovery};
+    ///
+    /// let layout = Layout::builder("!H").max_payload(4).on_oversize(Oversize::Discard).build()?;
+    /// let mut reader = FrameReader::new(&b"\x00\x06toobig\x00\x02ok"[..], layout);
+    /// let mut kept = Vec::new();
+    /// while let Some(item) = reader.next_owned_item()? {
+    ///     kept.push(item); // frames and reports alike outlive the call
+    /// }
+    /// assert!(matches!(kept[0], Decoded::Recovered(Recovery::Discarded { offset: 0, length: 6 })));
+    /// let Decoded::Frame(frame) = &kept[1] else { panic!() };
+    /// assert_eq!(frame.payload(), b"ok");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`next_frame`](Self::next_frame).
+    pub fn next_owned_item(&mut self) -> io::Result<Option<Decoded<OwnedFrame>>> {
+        self.rx.next_owned_item(&mut self.inner)
     }
 }
 

@@ -63,6 +63,20 @@ pub fn owned(r: io::Result<Option<OwnedFrame>>) -> Got {
     }
 }
 
+pub fn owned_item(r: io::Result<Option<Decoded<OwnedFrame>>>) -> Got {
+    match r {
+        Ok(Some(Decoded::Frame(f))) => Ok(Some(Out::Frame(f.as_bytes().to_vec()))),
+        Ok(Some(Decoded::Recovered(r))) => Ok(Some(Out::Recovered(r))),
+        Ok(Some(Decoded::Preface(p))) => {
+            assert!(p.header_bytes().is_empty(), "a preface has no header");
+            Ok(Some(Out::Piece(p.payload().to_vec())))
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(err(&e)),
+        other => panic!("not expected here: {other:?}"),
+    }
+}
+
 pub fn event(r: io::Result<Option<Event<'_>>>) -> Got {
     match r {
         Ok(Some(Event::Header(h))) => Ok(Some(Out::Header(h.as_bytes().to_vec()))),
@@ -161,6 +175,10 @@ fn payloads(seed: u64, count: usize, big: usize) -> Vec<Vec<u8>> {
 /// COBS, lines, the recovery policies, a truncated stream and a bad frame.
 pub fn cases() -> Vec<Case> {
     let plain = Layout::new("!H");
+    let prefaced = Layout::builder("!H")
+        .preface_until(b"\r\n", 16)
+        .build()
+        .expect("a layout with a preface");
     let checked = Layout::builder("<BI")
         .length_field(1)
         .constant(0, Value::Int(0x7e))
@@ -252,6 +270,12 @@ pub fn cases() -> Vec<Case> {
             stream: bad,
             capacity: 64,
         },
+        Case {
+            name: "preface",
+            layout: prefaced,
+            stream: [&b"HELLO/1\r\n"[..], &encode(plain, &payloads(7, 5, 40))].concat(),
+            capacity: 32,
+        },
     ]
 }
 
@@ -264,6 +288,13 @@ pub fn blocking_items(case: &Case, sizes: &[usize]) -> Vec<Out> {
     let script = Script::chunks(&case.stream, sizes.iter().copied().cycle());
     let mut r = FrameReader::with_capacity(case.capacity, script, case.layout);
     collect(|| item(r.next_item()))
+}
+
+/// The blocking reader's items, owned, reading `sizes` bytes at a time.
+pub fn blocking_owned_items(case: &Case, sizes: &[usize]) -> Vec<Out> {
+    let script = Script::chunks(&case.stream, sizes.iter().copied().cycle());
+    let mut r = FrameReader::with_capacity(case.capacity, script, case.layout);
+    collect(|| owned_item(r.next_owned_item()))
 }
 
 /// The blocking reader's frames (owned: `owned`), reports skipped.
@@ -316,8 +347,8 @@ macro_rules! block_on {
 macro_rules! reader_equivalence {
     ($rt:ident, $Trickle:ident) => {
         use async_common::{
-            blocking_events, blocking_frames, blocking_items, cases, collect, event, frame, item,
-            owned, Out, SPLITS,
+            blocking_events, blocking_frames, blocking_items, blocking_owned_items, cases, collect,
+            event, frame, item, owned, owned_item, Out, SPLITS,
         };
 
         /// Every item of `case` from the async reader.
@@ -347,6 +378,35 @@ macro_rules! reader_equivalence {
                             async_items(&case, sizes, cancel),
                             reference,
                             "{}, reads of {sizes:?}, cancelled at every Pending: {cancel}",
+                            case.name
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn owned_items_are_the_borrowed_items() {
+            for case in cases() {
+                for sizes in SPLITS {
+                    let reference = blocking_items(&case, sizes);
+                    assert_eq!(
+                        blocking_owned_items(&case, sizes),
+                        reference,
+                        "{}: blocking next_owned_item, reads of {sizes:?}",
+                        case.name
+                    );
+                    for cancel in [false, true] {
+                        let trickle = $Trickle::new(&case.stream, sizes);
+                        let mut r = framing_std::$rt::FrameReader::with_capacity(
+                            case.capacity,
+                            trickle,
+                            case.layout,
+                        );
+                        let got = collect(|| block_on!(cancel, r.next_owned_item(), owned_item));
+                        assert_eq!(
+                            got, reference,
+                            "{}: next_owned_item, reads of {sizes:?}, cancelled: {cancel}",
                             case.name
                         );
                     }
