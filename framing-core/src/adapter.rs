@@ -310,6 +310,39 @@ impl Window {
         self.end += n;
     }
 
+    /// For an adapter whose buffer others fill (a `BytesMut` a framework
+    /// reads into, as tokio-util's `FramedRead` does), instead of
+    /// [`room`](Self::room) and [`filled`](Self::filled): the buffer now
+    /// holds `len` bytes, and `ended` says whether the stream ends after
+    /// them (for this pull: a framework may read again after an end).
+    /// Returns `false`, changing nothing, if `len` is less than the bytes
+    /// already fed ([`start`](Self::start)): someone removed bytes the
+    /// decoder may be holding. Fewer unfed bytes than before (taken back
+    /// by their owner) are fine: the decoder is asked about them again.
+    pub fn arrived(&mut self, len: usize, ended: bool) -> bool {
+        if len < self.start {
+            return false;
+        }
+        if len < self.end {
+            // The bytes `need` was said of are not all there any more.
+            self.need = 0;
+        }
+        self.end = len;
+        self.ended = ended;
+        true
+    }
+
+    /// The adapter dropped the first `n` bytes of its buffer, all of them
+    /// fed (`n` at most [`start`](Self::start); more is taken as `start`):
+    /// every offset moves back by `n`. With [`arrived`](Self::arrived),
+    /// for a buffer that drops what it consumed from its front.
+    pub fn advance(&mut self, n: usize) {
+        debug_assert!(n <= self.start, "advanced past the fed bytes");
+        let n = n.min(self.start);
+        self.start -= n;
+        self.end -= n;
+    }
+
     /// Offset in the buffer of the first unfed byte.
     pub const fn start(&self) -> usize {
         self.start

@@ -205,7 +205,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::adapter::{Feed, Found};
+use framing_core::adapter::{Found, Pull, Window};
 use framing_core::{Buffer, Decoded, Layout, Value};
 #[cfg(feature = "tokio")]
 use tokio_util::codec::{Decoder, Encoder};
@@ -275,15 +275,12 @@ pub struct FrameCodec {
     decoder: framing_core::Decoder<Arc<Layout>, GrowBuf>,
     /// Shared with every [`OwnedFrame<Bytes>`] the codec makes.
     layout: SharedLayout,
-    /// Bytes at the start of the read buffer already fed to the decoder:
-    /// only ever those its buffer holds, the last it consumed.
-    fed: usize,
-    /// What the decoder last said the frame after `fed` needs whole (its
-    /// `Fed::need`), 0 when it said nothing: until that many bytes are
-    /// there, feeding them again would get the same answer, so the codec
-    /// returns `None` without entering the decoder (as `Window::pull`
-    /// does).
-    need: usize,
+    /// The one feed loop over the read buffer (tokio-util's `FramedRead`
+    /// owns it and appends to it): `src[..start]` was fed, only ever the
+    /// bytes the decoder's buffer holds, the last it consumed;
+    /// `src[start..]` was not. Its remembered `need` keeps a frame not yet
+    /// whole from being fed again until it can be.
+    window: Window,
     /// Whether the encoder wrote its first frame (with the preface).
     started: bool,
 }
@@ -316,8 +313,7 @@ impl FrameCodec {
         FrameCodec {
             decoder: framing_core::Decoder::new(Arc::new(*layout), GrowBuf::new(limit)),
             layout,
-            fed: 0,
-            need: 0,
+            window: Window::new(),
             started: false,
         }
     }
@@ -340,47 +336,59 @@ impl FrameCodec {
     /// in progress) in its buffer, which are the last ones fed.
     fn release(&mut self, src: &mut BytesMut) {
         let held = self.decoder.buffer().len();
-        let drop = self.fed.saturating_sub(held).min(src.len());
-        src.advance(drop);
-        self.fed -= drop;
+        let drop = self.window.start().saturating_sub(held).min(src.len());
+        self.drop_fed(src, drop);
     }
 
-    /// The codec's turn of the feed loop over `src`, which tokio-util's
-    /// `FramedRead` owns: `src[..fed]` was fed, `src[fed..]` was not.
+    /// Drops the first `n` bytes of `src`, all fed.
+    fn drop_fed(&mut self, src: &mut BytesMut, n: usize) {
+        src.advance(n);
+        self.window.advance(n);
+    }
+
+    /// The codec's turn of the feed loop ([`Window::pull`]) over `src`,
+    /// which tokio-util's `FramedRead` owns and appends to: "read more" is
+    /// room reserved in `src` for the frame the decoder keeps back.
     fn next(
         &mut self,
         src: &mut BytesMut,
         eof: bool,
     ) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
-        let input = src.get(self.fed..).ok_or_else(lost)?;
+        if !self.window.arrived(src.len(), eof) {
+            return Err(lost());
+        }
         // Between frames, the decoder keeps back a frame not whole yet (any
         // valid one: it fits the decoder's limit) until it lies whole in
-        // `src`: room is reserved for the rest.
-        if self.need > input.len() && !eof {
-            // The decoder's answer for these bytes, which still holds.
-            return Ok(None);
-        }
-        let start = self.fed;
-        let step = self.decoder.feed(input, eof, usize::MAX);
-        self.need = step.need;
-        // Whatever was found, the bytes used are fed.
-        self.fed += step.consumed;
-        let unfed = input.len() - step.consumed;
-        let (at, preface) = match step.result {
-            Ok(Some(Found::Item(at))) => (at, false),
-            Ok(Some(Found::Preface(at))) => (at, true),
-            Ok(Some(Found::Recovered(report))) => {
-                self.release(src);
-                return Ok(Some(Decoded::Recovered(report)));
-            }
-            Ok(None) => {
-                self.release(src);
-                if step.need > unfed {
-                    src.reserve((step.need - unfed).min(RESERVE_LIMIT));
+        // `src`.
+        let (start, found) = match self.window.pull(src, &mut self.decoder, usize::MAX) {
+            Pull::Found { at, found } => (at, found),
+            Pull::Read { need } => {
+                // No fed byte to drop (the usual case between frames, and
+                // always when the window answered without the decoder):
+                // nothing to release.
+                if self.window.start() != 0 {
+                    self.release(src);
+                }
+                let unfed = self.window.end() - self.window.start();
+                if need > unfed {
+                    src.reserve((need - unfed).min(RESERVE_LIMIT));
                 }
                 return Ok(None);
             }
-            Err(e) => return Err(error::from_decode(e)),
+            Pull::End => {
+                self.release(src);
+                return Ok(None);
+            }
+            Pull::Failed(e) => return Err(error::from_decode(e)),
+        };
+        let input = self.window.since(src, start);
+        let (at, preface) = match found {
+            Found::Item(at) => (at, false),
+            Found::Preface(at) => (at, true),
+            Found::Recovered(report) => {
+                self.release(src);
+                return Ok(Some(Decoded::Recovered(report)));
+            }
         };
         // The head's length, as the decoder found it.
         let head = self.decoder.frame(input, at).header().as_bytes().len();
@@ -397,16 +405,16 @@ impl FrameCodec {
                 Bytes::copy_from_slice(self.decoder.buffer().as_slice())
             }
             None => {
-                let len = self.decoder.buffer().len();
-                let from = self.fed.checked_sub(len).ok_or_else(lost)?;
-                self.split_fed(src, from..self.fed)?
+                let (len, fed) = (self.decoder.buffer().len(), self.window.start());
+                let from = fed.checked_sub(len).ok_or_else(lost)?;
+                self.split_fed(src, from..fed)?
             }
         };
-        if self.fed > src.len() {
+        let fed = self.window.start();
+        if fed > src.len() {
             return Err(lost());
         }
-        src.advance(self.fed);
-        self.fed = 0;
+        self.drop_fed(src, fed);
         if preface {
             let layout = SharedLayout::Static(&Layout::PREFACE);
             return Ok(Some(Decoded::Preface(OwnedFrame::new(bytes, head, layout))));
@@ -419,14 +427,14 @@ impl FrameCodec {
     }
 
     /// Splits `frame`, bytes already fed, off the front of `src` (what was
-    /// fed before it is dropped); `fed` then counts from its end.
+    /// fed before it is dropped); the window then counts from its end.
     fn split_fed(&mut self, src: &mut BytesMut, frame: Range<usize>) -> io::Result<Bytes> {
-        if frame.end > src.len() || frame.end > self.fed {
+        if frame.end > src.len() || frame.end > self.window.start() {
             return Err(lost());
         }
         src.advance(frame.start);
         let bytes = src.split_to(frame.len()).freeze();
-        self.fed -= frame.end;
+        self.window.advance(frame.end);
         Ok(bytes)
     }
 

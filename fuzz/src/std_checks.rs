@@ -4,7 +4,8 @@
 //! `FrameReader` (feature `tokio`) over an `AsyncRead` that plays the same
 //! script, `Pending` before every read and for every `WouldBlock`, its
 //! futures polled by hand (no runtime) and, when the input says so, dropped
-//! at every `Pending`.
+//! at every `Pending`; and so does the tokio codec, driven as `FramedRead`
+//! drives it.
 //!
 //! Kept apart from `checks.rs` because it needs `framing-std`, which the
 //! replay test in `framing-core` cannot depend on. It refers to the shared
@@ -359,6 +360,8 @@ pub fn std_reader(data: &[u8]) -> bool {
     }
     #[cfg(feature = "tokio")]
     {
+        let items = tokio_codec::run(layout, read_size, stream);
+        assert_eq!(items, reference, "tokio FrameCodec, reads of {read_size}");
         let cancel = api & 2 != 0;
         let items = tokio_reader::run(layout, read_size, stream, &steps, cancel);
         assert_eq!(
@@ -367,4 +370,65 @@ pub fn std_reader(data: &[u8]) -> bool {
         );
     }
     true
+}
+
+/// The tokio codec (`framing_std::codec::FrameCodec`) driven as tokio-util's
+/// `FramedRead` drives it: `decode` until it has nothing, then `read_size`
+/// more bytes appended to its buffer; at the end, `decode_eof` until it has
+/// nothing.
+#[cfg(feature = "tokio")]
+mod tokio_codec {
+    use bytes::BytesMut;
+    use framing_core::Decoded;
+    use framing_std::codec::FrameCodec;
+    use framing_std::error;
+    use tokio_util::codec::Decoder;
+
+    use crate::checks::Out;
+
+    pub(super) fn run(layout: framing_core::Layout, read_size: usize, stream: &[u8]) -> Vec<Out> {
+        let mut codec = FrameCodec::new(layout);
+        let mut buf = BytesMut::new();
+        let (mut out, mut rest, mut calls) = (Vec::new(), stream, 0usize);
+        loop {
+            calls += 1;
+            assert!(calls <= 3 * stream.len() + 8, "no progress: {out:?}");
+            let eof = rest.is_empty();
+            let got = if eof {
+                codec.decode_eof(&mut buf)
+            } else {
+                codec.decode(&mut buf)
+            };
+            match got {
+                Ok(Some(Decoded::Frame(f))) => out.push(Out::Frame {
+                    header: f.header_bytes().to_vec(),
+                    payload: f.payload().to_vec(),
+                }),
+                Ok(Some(Decoded::Preface(p))) => {
+                    assert!(p.header_bytes().is_empty(), "a preface has no header");
+                    out.push(Out::Preface(p.payload().to_vec()));
+                }
+                Ok(Some(Decoded::Recovered(r))) => out.push(Out::Recovered(r)),
+                Ok(Some(other)) => panic!("an item the checks do not model: {other:?}"),
+                Ok(None) if eof => break,
+                Ok(None) => {
+                    let n = read_size.min(rest.len());
+                    buf.extend_from_slice(&rest[..n]);
+                    rest = &rest[n..];
+                }
+                Err(e) => {
+                    let de = error::decode_error(&e).expect("a decoding error");
+                    out.push(Out::Err(de));
+                    let again = codec.decode(&mut buf).map_err(|e| error::decode_error(&e));
+                    assert_eq!(
+                        again.err(),
+                        Some(Some(de)),
+                        "a failed codec repeats its error"
+                    );
+                    break;
+                }
+            }
+        }
+        out
+    }
 }
