@@ -351,11 +351,19 @@ macro_rules! reader_equivalence {
             event, frame, item, owned, owned_item, Out, SPLITS,
         };
 
+        /// The async reader over `case`, reading `sizes` bytes at a time,
+        /// `Pending` before every read.
+        fn async_reader(
+            case: &async_common::Case,
+            sizes: &[usize],
+        ) -> framing_std::$rt::FrameReader<$Trickle> {
+            let trickle = $Trickle::new(&case.stream, sizes);
+            framing_std::$rt::FrameReader::with_capacity(case.capacity, trickle, case.layout)
+        }
+
         /// Every item of `case` from the async reader.
         fn async_items(case: &async_common::Case, sizes: &[usize], cancel: bool) -> Vec<Out> {
-            let trickle = $Trickle::new(&case.stream, sizes);
-            let mut r =
-                framing_std::$rt::FrameReader::with_capacity(case.capacity, trickle, case.layout);
+            let mut r = async_reader(case, sizes);
             let out = collect(|| block_on!(cancel, r.next_item(), item));
             // Every read but the first was preceded by a Pending.
             assert!(r.get_ref().pendings > 0 || case.stream.is_empty());
@@ -397,12 +405,7 @@ macro_rules! reader_equivalence {
                         case.name
                     );
                     for cancel in [false, true] {
-                        let trickle = $Trickle::new(&case.stream, sizes);
-                        let mut r = framing_std::$rt::FrameReader::with_capacity(
-                            case.capacity,
-                            trickle,
-                            case.layout,
-                        );
+                        let mut r = async_reader(&case, sizes);
                         let got = collect(|| block_on!(cancel, r.next_owned_item(), owned_item));
                         assert_eq!(
                             got, reference,
@@ -421,20 +424,10 @@ macro_rules! reader_equivalence {
                 assert_eq!(frames, blocking_frames(&case, true), "{}", case.name);
                 for sizes in SPLITS {
                     for cancel in [false, true] {
-                        let trickle = $Trickle::new(&case.stream, sizes);
-                        let mut r = framing_std::$rt::FrameReader::with_capacity(
-                            case.capacity,
-                            trickle,
-                            case.layout,
-                        );
+                        let mut r = async_reader(&case, sizes);
                         let got = collect(|| block_on!(cancel, r.next_frame(), frame));
                         assert_eq!(got, frames, "{}: next_frame, {sizes:?}", case.name);
-                        let trickle = $Trickle::new(&case.stream, sizes);
-                        let mut r = framing_std::$rt::FrameReader::with_capacity(
-                            case.capacity,
-                            trickle,
-                            case.layout,
-                        );
+                        let mut r = async_reader(&case, sizes);
                         let got = collect(|| block_on!(cancel, r.next_owned_frame(), owned));
                         assert_eq!(got, frames, "{}: next_owned_frame, {sizes:?}", case.name);
                     }
