@@ -163,14 +163,18 @@
 //! buffer when the decoder is built (checked against the full validation by
 //! `debug_assert!`). What that comparison reads (the field's offset, width
 //! and byte order, the head's length; 8 bytes, so the decoder stays its
-//! buffer and a few words) is copied into the machine when it is built, so the field is one 8-byte load where the
-//! input has 8 bytes from it (checked against the layout's own read by
-//! `debug_assert!`). [`Decoder::decode`] takes this same I1 before calling
-//! `feed` (`take_i1`: state `Idle` or `Lent`, the head judged by that
-//! comparison, the frame whole, a trailer good), lending the frame without
-//! building a [`Fed`](crate::adapter::Fed); anything else, including a
-//! guard that fails, is `feed` as above. Each state's invariant on the
-//! buffer is checked by `debug_assert!` at the end of every call.
+//! buffer and a few words) is copied into the machine when it is built, so
+//! the field is one 8-byte load where the input has 8 bytes from it
+//! (checked against the layout's own read by `debug_assert!`).
+//! [`Decoder::decode`] takes this same I1 before calling `feed` (`take_i1`:
+//! state `Idle` or `Lent`, the head judged by that comparison, the frame
+//! whole, a trailer good, with the one guard the shortcut in `feed` uses),
+//! lending the frame without building a [`Fed`](crate::adapter::Fed); so
+//! does the decoder's [`Feed::feed`](crate::adapter::Feed::feed), which
+//! every adapter's [`Window::pull`](crate::adapter::Window::pull) calls,
+//! building the `Fed` only. Anything else, including a guard that fails, is
+//! the machine's `feed` as above. Each state's invariant on the buffer is
+//! checked by `debug_assert!` at the end of every call.
 //!
 //! ## Where things are
 //! `decode/error.rs` the errors and reports; `decode/framing.rs` the seam
