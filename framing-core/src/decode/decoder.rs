@@ -298,19 +298,9 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 
     #[inline(always)]
     fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed {
-        // I1 taken as `decode` takes it (`take_i1`), for the adapters:
-        // the same transition, without the machine's dispatch.
-        if let Some((head, total)) = self.machine.take_i1(input) {
-            let at = At(Place::Input {
-                start: 0,
-                head,
-                len: total,
-            });
-            return Fed {
-                consumed: total,
-                result: Ok(Some(Found::Item(at))),
-                need: 0,
-            };
+        // I1 taken before the machine's dispatch, as `decode` takes it.
+        if let Some(fed) = self.machine.feed_i1(input) {
+            return fed;
         }
         self.machine.feed(input, last, hold)
     }

@@ -436,15 +436,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
-    /// I1 for a facade that lends the frame itself
-    /// ([`Decoder::decode`](crate::Decoder::decode)): between frames, a
-    /// whole frame at the start of `input` whose head one comparison judges
-    /// valid (with a trailer, a good one) is consumed, and its head's and
-    /// its own length returned; `None` leaves everything as it was, for
-    /// [`feed`](Self::feed). The same transition as the shortcut in
-    /// `feed_length` and the loop's `idle`, without building a [`Fed`].
+    /// I1's guard from between frames, for the facades: state `Idle` or
+    /// `Lent` (`Lent` then cleared), a head one comparison judges valid and
+    /// a whole frame at the start of `input` (with a trailer, a good one):
+    /// its head's and its own length; `None` leaves everything as it was,
+    /// for [`feed`](Self::feed). The same transition as the shortcut in
+    /// `feed_length` and the loop's `idle`, with the same guard.
     #[inline(always)]
-    pub(super) fn take_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
+    fn quick_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
         if STREAM || self.quick.limit == 0 || !matches!(self.state, State::Idle | State::Lent) {
             return None;
         }
@@ -454,9 +453,26 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if matches!(self.state, State::Lent) {
             self.lent();
         }
+        Some((len, total))
+    }
+
+    /// I1 for [`Decoder::decode`](crate::Decoder::decode), which lends the
+    /// frame itself: `quick_i1`'s frame consumed, its head's and its own
+    /// length returned, without building a [`Fed`].
+    #[inline(always)]
+    pub(super) fn take_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
+        let (len, total) = self.quick_i1(input)?;
         self.pos += total as u64;
         self.debug_check();
         Some((len, total))
+    }
+
+    /// I1 for the adapters' [`Feed::feed`](crate::adapter::Feed::feed):
+    /// `quick_i1`'s frame through the row's own body, `i1`.
+    #[inline(always)]
+    pub(super) fn feed_i1(&mut self, input: &[u8]) -> Option<Fed> {
+        let (len, total) = self.quick_i1(input)?;
+        Some(self.i1(0, len, total))
     }
 
     /// I2 (stream mode): the valid head of `len` bytes at `at`, announcing
