@@ -34,6 +34,8 @@
 //!    u32_crc32c/<p>         `!I` and a CRC-32C trailer
 //!    u32_crc16/<p>          `!I` and a CRC-16/XMODEM trailer
 //!    crc32c_alone/<p>       the crc32c crate (SSE4.2) over its bytes
+//!    crc32c_fast_alone/<p>  crc-fast's CRC-32C over the same bytes (folding)
+//!    crc16_fast_alone/<p>   crc-fast's CRC-16/XMODEM over u32_crc16's bytes
 //!  group delimited_<chunk> whole, 1500, 64 and 7; 16 B, 256 B, 4 KiB (and 64 KiB
 //!                         in 1500-byte chunks): serial framings, what users pick
 //!                         instead, and the floors
@@ -502,6 +504,21 @@ fn crc32c_alone(stream: &[u8], frame: usize) -> u32 {
     x
 }
 
+/// crc-fast alone: `algorithm` over the bytes a trailer of `width` bytes
+/// covers (header and payload), frames of `frame` bytes.
+fn crc_fast_alone(stream: &[u8], frame: usize, algorithm: crc_fast::CrcAlgorithm) -> u64 {
+    let width = if matches!(algorithm, crc_fast::CrcAlgorithm::Crc16Xmodem) {
+        2
+    } else {
+        4
+    };
+    let mut x = 0;
+    for f in stream.chunks(frame) {
+        x ^= crc_fast::checksum(algorithm, &f[..f.len() - width]);
+    }
+    x
+}
+
 /// The `crc` crate alone: CRC-32 over each frame's header and payload (the
 /// bytes `U32_CRC32`'s trailer covers), frames of `frame` bytes.
 fn crc32_alone(stream: &[u8], frame: usize) -> u32 {
@@ -720,6 +737,17 @@ fn lengths(c: &mut Criterion) {
                     let frame = U32_CRC32C.frame_len(payload).expect("a small frame");
                     group.bench_function(BenchmarkId::new("crc32c_alone", payload), |b| {
                         b.iter(|| crc32c_alone(black_box(s), frame))
+                    });
+                    let fast = crc_fast::CrcAlgorithm::Crc32Iscsi;
+                    group.bench_function(BenchmarkId::new("crc32c_fast_alone", payload), |b| {
+                        b.iter(|| crc_fast_alone(black_box(s), frame, fast))
+                    });
+                }
+                if id == "u32_crc16" {
+                    let frame = U32_CRC16.frame_len(payload).expect("a small frame");
+                    let fast = crc_fast::CrcAlgorithm::Crc16Xmodem;
+                    group.bench_function(BenchmarkId::new("crc16_fast_alone", payload), |b| {
+                        b.iter(|| crc_fast_alone(black_box(s), frame, fast))
                     });
                 }
                 if id == "u32_crc32" {
