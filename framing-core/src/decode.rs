@@ -87,13 +87,14 @@
 //! string such as `\n`) has no head: its frames end at their delimiter. Its
 //! states are `Idle`, `Scan` (a frame begun; the buffer holds its bytes,
 //! decoded) and `Skip` (skipping a frame to its delimiter), with `Lent` and
-//! `Failed` as above; [`Feed::feed`] takes one shortcut for it, D2 (bytes
-//! of a frame begun, with no delimiter, escape or COBS code byte among
-//! them), what nearly every call in small chunks is.
+//! `Failed` as above; [`Feed::feed`] takes the rows nearly every call is
+//! inline: D2 (bytes of a frame begun, with no delimiter, escape or COBS
+//! code byte among them), what nearly every call in small chunks is, and
+//! D1 (a frame whole in the input) and D1' for a byte string, D1 for COBS.
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
-//! | `Idle` | D1: a frame and its byte-string delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
+//! | `Idle` | D1: a frame and its byte-string delimiter, or a COBS frame of one block (its data are its decoded bytes) and its delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
 //! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
 //! | `Idle`, `Scan` | D2: bytes of a frame, no delimiter | all | `Scan` | `None` (decoded into the buffer) |
 //! | `Idle` | D0: a COBS or SLIP delimiter with no frame before it | it | `Idle` | goes on |

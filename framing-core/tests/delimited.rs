@@ -142,6 +142,36 @@ fn slip_escapes_as_rfc_1055_says() {
 }
 
 #[test]
+fn cobs_frames_of_one_block_whole_in_a_chunk_are_slices_of_it() {
+    let cobs = Layout::cobs().build().unwrap();
+    let mut d = Decoder::new(&cobs, framing_core::heapless::Vec::<u8, 300>::new());
+    // One block ("hi"), two blocks ("a\0b": decoded, so copied), one block
+    // of 254 bytes (code 0xff: no pending zero), an empty frame (code 1,
+    // lent too: an empty slice at its place in the chunk).
+    let mut chunk = b"\x03hi\x00\x02a\x02b\x00\xff".to_vec();
+    chunk.extend([b'x'; 254]);
+    chunk.extend(b"\x00\x01\x00");
+    let mut input = &chunk[..];
+    let mut got = Vec::new();
+    while let Some(Decoded::Frame(f)) = d.decode(&mut input).unwrap() {
+        let p = f.payload();
+        let lent = chunk.as_ptr_range().contains(&p.as_ptr());
+        got.push((p.to_vec(), lent));
+    }
+    assert_eq!(input, b"");
+    assert_eq!(
+        got,
+        [
+            (b"hi".to_vec(), true),
+            (b"a\0b".to_vec(), false),
+            (vec![b'x'; 254], true),
+            (Vec::new(), true),
+        ]
+    );
+    assert_eq!(d.finish(), Ok(None));
+}
+
+#[test]
 fn lines_lying_whole_in_a_chunk_are_slices_of_it() {
     let mut d = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 64>::new());
     let chunk: &[u8] = b"first\nsecond\n\nthird";

@@ -66,6 +66,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// - D1 and D1' for a byte string: a frame whole in the input, lent from
     ///   it (`Idle`), or the rest of one (`Scan`, one-byte delimiter, no
     ///   partial match), lent from the buffer.
+    /// - D1 for COBS: a frame of one block whole in the input, lent from it
+    ///   (`Idle`; [`cobs_one_block`](Self::cobs_one_block)'s guard).
     ///
     /// In small chunks, taken here, a call costs a search and a copy rather
     /// than a trip through the loop (7-byte chunks: about 10 ns against 23;
@@ -97,7 +99,17 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
                 false
             }
-            State::Idle if !matches!(delimiter, Delimiter::Cobs | Delimiter::Resp) => true,
+            State::Idle if matches!(delimiter, Delimiter::Cobs) => {
+                // D1 for COBS, a frame of one block whole in the input,
+                // as the loop's `scan` takes it.
+                let code = self.cobs_one_block(input)?;
+                self.frame_start = self.pos;
+                return match self.cobs_lend(input, 0, code) {
+                    Next::Done(fed) => Some(fed),
+                    Next::Go(_) => None,
+                };
+            }
+            State::Idle if !matches!(delimiter, Delimiter::Resp) => true,
             _ => return None,
         };
         let clear = match delimiter {
@@ -146,6 +158,37 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             return None;
         }
         self.d2(input, fresh, delimiter)
+    }
+
+    /// D1's guard for COBS: `rest` (from a frame's start) begins with a
+    /// frame of one block, its code byte, the block's data (no zero among
+    /// them) and the delimiter right after; its code byte, if so. The
+    /// decoded frame is then the block's data as they lie (a last block's
+    /// pending zero is not data), so it is lent from the input like a
+    /// byte-string frame. A frame of several blocks, a corrupt or
+    /// oversized one, or a delimiter alone is the loop's byte-by-block
+    /// decoding.
+    #[inline(always)]
+    fn cobs_one_block(&self, rest: &[u8]) -> Option<usize> {
+        let code = usize::from(*rest.first()?);
+        let whole = code != 0 && rest.get(code) == Some(&COBS_END);
+        (whole && code - 1 <= self.frame_cap() && find1(&rest[1..code], COBS_END).is_none())
+            .then_some(code)
+    }
+
+    /// D1 for COBS, its guard ([`cobs_one_block`](Self::cobs_one_block))
+    /// held at `at` with `code`: the block's data lent from the input, as
+    /// the loop's decoding would have put them in the buffer.
+    #[inline(always)]
+    fn cobs_lend(&mut self, input: &[u8], at: usize, code: usize) -> Next {
+        // Idle: nothing of a frame is buffered.
+        debug_assert!(self.buf.is_empty() && matches!(self.state, State::Idle));
+        let place = Place::Input {
+            start: at + 1,
+            head: 0,
+            len: code - 1,
+        };
+        self.complete(&input[at + 1..at + code], at + code + 1, place)
     }
 
     /// D2 for the shortcut: the guard held; takes the whole input as bytes
@@ -242,7 +285,15 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
         let step = match delimiter {
             Delimiter::Resp => return self.resp(input, at, last, fresh, unstuff),
-            Delimiter::Cobs => self.cobs(rest, at, fresh, unstuff),
+            Delimiter::Cobs => {
+                // D1 in place: a frame of one block, whole in the input.
+                if fresh {
+                    if let Some(code) = self.cobs_one_block(rest) {
+                        return self.cobs_lend(input, at, code);
+                    }
+                }
+                self.cobs(rest, at, fresh, unstuff)
+            }
             Delimiter::Slip => self.slip(rest, at, unstuff),
             Delimiter::Bytes(sep) => {
                 // D1 in place: a frame that lies whole in the input.
