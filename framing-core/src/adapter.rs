@@ -9,8 +9,15 @@
 //! `item` turns what it found ([`Found`]: a report, or an opaque [`At`])
 //! into a frame or an event. [`Window`] is the one read loop over it
 //! ([`Window::pull`] says what to do next: [`Pull`]).
+//!
+//! Writers have one piece of protocol too: [`Opening`], the choice every
+//! writer makes per frame between the stream's first frame (after the
+//! preface, with the first frame's own layout) and any later one.
 
 use crate::decode::error::{DecodeError, Recovery};
+use crate::encode::{EncodeError, Parts};
+use crate::layout::Layout;
+use crate::value::Value;
 
 /// What one call of the feed primitive found: a recovery report, or an item
 /// of the decoder's own ([`At`]) to turn into a frame ([`Decoder::frame`](crate::Decoder::frame))
@@ -361,5 +368,85 @@ impl Window {
     /// Whether the end of the stream was read.
     pub const fn is_ended(&self) -> bool {
         self.ended
+    }
+}
+
+/// Where a writer stands in its stream: before its first frame, which goes
+/// out after the layout's [`preface`](crate::LayoutBuilder::preface) and
+/// with the first frame's own [layout](crate::LayoutBuilder::first_frame),
+/// or after it. Every writer (framing-std's writers and codecs, the
+/// embedded ones, your own) keeps one and encodes through it, so the rule
+/// is written once: [`Layout::encode_opening_parts`] until a frame was
+/// encoded, [`Layout::encode_parts`] after.
+///
+/// ```
+/// use framing_core::adapter::Opening;
+/// use framing_core::Layout;
+///
+/// const HELLO: Layout = Layout::builder("!H").preface(b"HI").build_or_panic();
+/// let mut opening = Opening::new();
+/// // A first frame that fails to encode leaves the preface to the next.
+/// assert!(opening.encode_parts(&HELLO, b"one", &[], &mut [0u8; 3]).is_err());
+/// assert!(!opening.is_past());
+/// let mut scratch = [0u8; 8];
+/// assert_eq!(opening.scratch_len(&HELLO, 3), Some(4));
+/// let parts = opening.encode_parts(&HELLO, b"one", &[], &mut scratch)?;
+/// assert_eq!(parts.head(), b"HI\x00\x03");
+/// assert!(opening.is_past());
+/// let parts = opening.encode_parts(&HELLO, b"two", &[], &mut scratch)?;
+/// assert_eq!(parts.head(), b"\x00\x03");
+/// # Ok::<(), framing_core::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Opening {
+    /// A frame was encoded: the opening is past.
+    past: bool,
+}
+
+impl Opening {
+    /// Before the stream's first frame.
+    pub const fn new() -> Self {
+        Opening { past: false }
+    }
+
+    /// Whether the first frame was encoded (a failed encoding leaves it
+    /// still to come).
+    pub const fn is_past(self) -> bool {
+        self.past
+    }
+
+    /// The scratch space the next frame, of `payload_len` bytes, needs
+    /// ([`Layout::opening_scratch_len`] or [`Layout::scratch_len`]).
+    /// `None` on overflow.
+    pub const fn scratch_len(self, layout: &Layout, payload_len: usize) -> Option<usize> {
+        if self.past {
+            layout.scratch_len(payload_len)
+        } else {
+            layout.opening_scratch_len(payload_len)
+        }
+    }
+
+    /// Encodes the next frame into `scratch` and `payload`, as
+    /// [`Layout::encode_opening_parts`] (the first) or
+    /// [`Layout::encode_parts`] (any later one) does; once one succeeds,
+    /// the opening is past.
+    ///
+    /// # Errors
+    /// As those methods; the opening is then unchanged.
+    #[inline]
+    pub fn encode_parts<'s, 'p>(
+        &mut self,
+        layout: &Layout,
+        payload: &'p [u8],
+        fields: &[(usize, Value<'_>)],
+        scratch: &'s mut [u8],
+    ) -> Result<Parts<'s, 'p>, EncodeError> {
+        let parts = if self.past {
+            layout.encode_parts(payload, fields, scratch)
+        } else {
+            layout.encode_opening_parts(payload, fields, scratch)
+        }?;
+        self.past = true;
+        Ok(parts)
     }
 }

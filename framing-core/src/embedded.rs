@@ -40,7 +40,7 @@ use core::fmt;
 
 use embedded_io::{ErrorKind, Read, Write};
 
-use crate::adapter::{Feed, Found, Pull, Window};
+use crate::adapter::{Feed, Found, Opening, Pull, Window};
 use crate::buffer::Buffer;
 use crate::decode::{DecodeError, Decoded, Decoder, Event, StreamDecoder};
 use crate::encode::EncodeError;
@@ -325,8 +325,8 @@ pub const DEFAULT_SCRATCH: usize = 64;
 pub struct FrameWriter<W, L, const H: usize = DEFAULT_SCRATCH> {
     inner: W,
     layout: L,
-    /// Whether the first frame (with the preface) was encoded.
-    started: bool,
+    /// Before or past the first frame (with the preface).
+    opening: Opening,
 }
 
 impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
@@ -336,7 +336,7 @@ impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
         FrameWriter {
             inner,
             layout,
-            started: false,
+            opening: Opening::new(),
         }
     }
 
@@ -347,7 +347,7 @@ impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
         FrameWriter {
             inner,
             layout,
-            started: false,
+            opening: Opening::new(),
         }
     }
 }
@@ -375,15 +375,10 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     ) -> Result<(), Error<W::Error>> {
         let mut scratch = [0u8; H];
         let layout = self.layout.borrow();
-        // The first frame goes out after the preface, with the first
-        // frame's own layout (if the layout has them).
-        let parts = if self.started {
-            layout.encode_parts(payload, fields, &mut scratch)
-        } else {
-            layout.encode_opening_parts(payload, fields, &mut scratch)
-        }
-        .map_err(Error::Encode)?;
-        self.started = true;
+        let parts = self
+            .opening
+            .encode_parts(layout, payload, fields, &mut scratch)
+            .map_err(Error::Encode)?;
         for part in parts.as_slices() {
             write_all(&mut self.inner, part)?;
         }

@@ -123,7 +123,7 @@ use core::borrow::Borrow;
 
 use embedded_io_async::{ErrorKind, Read, Write};
 
-use crate::adapter::{Feed, Found};
+use crate::adapter::{Feed, Found, Opening};
 use crate::buffer::Buffer;
 use crate::decode::{Decoded, Decoder, Event, StreamDecoder};
 use crate::embedded::{reader_accessors, Next, Reads};
@@ -294,8 +294,8 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> StreamReader<'b, R, L, B> {
 pub struct FrameWriter<W, L, const H: usize = DEFAULT_SCRATCH> {
     inner: W,
     layout: L,
-    /// Whether the first frame (with the preface) was encoded.
-    started: bool,
+    /// Before or past the first frame (with the preface).
+    opening: Opening,
 }
 
 impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
@@ -305,7 +305,7 @@ impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
         FrameWriter {
             inner,
             layout,
-            started: false,
+            opening: Opening::new(),
         }
     }
 
@@ -316,7 +316,7 @@ impl<W: Write, L: Borrow<Layout>> FrameWriter<W, L> {
         FrameWriter {
             inner,
             layout,
-            started: false,
+            opening: Opening::new(),
         }
     }
 }
@@ -355,15 +355,10 @@ impl<W: Write, L: Borrow<Layout>, const H: usize> FrameWriter<W, L, H> {
     ) -> Result<(), Error<W::Error>> {
         let mut scratch = [0u8; H];
         let layout = self.layout.borrow();
-        // The first frame goes out after the preface, with the first
-        // frame's own layout (if the layout has them).
-        let parts = if self.started {
-            layout.encode_parts(payload, fields, &mut scratch)
-        } else {
-            layout.encode_opening_parts(payload, fields, &mut scratch)
-        }
-        .map_err(Error::Encode)?;
-        self.started = true;
+        let parts = self
+            .opening
+            .encode_parts(layout, payload, fields, &mut scratch)
+            .map_err(Error::Encode)?;
         for part in parts.as_slices() {
             write_all(&mut self.inner, part).await?;
         }

@@ -205,7 +205,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use framing_core::adapter::{Found, Pull, Window};
+use framing_core::adapter::{Found, Opening, Pull, Window};
 use framing_core::{Buffer, Decoded, Layout, Value};
 #[cfg(feature = "tokio")]
 use tokio_util::codec::{Decoder, Encoder};
@@ -281,8 +281,8 @@ pub struct FrameCodec {
     /// `src[start..]` was not. Its remembered `need` keeps a frame not yet
     /// whole from being fed again until it can be.
     window: Window,
-    /// Whether the encoder wrote its first frame (with the preface).
-    started: bool,
+    /// Before or past the encoder's first frame (with the preface).
+    opening: Opening,
 }
 
 impl FrameCodec {
@@ -314,7 +314,7 @@ impl FrameCodec {
             decoder: framing_core::Decoder::new(Arc::new(*layout), GrowBuf::new(limit)),
             layout,
             window: Window::new(),
-            started: false,
+            opening: Opening::new(),
         }
     }
 
@@ -453,11 +453,7 @@ impl FrameCodec {
         // Scratch space for the head (a delimited frame: the whole of it;
         // the first frame: the preface too), then room for the payload and
         // trailer, but never more than a valid frame needs.
-        let scratch = if self.started {
-            self.layout.scratch_len(payload.len())
-        } else {
-            self.layout.opening_scratch_len(payload.len())
-        };
+        let scratch = self.opening.scratch_len(&self.layout, payload.len());
         let scratch = scratch.unwrap_or(usize::MAX);
         let start = dst.len();
         dst.reserve(
@@ -467,11 +463,9 @@ impl FrameCodec {
         );
         dst.resize(start.saturating_add(scratch), 0);
         let out = &mut dst[start..];
-        let encoded = if self.started {
-            self.layout.encode_parts(payload, fields, out)
-        } else {
-            self.layout.encode_opening_parts(payload, fields, out)
-        };
+        let encoded = self
+            .opening
+            .encode_parts(&self.layout, payload, fields, out);
         let (head, body, trailer) = match encoded {
             Ok(parts) => {
                 let mut trailer = [0u8; 16];
@@ -488,7 +482,6 @@ impl FrameCodec {
         dst.truncate(start + head);
         dst.extend_from_slice(body);
         dst.extend_from_slice(&trailer.0[..trailer.1]);
-        self.started = true;
         Ok(())
     }
 }

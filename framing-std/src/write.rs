@@ -4,6 +4,7 @@
 use core::task::{ready, Poll};
 use std::io::{self, IoSlice, Write};
 
+use framing_core::adapter::Opening;
 use framing_core::{Layout, Value};
 
 use crate::{buffer, error};
@@ -93,8 +94,8 @@ pub(crate) struct Tx {
     capacity: usize,
     /// Past this many queued bytes, a new frame is refused, not queued.
     high_water: usize,
-    /// Whether the first frame (with the preface) was encoded.
-    started: bool,
+    /// Before or past the first frame (with the preface).
+    opening: Opening,
 }
 
 impl Tx {
@@ -106,7 +107,7 @@ impl Tx {
             trailer: Vec::with_capacity(layout.trailer_len()),
             capacity,
             high_water: DEFAULT_HIGH_WATER_MARK,
-            started: false,
+            opening: Opening::new(),
         }
     }
 
@@ -162,18 +163,12 @@ impl Tx {
         // no body or trailer of its own), the trailer beside it.
         // The first frame goes out after the preface, with the first
         // frame's own layout (if the layout has them).
-        let parts = if self.started {
-            let scratch = self.layout.scratch_len(payload.len()).unwrap_or(usize::MAX);
-            self.header.resize(scratch, 0);
-            self.layout.encode_parts(payload, fields, &mut self.header)
-        } else {
-            let scratch = self.layout.opening_scratch_len(payload.len());
-            self.header.resize(scratch.unwrap_or(usize::MAX), 0);
-            self.layout
-                .encode_opening_parts(payload, fields, &mut self.header)
-        }
-        .map_err(error::from_encode)?;
-        self.started = true;
+        let scratch = self.opening.scratch_len(&self.layout, payload.len());
+        self.header.resize(scratch.unwrap_or(usize::MAX), 0);
+        let parts = self
+            .opening
+            .encode_parts(&self.layout, payload, fields, &mut self.header)
+            .map_err(error::from_encode)?;
         let (head, body) = (parts.head().len(), parts.body());
         self.trailer.clear();
         self.trailer.extend_from_slice(parts.trailer());
