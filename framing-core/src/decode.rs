@@ -90,12 +90,12 @@
 //! `Failed` as above; [`Feed::feed`] takes the rows nearly every call is
 //! inline: D2 (bytes of a frame begun, with no delimiter, escape or COBS
 //! code byte among them), what nearly every call in small chunks is, and
-//! D1 (a frame whole in the input) and D1' for a byte string, D1 for COBS.
+//! D1 (a frame whole in the input) and D1' for a byte string and for COBS.
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
 //! | `Idle` | D1: a frame and its byte-string delimiter, or a COBS frame of one block (its data are its decoded bytes) and its delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
-//! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
+//! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter (from `Idle`: a COBS frame of several blocks, whole in the input) | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
 //! | `Idle`, `Scan` | D2: bytes of a frame, no delimiter | all | `Scan` | `None` (decoded into the buffer) |
 //! | `Idle` | D0: a COBS or SLIP delimiter with no frame before it | it | `Idle` | goes on |
 //! | `Idle`, `Scan` | D3: a corrupt frame (a COBS block cut short, a bad SLIP escape) | up to the fault | `Skip` under resync (a report at its delimiter), else `Failed` | |

@@ -145,12 +145,18 @@ fn slip_escapes_as_rfc_1055_says() {
 fn cobs_frames_of_one_block_whole_in_a_chunk_are_slices_of_it() {
     let cobs = Layout::cobs().build().unwrap();
     let mut d = Decoder::new(&cobs, framing_core::heapless::Vec::<u8, 300>::new());
+    // Several blocks whole in the chunk are decoded (copied); one is lent.
     // One block ("hi"), two blocks ("a\0b": decoded, so copied), one block
     // of 254 bytes (code 0xff: no pending zero), an empty frame (code 1,
     // lent too: an empty slice at its place in the chunk).
     let mut chunk = b"\x03hi\x00\x02a\x02b\x00\xff".to_vec();
     chunk.extend([b'x'; 254]);
     chunk.extend(b"\x00\x01\x00");
+    // 254 bytes then "yz" (code 0xff: no zero between the blocks), and
+    // "\0\0" (three blocks of no data).
+    chunk.push(0xff);
+    chunk.extend([b'w'; 254]);
+    chunk.extend(b"\x03yz\x00\x01\x01\x01\x00");
     let mut input = &chunk[..];
     let mut got = Vec::new();
     while let Some(Decoded::Frame(f)) = d.decode(&mut input).unwrap() {
@@ -166,6 +172,8 @@ fn cobs_frames_of_one_block_whole_in_a_chunk_are_slices_of_it() {
             (b"a\0b".to_vec(), false),
             (vec![b'x'; 254], true),
             (Vec::new(), true),
+            ([vec![b'w'; 254], b"yz".to_vec()].concat(), false),
+            (vec![0, 0], false),
         ]
     );
     assert_eq!(d.finish(), Ok(None));
