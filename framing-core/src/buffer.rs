@@ -117,12 +117,15 @@ impl<'a> SliceBuffer<'a> {
 }
 
 impl Buffer for SliceBuffer<'_> {
+    #[inline]
     fn as_slice(&self) -> &[u8] {
         &self.storage[..self.len]
     }
+    #[inline]
     fn capacity(&self) -> usize {
         self.storage.len()
     }
+    #[inline]
     fn extend_from_slice(&mut self, data: &[u8]) -> Result<(), Full> {
         let end = self.len.checked_add(data.len()).ok_or(Full)?;
         self.storage
@@ -132,11 +135,13 @@ impl Buffer for SliceBuffer<'_> {
         self.len = end;
         Ok(())
     }
+    #[inline]
     fn push(&mut self, byte: u8) -> Result<(), Full> {
         *self.storage.get_mut(self.len).ok_or(Full)? = byte;
         self.len += 1;
         Ok(())
     }
+    #[inline]
     fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }

@@ -89,8 +89,11 @@
 //! decoded) and `Skip` (skipping a frame to its delimiter), with `Lent` and
 //! `Failed` as above; [`Feed::feed`] takes the rows nearly every call is
 //! inline: D2 (bytes of a frame begun, with no delimiter, escape or COBS
-//! code byte among them), what nearly every call in small chunks is, and
-//! D1 (a frame whole in the input) and D1' for a byte string and for COBS.
+//! code byte among them; for COBS, from `Idle` too, the input beginning
+//! with the first block's code byte), what nearly every call in small
+//! chunks is, and D1 (a frame whole in the input) and D1' for a byte
+//! string and for COBS (from `Scan`: the current block's end and the
+//! delimiter right after it).
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|

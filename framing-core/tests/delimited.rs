@@ -179,6 +179,52 @@ fn cobs_frames_of_one_block_whole_in_a_chunk_are_slices_of_it() {
     assert_eq!(d.finish(), Ok(None));
 }
 
+/// COBS in chunks of every size from 1 to 40 bytes, each cut landing on
+/// code bytes, data and delimiters in turn: `feed`'s shortcuts (D2 from
+/// `Idle` and `Scan`, a block ending exactly at a chunk's end, D1' from
+/// `Scan`) give what the general loop alone gives, and the frames sent,
+/// with a roomy buffer and with one a frame overflows.
+#[test]
+fn cobs_in_chunks_of_every_size_matches_the_loop_alone() {
+    let payloads: Vec<Vec<u8>> = vec![
+        b"hello, cobs world".to_vec(),
+        Vec::new(),
+        vec![0],
+        vec![0x11; 253],
+        vec![0x22; 254],
+        vec![0x33; 255],
+        [vec![7; 20], vec![0], vec![8; 9]].concat(),
+        b"x".to_vec(),
+        vec![0, 0, 1],
+        (0..=255u8).rev().collect(),
+    ];
+    let mut stream = Vec::new();
+    let mut want = Vec::new();
+    for p in &payloads {
+        stream.extend(encode(&COBS, p));
+        want.push(frame(p));
+    }
+    // A delimiter alone between frames is skipped, and junk (a code byte
+    // announcing more than comes before the delimiter) is corrupt.
+    stream.push(0);
+    stream.extend(encode(&COBS, b"after noise"));
+    want.push(frame(b"after noise"));
+    let mut junk = stream.clone();
+    junk.extend(b"\x09abc\x00");
+    junk.extend(encode(&COBS, b"last"));
+    for size in 1..=40 {
+        let chunks: Vec<&[u8]> = stream.chunks(size).collect();
+        assert_eq!(checks::run_whole(COBS, 4096, &chunks), want, "{size}");
+        for (bytes, cap) in [(&stream, 4096), (&junk, 4096), (&stream, 200)] {
+            let chunks: Vec<&[u8]> = bytes.chunks(size).collect();
+            assert_eq!(
+                checks::run_whole_with(COBS, cap, &chunks, true),
+                checks::run_general(COBS, cap, &chunks, false),
+                "{size}-byte chunks, a {cap}-byte buffer"
+            );
+        }
+    }
+}
 #[test]
 fn lines_lying_whole_in_a_chunk_are_slices_of_it() {
     let mut d = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 64>::new());

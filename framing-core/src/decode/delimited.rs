@@ -69,16 +69,18 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     ///   begun before it), decoded into the buffer; the frame goes on in
     ///   `Scan`. Per delimiter, the guard is: a byte string, no partial
     ///   match pending and its first byte not in the input; COBS, the
-    ///   current block runs past the input (no code byte in it) and no zero
-    ///   in it; SLIP, no escape pending and neither END nor ESC in it.
-    ///   `Idle` takes it too for a byte string and SLIP, whose first byte
-    ///   needs no special case.
+    ///   current block runs to or past the input's end (no code byte after
+    ///   its first) and no zero in it; SLIP, no escape pending and neither
+    ///   END nor ESC in it. `Idle` takes it too: for COBS, the first block's
+    ///   code byte begins the input ([`cobs_shortcut`](Self::cobs_shortcut)).
     /// - D1 and D1' for a byte string: a frame whole in the input, lent from
     ///   it (`Idle`), or the rest of one (`Scan`, one-byte delimiter, no
     ///   partial match), lent from the buffer.
     /// - D1 and D1' for COBS: a frame whole in the input (`Idle`;
     ///   [`cobs_whole`](Self::cobs_whole)'s guard), lent from it if it is
-    ///   one block, else decoded into the buffer and lent from there.
+    ///   one block, else decoded into the buffer and lent from there; and
+    ///   D1' from `Scan`, the current block ending in the input with the
+    ///   delimiter right after it.
     ///
     /// In small chunks, taken here, a call costs a search and a copy rather
     /// than a trip through the loop (7-byte chunks: about 10 ns against 23;
@@ -95,35 +97,22 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if last || input.is_empty() {
             return None;
         }
+        if let Delimiter::Cobs = delimiter {
+            return self.cobs_shortcut(input);
+        }
         // What `Scan` holds is read and written in place, field by field:
         // it is larger than the rest of the call's work in small chunks.
         let fresh = match &self.state {
             State::Scan { unstuff } => {
                 let ok = match delimiter {
                     Delimiter::Bytes(_) => unstuff.matched == 0,
-                    Delimiter::Cobs => usize::from(unstuff.left) > input.len(),
                     Delimiter::Slip => !unstuff.esc,
-                    Delimiter::Resp => false,
+                    Delimiter::Cobs | Delimiter::Resp => false,
                 };
                 if !ok {
                     return None;
                 }
                 false
-            }
-            State::Idle if matches!(delimiter, Delimiter::Cobs) => {
-                // D1 or D1' for COBS, a frame whole in the input, as the
-                // loop's `scan` takes it.
-                let whole = self.cobs_whole(input)?;
-                self.frame_start = self.pos;
-                let next = if whole.one_block {
-                    self.cobs_lend(input, 0, whole.end)
-                } else {
-                    self.cobs_decode_whole(input, whole.end, whole.end + 1)?
-                };
-                return match next {
-                    Next::Done(fed) => Some(fed),
-                    Next::Go(_) => None,
-                };
             }
             State::Idle if !matches!(delimiter, Delimiter::Resp) => true,
             _ => return None,
@@ -132,7 +121,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Delimiter::Bytes(sep) => {
                 let sep = sep.as_bytes();
                 let Some(p) = find1(input, *sep.first()?) else {
-                    return self.d2(input, fresh, delimiter);
+                    return self.d2(input, fresh);
                 };
                 // A one-byte delimiter at `p`, or a longer one found whole
                 // from a frame's start; anything else is the loop's.
@@ -166,14 +155,103 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     Next::Go(_) => None,
                 };
             }
-            Delimiter::Cobs => find1(input, COBS_END).is_none(),
             Delimiter::Slip => find2(input, SLIP_END, SLIP_ESC).is_none(),
-            Delimiter::Resp => false,
+            Delimiter::Cobs | Delimiter::Resp => false,
         };
         if !clear {
             return None;
         }
-        self.d2(input, fresh, delimiter)
+        self.d2(input, fresh)
+    }
+
+    /// COBS's shortcuts, for [`scan_shortcut`](Self::scan_shortcut) (a
+    /// non-empty `input`, not the last): the loop's `cobs` step over
+    /// `input`, taken when it ends in one of these rows.
+    /// - `Idle`, the first code byte `c` (not a delimiter) within the input:
+    ///   D1 or D1', a frame whole in the input, as the loop's `scan` takes
+    ///   it ([`cobs_whole`](Self::cobs_whole)).
+    /// - `Idle`, `c` at least the input's length: D2, the first block runs
+    ///   to or past the input's end. The code byte is consumed, the data
+    ///   buffered, and the frame goes on in `Scan` with `c - len` bytes
+    ///   left in its block.
+    /// - `Scan`, `left` bytes left in the block, at least the input's
+    ///   length: D2, all of it buffered, `left` less.
+    /// - `Scan`, fewer: D1' when the delimiter comes right after the
+    ///   block, which ends the frame (the zero a block stands for is not
+    ///   data at the frame's end); the frame is lent from the buffer.
+    ///
+    /// Each with no zero among the data and the frame within its cap;
+    /// anything else (a code byte inside the input after the first, a
+    /// zero among the data, a frame grown too long) is `None`, with
+    /// nothing changed: the loop decides. In 7-byte chunks of 16-byte
+    /// frames nearly every call is one of these (BENCHMARKS.md).
+    #[inline(always)]
+    fn cobs_shortcut(&mut self, input: &[u8]) -> Option<Fed> {
+        debug_assert!(!input.is_empty());
+        // Where the block's data begin in `input`, and what `Scan` will hold
+        // after them.
+        let (from, left, zero) = match &self.state {
+            State::Idle => {
+                let code = usize::from(*input.first()?);
+                if code < input.len() {
+                    // D1 or D1' for COBS, a frame whole in the input, as
+                    // the loop's `scan` takes it.
+                    let whole = self.cobs_whole(input)?;
+                    self.frame_start = self.pos;
+                    let next = if whole.one_block {
+                        self.cobs_lend(input, 0, whole.end)
+                    } else {
+                        self.cobs_decode_whole(input, whole.end, whole.end + 1)?
+                    };
+                    return match next {
+                        Next::Done(fed) => Some(fed),
+                        Next::Go(_) => None,
+                    };
+                }
+                // The loop's first step: a code byte (`code >= len >= 1`,
+                // so not a delimiter) and no zero before it to write.
+                (1, code - 1, code != 0xff)
+            }
+            State::Scan { unstuff } => (0, usize::from(unstuff.left), unstuff.zero),
+            _ => return None,
+        };
+        let data = &input[from..];
+        let cap = self.frame_cap();
+        if left >= data.len() {
+            // D2: the block runs to or past the input's end.
+            if find1(data, COBS_END).is_some() || !self.take(data, cap) {
+                return None;
+            }
+            // At most 254 (a code byte's data): fits `left`'s byte.
+            let left = (left - data.len()) as u8;
+            match &mut self.state {
+                State::Scan { unstuff } => unstuff.left = left,
+                _ => {
+                    self.frame_start = self.pos;
+                    self.state = State::Scan {
+                        unstuff: Unstuff {
+                            left,
+                            zero,
+                            ..Unstuff::default()
+                        },
+                    };
+                }
+            }
+            return Some(self.out(input.len(), Ok(None)));
+        }
+        // From `Idle` a block ending in the input was `cobs_whole`'s.
+        debug_assert_eq!(from, 0);
+        // D1': the block ends in the input and the delimiter follows it.
+        if data[left] != COBS_END
+            || find1(&data[..left], COBS_END).is_some()
+            || !self.take(&data[..left], cap)
+        {
+            return None;
+        }
+        match self.complete_buffered(left + 1) {
+            Next::Done(fed) => Some(fed),
+            Next::Go(_) => None,
+        }
     }
 
     /// The guard of D1 and D1' for COBS from `Idle`: `rest` (from a
@@ -285,7 +363,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// D2 for the shortcut: the guard held; takes the whole input as bytes
     /// of the frame.
     #[inline(always)]
-    fn d2(&mut self, input: &[u8], fresh: bool, delimiter: Delimiter) -> Option<Fed> {
+    fn d2(&mut self, input: &[u8], fresh: bool) -> Option<Fed> {
         if !self.take(input, self.frame_cap()) {
             return None;
         }
@@ -294,10 +372,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             self.state = State::Scan {
                 unstuff: Unstuff::default(),
             };
-        } else if let (Delimiter::Cobs, State::Scan { unstuff }) = (delimiter, &mut self.state) {
-            // The guard above: the block runs past the input.
-            unstuff.left -= input.len() as u8;
-            debug_assert!(unstuff.left > 0);
         }
         debug_assert!(self.buf.len() <= self.frame_cap());
         Some(self.out(input.len(), Ok(None)))
