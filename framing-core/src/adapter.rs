@@ -142,6 +142,22 @@ pub trait Feed {
     /// comes.
     fn feed(&mut self, input: &[u8], last: bool, hold: usize) -> Fed;
 
+    /// The frame at the start of `input`, if the decoder takes it in one
+    /// step from between frames (transition I1: a valid head and the whole
+    /// frame, its trailer good): how many bytes it consumed and what it
+    /// found, exactly as [`feed`](Self::feed) would have returned them,
+    /// without building a [`Fed`] or entering the machine's dispatch.
+    /// `None` changes nothing: call `feed`, which decides everything else.
+    ///
+    /// A shortcut for adapters that lend frames from their own buffer,
+    /// taken before their read loop ([`Window::take`]); the default takes
+    /// nothing, and a streaming decoder has no such step.
+    #[inline(always)]
+    fn take(&mut self, input: &[u8]) -> Option<(usize, Found)> {
+        let _ = input;
+        None
+    }
+
     /// Turns what [`feed`](Self::feed) found into an item. It reads what
     /// `feed` recorded (where the frame lies, how long its head is) and
     /// never parses the head again.
@@ -276,6 +292,31 @@ impl Window {
                 Pull::Read { need: fed.need }
             }
         }
+    }
+
+    /// [`Feed::take`] over the unfed bytes of `buf`: the next frame, when the
+    /// decoder takes it whole in one step, as [`pull`](Self::pull) would
+    /// have found it (where the bytes it was found in begin, for
+    /// [`since`](Self::since), and what was found), its bytes dropped;
+    /// `None`, changing nothing, otherwise: call `pull`. Kept apart from
+    /// `pull` so an adapter can inline this step and leave its read loop
+    /// out of line: a frame already read then costs the decoder's I1 and
+    /// this bookkeeping, nothing more.
+    #[inline(always)]
+    pub fn take<D: Feed + ?Sized>(
+        &mut self,
+        buf: &[u8],
+        decoder: &mut D,
+    ) -> Option<(usize, Found)> {
+        let window = buf.get(self.start..self.end).unwrap_or_default();
+        let (consumed, found) = decoder.take(window)?;
+        debug_assert!(consumed <= window.len(), "took more than fed");
+        let at = self.start;
+        // As `pull` after an item: the bytes are gone, and the decoder's
+        // last answer about them with them.
+        self.start += consumed;
+        self.need = 0;
+        Some((at, found))
     }
 
     /// The bytes of `buf` from `at` (from [`Pull::Found`]) to the end of

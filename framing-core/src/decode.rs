@@ -176,7 +176,10 @@
 //! lending the frame without building a [`Fed`](crate::adapter::Fed); so
 //! does the decoder's [`Feed::feed`](crate::adapter::Feed::feed), which
 //! every adapter's [`Window::pull`](crate::adapter::Window::pull) calls,
-//! building the `Fed` only. Anything else, including a guard that fails, is
+//! building the `Fed` only; and so does [`Feed::take`](crate::adapter::Feed::take),
+//! which the readers ([`Window::take`](crate::adapter::Window::take)) try
+//! inline before their read loop, so a frame already read whole costs no
+//! call out of line at all. Anything else, including a guard that fails, is
 //! the machine's `feed` as above. Each state's invariant on the buffer is
 //! checked by `debug_assert!` at the end of every call.
 //!

@@ -129,6 +129,15 @@ impl<'b> Reads<'b> {
         }
     }
 
+    /// A frame the bytes already read hold whole, taken without a read or
+    /// the feed loop ([`Window::take`]); `None`, changing nothing,
+    /// otherwise. The readers try it first, inline, and leave their read
+    /// loop out of line.
+    #[inline(always)]
+    pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, Found)> {
+        self.window.take(self.buf, decoder)
+    }
+
     /// Where the next read goes.
     #[inline]
     pub(crate) fn room(&mut self) -> &mut [u8] {
@@ -232,9 +241,19 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// [`Error::Decode`] for a bad frame or a stream that ended inside one
     /// (the reader then returns it on every call); [`Error::Io`] from the
     /// reader, after which calling again continues with nothing lost.
+    #[inline]
     pub fn next_item(&mut self) -> Result<Option<Decoded<Frame<'_>>>, Error<R::Error>> {
-        let found = self.reads.next(&mut self.inner, &mut self.decoder)?;
+        let found = match self.reads.take(&mut self.decoder) {
+            Some(found) => Some(found),
+            None => self.read_found()?,
+        };
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
+    }
+
+    /// The feed loop with its reads, out of line: see [`next_item`](Self::next_item).
+    #[inline(never)]
+    fn read_found(&mut self) -> Next<R::Error> {
+        self.reads.next(&mut self.inner, &mut self.decoder)
     }
 
     /// The next frame, skipping recovery reports and the preface (see
@@ -243,7 +262,18 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     ///
     /// # Errors
     /// As [`next_item`](Self::next_item).
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
+        // A frame already read whole, inline (`take` finds frames only).
+        if let Some((from, Found::Item(at))) = self.reads.take(&mut self.decoder) {
+            return Ok(Some(self.decoder.frame(self.reads.since(from), at)));
+        }
+        self.read_frame()
+    }
+
+    /// [`next_frame`](Self::next_frame) through the feed loop, out of line.
+    #[inline(never)]
+    fn read_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
         loop {
             match self.reads.next(&mut self.inner, &mut self.decoder)? {
                 // Reports and the preface are `next_item`'s to give.

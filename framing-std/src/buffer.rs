@@ -218,6 +218,15 @@ impl ReadBuf {
         Poll::Ready(self.filled(n))
     }
 
+    /// The next frame if the decoder takes it whole from the bytes already
+    /// read, without a read or the feed loop ([`Window::take`]); `None`,
+    /// changing nothing, otherwise: call [`next`](Self::next) or
+    /// `poll_next`. Inlined into the readers, whose loops stay out of line.
+    #[inline(always)]
+    pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, Found)> {
+        self.window.take(&self.bytes, decoder)
+    }
+
     /// The bytes from `at` to the end of what was read.
     #[inline]
     pub(crate) fn since(&self, at: usize) -> &[u8] {

@@ -18,7 +18,7 @@
 //! could be built), `false` when it was skipped; it panics when the property
 //! does not hold.
 
-use framing_core::adapter::Feed;
+use framing_core::adapter::{Feed, Found};
 use framing_core::{
     Buffer, ByteOrder, Checksum, Covers, DecodeError, DecodeErrorKind, Decoded, Decoder, Delimiter,
     EncodeError, Event, Format, Frame, Kind, Layout, Oversize, Recovery, Separator, SliceBuffer,
@@ -670,17 +670,29 @@ pub fn run_general(layout: Layout, cap: usize, chunks: &[&[u8]], stream: bool) -
     out
 }
 
+/// How [`run_held`] drives the decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drive {
+    /// `feed`, its shortcuts included.
+    Feed,
+    /// `take` first, then `feed`, as framing-std's readers do
+    /// (`Window::take` before `Window::pull`).
+    Take,
+    /// The general loop alone.
+    General,
+}
+
 /// The whole-frame decoder driven as an adapter drives it: each chunk is
 /// appended to what the decoder kept back (`hold`, transition I0), and the
-/// lot fed again, through `feed` or (`general`) the general loop alone.
-/// Frames and errors must be those of one whole decode, whatever `hold`:
-/// keeping bytes back changes where a frame is lent from, never what it is.
+/// lot fed again, as `drive` says. Frames and errors must be those of one
+/// whole decode, whatever `hold`: keeping bytes back changes where a frame
+/// is lent from, never what it is.
 pub fn run_held(
     layout: Layout,
     cap: usize,
     hold: usize,
     chunks: &[&[u8]],
-    general: bool,
+    drive: Drive,
 ) -> Vec<Out> {
     let mut storage = vec![0u8; cap];
     let mut d = Decoder::new(&layout, SliceBuffer::new(&mut storage));
@@ -694,10 +706,21 @@ pub fn run_held(
         loop {
             calls += 1;
             assert!(calls <= 3 * total + 3 * chunks.len() + 6, "no progress");
-            let fed = if general {
-                d.feed_general(&pending, last, hold)
-            } else {
-                d.feed(&pending, last, hold)
+            if drive == Drive::Take {
+                if let Some((consumed, found)) = d.take(&pending) {
+                    assert!(consumed <= pending.len(), "took more than fed");
+                    assert!(
+                        matches!(found, Found::Item(_)),
+                        "take found something other than a frame"
+                    );
+                    out.push(out_of(&layout, d.item(&pending, found)));
+                    pending.drain(..consumed);
+                    continue;
+                }
+            }
+            let fed = match drive {
+                Drive::General => d.feed_general(&pending, last, hold),
+                Drive::Feed | Drive::Take => d.feed(&pending, last, hold),
             };
             assert!(fed.consumed <= pending.len(), "consumed more than fed");
             match fed.result {
@@ -812,7 +835,8 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     // The shortcuts are the general loop's transitions: `whole` and
     // `chunked` come from `Decoder::decode`, which takes I1 itself
     // (`take_i1`) before `feed`'s shortcuts; `run_held` below drives `feed`
-    // alone; this runs neither, only the loop.
+    // alone, and `take` (the same `take_i1`) before `feed` as the readers
+    // do; this runs neither, only the loop.
     assert_eq!(
         run_general(layout, cap, &chunks, false),
         whole,
@@ -821,11 +845,11 @@ pub fn split_equivalence(data: &[u8]) -> bool {
     // An adapter keeping frames back until whole (I0) sees the same
     // frames, through the shortcuts and through the loop alone.
     for hold in [cap, cap / 2] {
-        for general in [false, true] {
+        for drive in [Drive::Feed, Drive::Take, Drive::General] {
             assert_eq!(
-                run_held(layout, cap, hold, &chunks, general),
+                run_held(layout, cap, hold, &chunks, drive),
                 whole,
-                "held back up to {hold} bytes, general loop {general}, chunks {sizes:?}"
+                "held back up to {hold} bytes, driven by {drive:?}, chunks {sizes:?}"
             );
         }
     }

@@ -305,6 +305,21 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
         self.machine.feed(input, last, hold)
     }
 
+    /// I1 as [`decode`](Self::decode) takes it (`take_i1`), the frame
+    /// recorded as `feed`'s I1 records it.
+    #[inline(always)]
+    fn take(&mut self, input: &[u8]) -> Option<(usize, Found)> {
+        let (head, len) = self.machine.take_i1(input)?;
+        Some((
+            len,
+            Found::Item(At(Place::Input {
+                start: 0,
+                head,
+                len,
+            })),
+        ))
+    }
+
     #[inline(always)]
     fn item<'a>(&'a self, input: &'a [u8], found: Found) -> Decoded<Frame<'a>> {
         match found {
