@@ -150,12 +150,24 @@ pub trait Feed {
     /// `None` changes nothing: call `feed`, which decides everything else.
     ///
     /// A shortcut for adapters that lend frames from their own buffer,
-    /// taken before their read loop ([`Window::take`]); the default takes
+    /// taken before their read loop ([`Window::take`]) when
+    /// [`takes`](Self::takes) says it can succeed; the default takes
     /// nothing, and a streaming decoder has no such step.
     #[inline(always)]
     fn take(&mut self, input: &[u8]) -> Option<(usize, Found)> {
         let _ = input;
         None
+    }
+
+    /// Whether [`take`](Self::take) can ever return a frame: a property of
+    /// the decoder and its framing (the same answer for every input and
+    /// state), so an adapter can choose its path once per call: `take`
+    /// inline with its read loop out of line, or its read loop inline
+    /// alone (a `take` that never succeeds would add a call per frame).
+    /// The default: `false`.
+    #[inline(always)]
+    fn takes(&self) -> bool {
+        false
     }
 
     /// Turns what [`feed`](Self::feed) found into an item. It reads what
@@ -308,6 +320,9 @@ impl Window {
         buf: &[u8],
         decoder: &mut D,
     ) -> Option<(usize, Found)> {
+        if !decoder.takes() {
+            return None;
+        }
         let window = buf.get(self.start..self.end).unwrap_or_default();
         let (consumed, found) = decoder.take(window)?;
         debug_assert!(consumed <= window.len(), "took more than fed");

@@ -243,9 +243,14 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// reader, after which calling again continues with nothing lost.
     #[inline]
     pub fn next_item(&mut self) -> Result<Option<Decoded<Frame<'_>>>, Error<R::Error>> {
-        let found = match self.reads.take(&mut self.decoder) {
-            Some(found) => Some(found),
-            None => self.read_found()?,
+        // A frame already read whole, inline, and the feed loop out of
+        // line; or, for a decoder that never takes one, the loop inline.
+        let found = if !self.decoder.takes() {
+            self.reads.next(&mut self.inner, &mut self.decoder)?
+        } else if let Some(found) = self.reads.take(&mut self.decoder) {
+            Some(found)
+        } else {
+            self.read_found()?
         };
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
     }
@@ -264,16 +269,25 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// As [`next_item`](Self::next_item).
     #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
-        // A frame already read whole, inline (`take` finds frames only).
+        // As `next_item` (`take` finds frames only).
+        if !self.decoder.takes() {
+            return self.frame_loop();
+        }
         if let Some((from, Found::Item(at))) = self.reads.take(&mut self.decoder) {
             return Ok(Some(self.decoder.frame(self.reads.since(from), at)));
         }
         self.read_frame()
     }
 
-    /// [`next_frame`](Self::next_frame) through the feed loop, out of line.
+    /// [`frame_loop`](Self::frame_loop) out of line.
     #[inline(never)]
     fn read_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
+        self.frame_loop()
+    }
+
+    /// [`next_frame`](Self::next_frame) through the feed loop.
+    #[inline(always)]
+    fn frame_loop(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
         loop {
             match self.reads.next(&mut self.inner, &mut self.decoder)? {
                 // Reports and the preface are `next_item`'s to give.

@@ -256,11 +256,17 @@ impl Rx {
         }
     }
 
-    /// Where the next frame or report lies, read with a blocking reader:
-    /// a frame already read whole is taken inline ([`take`](Self::take)),
-    /// anything else through the feed loop, out of line.
+    /// Where the next frame or report lies, read with a blocking reader.
+    /// With a decoder that [`takes`](Feed::takes) frames, a frame already
+    /// read whole is taken inline ([`take`](Self::take)) and anything else
+    /// goes through the feed loop out of line; with any other, the feed
+    /// loop runs inline (a call out of line for every frame would cost
+    /// more than it saves).
     #[inline(always)]
     fn found<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<Option<(usize, Found)>> {
+        if !self.decoder.takes() {
+            return self.chunk.next(inner, &mut self.decoder, self.hold);
+        }
         match self.take() {
             Some(found) => Ok(Some(found)),
             None => self.read_found(inner),
@@ -304,23 +310,32 @@ impl Rx {
 
     /// The next frame, skipping reports, read with a blocking reader. As
     /// `next_frame_at`, spelled out, each frame made where it is found: a
-    /// frame already read whole costs I1 inline and one slice (106
-    /// instructions a 16-byte frame from a `&[u8]`, callgrind; 121 through
-    /// `next_frame_at`'s result).
+    /// frame already read whole costs I1 inline and one slice (113
+    /// instructions a 16-byte `!I` frame from a `&[u8]`, callgrind; 142
+    /// before `take`). Which path, as in [`found`](Self::found).
     #[inline(always)]
     pub(crate) fn next_frame<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<Frame<'_>>> {
+        if !self.decoder.takes() {
+            return self.frame_loop(inner);
+        }
         if let Some(found) = self.take_frame() {
             return Ok(Some(self.frame(found)));
         }
         self.read_frame(inner)
     }
 
-    /// [`next_frame`](Self::next_frame) through the feed loop.
+    /// [`frame_loop`](Self::frame_loop) out of line.
     #[inline(never)]
     fn read_frame<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<Option<Frame<'_>>> {
+        self.frame_loop(inner)
+    }
+
+    /// [`next_frame`](Self::next_frame) through the feed loop.
+    #[inline(always)]
+    fn frame_loop<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<Option<Frame<'_>>> {
         loop {
             match self.chunk.next(inner, &mut self.decoder, self.hold)? {
                 Some((_, Found::Recovered(_) | Found::Preface(_))) => continue,

@@ -707,7 +707,19 @@ pub fn run_held(
             calls += 1;
             assert!(calls <= 3 * total + 3 * chunks.len() + 6, "no progress");
             if drive == Drive::Take {
-                if let Some((consumed, found)) = d.take(&pending) {
+                let taken = d.take(&pending);
+                // `takes` is the framing's: a decoder that says it never
+                // takes a frame takes none.
+                assert!(
+                    d.takes() || taken.is_none(),
+                    "took a frame having said it never does"
+                );
+                assert_eq!(
+                    d.takes(),
+                    layout.delimiter().is_none(),
+                    "takes frames exactly for a length framing"
+                );
+                if let Some((consumed, found)) = taken {
                     assert!(consumed <= pending.len(), "took more than fed");
                     assert!(
                         matches!(found, Found::Item(_)),

@@ -305,11 +305,13 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
         self.machine.feed(input, last, hold)
     }
 
-    /// I1 as [`decode`](Self::decode) takes it (`take_i1`), the frame
-    /// recorded as `feed`'s I1 records it.
+    /// I1 as [`decode`](Self::decode) takes it (`take_i1`), or, for a
+    /// layout one comparison cannot judge (a varint length, constants),
+    /// with the layout's full validation; the frame recorded as `feed`'s
+    /// I1 records it.
     #[inline(always)]
     fn take(&mut self, input: &[u8]) -> Option<(usize, Found)> {
-        let (head, len) = self.machine.take_i1(input)?;
+        let (head, len) = self.machine.take_any_i1(input)?;
         Some((
             len,
             Found::Item(At(Place::Input {
@@ -318,6 +320,12 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
                 len,
             })),
         ))
+    }
+
+    /// A length framing: see [`take`](Feed::take).
+    #[inline(always)]
+    fn takes(&self) -> bool {
+        self.machine.takes()
     }
 
     #[inline(always)]

@@ -3,7 +3,7 @@
 //! I, H, B, T, X and R of the transition table).
 
 use super::error::{DecodeError, Recovery};
-use super::framing::{sat, Framing, Head};
+use super::framing::{sat, Framing, FramingKind, Head};
 use super::machine::{Machine, Next};
 use super::state::State;
 use crate::adapter::{Fed, Place};
@@ -465,6 +465,52 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.pos += total as u64;
         self.debug_check();
         Some((len, total))
+    }
+
+    /// I1 for the adapters' [`Feed::take`](crate::adapter::Feed::take):
+    /// `take_i1`, and where one comparison cannot judge the head (the
+    /// layout has no quick path: a varint or ASCII length, constants, an
+    /// adjust), the same transition with the layout's full validation,
+    /// out of line.
+    #[inline(always)]
+    pub(super) fn take_any_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
+        if self.quick.limit != 0 {
+            return self.take_i1(input);
+        }
+        self.take_checked_i1(input)
+    }
+
+    /// I1 from between frames, the head judged by [`Framing::head`]: the
+    /// guard of `feed_length`'s I1 (state `Idle`, or `Lent` then cleared;
+    /// a valid head; the frame whole, a trailer good), and the frame
+    /// consumed as `take_i1` consumes it. `None` changes nothing.
+    #[inline(never)]
+    fn take_checked_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
+        if STREAM || !self.takes() || !matches!(self.state, State::Idle | State::Lent) {
+            return None;
+        }
+        let Head::Valid { len, body } = self.framing.head(input, self.limit()) else {
+            return None;
+        };
+        let total = self.whole_good(input, len, body).ok()?;
+        if matches!(self.state, State::Lent) {
+            self.lent();
+        }
+        self.pos += total as u64;
+        self.debug_check();
+        Some((len, total))
+    }
+
+    /// Whether [`take_any_i1`](Self::take_any_i1) can ever take a frame: a
+    /// whole decoder over a length framing (a delimited framing's frames
+    /// are found by the delimited family's rows, a streaming decoder's
+    /// in pieces). A property of the framing, not of the state.
+    #[inline(always)]
+    pub(super) fn takes(&self) -> bool {
+        // A quick path is a length framing's (the test the fast path
+        // already makes, asked first so it is made once).
+        debug_assert!(self.quick.limit == 0 || matches!(self.kind(), FramingKind::Length));
+        !STREAM && (self.quick.limit != 0 || matches!(self.kind(), FramingKind::Length))
     }
 
     /// I1 for the adapters' [`Feed::feed`](crate::adapter::Feed::feed):
