@@ -206,15 +206,10 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// (the reader then returns it on every call); [`Error::Io`] from the
     /// reader, after which calling again continues with nothing lost.
     pub async fn next_item(&mut self) -> Result<Option<Decoded<Frame<'_>>>, Error<R::Error>> {
-        // A frame already read whole, without a turn of the read loop.
-        let found = match self.reads.take(&mut self.decoder) {
-            Some(found) => Some(found),
-            None => {
-                self.reads
-                    .next_async(&mut self.inner, &mut self.decoder)
-                    .await?
-            }
-        };
+        let found = self
+            .reads
+            .next_async(&mut self.inner, &mut self.decoder)
+            .await?;
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
     }
 
@@ -229,11 +224,6 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// # Errors
     /// As [`next_item`](Self::next_item).
     pub async fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
-        // A frame already read whole, without a turn of the read loop
-        // (`take` finds frames only).
-        if let Some((from, Found::Item(at))) = self.reads.take(&mut self.decoder) {
-            return Ok(Some(self.decoder.frame(self.reads.since(from), at)));
-        }
         loop {
             match self
                 .reads

@@ -124,9 +124,6 @@ macro_rules! async_adapters {
             /// [`Oversize::Discard`]: framing_core::Oversize::Discard
             pub async fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
                 let FrameReader { inner, rx } = self;
-                if let Some(found) = rx.take_frame() {
-                    return Ok(Some(rx.frame(found)));
-                }
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.frame(found)))
             }
@@ -142,9 +139,6 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_item(&mut self) -> io::Result<Option<Decoded<Frame<'_>>>> {
                 let FrameReader { inner, rx } = self;
-                if let Some(found) = rx.take() {
-                    return Ok(Some(rx.item(found)));
-                }
                 let found = turn(inner, |read| rx.poll_found(read)).await?;
                 Ok(found.map(|found| rx.item(found)))
             }
@@ -161,9 +155,6 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
                 let FrameReader { inner, rx } = self;
-                if let Some(found) = rx.take_frame() {
-                    return Ok(Some(rx.owned_frame(found)));
-                }
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.owned_frame(found)))
             }
@@ -180,9 +171,6 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_owned_item(&mut self) -> io::Result<Option<Decoded<OwnedFrame>>> {
                 let FrameReader { inner, rx } = self;
-                if let Some(found) = rx.take() {
-                    return Ok(Some(rx.owned_item(found)));
-                }
                 let found = turn(inner, |read| rx.poll_found(read)).await?;
                 Ok(found.map(|found| rx.owned_item(found)))
             }
