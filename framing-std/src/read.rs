@@ -312,8 +312,8 @@ impl Rx {
 
     /// The next frame, skipping reports, read with a blocking reader. As
     /// `next_frame_at`, spelled out, each frame made where it is found: a
-    /// frame already read whole costs I1 inline and one slice (113
-    /// instructions a 16-byte `!I` frame from a `&[u8]`, callgrind; 142
+    /// frame already read whole costs I1 inline and one slice (114
+    /// instructions a 16-byte `!I` frame from a `&[u8]`, callgrind; 141
     /// before `take`). Which path, as in [`found`](Self::found).
     #[inline(always)]
     pub(crate) fn next_frame<R: Read + ?Sized>(
