@@ -131,8 +131,9 @@ impl<'b> Reads<'b> {
 
     /// A frame the bytes already read hold whole, taken without a read or
     /// the feed loop ([`Window::take`]); `None`, changing nothing,
-    /// otherwise. The readers try it first, inline, and leave their read
-    /// loop out of line.
+    /// otherwise. The blocking [`FrameReader`] tries it first, inline, and
+    /// leaves its read loop out of line (the async one does not: a take
+    /// before its first `.await` cost it 51 instructions a frame).
     #[inline(always)]
     pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, Found)> {
         self.window.take(self.buf, decoder)

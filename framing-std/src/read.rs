@@ -243,14 +243,14 @@ impl Rx {
     /// readers do not (a take before their first `.await` made the tokio
     /// reader about 20% slower over TCP).
     #[inline(always)]
-    pub(crate) fn take(&mut self) -> Option<(usize, Found)> {
+    fn take(&mut self) -> Option<(usize, Found)> {
         self.chunk.take(&mut self.decoder)
     }
 
     /// [`take`](Self::take) for the methods that return frames alone: see
     /// [`frame`](Self::frame).
     #[inline(always)]
-    pub(crate) fn take_frame(&mut self) -> Option<(usize, At)> {
+    fn take_frame(&mut self) -> Option<(usize, At)> {
         match self.take()? {
             (from, Found::Item(at)) => Some((from, at)),
             // Never taken (`take` is I1), and skipped by these methods.
