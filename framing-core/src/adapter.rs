@@ -144,17 +144,19 @@ pub trait Feed {
 
     /// The frame at the start of `input`, if the decoder takes it in one
     /// step from between frames (transition I1: a valid head and the whole
-    /// frame, its trailer good): how many bytes it consumed and what it
-    /// found, exactly as [`feed`](Self::feed) would have returned them,
-    /// without building a [`Fed`] or entering the machine's dispatch.
-    /// `None` changes nothing: call `feed`, which decides everything else.
+    /// frame, its trailer good): how many bytes it consumed and where the
+    /// frame lies, exactly as [`feed`](Self::feed) would have returned
+    /// them (as `Found::Item`), without building a [`Fed`] or entering the
+    /// machine's dispatch. Only a frame: reports and a preface are
+    /// `feed`'s. `None` changes nothing: call `feed`, which decides
+    /// everything else.
     ///
     /// A shortcut for adapters that lend frames from their own buffer,
     /// taken before their read loop ([`Window::take`]) when
     /// [`takes`](Self::takes) says it can succeed; the default takes
     /// nothing, and a streaming decoder has no such step.
     #[inline(always)]
-    fn take(&mut self, input: &[u8]) -> Option<(usize, Found)> {
+    fn take(&mut self, input: &[u8]) -> Option<(usize, At)> {
         let _ = input;
         None
     }
@@ -279,7 +281,7 @@ impl Window {
     /// decoder. One call into the decoder per item.
     #[inline(always)]
     pub fn pull<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D, hold: usize) -> Pull {
-        let window = buf.get(self.start..self.end).unwrap_or_default();
+        let window = self.unfed(buf);
         if self.need > window.len() && !self.ended {
             // The decoder's answer for these bytes, which still holds.
             return Pull::Read { need: self.need };
@@ -309,29 +311,31 @@ impl Window {
     /// [`Feed::take`] over the unfed bytes of `buf`: the next frame, when the
     /// decoder takes it whole in one step, as [`pull`](Self::pull) would
     /// have found it (where the bytes it was found in begin, for
-    /// [`since`](Self::since), and what was found), its bytes dropped;
+    /// [`since`](Self::since), and where the frame lies), its bytes dropped;
     /// `None`, changing nothing, otherwise: call `pull`. Kept apart from
     /// `pull` so an adapter can inline this step and leave its read loop
     /// out of line: a frame already read then costs the decoder's I1 and
     /// this bookkeeping, nothing more.
     #[inline(always)]
-    pub fn take<D: Feed + ?Sized>(
-        &mut self,
-        buf: &[u8],
-        decoder: &mut D,
-    ) -> Option<(usize, Found)> {
+    pub fn take<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D) -> Option<(usize, At)> {
         if !decoder.takes() {
             return None;
         }
-        let window = buf.get(self.start..self.end).unwrap_or_default();
-        let (consumed, found) = decoder.take(window)?;
+        let window = self.unfed(buf);
+        let (consumed, frame) = decoder.take(window)?;
         debug_assert!(consumed <= window.len(), "took more than fed");
         let at = self.start;
         // As `pull` after an item: the bytes are gone, and the decoder's
         // last answer about them with them.
-        self.start += consumed;
+        self.start += consumed.min(window.len());
         self.need = 0;
-        Some((at, found))
+        Some((at, frame))
+    }
+
+    /// The bytes of `buf` read and not yet fed.
+    #[inline(always)]
+    fn unfed<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        buf.get(self.start..self.end).unwrap_or_default()
     }
 
     /// The bytes of `buf` from `at` (from [`Pull::Found`]) to the end of

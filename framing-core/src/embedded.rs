@@ -40,7 +40,7 @@ use core::fmt;
 
 use embedded_io::{ErrorKind, Read, Write};
 
-use crate::adapter::{Feed, Found, Opening, Pull, Window};
+use crate::adapter::{At, Feed, Found, Opening, Pull, Window};
 use crate::buffer::Buffer;
 use crate::decode::{DecodeError, Decoded, Decoder, Event, StreamDecoder};
 use crate::encode::EncodeError;
@@ -135,7 +135,7 @@ impl<'b> Reads<'b> {
     /// leaves its read loop out of line (the async one does not: a take
     /// before its first `.await` cost it 51 instructions a frame).
     #[inline(always)]
-    pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, Found)> {
+    pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, At)> {
         self.window.take(self.buf, decoder)
     }
 
@@ -248,7 +248,7 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
         // item of a decoder that never takes one, through the feed loop
         // out of line.
         let found = match self.reads.take(&mut self.decoder) {
-            Some(found) => Some(found),
+            Some((from, at)) => Some((from, Found::Item(at))),
             None => self.read_found()?,
         };
         Ok(found.map(|(at, found)| self.decoder.item(self.reads.since(at), found)))
@@ -268,11 +268,10 @@ impl<'b, R: Read, L: Borrow<Layout>, B: Buffer> FrameReader<'b, R, L, B> {
     /// As [`next_item`](Self::next_item).
     #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error<R::Error>> {
-        // As `next_item` (`take` finds frames only). The loop stays out
-        // of line for a decoder that never takes a frame too: inline, it
-        // calls `Reads::next` out of line (22 instructions a 16-byte line
-        // more, callgrind).
-        if let Some((from, Found::Item(at))) = self.reads.take(&mut self.decoder) {
+        // As `next_item`. The loop stays out of line for a decoder that
+        // never takes a frame too: inline, it calls `Reads::next` out of
+        // line (22 instructions a 16-byte line more, callgrind).
+        if let Some((from, at)) = self.reads.take(&mut self.decoder) {
             return Ok(Some(self.decoder.frame(self.reads.since(from), at)));
         }
         self.read_frame()

@@ -4,7 +4,7 @@
 use core::task::Poll;
 use std::io::{self, Read};
 
-use framing_core::adapter::{Feed, Found, Pull, Window};
+use framing_core::adapter::{At, Feed, Found, Pull, Window};
 use framing_core::{Buffer, Full};
 
 use crate::error;
@@ -223,7 +223,7 @@ impl ReadBuf {
     /// changing nothing, otherwise: call [`next`](Self::next) or
     /// `poll_next`. Inlined into the readers, whose loops stay out of line.
     #[inline(always)]
-    pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, Found)> {
+    pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, At)> {
         self.window.take(&self.bytes, decoder)
     }
 

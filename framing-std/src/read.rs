@@ -243,19 +243,8 @@ impl Rx {
     /// readers do not (a take before their first `.await` made the tokio
     /// reader about 20% slower over TCP).
     #[inline(always)]
-    fn take(&mut self) -> Option<(usize, Found)> {
+    fn take(&mut self) -> Option<(usize, At)> {
         self.chunk.take(&mut self.decoder)
-    }
-
-    /// [`take`](Self::take) for the methods that return frames alone: see
-    /// [`frame`](Self::frame).
-    #[inline(always)]
-    fn take_frame(&mut self) -> Option<(usize, At)> {
-        match self.take()? {
-            (from, Found::Item(at)) => Some((from, at)),
-            // Never taken (`take` is I1), and skipped by these methods.
-            (_, Found::Recovered(_) | Found::Preface(_)) => None,
-        }
     }
 
     /// Where the next frame or report lies, read with a blocking reader.
@@ -270,7 +259,7 @@ impl Rx {
             return self.chunk.next(inner, &mut self.decoder, self.hold);
         }
         match self.take() {
-            Some(found) => Ok(Some(found)),
+            Some((from, at)) => Ok(Some((from, Found::Item(at)))),
             None => self.read_found(inner),
         }
     }
@@ -323,7 +312,7 @@ impl Rx {
         if !self.decoder.takes() {
             return self.frame_loop(inner);
         }
-        if let Some(found) = self.take_frame() {
+        if let Some(found) = self.take() {
             return Ok(Some(self.frame(found)));
         }
         self.read_frame(inner)

@@ -719,13 +719,11 @@ pub fn run_held(
                     layout.delimiter().is_none(),
                     "takes frames exactly for a length framing"
                 );
-                if let Some((consumed, found)) = taken {
+                // `take` finds a frame only (`At`, never a report): the
+                // type says so.
+                if let Some((consumed, at)) = taken {
                     assert!(consumed <= pending.len(), "took more than fed");
-                    assert!(
-                        matches!(found, Found::Item(_)),
-                        "take found something other than a frame"
-                    );
-                    out.push(out_of(&layout, d.item(&pending, found)));
+                    out.push(out_of(&layout, d.item(&pending, Found::Item(at))));
                     pending.drain(..consumed);
                     continue;
                 }

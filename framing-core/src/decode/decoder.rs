@@ -310,16 +310,14 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
     /// with the layout's full validation; the frame recorded as `feed`'s
     /// I1 records it.
     #[inline(always)]
-    fn take(&mut self, input: &[u8]) -> Option<(usize, Found)> {
+    fn take(&mut self, input: &[u8]) -> Option<(usize, At)> {
         let (head, len) = self.machine.take_any_i1(input)?;
-        Some((
+        let frame = Place::Input {
+            start: 0,
+            head,
             len,
-            Found::Item(At(Place::Input {
-                start: 0,
-                head,
-                len,
-            })),
-        ))
+        };
+        Some((len, At(frame)))
     }
 
     /// A length framing: see [`take`](Feed::take).
