@@ -106,7 +106,7 @@ fn classify(e: &io::Error) -> Failure {
 fn run_frame_reader(
     layout: framing_core::Layout,
     read_size: usize,
-    owned: bool,
+    api: Api,
     stream: &[u8],
     steps: &[Step],
 ) -> Vec<Out> {
@@ -114,18 +114,20 @@ fn run_frame_reader(
     let mut out = Vec::new();
     let mut would_block = 0;
     loop {
-        // Owned frames skip the reports; borrowed items carry them.
-        let got = if owned {
-            reader.next_owned_frame().map(|f| {
+        // Frames skip the reports; items carry them.
+        let got = match api {
+            Api::OwnedFrames => reader.next_owned_frame().map(|f| {
                 f.map(|f| Out::Frame {
                     header: f.header_bytes().to_vec(),
                     payload: f.payload().to_vec(),
                 })
-            })
-        } else {
-            reader
+            }),
+            Api::Frames => reader
+                .next_frame()
+                .map(|f| f.map(|f| out_of(&layout, framing_core::Decoded::Frame(f)))),
+            Api::Items => reader
                 .next_item()
-                .map(|f| f.map(|item| out_of(&layout, item)))
+                .map(|f| f.map(|item| out_of(&layout, item))),
         };
         match got {
             Ok(Some(o)) => out.push(o),
@@ -148,6 +150,17 @@ fn run_frame_reader(
     }
     assert_eq!(would_block, reader.get_ref().would_block, "WouldBlock lost");
     out
+}
+
+/// Which of `FrameReader`'s methods a run reads with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    /// `next_item`: frames and reports, borrowed.
+    Items,
+    /// `next_frame`: frames alone, borrowed.
+    Frames,
+    /// `next_owned_frame`: frames alone, owned.
+    OwnedFrames,
 }
 
 /// Reads every frame with a `StreamReader`, pieces joined into frames.
@@ -301,7 +314,8 @@ mod tokio_reader {
 
 /// `std_reader`: for a layout, a read size, a script of short reads and
 /// `Interrupted` / `WouldBlock` errors, and stream bytes from `data`, the
-/// `FrameReader` (borrowed and owned frames) and the `StreamReader` give the
+/// `FrameReader` (borrowed items, borrowed frames and owned frames: bits 0
+/// and 2 of the api byte) and the `StreamReader` give the
 /// same frames and errors as the core decoder fed the whole stream at once;
 /// `Interrupted` never surfaces, every `WouldBlock` does, and no byte is lost
 /// or repeated across them. With the feature `tokio`, the async tokio
@@ -338,10 +352,16 @@ pub fn std_reader(data: &[u8]) -> bool {
 
     let cap = layout.max_frame_len() as usize;
     let reference = run_whole(layout, cap, &[stream]);
-    let owned = api & 1 != 0;
-    let frames = run_frame_reader(layout, read_size, owned, stream, &steps);
-    if owned {
-        // Owned frames come without the reports.
+    let reader_api = match (api & 1 != 0, api & 4 != 0) {
+        (true, _) => Api::OwnedFrames,
+        (false, true) => Api::Frames,
+        (false, false) => Api::Items,
+    };
+    let frames = run_frame_reader(layout, read_size, reader_api, stream, &steps);
+    if reader_api == Api::Items {
+        assert_eq!(frames, reference, "FrameReader::next_item, steps {steps:?}");
+    } else {
+        // Frames come without the reports.
         let frames_only: Vec<Out> = reference
             .iter()
             .filter(|o| !matches!(o, Out::Recovered(_)))
@@ -349,10 +369,8 @@ pub fn std_reader(data: &[u8]) -> bool {
             .collect();
         assert_eq!(
             frames, frames_only,
-            "FrameReader::next_owned_frame, steps {steps:?}"
+            "FrameReader::{reader_api:?}, steps {steps:?}"
         );
-    } else {
-        assert_eq!(frames, reference, "FrameReader::next_item, steps {steps:?}");
     }
     if layout.delimiter().is_none() {
         let events = run_stream_reader(layout, read_size, stream, &steps);

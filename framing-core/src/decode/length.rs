@@ -444,16 +444,41 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `feed_length` and the loop's `idle`, with the same guard.
     #[inline(always)]
     fn quick_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
-        if STREAM || self.quick.limit == 0 || !matches!(self.state, State::Idle | State::Lent) {
+        if self.quick.limit == 0 || !self.between_frames() {
             return None;
         }
         let body = self.quick_valid(input)?;
         let len = usize::from(self.quick.head);
+        Some((len, self.whole_between(input, len, body)?))
+    }
+
+    /// Whether a whole decoder is between frames (`Idle`, or `Lent`): where
+    /// I1 starts.
+    #[inline(always)]
+    fn between_frames(&self) -> bool {
+        !STREAM && matches!(self.state, State::Idle | State::Lent)
+    }
+
+    /// The rest of I1's guard from between frames, once a head of `len`
+    /// bytes announcing `body` is judged valid: the frame whole at the
+    /// start of `input` (with a trailer, a good one). Its length, `Lent`
+    /// cleared; `None` leaves everything as it was.
+    #[inline(always)]
+    fn whole_between(&mut self, input: &[u8], len: usize, body: u64) -> Option<usize> {
         let total = self.whole_good(input, len, body).ok()?;
         if matches!(self.state, State::Lent) {
             self.lent();
         }
-        Some((len, total))
+        Some(total)
+    }
+
+    /// The frame I1 found, `total` bytes with a head of `len`, consumed by
+    /// a facade that lends it itself (no [`Fed`]).
+    #[inline(always)]
+    fn took(&mut self, len: usize, total: usize) -> (usize, usize) {
+        self.pos += total as u64;
+        self.debug_check();
+        (len, total)
     }
 
     /// I1 for [`Decoder::decode`](crate::Decoder::decode), which lends the
@@ -462,9 +487,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     #[inline(always)]
     pub(super) fn take_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
         let (len, total) = self.quick_i1(input)?;
-        self.pos += total as u64;
-        self.debug_check();
-        Some((len, total))
+        Some(self.took(len, total))
     }
 
     /// I1 for the adapters' [`Feed::take`](crate::adapter::Feed::take):
@@ -481,24 +504,18 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// I1 from between frames, the head judged by [`Framing::head`]: the
-    /// guard of `feed_length`'s I1 (state `Idle`, or `Lent` then cleared;
-    /// a valid head; the frame whole, a trailer good), and the frame
-    /// consumed as `take_i1` consumes it. `None` changes nothing.
+    /// guard of `feed_length`'s I1, and the frame consumed as `take_i1`
+    /// consumes it. `None` changes nothing.
     #[inline(never)]
     fn take_checked_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
-        if STREAM || !self.takes() || !matches!(self.state, State::Idle | State::Lent) {
+        if !self.takes() || !self.between_frames() {
             return None;
         }
         let Head::Valid { len, body } = self.framing.head(input, self.limit()) else {
             return None;
         };
-        let total = self.whole_good(input, len, body).ok()?;
-        if matches!(self.state, State::Lent) {
-            self.lent();
-        }
-        self.pos += total as u64;
-        self.debug_check();
-        Some((len, total))
+        let total = self.whole_between(input, len, body)?;
+        Some(self.took(len, total))
     }
 
     /// Whether [`take_any_i1`](Self::take_any_i1) can ever take a frame: a
