@@ -177,10 +177,15 @@
 //! does the decoder's [`Feed::feed`](crate::adapter::Feed::feed), which
 //! every adapter's [`Window::pull`](crate::adapter::Window::pull) calls,
 //! building the `Fed` only; and so does [`Feed::take`](crate::adapter::Feed::take),
-//! which the readers ([`Window::take`](crate::adapter::Window::take)) try
-//! inline before their read loop, so a frame already read whole costs no
-//! call out of line at all. Anything else, including a guard that fails, is
-//! the machine's `feed` as above. Each state's invariant on the buffer is
+//! which the blocking readers ([`Window::take`](crate::adapter::Window::take))
+//! try inline before their read loop, so a frame already read whole costs
+//! no call out of line at all. For a layout without that comparison (a
+//! varint or ASCII length, constants, an adjust) `take` judges the head
+//! with the layout's full validation, out of line, the same guard as
+//! `feed`'s I1 from `Idle`; a delimited framing takes nothing
+//! ([`Feed::takes`](crate::adapter::Feed::takes) is `false`, a property of
+//! the framing, not a state). Anything else, including a guard that fails,
+//! is the machine's `feed` as above. Each state's invariant on the buffer is
 //! checked by `debug_assert!` at the end of every call.
 //!
 //! ## Where things are
