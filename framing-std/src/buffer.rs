@@ -1,13 +1,16 @@
 //! The heap storage behind the adapters: a decoder buffer that grows only as
 //! bytes arrive, up to a fixed bound, and the chunk buffer reads land in.
 
+use core::ops::Range;
 use core::task::Poll;
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use framing_core::adapter::{At, Feed, Found, Pull, Window};
 use framing_core::{Buffer, Full};
 
 use crate::error;
+use crate::frame::{Chunk, ReadBytes, SharedLayout};
 
 /// A [`Buffer`] over a `Vec` that allocates lazily, never past `limit`.
 ///
@@ -88,23 +91,50 @@ impl Buffer for GrowBuf {
 /// one feed loop, [`Window::pull`]; this type only does the I/O around it.
 ///
 /// It starts at the capacity it was given and grows, when a frame longer than
-/// it arrives, to hold that frame whole (see [`room`](Self::room)).
+/// it arrives, to hold that frame whole (see [`room`](Self::room)). The
+/// bytes are counted ([`Chunk`]), so an owned frame can share them
+/// ([`share`](Self::share)); a read while any frame does goes into a fresh
+/// chunk, holding what was not fed yet.
 #[derive(Debug)]
 pub(crate) struct ReadBuf {
-    /// All initialised; its length is the room reads may fill.
-    bytes: Vec<u8>,
+    chunk: Arc<Chunk>,
     window: Window,
     capacity: usize,
 }
 
 impl ReadBuf {
-    /// A buffer of `capacity` bytes (at least one), allocated at the first read.
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A buffer of `capacity` bytes (at least one), allocated at the first
+    /// read, whose shared frames are read with `layout`.
+    pub(crate) fn new(capacity: usize, layout: Option<SharedLayout>) -> Self {
         ReadBuf {
-            bytes: Vec::new(),
+            chunk: Arc::new(Chunk {
+                bytes: Vec::new(),
+                layout,
+            }),
             window: Window::new(),
             capacity: capacity.max(1),
         }
+    }
+
+    /// `since(at)[range]`, shared: the bytes of a frame found at `at`
+    /// (`range` as [`At::in_input`] gives it), for an owned frame.
+    #[inline]
+    pub(crate) fn share(&self, at: usize, range: Range<usize>) -> ReadBytes {
+        let end = self.window.end().min(self.chunk.bytes.len());
+        let start = at.saturating_add(range.start).min(end);
+        let stop = at.saturating_add(range.end).clamp(start, end);
+        ReadBytes::new(Arc::clone(&self.chunk), start..stop)
+    }
+
+    /// The bytes to read into, this buffer's own: if frames still share
+    /// the chunk, a fresh one holding the unfed bytes where they were.
+    #[inline]
+    fn unique<'c>(chunk: &'c mut Arc<Chunk>, window: &Window) -> &'c mut Vec<u8> {
+        if Arc::get_mut(chunk).is_none() {
+            *chunk = Arc::new(chunk.keeping(window.start()..window.end()));
+        }
+        // The chunk is this buffer's alone now: `make_mut` copies nothing.
+        &mut Arc::make_mut(chunk).bytes
     }
 
     /// Whether every byte read has been fed to the decoder.
@@ -120,7 +150,7 @@ impl ReadBuf {
 
     /// Bytes allocated now.
     pub(crate) fn allocated(&self) -> usize {
-        self.bytes.capacity()
+        self.chunk.bytes.capacity()
     }
 
     /// Pulls from `decoder` (the core's feed loop), reading from `inner` as
@@ -144,7 +174,7 @@ impl ReadBuf {
         hold: usize,
     ) -> io::Result<Option<(usize, Found)>> {
         loop {
-            match self.window.pull(&self.bytes, decoder, hold) {
+            match self.window.pull(&self.chunk.bytes, decoder, hold) {
                 Pull::Found { at, found } => return Ok(Some((at, found))),
                 Pull::End => return Ok(None),
                 Pull::Failed(e) => return Err(error::from_decode(e)),
@@ -183,7 +213,7 @@ impl ReadBuf {
         mut read: impl FnMut(&mut [u8]) -> Poll<io::Result<usize>>,
     ) -> Poll<io::Result<Option<(usize, Found)>>> {
         loop {
-            match self.window.pull(&self.bytes, decoder, hold) {
+            match self.window.pull(&self.chunk.bytes, decoder, hold) {
                 Pull::Found { at, found } => return Poll::Ready(Ok(Some((at, found)))),
                 Pull::End => return Poll::Ready(Ok(None)),
                 Pull::Failed(e) => return Poll::Ready(Err(error::from_decode(e))),
@@ -224,13 +254,13 @@ impl ReadBuf {
     /// `poll_next`. Inlined into the readers, whose loops stay out of line.
     #[inline(always)]
     pub(crate) fn take<D: Feed>(&mut self, decoder: &mut D) -> Option<(usize, At)> {
-        self.window.take(&self.bytes, decoder)
+        self.window.take(&self.chunk.bytes, decoder)
     }
 
     /// The bytes from `at` to the end of what was read.
     #[inline]
     pub(crate) fn since(&self, at: usize) -> &[u8] {
-        self.window.since(&self.bytes, at)
+        self.window.since(&self.chunk.bytes, at)
     }
 
     /// Makes room for a frame of `need` bytes that begins at the first
@@ -242,13 +272,14 @@ impl ReadBuf {
     /// unfed bytes (or the initial capacity), never past `need`. Calling it
     /// again before [`filled`](Self::filled) changes nothing.
     pub(crate) fn room(&mut self, need: usize) -> &mut [u8] {
-        if self.bytes.is_empty() {
-            self.bytes = vec![0; self.capacity];
+        let bytes = Self::unique(&mut self.chunk, &self.window);
+        if bytes.is_empty() {
+            *bytes = vec![0; self.capacity];
         }
-        if !self.window.is_empty() && self.bytes.len() - self.window.start() < need {
-            self.window.compact(&mut self.bytes);
+        if !self.window.is_empty() && bytes.len() - self.window.start() < need {
+            self.window.compact(bytes);
         }
-        let len = self.bytes.len();
+        let len = bytes.len();
         if self.window.end() >= len {
             let pending = self.window.end() - self.window.start();
             // A quarter more than what arrived: geometric, so a frame
@@ -262,14 +293,14 @@ impl ReadBuf {
                 .max(pending + 1);
             if target > len {
                 // Only the unfed bytes are worth keeping across a move.
-                self.window.compact(&mut self.bytes);
+                self.window.compact(bytes);
                 let end = self.window.end();
-                self.bytes.truncate(end);
-                self.bytes.reserve_exact(target - end);
-                self.bytes.resize(target, 0);
+                bytes.truncate(end);
+                bytes.reserve_exact(target - end);
+                bytes.resize(target, 0);
             }
         }
-        let room = self.window.room(&mut self.bytes);
+        let room = self.window.room(bytes);
         debug_assert!(!room.is_empty(), "no room to read into");
         room
     }
@@ -282,7 +313,7 @@ impl ReadBuf {
     /// room (a reader that lies); nothing is recorded then.
     #[inline]
     pub(crate) fn filled(&mut self, n: usize) -> io::Result<()> {
-        if n > self.bytes.len().saturating_sub(self.window.end()) {
+        if n > self.chunk.bytes.len().saturating_sub(self.window.end()) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the reader reported more bytes than the buffer it was given",
@@ -377,7 +408,7 @@ mod tests {
             }
         }
         let total = 16 << 20;
-        let mut r = ReadBuf::new(64 * 1024);
+        let mut r = ReadBuf::new(64 * 1024, None);
         let mut src = Trickle(total);
         let (mut growths, mut last) = (0, 0);
         let mut received = 0;
@@ -406,7 +437,7 @@ mod tests {
                 Ok(buf.len() + 1)
             }
         }
-        let mut r = ReadBuf::new(8);
+        let mut r = ReadBuf::new(8, None);
         let e = r.fill(&mut Liar, 0).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         assert!(r.is_empty());

@@ -1,6 +1,6 @@
-//! Frames that own their bytes: one type, [`OwnedFrame`], over any storage
-//! (a `Vec<u8>` from the readers, a shared `Bytes` from the codecs), in the
-//! spirit of smoltcp's `Packet<T: AsRef<[u8]>>`.
+//! Frames that own their bytes: one type, [`OwnedFrame`], over its storage
+//! (the readers' [`ReadBytes`], shared with their read buffer; the codecs'
+//! `Bytes`), in the spirit of smoltcp's `Packet<T: AsRef<[u8]>>`.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -44,14 +44,20 @@ impl PartialEq for SharedLayout {
 }
 
 /// A frame that owns its bytes: header, payload and trailer as they were
-/// on the wire, in storage `S`, with the layout it was read with (shared
-/// with the reader or codec that made it).
+/// on the wire, in storage `S`, with the layout it was read with.
 ///
 /// The readers' owned frames ([`FrameReader::next_owned_frame`], the
-/// reader's [`Iterator`]) are `OwnedFrame<Vec<u8>>`, one allocation each;
-/// the tokio and futures codecs' are `OwnedFrame<Bytes>`, split off the
-/// read buffer without a copy. Every accessor is the same for both, and
-/// none can panic: a frame is made only of a whole, checked frame.
+/// reader's [`Iterator`]) are `OwnedFrame<ReadBytes>`: a range of the read
+/// buffer the frame was read into, shared with the reader (no copy, no
+/// allocation a frame: one count, which also keeps the layout). The tokio
+/// and futures codecs' are `OwnedFrame<Bytes>`, split off their read
+/// buffer the same way. Every accessor is the same for both, and none can
+/// panic: a frame is made only of a whole, checked frame.
+///
+/// Sharing has the cost `bytes` has: a frame kept keeps its whole read
+/// buffer (64 KiB by default) alive, and the reader reads on into a fresh
+/// one. To keep a few small frames for long, keep copies of their payloads
+/// ([`into_payload`](OwnedFrame::into_payload)).
 ///
 /// ```
 /// use framing_std::{FrameReader, Layout, Value};
@@ -75,26 +81,75 @@ impl PartialEq for SharedLayout {
     not(any(feature = "tokio", feature = "futures")),
     doc = "[`Bytes`]: https://docs.rs/bytes"
 )]
-#[derive(Clone, PartialEq)]
-pub struct OwnedFrame<S = Vec<u8>> {
+#[derive(Clone)]
+pub struct OwnedFrame<S = ReadBytes> {
     /// Head, payload, trailer.
     bytes: S,
     /// The head's length, as the decoder found it.
     head: usize,
-    layout: SharedLayout,
+    /// The trailer's and the frame end's lengths, the layout's: kept here
+    /// so the payload is found without reaching for the layout. Whole
+    /// words: a frame is moved a few times on its way out, and a word
+    /// loaded from two narrower stores waits for them (a store-forwarding
+    /// stall, which two `u8`s here cost on every frame).
+    trailer: usize,
+    end: usize,
+    /// The layout the frame is read with, or `None`: the one its storage
+    /// keeps ([`ReadBytes`], whose count keeps it).
+    layout: Option<SharedLayout>,
 }
 
-impl<S: AsRef<[u8]>> OwnedFrame<S> {
-    /// A frame of `bytes` whose first `head` bytes are its head, as a
-    /// decoder returned it: at least a head and a trailer long.
+/// What an [`OwnedFrame`] keeps its bytes in: [`ReadBytes`] (the
+/// readers'), `Bytes` (the codecs'). Sealed: the frames are made by this
+/// crate's readers and codecs only.
+pub trait FrameStorage: AsRef<[u8]> + sealed::Sealed {}
+
+mod sealed {
+    use framing_core::Layout;
+
+    pub trait Sealed {
+        /// The layout the storage keeps for its frames, if it keeps one.
+        fn layout(&self) -> Option<&Layout> {
+            None
+        }
+    }
+}
+
+impl sealed::Sealed for ReadBytes {
     #[inline]
-    pub(crate) fn new(bytes: S, head: usize, layout: SharedLayout) -> Self {
-        debug_assert!(bytes.as_ref().len() >= head + layout.tail_len());
-        debug_assert!(Header::new_checked(bytes.as_ref(), &layout)
-            .is_some_and(|h| h.as_bytes().len() == head));
+    fn layout(&self) -> Option<&Layout> {
+        self.chunk.layout.as_deref()
+    }
+}
+impl FrameStorage for ReadBytes {}
+
+#[cfg(any(feature = "tokio", feature = "futures"))]
+impl sealed::Sealed for bytes::Bytes {}
+#[cfg(any(feature = "tokio", feature = "futures"))]
+impl FrameStorage for bytes::Bytes {}
+
+impl<S: FrameStorage> OwnedFrame<S> {
+    /// A frame of `bytes` whose first `head` bytes are its head, as a
+    /// decoder returned it: at least a head and a trailer long, read with
+    /// `layout` (`None`: the one `bytes` keeps).
+    #[inline]
+    pub(crate) fn new(bytes: S, head: usize, layout: Option<SharedLayout>) -> Self {
+        let lens = match &layout {
+            Some(layout) => layout,
+            None => bytes.layout().expect("a frame's storage keeps its layout"),
+        };
+        let (trailer, tail) = (lens.trailer_len(), lens.tail_len());
+        debug_assert!(bytes.as_ref().len() >= head + tail);
+        debug_assert!(
+            Header::new_checked(bytes.as_ref(), lens).is_some_and(|h| h.as_bytes().len() == head)
+        );
+        // Built in one expression, from values at hand, so it can be
+        // written once where the caller wants it.
         OwnedFrame {
             bytes,
             head,
+            trailer,
+            end: tail - trailer,
             layout,
         }
     }
@@ -103,7 +158,7 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
     #[inline]
     pub fn header(&self) -> Header<'_> {
         // `new` holds a whole head of `head` bytes.
-        Header::new_checked(self.header_bytes(), &self.layout)
+        Header::new_checked(self.header_bytes(), self.layout())
             .expect("an owned frame holds a whole header")
     }
 
@@ -145,8 +200,16 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
     }
 
     /// The layout the frame was read with.
+    #[inline]
     pub fn layout(&self) -> &Layout {
-        &self.layout
+        match &self.layout {
+            Some(layout) => layout,
+            // `new` holds one or the other.
+            None => self
+                .bytes
+                .layout()
+                .expect("an owned frame's storage keeps its layout"),
+        }
     }
 
     /// The whole frame's bytes, given back.
@@ -156,25 +219,35 @@ impl<S: AsRef<[u8]>> OwnedFrame<S> {
 
     #[inline]
     fn payload_range(&self) -> Range<usize> {
-        let end = self.bytes.as_ref().len() - self.layout.tail_len();
-        self.head..end
+        self.head..self.bytes.as_ref().len() - self.trailer - self.end
     }
 
     /// The frame end's length (0 without one).
     #[inline]
     fn end_len(&self) -> usize {
-        self.layout.tail_len() - self.layout.trailer_len()
+        self.end
     }
 }
 
-impl OwnedFrame<Vec<u8>> {
-    /// The payload, given back (moves the payload to the front of the
-    /// allocation).
-    pub fn into_payload(mut self) -> Vec<u8> {
-        let range = self.payload_range();
-        self.bytes.truncate(range.end);
-        self.bytes.drain(..range.start);
-        self.bytes
+impl<S: FrameStorage + PartialEq> PartialEq for OwnedFrame<S> {
+    /// Frames are equal when their bytes and their layouts are.
+    fn eq(&self, other: &Self) -> bool {
+        self.head == other.head && self.bytes == other.bytes && self.layout() == other.layout()
+    }
+}
+
+impl OwnedFrame<ReadBytes> {
+    /// The payload as [`ReadBytes`] sharing the frame's memory (no copy),
+    /// for keeping after the frame is dropped.
+    pub fn payload_bytes(&self) -> ReadBytes {
+        self.bytes.slice(self.payload_range())
+    }
+
+    /// The payload, copied into a `Vec` of its own (the frame's read
+    /// buffer is let go); [`payload_bytes`](Self::payload_bytes) shares it
+    /// instead.
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload().to_vec()
     }
 }
 
@@ -194,11 +267,176 @@ impl OwnedFrame<bytes::Bytes> {
     }
 }
 
-impl<S: AsRef<[u8]>> fmt::Debug for OwnedFrame<S> {
+impl<S: FrameStorage> fmt::Debug for OwnedFrame<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedFrame")
             .field("header", &self.header())
             .field("payload", &self.payload())
             .finish()
+    }
+}
+
+/// A reader's read buffer, shared with the frames it hands out owned: the
+/// bytes, and the layout those frames are read with (`None` for a reader
+/// that makes no owned frames).
+#[derive(Clone, Debug)]
+pub(crate) struct Chunk {
+    /// All initialised; its length is the room reads may fill.
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) layout: Option<SharedLayout>,
+}
+
+impl Chunk {
+    /// A chunk of `bytes.len()` bytes holding `bytes[range]` at the same
+    /// offsets (zeros elsewhere): what a reader keeps of a chunk its
+    /// frames still share, to read on into.
+    pub(crate) fn keeping(&self, range: Range<usize>) -> Chunk {
+        let mut bytes = vec![0; self.bytes.len()];
+        if let (Some(to), Some(from)) = (bytes.get_mut(range.clone()), self.bytes.get(range)) {
+            to.copy_from_slice(from);
+        }
+        Chunk {
+            bytes,
+            layout: self.layout.clone(),
+        }
+    }
+}
+
+/// The bytes of a frame a reader hands out owned
+/// ([`FrameReader::next_owned_frame`](crate::FrameReader::next_owned_frame),
+/// the reader's [`Iterator`]): a range of the buffer the frame was read
+/// into, shared with the reader and the other frames read with it, as
+/// `bytes::Bytes` shares its buffer. Making one copies nothing and
+/// allocates nothing: it counts one more holder of the buffer (an atomic
+/// increment, and a decrement when dropped). While any is kept, the
+/// reader reads on into a fresh buffer.
+///
+/// It reads as a `&[u8]` ([`Deref`], [`AsRef`]); `to_vec`
+/// copies it out, letting the buffer go.
+///
+/// ```
+/// use framing_std::{FrameReader, Layout, ReadBytes};
+///
+/// let stream: &[u8] = b"\x00\x02hi\x00\x03you";
+/// let mut reader = FrameReader::new(stream, Layout::new("!H"));
+/// let hi: ReadBytes = reader.next_owned_frame()?.unwrap().payload_bytes();
+/// let you = reader.next_owned_frame()?.unwrap().payload_bytes();
+/// assert_eq!((&hi[..], &you[..]), (&b"hi"[..], &b"you"[..]));
+/// let kept: Vec<u8> = you.to_vec(); // a copy: the buffer may go
+/// # assert_eq!(kept, b"you");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ReadBytes {
+    chunk: Arc<Chunk>,
+    /// `chunk.bytes[start..end]`, within its length.
+    start: usize,
+    end: usize,
+}
+
+impl ReadBytes {
+    /// `chunk.bytes[range]`, shared (`range` within the chunk).
+    #[inline]
+    pub(crate) fn new(chunk: Arc<Chunk>, range: Range<usize>) -> Self {
+        debug_assert!(range.start <= range.end && range.end <= chunk.bytes.len());
+        ReadBytes {
+            chunk,
+            start: range.start,
+            end: range.end,
+        }
+    }
+
+    /// A copy of `bytes` in a chunk of its own, whose frames are read with
+    /// `layout`: for a frame the decoder assembled in its own buffer.
+    pub(crate) fn copy_from(bytes: &[u8], layout: Option<SharedLayout>) -> Self {
+        let chunk = Arc::new(Chunk {
+            bytes: bytes.to_vec(),
+            layout,
+        });
+        ReadBytes::new(chunk, 0..bytes.len())
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        self.chunk
+            .bytes
+            .get(self.start..self.end)
+            .unwrap_or_default()
+    }
+
+    /// `self[range]`, sharing the same buffer; `range` is clamped to these
+    /// bytes.
+    pub(crate) fn slice(&self, range: Range<usize>) -> ReadBytes {
+        let len = self.end - self.start;
+        let (from, to) = (range.start.min(len), range.end.min(len));
+        ReadBytes {
+            chunk: Arc::clone(&self.chunk),
+            start: self.start + from,
+            end: self.start + to.max(from),
+        }
+    }
+}
+
+impl Deref for ReadBytes {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for ReadBytes {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl Borrow<[u8]> for ReadBytes {
+    #[inline]
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for ReadBytes {
+    /// Equal when the bytes are, wherever they lie.
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for ReadBytes {}
+
+impl PartialEq<[u8]> for ReadBytes {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl PartialEq<&[u8]> for ReadBytes {
+    fn eq(&self, other: &&[u8]) -> bool {
+        self.as_slice() == *other
+    }
+}
+
+impl PartialEq<Vec<u8>> for ReadBytes {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl fmt::Debug for ReadBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_slice(), f)
+    }
+}
+
+impl From<ReadBytes> for Vec<u8> {
+    /// A copy of the bytes.
+    fn from(bytes: ReadBytes) -> Vec<u8> {
+        bytes.as_slice().to_vec()
     }
 }

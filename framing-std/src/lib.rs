@@ -29,7 +29,7 @@ mod write;
 #[cfg(any(feature = "tokio", feature = "futures"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures"))))]
 pub use codec::{FrameCodec, FramesOnly, Message};
-pub use frame::OwnedFrame;
+pub use frame::{FrameStorage, OwnedFrame, ReadBytes};
 pub use net::FramedStream;
 pub use read::{FrameReader, StreamReader, DEFAULT_READ_CAPACITY};
 pub use write::{FrameWriter, DEFAULT_HIGH_WATER_MARK, DEFAULT_WRITE_CAPACITY};

@@ -11,7 +11,7 @@ use framing_core::{Decoded, Decoder, Event, Frame, Layout, StreamDecoder};
 
 use crate::buffer::{GrowBuf, ReadBuf};
 use crate::error;
-use crate::frame::{OwnedFrame, SharedLayout};
+use crate::frame::{OwnedFrame, ReadBytes, SharedLayout};
 
 /// The default size of one read: 64 KiB.
 pub const DEFAULT_READ_CAPACITY: usize = 64 * 1024;
@@ -133,7 +133,7 @@ impl Rx {
         let layout = SharedLayout::Counted(Arc::clone(&shared));
         Rx {
             decoder: Decoder::new(shared, GrowBuf::new(hold)),
-            chunk: ReadBuf::new(read_capacity),
+            chunk: ReadBuf::new(read_capacity, Some(layout.clone())),
             hold,
             layout,
         }
@@ -194,7 +194,7 @@ impl Rx {
 
     /// The frame [`poll_frame_at`](Self::poll_frame_at) found, copied into
     /// an [`OwnedFrame`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn owned_frame(&self, found: (usize, At)) -> OwnedFrame {
         self.owned(found, self.frame_layout(found.1))
     }
@@ -206,33 +206,49 @@ impl Rx {
             Found::Item(at) => Decoded::Frame(self.owned_frame((from, at))),
             // Read as the borrowed preface is: no header.
             Found::Preface(at) => {
-                Decoded::Preface(self.owned((from, at), SharedLayout::Static(&Layout::PREFACE)))
+                let layout = SharedLayout::Static(&Layout::PREFACE);
+                Decoded::Preface(self.owned((from, at), Some(layout)))
             }
             Found::Recovered(report) => Decoded::Recovered(report),
         }
     }
 
-    /// The frame or preface found at `found`, copied, read with `layout`.
-    #[inline]
-    fn owned(&self, found: (usize, At), layout: SharedLayout) -> OwnedFrame {
+    /// The frame or preface found at `found`, read with `layout` (`None`:
+    /// the reader's, which the read buffer keeps).
+    ///
+    /// Inlined down to the caller's item, as the frame's every move is:
+    /// out of line, each call's return slot was written word by word and
+    /// read back wider by the next (a store-forwarding stall a move, most
+    /// of an owned frame's time).
+    #[inline(always)]
+    fn owned(&self, found: (usize, At), layout: Option<SharedLayout>) -> OwnedFrame {
         let frame = self.frame(found);
         let head = frame.header().as_bytes().len();
-        // The frame's bytes lie together, where the decoder found them: one
-        // copy.
         let bytes = match found.1.in_input() {
-            Some(range) => self.chunk.since(found.0)[range].to_vec(),
-            None => framing_core::Buffer::as_slice(self.decoder.buffer()).to_vec(),
+            // Where the decoder found it, in the read buffer: shared.
+            Some(range) => self.chunk.share(found.0, range),
+            // Assembled in the decoder's buffer (a recovery policy at
+            // work): copied.
+            None => self.copied(),
         };
         OwnedFrame::new(bytes, head, layout)
     }
 
+    /// The frame the decoder assembled in its buffer, copied.
+    #[cold]
+    #[inline(never)]
+    fn copied(&self) -> ReadBytes {
+        let bytes = framing_core::Buffer::as_slice(self.decoder.buffer());
+        ReadBytes::copy_from(bytes, Some(self.layout.clone()))
+    }
+
     /// The layout a frame found at `at` is read with: the first frame's
-    /// own, or the reader's.
+    /// own, or (`None`) the reader's, which the read buffer keeps.
     #[inline]
-    pub(crate) fn frame_layout(&self, at: At) -> SharedLayout {
+    pub(crate) fn frame_layout(&self, at: At) -> Option<SharedLayout> {
         match self.layout.first_frame() {
-            Some(first) if at.is_first_frame() => SharedLayout::Static(first),
-            _ => self.layout.clone(),
+            Some(first) if at.is_first_frame() => Some(SharedLayout::Static(first)),
+            _ => None,
         }
     }
 
@@ -345,8 +361,25 @@ impl Rx {
         Ok(found.map(|found| self.owned_item(found)))
     }
 
-    /// The next frame, owned, read with a blocking reader.
+    /// The next frame, owned, read with a blocking reader: as
+    /// [`next_frame`](Self::next_frame), a frame already read whole taken
+    /// inline and the read loop out of line.
+    #[inline(always)]
     pub(crate) fn next_owned_frame<R: Read + ?Sized>(
+        &mut self,
+        inner: &mut R,
+    ) -> io::Result<Option<OwnedFrame>> {
+        if self.decoder.takes() {
+            if let Some(found) = self.take() {
+                return Ok(Some(self.owned_frame(found)));
+            }
+        }
+        self.read_owned_frame(inner)
+    }
+
+    /// [`next_owned_frame`](Self::next_owned_frame) through the feed loop.
+    #[inline(never)]
+    fn read_owned_frame<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<OwnedFrame>> {
@@ -493,8 +526,9 @@ impl<R: Read> FrameReader<R> {
     }
 
     /// Like [`next_frame`](Self::next_frame), but returns a frame that owns
-    /// its bytes (one allocation and copy per frame), to keep past the next
-    /// call or send to another thread.
+    /// its bytes, to keep past the next call or send to another thread: a
+    /// share of the read buffer ([`ReadBytes`]), no copy and no allocation
+    /// a frame.
     ///
     /// ```
     /// use framing_std::{FrameReader, Layout};
@@ -508,6 +542,7 @@ impl<R: Read> FrameReader<R> {
     ///
     /// # Errors
     /// As [`next_frame`](Self::next_frame).
+    #[inline]
     pub fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
         self.rx.next_owned_frame(&mut self.inner)
     }
@@ -546,11 +581,18 @@ impl<R: Read> Iterator for FrameReader<R> {
 
     /// The next owned frame; `None` at the end of the stream, and after an
     /// error that stopped the reader (which was yielded first).
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.rx.is_failed() {
             return None;
         }
-        self.next_owned_frame().transpose()
+        // Matched rather than `transpose`d: the frame goes straight into
+        // the item, not through a second move of the whole `Result`.
+        match self.next_owned_frame() {
+            Ok(Some(frame)) => Some(Ok(frame)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 
@@ -609,7 +651,7 @@ impl StreamRx {
         let buffer = GrowBuf::new(layout.min_buffer_len());
         Ok(StreamRx {
             decoder: StreamDecoder::try_new(layout, buffer).map_err(error::from_decode)?,
-            chunk: ReadBuf::new(read_capacity),
+            chunk: ReadBuf::new(read_capacity, None),
         })
     }
 
