@@ -127,11 +127,21 @@ impl ReadBuf {
     }
 
     /// The bytes to read into, this buffer's own: if frames still share
-    /// the chunk, a fresh one holding the unfed bytes where they were.
+    /// the chunk, a fresh one of the initial capacity (or the unfed bytes'
+    /// length, if more) holding the unfed bytes at its front, so a buffer
+    /// once grown for a long frame is not allocated again at that size for
+    /// every read while frames are kept.
     #[inline]
-    fn unique<'c>(chunk: &'c mut Arc<Chunk>, window: &Window) -> &'c mut Vec<u8> {
+    fn unique<'c>(
+        chunk: &'c mut Arc<Chunk>,
+        window: &mut Window,
+        capacity: usize,
+    ) -> &'c mut Vec<u8> {
         if Arc::get_mut(chunk).is_none() {
-            *chunk = Arc::new(chunk.keeping(window.start()..window.end()));
+            let unfed = window.start()..window.end();
+            *chunk = Arc::new(chunk.keeping(unfed.clone(), capacity));
+            // The fed bytes stay with the frames: every offset moves back.
+            window.advance(unfed.start);
         }
         // The chunk is this buffer's alone now: `make_mut` copies nothing.
         &mut Arc::make_mut(chunk).bytes
@@ -272,7 +282,7 @@ impl ReadBuf {
     /// unfed bytes (or the initial capacity), never past `need`. Calling it
     /// again before [`filled`](Self::filled) changes nothing.
     pub(crate) fn room(&mut self, need: usize) -> &mut [u8] {
-        let bytes = Self::unique(&mut self.chunk, &self.window);
+        let bytes = Self::unique(&mut self.chunk, &mut self.window, self.capacity);
         if bytes.is_empty() {
             *bytes = vec![0; self.capacity];
         }

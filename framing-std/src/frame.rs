@@ -287,14 +287,13 @@ pub(crate) struct Chunk {
 }
 
 impl Chunk {
-    /// A chunk of `bytes.len()` bytes holding `bytes[range]` at the same
-    /// offsets (zeros elsewhere): what a reader keeps of a chunk its
-    /// frames still share, to read on into.
-    pub(crate) fn keeping(&self, range: Range<usize>) -> Chunk {
-        let mut bytes = vec![0; self.bytes.len()];
-        if let (Some(to), Some(from)) = (bytes.get_mut(range.clone()), self.bytes.get(range)) {
-            to.copy_from_slice(from);
-        }
+    /// A chunk of at least `capacity` bytes holding `bytes[range]` at its
+    /// front (zeros after): what a reader keeps of a chunk its frames
+    /// still share, to read on into.
+    pub(crate) fn keeping(&self, range: Range<usize>, capacity: usize) -> Chunk {
+        let kept = self.bytes.get(range).unwrap_or_default();
+        let mut bytes = vec![0; capacity.max(kept.len())];
+        bytes[..kept.len()].copy_from_slice(kept);
         Chunk {
             bytes,
             layout: self.layout.clone(),

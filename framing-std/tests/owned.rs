@@ -133,3 +133,38 @@ fn a_frame_assembled_by_the_decoder_is_copied_whole() {
         assert_eq!(frame.clone(), *frame);
     }
 }
+
+#[test]
+fn a_buffer_grown_for_a_long_frame_is_not_reallocated_at_that_size_while_frames_are_kept() {
+    // One 1 MiB frame grows the read buffer; the small frames after it,
+    // all kept, must not make every read allocate a fresh 1 MiB buffer.
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&(1u32 << 20).to_be_bytes());
+    bytes.resize(4 + (1 << 20), 7);
+    for i in 0..20_000u32 {
+        bytes.extend_from_slice(&4u32.to_be_bytes());
+        bytes.extend_from_slice(&i.to_be_bytes());
+    }
+    let inner = Uneven {
+        bytes: &bytes,
+        steps: &[4096],
+        turn: 0,
+    };
+    let mut reader = FrameReader::with_capacity(4096, inner, Layout::new("!I"));
+    let long = reader.next_owned_frame().unwrap().unwrap();
+    assert_eq!(long.payload().len(), 1 << 20);
+    let mut kept = Vec::new();
+    while let Some(frame) = reader.next_owned_frame().unwrap() {
+        assert!(
+            reader.allocated() < 64 * 1024,
+            "the reader holds {} bytes after {} small frames",
+            reader.allocated(),
+            kept.len()
+        );
+        kept.push(frame);
+    }
+    assert_eq!(kept.len(), 20_000);
+    for (i, frame) in kept.iter().enumerate() {
+        assert_eq!(frame.payload(), (i as u32).to_be_bytes());
+    }
+}
