@@ -58,6 +58,21 @@ impl At {
         }
     }
 
+    /// The length of the head (the header, and the length after it if the
+    /// layout has one) of a frame lying whole in the input
+    /// ([`in_input`](Self::in_input)) and read with the decoder's own
+    /// layout, as the decoder measured it; `None` for anything else (a
+    /// frame in the decoder's buffer, the first frame of a layout whose
+    /// first frame has its own, a preface): read it from the frame. For
+    /// adapters that make a frame of their own without parsing the head
+    /// again.
+    pub const fn head_len(&self) -> Option<usize> {
+        match self.0 {
+            Place::Input { head, .. } => Some(head),
+            _ => None,
+        }
+    }
+
     /// Whether this is the first frame of a layout whose first frame has
     /// its own layout ([`LayoutBuilder::first_frame`](crate::LayoutBuilder::first_frame)):
     /// its header is read with that layout.

@@ -120,10 +120,10 @@ impl ReadBuf {
     /// (`range` as [`At::in_input`] gives it), for an owned frame.
     #[inline]
     pub(crate) fn share(&self, at: usize, range: Range<usize>) -> ReadBytes {
-        let end = self.window.end().min(self.chunk.bytes.len());
-        let start = at.saturating_add(range.start).min(end);
-        let stop = at.saturating_add(range.end).clamp(start, end);
-        ReadBytes::new(Arc::clone(&self.chunk), start..stop)
+        // Within what was read, as the decoder found it (and were it not,
+        // `ReadBytes` reads an empty slice rather than panic).
+        debug_assert!(at + range.end <= self.window.end());
+        ReadBytes::new(Arc::clone(&self.chunk), at + range.start..at + range.end)
     }
 
     /// The bytes to read into, this buffer's own: if frames still share

@@ -154,6 +154,32 @@ impl<S: FrameStorage> OwnedFrame<S> {
         }
     }
 
+    /// A frame of `bytes` whose head, trailer and frame end are `head`,
+    /// `trailer` and `end` bytes long, as a decoder found it, read with
+    /// `layout` (`None`: the one `bytes` keeps): [`new`](Self::new) with
+    /// the lengths at hand, so nothing is read back before the frame is
+    /// written.
+    #[inline(always)]
+    pub(crate) fn from_parts(
+        bytes: S,
+        head: usize,
+        trailer: usize,
+        end: usize,
+        layout: Option<SharedLayout>,
+    ) -> Self {
+        let frame = OwnedFrame {
+            bytes,
+            head,
+            trailer,
+            end,
+            layout,
+        };
+        debug_assert!(frame.layout().trailer_len() == trailer);
+        debug_assert!(frame.layout().tail_len() == trailer + end);
+        debug_assert!(frame.bytes.as_ref().len() >= head + trailer + end);
+        frame
+    }
+
     /// The header, read in place.
     #[inline]
     pub fn header(&self) -> Header<'_> {

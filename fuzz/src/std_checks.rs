@@ -112,16 +112,23 @@ fn run_frame_reader(
 ) -> Vec<Out> {
     let mut reader = FrameReader::with_capacity(read_size, Scripted::new(stream, steps), layout);
     let mut out = Vec::new();
+    // Every owned frame, kept while the reader reads on (it then reads
+    // into a fresh buffer): checked against what it said when made.
+    let mut kept = Vec::new();
     let mut would_block = 0;
     loop {
+        let mut owned = |f: framing_std::OwnedFrame| {
+            let o = Out::Frame {
+                header: f.header_bytes().to_vec(),
+                payload: f.payload().to_vec(),
+            };
+            kept.push((f, o.clone()));
+            o
+        };
         // Frames skip the reports; items carry them.
         let got = match api {
-            Api::OwnedFrames => reader.next_owned_frame().map(|f| {
-                f.map(|f| Out::Frame {
-                    header: f.header_bytes().to_vec(),
-                    payload: f.payload().to_vec(),
-                })
-            }),
+            Api::OwnedFrames => reader.next_owned_frame().map(|f| f.map(&mut owned)),
+            Api::OwnedIter => reader.next().transpose().map(|f| f.map(&mut owned)),
             Api::Frames => reader
                 .next_frame()
                 .map(|f| f.map(|f| out_of(&layout, framing_core::Decoded::Frame(f)))),
@@ -149,6 +156,14 @@ fn run_frame_reader(
         assert!(out.len() <= stream.len() + 2, "no progress: {out:?}");
     }
     assert_eq!(would_block, reader.get_ref().would_block, "WouldBlock lost");
+    drop(reader);
+    for (frame, said) in kept {
+        let now = Out::Frame {
+            header: frame.header_bytes().to_vec(),
+            payload: frame.payload().to_vec(),
+        };
+        assert_eq!(now, said, "an owned frame kept changed under the reader");
+    }
     out
 }
 
@@ -161,6 +176,8 @@ enum Api {
     Frames,
     /// `next_owned_frame`: frames alone, owned.
     OwnedFrames,
+    /// The reader's `Iterator`: frames alone, owned.
+    OwnedIter,
 }
 
 /// Reads every frame with a `StreamReader`, pieces joined into frames.
@@ -314,8 +331,9 @@ mod tokio_reader {
 
 /// `std_reader`: for a layout, a read size, a script of short reads and
 /// `Interrupted` / `WouldBlock` errors, and stream bytes from `data`, the
-/// `FrameReader` (borrowed items, borrowed frames and owned frames: bits 0
-/// and 2 of the api byte) and the `StreamReader` give the
+/// `FrameReader` (borrowed items, borrowed frames, owned frames and its
+/// `Iterator`, the owned frames all kept to the end: bits 0 and 2 of the
+/// api byte) and the `StreamReader` give the
 /// same frames and errors as the core decoder fed the whole stream at once;
 /// `Interrupted` never surfaces, every `WouldBlock` does, and no byte is lost
 /// or repeated across them. With the feature `tokio`, the async tokio
@@ -353,7 +371,8 @@ pub fn std_reader(data: &[u8]) -> bool {
     let cap = layout.max_frame_len() as usize;
     let reference = run_whole(layout, cap, &[stream]);
     let reader_api = match (api & 1 != 0, api & 4 != 0) {
-        (true, _) => Api::OwnedFrames,
+        (true, false) => Api::OwnedFrames,
+        (true, true) => Api::OwnedIter,
         (false, true) => Api::Frames,
         (false, false) => Api::Items,
     };
