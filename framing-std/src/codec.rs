@@ -419,21 +419,13 @@ impl FrameCodec {
         self.drop_fed(src, fed);
         if preface {
             let layout = SharedLayout::Static(&Layout::PREFACE);
-            return Ok(Some(Decoded::Preface(OwnedFrame::new(
-                bytes,
-                head,
-                Some(layout),
-            ))));
+            return Ok(Some(Decoded::Preface(OwnedFrame::new(bytes, head, layout))));
         }
         let layout = match self.layout.first_frame() {
             Some(first) if at.is_first_frame() => SharedLayout::Static(first),
             _ => self.layout.clone(),
         };
-        Ok(Some(Decoded::Frame(OwnedFrame::new(
-            bytes,
-            head,
-            Some(layout),
-        ))))
+        Ok(Some(Decoded::Frame(OwnedFrame::new(bytes, head, layout))))
     }
 
     /// Splits `frame`, bytes already fed, off the front of `src` (what was

@@ -130,35 +130,20 @@ impl FrameStorage for bytes::Bytes {}
 
 impl<S: FrameStorage> OwnedFrame<S> {
     /// A frame of `bytes` whose first `head` bytes are its head, as a
-    /// decoder returned it: at least a head and a trailer long, read with
-    /// `layout` (`None`: the one `bytes` keeps).
+    /// decoder returned it, read with `layout`: the codecs' (the readers'
+    /// know the lengths, [`from_parts`](Self::from_parts)).
+    #[cfg(any(feature = "tokio", feature = "futures"))]
     #[inline]
-    pub(crate) fn new(bytes: S, head: usize, layout: Option<SharedLayout>) -> Self {
-        let lens = match &layout {
-            Some(layout) => layout,
-            None => bytes.layout().expect("a frame's storage keeps its layout"),
-        };
-        let (trailer, tail) = (lens.trailer_len(), lens.tail_len());
-        debug_assert!(bytes.as_ref().len() >= head + tail);
-        debug_assert!(
-            Header::new_checked(bytes.as_ref(), lens).is_some_and(|h| h.as_bytes().len() == head)
-        );
-        // Built in one expression, from values at hand, so it can be
-        // written once where the caller wants it.
-        OwnedFrame {
-            bytes,
-            head,
-            trailer,
-            end: tail - trailer,
-            layout,
-        }
+    pub(crate) fn new(bytes: S, head: usize, layout: SharedLayout) -> Self {
+        let (trailer, tail) = (layout.trailer_len(), layout.tail_len());
+        OwnedFrame::from_parts(bytes, head, trailer, tail - trailer, Some(layout))
     }
 
     /// A frame of `bytes` whose head, trailer and frame end are `head`,
     /// `trailer` and `end` bytes long, as a decoder found it, read with
-    /// `layout` (`None`: the one `bytes` keeps): [`new`](Self::new) with
-    /// the lengths at hand, so nothing is read back before the frame is
-    /// written.
+    /// `layout` (`None`: the one `bytes` keeps), built in one expression
+    /// from lengths at hand, so nothing is read back before the frame is
+    /// written where the caller wants it.
     #[inline(always)]
     pub(crate) fn from_parts(
         bytes: S,
@@ -177,6 +162,8 @@ impl<S: FrameStorage> OwnedFrame<S> {
         debug_assert!(frame.layout().trailer_len() == trailer);
         debug_assert!(frame.layout().tail_len() == trailer + end);
         debug_assert!(frame.bytes.as_ref().len() >= head + trailer + end);
+        debug_assert!(Header::new_checked(frame.bytes.as_ref(), frame.layout())
+            .is_some_and(|h| h.as_bytes().len() == head));
         frame
     }
 
