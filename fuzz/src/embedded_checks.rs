@@ -344,7 +344,7 @@ impl<'b, 'a, L: Borrow<Layout>, B: Buffer> Events<'b, 'a, L, B> {
         mut see: impl FnMut(Event<'_>) -> T,
     ) -> Result<Option<T>, Error<ErrorKind>> {
         match self {
-            Events::Blocking(r) => Ok(r.next_event()?.map(see)),
+            Events::Blocking(r) => Ok(r.next_event()?.map(&mut see)),
             #[cfg(feature = "embedded-io-async")]
             Events::Async(r, cancel) => drive!(*cancel, async {
                 Ok::<_, Error<ErrorKind>>(r.next_event().await?.map(&mut see))
