@@ -1,0 +1,234 @@
+//! What one frame costs each reader, for callgrind (instructions) and a
+//! repeat loop (nanoseconds): the program behind the instruction counts
+//! and the "time a frame" tables of BENCHMARKS.md's issue-21 sections.
+//! Not a criterion benchmark: one reader, one run, one figure.
+//!
+//! ```sh
+//! cargo bench --bench reader_cost -- owned 16          # checks, then 1 pass
+//! REPS=200 cargo bench --bench reader_cost -- owned 16 # ns a frame
+//! ```
+//!
+//! Instructions a frame: the same binary under callgrind, collecting in
+//! `reader_cost::run` only, for a reader and for `none` (which only walks
+//! the stream), the difference divided by the frames:
+//!
+//! ```sh
+//! cargo bench --bench reader_cost --no-run   # prints the binary's path
+//! valgrind --tool=callgrind --toggle-collect='reader_cost::run' BINARY owned 16
+//! valgrind --tool=callgrind --toggle-collect='reader_cost::run' BINARY none 16
+//! ```
+//!
+//! Readers: `core` (the core `Decoder` over 64 KiB chunks), `reader`
+//! (`FrameReader::next_frame`), `owned` (`for frame in reader`), `nowned`
+//! (a `next_owned_frame` loop), `hand` (`BufReader` + `read_exact` into one
+//! reused `Vec`), `embedded` and `easync` (framing-core's blocking and async
+//! embedded readers), `none`. A `v` prefix reads 1-byte varint heads
+//! instead of `!I`, an `l` prefix lines (`\n`); the number is the payload
+//! size. Every reader reads the same 4 MiB stream from a `&[u8]` handing
+//! out 64 KiB a read, and its payload bytes are checked.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::io::{self, BufReader, Cursor, Read};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use framing_core::{Decoded, Decoder, Delimiter, Layout, Separator, SliceBuffer};
+use framing_std::FrameReader;
+
+const READ: usize = 64 * 1024;
+
+/// A `&[u8]` handing out at most [`READ`] bytes a read.
+struct Chunked<'a>(Cursor<&'a [u8]>);
+
+impl Read for Chunked<'_> {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(READ);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+/// How frames are framed.
+#[derive(Clone, Copy, PartialEq)]
+enum Head {
+    U32,
+    Varint,
+    Lines,
+}
+
+/// The payload bytes `reader` read from `stream`.
+#[inline(never)]
+fn run(reader: &str, head: Head, layout: &Layout, stream: &[u8], payload: usize) -> usize {
+    let mut n = 0;
+    let source = || Chunked(Cursor::new(stream));
+    match reader {
+        "none" => n = black_box(stream.len()),
+        "core" => {
+            let mut buf = vec![0; payload + 16];
+            let mut decoder = Decoder::new(layout, SliceBuffer::new(&mut buf));
+            for mut input in stream.chunks(READ) {
+                while let Some(item) = decoder.decode(&mut input).expect("a valid stream") {
+                    if let Decoded::Frame(f) = item {
+                        n += black_box(f.payload().len());
+                    }
+                }
+            }
+        }
+        "reader" => {
+            let mut r = FrameReader::new(source(), *layout);
+            while let Some(f) = r.next_frame().expect("a valid stream") {
+                n += black_box(f.payload().len());
+            }
+        }
+        "owned" => {
+            for f in FrameReader::new(source(), *layout) {
+                n += black_box(f.expect("a valid stream").payload().len());
+            }
+        }
+        "nowned" => {
+            let mut r = FrameReader::new(source(), *layout);
+            while let Some(f) = r.next_owned_frame().expect("a valid stream") {
+                n += black_box(f.payload().len());
+            }
+        }
+        "hand" => n = hand(head, stream),
+        "embedded" => {
+            let (mut rb, mut db) = (vec![0; READ], vec![0; payload + 16]);
+            let decoder = Decoder::new(layout, SliceBuffer::new(&mut db));
+            let mut r = framing_core::embedded::FrameReader::new(stream, decoder, &mut rb);
+            while let Some(f) = r.next_frame().expect("a valid stream") {
+                n += black_box(f.payload().len());
+            }
+        }
+        "easync" => {
+            let (mut rb, mut db) = (vec![0; READ], vec![0; payload + 16]);
+            let decoder = Decoder::new(layout, SliceBuffer::new(&mut db));
+            let mut r = framing_core::embedded_async::FrameReader::new(stream, decoder, &mut rb);
+            let mut cx = Context::from_waker(Waker::noop());
+            loop {
+                let mut next = pin!(r.next_frame());
+                let got = loop {
+                    if let Poll::Ready(got) = next.as_mut().poll(&mut cx) {
+                        break got;
+                    }
+                };
+                match got.expect("a valid stream") {
+                    Some(f) => n += black_box(f.payload().len()),
+                    None => break,
+                }
+            }
+        }
+        other => panic!("no reader {other:?}: see the module docs"),
+    }
+    n
+}
+
+/// The loop the tutorial's receiver becomes when fixed by hand: the head
+/// with `read_exact`, then the payload into one reused `Vec`.
+fn hand(head: Head, stream: &[u8]) -> usize {
+    assert!(head != Head::Lines, "the hand loop reads length heads");
+    let mut r = BufReader::with_capacity(READ, Chunked(Cursor::new(stream)));
+    let mut payload = Vec::new();
+    let mut n = 0;
+    loop {
+        let len = if head == Head::Varint {
+            let (mut value, mut shift) = (0u64, 0);
+            loop {
+                let mut b = [0];
+                if r.read_exact(&mut b).is_err() {
+                    return n;
+                }
+                value |= u64::from(b[0] & 0x7f) << shift;
+                if b[0] & 0x80 == 0 {
+                    break;
+                }
+                shift += 7;
+            }
+            value as usize
+        } else {
+            let mut h = [0; 4];
+            if r.read_exact(&mut h).is_err() {
+                return n;
+            }
+            u32::from_be_bytes(h) as usize
+        };
+        payload.resize(len, 0);
+        r.read_exact(&mut payload).expect("a whole payload");
+        n += black_box(payload.len());
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let Some(arg) = args.next() else {
+        // `cargo bench` with no arguments runs every bench target: nothing
+        // to measure here then.
+        eprintln!("reader_cost: give a reader and a payload size (see the source)");
+        return;
+    };
+    let payload: usize = args
+        .next()
+        .map_or(16, |p| p.parse().expect("a payload size"));
+    let (head, reader) = match arg.as_bytes().first() {
+        Some(b'v') => (Head::Varint, &arg[1..]),
+        Some(b'l') => (Head::Lines, &arg[1..]),
+        _ => (Head::U32, &arg[..]),
+    };
+    const READERS: [&str; 8] = [
+        "none", "core", "reader", "owned", "nowned", "hand", "embedded", "easync",
+    ];
+    if !READERS.contains(&reader) {
+        // A filter meant for the criterion benches (`cargo bench -- NAME`
+        // runs every bench target with it).
+        eprintln!("reader_cost: no reader {arg:?}, nothing run (see the source)");
+        return;
+    }
+    let layout = match head {
+        Head::U32 => Layout::new("!I"),
+        Head::Varint => Layout::builder("")
+            .varint_length()
+            .build()
+            .expect("a layout"),
+        Head::Lines => {
+            let newline = Separator::new(b"\n").expect("a separator");
+            Layout::with_delimiter(Delimiter::Bytes(newline))
+                .build()
+                .expect("a layout")
+        }
+    };
+    let (mut stream, mut frames) = (Vec::new(), 0);
+    while stream.len() < 4 << 20 {
+        match head {
+            Head::Lines => {
+                stream.extend((0..payload).map(|j| b'a' + (j % 26) as u8));
+                stream.push(b'\n');
+            }
+            Head::Varint => {
+                let mut v = payload as u64;
+                while v >= 0x80 {
+                    stream.push(v as u8 | 0x80);
+                    v >>= 7;
+                }
+                stream.push(v as u8);
+                stream.extend((0..payload).map(|j| j as u8));
+            }
+            Head::U32 => {
+                stream.extend_from_slice(&(payload as u32).to_be_bytes());
+                stream.extend((0..payload).map(|j| j as u8));
+            }
+        }
+        frames += 1;
+    }
+    let reps: usize = std::env::var("REPS").map_or(1, |r| r.parse().expect("a count"));
+    let start = Instant::now();
+    for _ in 0..reps {
+        let n = run(reader, head, &layout, &stream, payload);
+        if reader != "none" {
+            assert_eq!(n, frames * payload, "{reader} read the wrong bytes");
+        }
+    }
+    let ns = start.elapsed().as_nanos() as f64 / (reps * frames) as f64;
+    println!("{arg} {payload}: {frames} frames, {ns:.2} ns a frame over {reps} passes");
+}
