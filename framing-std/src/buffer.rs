@@ -116,6 +116,12 @@ impl ReadBuf {
         }
     }
 
+    /// The layout the frames sharing this buffer are read with (`None`
+    /// for a reader that makes no owned frames).
+    pub(crate) fn layout(&self) -> Option<&SharedLayout> {
+        self.chunk.layout.as_ref()
+    }
+
     /// `since(at)[range]`, shared: the bytes of a frame found at `at`
     /// (`range` as [`At::in_input`] gives it), for an owned frame.
     #[inline]
