@@ -23,8 +23,9 @@
 //! (a `next_owned_frame` loop), `hand` (`BufReader` + `read_exact` into one
 //! reused `Vec`), `embedded` and `easync` (framing-core's blocking and async
 //! embedded readers), `none`. A `v` prefix reads 1-byte varint heads
-//! instead of `!I`, an `l` prefix lines (`\n`); the number is the payload
-//! size. Every reader reads the same 4 MiB stream from a `&[u8]` handing
+//! instead of `!I`, an `l` prefix lines (`\n`), a `z` prefix COBS frames
+//! (payloads with no zero: one block each up to 254 bytes); the number is
+//! the payload size. Every reader reads the same 4 MiB stream from a `&[u8]` handing
 //! out 64 KiB a read, and its payload bytes are checked.
 
 use std::future::Future;
@@ -56,6 +57,7 @@ enum Head {
     U32,
     Varint,
     Lines,
+    Cobs,
 }
 
 /// The payload bytes `reader` read from `stream`.
@@ -128,7 +130,10 @@ fn run(reader: &str, head: Head, layout: &Layout, stream: &[u8], payload: usize)
 /// The loop the tutorial's receiver becomes when fixed by hand: the head
 /// with `read_exact`, then the payload into one reused `Vec`.
 fn hand(head: Head, stream: &[u8]) -> usize {
-    assert!(head != Head::Lines, "the hand loop reads length heads");
+    assert!(
+        matches!(head, Head::U32 | Head::Varint),
+        "the hand loop reads length heads"
+    );
     let mut r = BufReader::with_capacity(READ, Chunked(Cursor::new(stream)));
     let mut payload = Vec::new();
     let mut n = 0;
@@ -174,6 +179,7 @@ fn main() {
     let (head, reader) = match arg.as_bytes().first() {
         Some(b'v') => (Head::Varint, &arg[1..]),
         Some(b'l') => (Head::Lines, &arg[1..]),
+        Some(b'z') => (Head::Cobs, &arg[1..]),
         _ => (Head::U32, &arg[..]),
     };
     const READERS: [&str; 8] = [
@@ -197,7 +203,9 @@ fn main() {
                 .build()
                 .expect("a layout")
         }
+        Head::Cobs => Layout::cobs().build().expect("a layout"),
     };
+    let mut out = vec![0; payload + payload / 254 + 2];
     let (mut stream, mut frames) = (Vec::new(), 0);
     while stream.len() < 4 << 20 {
         match head {
@@ -213,6 +221,11 @@ fn main() {
                 }
                 stream.push(v as u8);
                 stream.extend((0..payload).map(|j| j as u8));
+            }
+            Head::Cobs => {
+                let p: Vec<u8> = (0..payload).map(|j| (j % 255 + 1) as u8).collect();
+                let n = layout.encode(&p, &mut out).expect("encodes");
+                stream.extend_from_slice(&out[..n]);
             }
             Head::U32 => {
                 stream.extend_from_slice(&(payload as u32).to_be_bytes());

@@ -146,11 +146,18 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
         input: &mut &'a [u8],
     ) -> Result<Option<Decoded<Frame<'s>>>, DecodeError> {
         let origin: &'a [u8] = input;
-        // I1, the transition most calls take, inline and lent without a
-        // `Fed`; everything else is one call.
+        // I1 (or D1 for a delimited framing), the transition most calls
+        // take, inline and lent without a `Fed`; everything else is one
+        // call.
         if let Some((head, total)) = self.machine.take_i1(origin) {
             *input = &origin[total..];
             return Ok(Some(Decoded::Frame(self.lend(&origin[..total], head))));
+        }
+        if let Some((end, Place::Input { start, len, .. })) = self.machine.take_delimited(origin) {
+            *input = &origin[end..];
+            return Ok(Some(Decoded::Frame(
+                self.lend(&origin[start..start + len], 0),
+            )));
         }
         self.feed_decode(input)
     }

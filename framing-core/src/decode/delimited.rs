@@ -254,6 +254,62 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
+    /// D1 from between frames, for [`Decoder::decode`](crate::Decoder::decode)
+    /// (which lends the frame itself, as it does I1's): a frame whole at
+    /// the start of `input` that the shortcut would lend from it (a
+    /// byte-string frame, or a COBS frame of one block), under
+    /// [`scan_shortcut`](Self::scan_shortcut)'s guard for that row and with
+    /// the same frame check, consumed without building a [`Fed`]: how many
+    /// bytes it consumed, and where the frame lies. `None` changes nothing
+    /// (a frame of several COBS blocks, SLIP, RESP, a bad trailer: `feed`
+    /// decides).
+    #[inline(always)]
+    pub(super) fn take_d1(&mut self, input: &[u8], delimiter: Delimiter) -> Option<(usize, Place)> {
+        if !self.between_frames() {
+            return None;
+        }
+        let (start, len, end) = match delimiter {
+            Delimiter::Bytes(sep) => {
+                let sep = sep.as_bytes();
+                let p = match sep {
+                    [one] => find1(input, *one)?,
+                    _ => find(input, sep)?,
+                };
+                if p > self.frame_cap() {
+                    return None;
+                }
+                (0, p, p + sep.len())
+            }
+            Delimiter::Cobs => {
+                // `cobs_whole` holds the frame to its cap.
+                let whole = self.cobs_whole(input)?;
+                if !whole.one_block {
+                    return None;
+                }
+                (1, whole.end - 1, whole.end + 1)
+            }
+            Delimiter::Slip | Delimiter::Resp => return None,
+        };
+        self.framing.check_frame(&input[start..start + len]).ok()?;
+        if matches!(self.state, State::Lent) {
+            self.lent();
+        }
+        // As `complete` leaves it: `Idle`, nothing buffered.
+        debug_assert!(self.buf.is_empty());
+        self.frame_start = self.pos;
+        self.pos += end as u64;
+        self.state = State::Idle;
+        self.debug_check();
+        Some((
+            end,
+            Place::Input {
+                start,
+                head: 0,
+                len,
+            },
+        ))
+    }
+
     /// The guard of D1 and D1' for COBS from `Idle`: `rest` (from a
     /// frame's start) begins with a whole, valid frame: blocks whose code
     /// bytes land inside `rest`, no zero in their data, the delimiter

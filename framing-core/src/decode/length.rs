@@ -455,7 +455,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// Whether a whole decoder is between frames (`Idle`, or `Lent`): where
     /// I1 starts.
     #[inline(always)]
-    fn between_frames(&self) -> bool {
+    pub(super) fn between_frames(&self) -> bool {
         !STREAM && matches!(self.state, State::Idle | State::Lent)
     }
 

@@ -131,6 +131,19 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
     }
 
+    /// D1 for [`Decoder::decode`](crate::Decoder::decode), which lends
+    /// the frame itself: a delimited framing's frame whole at the start of
+    /// `input` and lent from it ([`take_d1`](Self::take_d1)), taken
+    /// without building a [`Fed`]. `None` (a length framing's I1 is
+    /// `take_i1`) changes nothing.
+    #[inline(always)]
+    pub(super) fn take_delimited(&mut self, input: &[u8]) -> Option<(usize, Place)> {
+        match self.kind() {
+            FramingKind::Delimited(delimiter) => self.take_d1(input, delimiter),
+            FramingKind::Length => None,
+        }
+    }
+
     /// The feed primitive: the framing's shortcuts, then its general loop.
     /// The framing's kind is matched here once; the length family's
     /// shortcuts are [`feed_length`](Self::feed_length), and the delimited
