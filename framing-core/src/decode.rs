@@ -173,7 +173,10 @@
 //! [`Decoder::decode`] takes this same I1 before calling `feed` (`take_i1`:
 //! state `Idle` or `Lent`, the head judged by that comparison, the frame
 //! whole, a trailer good, with the one guard the shortcut in `feed` uses),
-//! lending the frame without building a [`Fed`](crate::adapter::Fed); so
+//! lending the frame without building a [`Fed`](crate::adapter::Fed), and
+//! for a delimited framing D1 the same way (`take_d1`: a line, or a COBS
+//! frame of one block, whole at the start of the input and lent from it,
+//! under the guard and with the frame check of `feed`'s D1); so
 //! does the decoder's [`Feed::feed`](crate::adapter::Feed::feed), which
 //! every adapter's [`Window::pull`](crate::adapter::Window::pull) calls,
 //! building the `Fed` only; and so does [`Feed::take`](crate::adapter::Feed::take),
@@ -182,9 +185,11 @@
 //! no call out of line at all. For a layout without that comparison (a
 //! varint or ASCII length, constants, an adjust) `take` judges the head
 //! with the layout's full validation, out of line, the same guard as
-//! `feed`'s I1 from `Idle`; a delimited framing takes nothing
+//! `feed`'s I1 from `Idle`; a delimited framing takes nothing there
 //! ([`Feed::takes`](crate::adapter::Feed::takes) is `false`, a property of
-//! the framing, not a state). Anything else, including a guard that fails,
+//! the framing, not a state: D1 in `take` made the delimited readers
+//! faster but cost the `!I` readers about 20 instructions a frame, in
+//! what it changed in their inlining, BENCHMARKS.md). Anything else, including a guard that fails,
 //! is the machine's `feed` as above. Each state's invariant on the buffer is
 //! checked by `debug_assert!` at the end of every call.
 //!
