@@ -8,6 +8,10 @@
 //!    framing_std_owned/<p>     the same reader as an Iterator of owned frames
 //!    framing_std_tokio/<p>     framing_std::tokio::FrameReader::next_frame().await over a
 //!                              tokio TcpStream, on a current-thread runtime (64 KiB reads)
+//!    framing_std_tokio_owned/<p>  the same reader's next_owned_frame().await
+//!    framing_codec_framed_read/<p>  FramedRead<TcpStream, framing's FrameCodec>
+//!                              (64 KiB capacity), `next().await`: the codec beside
+//!                              tokio_framed_read
 //!    raw_read/<p>              a read loop into a 64 KiB buffer, no framing at all:
 //!                              what the socket gives
 //!    minimal_loop/<p>          a hand-written frame loop over the same 64 KiB reads:
@@ -178,34 +182,83 @@ impl Receiver for FramingOwned<'_> {
 struct FramingTokio {
     runtime: tokio::runtime::Runtime,
     reader: framing_std::tokio::FrameReader<tokio::net::TcpStream>,
+    /// Owned frames (`next_owned_frame`) instead of borrowed ones.
+    owned: bool,
+}
+
+/// A clone of `stream`, made non-blocking and registered with a new
+/// current-thread runtime.
+fn tokio_stream(
+    stream: &TcpStream,
+) -> io::Result<(tokio::runtime::Runtime, tokio::net::TcpStream)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let stream = stream.try_clone()?;
+    stream.set_nonblocking(true)?;
+    let stream = {
+        let _entered = runtime.enter();
+        tokio::net::TcpStream::from_std(stream)?
+    };
+    Ok((runtime, stream))
 }
 
 impl FramingTokio {
-    /// Over a clone of `stream`, made non-blocking and registered with a
-    /// new current-thread runtime.
-    fn new(stream: &TcpStream) -> io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()?;
-        let stream = stream.try_clone()?;
-        stream.set_nonblocking(true)?;
-        let stream = {
-            let _entered = runtime.enter();
-            tokio::net::TcpStream::from_std(stream)?
-        };
+    fn new(stream: &TcpStream, owned: bool) -> io::Result<Self> {
+        let (runtime, stream) = tokio_stream(stream)?;
         let reader = framing_std::tokio::FrameReader::new(stream, LAYOUT);
-        Ok(FramingTokio { runtime, reader })
+        Ok(FramingTokio {
+            runtime,
+            reader,
+            owned,
+        })
     }
 }
 
 impl Receiver for FramingTokio {
     fn receive(&mut self, quota: Quota) -> usize {
-        let reader = &mut self.reader;
+        let (reader, owned) = (&mut self.reader, self.owned);
         self.runtime.block_on(async {
             let mut seen = 0;
             for _ in 0..quota.frames {
-                let frame = reader.next_frame().await.expect("read").expect("a frame");
-                seen += black_box(frame.payload().len());
+                if owned {
+                    let frame = reader.next_owned_frame().await;
+                    seen += black_box(frame.expect("read").expect("a frame").payload().len());
+                } else {
+                    let frame = reader.next_frame().await.expect("read").expect("a frame");
+                    seen += black_box(frame.payload().len());
+                }
+            }
+            seen
+        })
+    }
+}
+
+/// framing's codec as a tokio-util user drives it: `FramedRead` +
+/// `FrameCodec`, `next().await`.
+struct FramingFramed {
+    runtime: tokio::runtime::Runtime,
+    frames: tokio_util::codec::FramedRead<tokio::net::TcpStream, framing_std::codec::FrameCodec>,
+}
+
+impl FramingFramed {
+    fn new(stream: &TcpStream) -> io::Result<Self> {
+        let (runtime, stream) = tokio_stream(stream)?;
+        let codec = framing_std::codec::FrameCodec::from_static(&LAYOUT);
+        let frames = tokio_util::codec::FramedRead::with_capacity(stream, codec, READ);
+        Ok(FramingFramed { runtime, frames })
+    }
+}
+
+impl Receiver for FramingFramed {
+    fn receive(&mut self, quota: Quota) -> usize {
+        use futures_util::StreamExt;
+        let frames = &mut self.frames;
+        self.runtime.block_on(async {
+            let mut seen = 0;
+            for _ in 0..quota.frames {
+                let item = frames.next().await.expect("a frame").expect("read");
+                seen += black_box(item.frame().expect("no reports").payload().len());
             }
             seen
         })
@@ -324,15 +377,7 @@ struct TokioFramed {
 
 impl TokioFramed {
     fn new(stream: &TcpStream) -> io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()?;
-        let stream = stream.try_clone()?;
-        stream.set_nonblocking(true)?;
-        let stream = {
-            let _entered = runtime.enter();
-            tokio::net::TcpStream::from_std(stream)?
-        };
+        let (runtime, stream) = tokio_stream(stream)?;
         let codec = LengthDelimitedCodec::builder()
             .max_frame_length(1 << 20)
             .new_codec();
@@ -415,10 +460,12 @@ fn run(c: &mut Criterion) {
             payload: per_iter * block.payload,
         };
         group.throughput(Throughput::Bytes(quota.bytes as u64));
-        let contenders: [&str; 9] = [
+        let contenders: [&str; 11] = [
             "framing_std",
             "framing_std_owned",
             "framing_std_tokio",
+            "framing_std_tokio_owned",
+            "framing_codec_framed_read",
             "raw_read",
             "minimal_loop",
             "tokio_util",
@@ -432,7 +479,15 @@ fn run(c: &mut Criterion) {
             let mut receiver: Box<dyn Receiver + '_> = match name {
                 "framing_std" => Box::new(Framing(FrameReader::new(s, LAYOUT))),
                 "framing_std_owned" => Box::new(FramingOwned(FrameReader::new(s, LAYOUT))),
-                "framing_std_tokio" => Box::new(FramingTokio::new(s).expect("a tokio stream")),
+                "framing_std_tokio" => {
+                    Box::new(FramingTokio::new(s, false).expect("a tokio stream"))
+                }
+                "framing_std_tokio_owned" => {
+                    Box::new(FramingTokio::new(s, true).expect("a tokio stream"))
+                }
+                "framing_codec_framed_read" => {
+                    Box::new(FramingFramed::new(s).expect("a tokio stream"))
+                }
                 "raw_read" => Box::new(Raw {
                     stream: s,
                     buf: vec![0; READ],

@@ -333,10 +333,12 @@ impl Window {
     /// this bookkeeping, nothing more.
     #[inline(always)]
     pub fn take<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D) -> Option<(usize, At)> {
-        if !decoder.takes() {
+        let window = self.unfed(buf);
+        // The decoder's last answer about these bytes still holds (as in
+        // `pull`): they begin a frame that is not whole yet.
+        if !decoder.takes() || self.need > window.len() {
             return None;
         }
-        let window = self.unfed(buf);
         let (consumed, frame) = decoder.take(window)?;
         debug_assert!(consumed <= window.len(), "took more than fed");
         let at = self.start;

@@ -180,8 +180,9 @@
 //! does the decoder's [`Feed::feed`](crate::adapter::Feed::feed), which
 //! every adapter's [`Window::pull`](crate::adapter::Window::pull) calls,
 //! building the `Fed` only; and so does [`Feed::take`](crate::adapter::Feed::take),
-//! which the blocking readers ([`Window::take`](crate::adapter::Window::take))
-//! try inline before their read loop, so a frame already read whole costs
+//! which the blocking readers and framing-std's codecs
+//! ([`Window::take`](crate::adapter::Window::take)) try inline before
+//! their read loop or turn, so a frame already read whole costs
 //! no call out of line at all. For a layout without that comparison (a
 //! varint or ASCII length, constants, an adjust) `take` judges the head
 //! with the layout's full validation, out of line, the same guard as
