@@ -217,17 +217,25 @@ impl FramingTokio {
 
 impl Receiver for FramingTokio {
     fn receive(&mut self, quota: Quota) -> usize {
-        let (reader, owned) = (&mut self.reader, self.owned);
+        let reader = &mut self.reader;
+        // One loop a kind of frame: a branch between the two awaits inside
+        // one loop made the borrowed loop 1.6x-1.9x slower (a larger
+        // future, polled every frame).
+        if self.owned {
+            return self.runtime.block_on(async {
+                let mut seen = 0;
+                for _ in 0..quota.frames {
+                    let frame = reader.next_owned_frame().await;
+                    seen += black_box(frame.expect("read").expect("a frame").payload().len());
+                }
+                seen
+            });
+        }
         self.runtime.block_on(async {
             let mut seen = 0;
             for _ in 0..quota.frames {
-                if owned {
-                    let frame = reader.next_owned_frame().await;
-                    seen += black_box(frame.expect("read").expect("a frame").payload().len());
-                } else {
-                    let frame = reader.next_frame().await.expect("read").expect("a frame");
-                    seen += black_box(frame.payload().len());
-                }
+                let frame = reader.next_frame().await.expect("read").expect("a frame");
+                seen += black_box(frame.payload().len());
             }
             seen
         })
