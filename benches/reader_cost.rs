@@ -70,7 +70,9 @@ fn run(reader: &str, head: Head, layout: &Layout, stream: &[u8], payload: usize)
         "core" => {
             let mut buf = vec![0; payload + 16];
             let mut decoder = Decoder::new(layout, SliceBuffer::new(&mut buf));
-            for mut input in stream.chunks(READ) {
+            // `CHUNK=7` feeds 7-byte chunks (the core only; 64 KiB unless told).
+            let chunk = std::env::var("CHUNK").map_or(READ, |c| c.parse().expect("a chunk size"));
+            for mut input in stream.chunks(chunk) {
                 while let Some(item) = decoder.decode(&mut input).expect("a valid stream") {
                     if let Decoded::Frame(f) = item {
                         n += black_box(f.payload().len());

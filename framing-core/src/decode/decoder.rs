@@ -149,15 +149,16 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
         // I1 (or D1 for a delimited framing), the transition most calls
         // take, inline and lent without a `Fed`; everything else is one
         // call.
-        if let Some((head, total)) = self.machine.take_i1(origin) {
-            *input = &origin[total..];
-            return Ok(Some(Decoded::Frame(self.lend(&origin[..total], head))));
-        }
-        if let Some((end, Place::Input { start, len, .. })) = self.machine.take_delimited(origin) {
+        // A length framing with a quick path asks no more: the delimited
+        // family's question would cost its small chunks a comparison each.
+        if self.machine.quick.limit != 0 {
+            if let Some((head, total)) = self.machine.take_i1(origin) {
+                *input = &origin[total..];
+                return Ok(Some(Decoded::Frame(self.lend(&origin[..total], head))));
+            }
+        } else if let Some((end, frame)) = self.machine.take_delimited(origin) {
             *input = &origin[end..];
-            return Ok(Some(Decoded::Frame(
-                self.lend(&origin[start..start + len], 0),
-            )));
+            return Ok(frame.map(|at| Decoded::Frame(self.lend(&origin[at], 0))));
         }
         self.feed_decode(input)
     }

@@ -7,6 +7,8 @@ use super::framing::Framing;
 use super::machine::{Machine, Next};
 use super::search::{find, find1, find2, sep_find, SepFind};
 use super::state::{Skipping, State, Unstuff};
+use core::ops::Range;
+
 use crate::adapter::{At, Fed, Found, Place};
 use crate::buffer::Buffer;
 use crate::layout::{Delimiter, HeaderFault, Oversize};
@@ -273,11 +275,17 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// byte-string frame, or a COBS frame of one block), under
     /// [`scan_shortcut`](Self::scan_shortcut)'s guard for that row and with
     /// the same frame check, consumed without building a [`Fed`]: how many
-    /// bytes it consumed, and where the frame lies. `None` changes nothing
-    /// (a frame of several COBS blocks, SLIP, RESP, a bad trailer: `feed`
-    /// decides).
+    /// bytes it consumed, and where in `input` the frame lies; for a
+    /// one-byte delimiter not in the input, D2 instead (no frame: all of
+    /// the input buffered). `None` changes nothing but a `Lent` state
+    /// cleared (a frame of several COBS blocks, SLIP, RESP, a bad trailer:
+    /// `feed` decides).
     #[inline(always)]
-    pub(super) fn take_d1(&mut self, input: &[u8], delimiter: Delimiter) -> Option<(usize, Place)> {
+    pub(super) fn take_d1(
+        &mut self,
+        input: &[u8],
+        delimiter: Delimiter,
+    ) -> Option<(usize, Option<Range<usize>>)> {
         if !self.between_frames() {
             return None;
         }
@@ -285,7 +293,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Delimiter::Bytes(sep) => {
                 let sep = sep.as_bytes();
                 let p = match sep {
-                    [one] => find1(input, *one)?,
+                    [one] => match find1(input, *one) {
+                        Some(p) => p,
+                        // D2, as the shortcut takes it when the delimiter
+                        // is not in the input: not searched for twice (a
+                        // 256-byte line in 64-byte chunks: 1,341 to 1,234
+                        // instructions).
+                        None => return self.take_d2(input),
+                    },
                     _ => find(input, sep)?,
                 };
                 if p > self.frame_cap() {
@@ -322,14 +337,21 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.pos += end as u64;
         self.state = State::Idle;
         self.debug_check();
-        Some((
-            end,
-            Place::Input {
-                start,
-                head: 0,
-                len,
-            },
-        ))
+        Some((end, Some(start..start + len)))
+    }
+
+    /// D2 from between frames for [`take_d1`](Self::take_d1): the whole
+    /// input, in which no frame ends, buffered as the frame's first bytes
+    /// ([`d2`](Self::d2), the shortcut's body), `Lent` cleared first as
+    /// `feed` clears it. `None` if the buffer refused them (the loop then
+    /// says why).
+    #[inline(always)]
+    fn take_d2(&mut self, input: &[u8]) -> Option<(usize, Option<Range<usize>>)> {
+        if matches!(self.state, State::Lent) {
+            self.lent();
+        }
+        let fed = self.d2(input, true)?;
+        Some((fed.consumed, None))
     }
 
     /// The guard of D1 and D1' for COBS from `Idle`: `rest` (from a
