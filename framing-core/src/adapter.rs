@@ -446,6 +446,17 @@ impl Window {
     pub const fn is_ended(&self) -> bool {
         self.ended
     }
+
+    /// Whether the decoder's last answer about the unfed bytes still
+    /// holds: they begin an item that needs more of them whole, so
+    /// [`pull`](Self::pull) would answer [`Pull::Read`] again without
+    /// feeding them, and [`take`](Self::take) finds nothing. For an adapter
+    /// that can answer "read more" without pulling (a codec whose framework
+    /// reads into the buffer).
+    #[inline]
+    pub const fn is_waiting(&self) -> bool {
+        !self.ended && self.need > self.end.saturating_sub(self.start)
+    }
 }
 
 /// Where a writer stands in its stream: before its first frame, which goes

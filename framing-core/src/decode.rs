@@ -175,8 +175,10 @@
 //! whole, a trailer good, with the one guard the shortcut in `feed` uses),
 //! lending the frame without building a [`Fed`](crate::adapter::Fed), and
 //! for a delimited framing D1 the same way (`take_d1`: a line, or a COBS
-//! frame of one block, whole at the start of the input and lent from it,
-//! under the guard and with the frame check of `feed`'s D1); so
+//! frame of one block, whole at the start of an input of 16 bytes or more
+//! and lent from it, under the guard and with the frame check of `feed`'s
+//! D1; where a one-byte delimiter is not in the input, D2 through the
+//! shortcut's body instead, so the input is not searched twice); so
 //! does the decoder's [`Feed::feed`](crate::adapter::Feed::feed), which
 //! every adapter's [`Window::pull`](crate::adapter::Window::pull) calls,
 //! building the `Fed` only; and so does [`Feed::take`](crate::adapter::Feed::take),

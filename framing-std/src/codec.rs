@@ -369,6 +369,12 @@ impl FrameCodec {
             if let Some((start, at)) = self.window.take(src, &mut self.decoder) {
                 return self.made(src, start, Found::Item(at));
             }
+            // The frame begun is still not whole: the turn would answer
+            // "read more" without feeding it, and the room for it was
+            // reserved, and fed bytes dropped, when it first said so.
+            if self.window.is_waiting() {
+                return Ok(None);
+            }
         }
         self.turn(src, eof)
     }
