@@ -25,8 +25,9 @@
 //! embedded readers), `none`. A `v` prefix reads 1-byte varint heads
 //! instead of `!I`, an `l` prefix lines (`\n`), a `z` prefix COBS frames
 //! (payloads with no zero: one block each up to 254 bytes); the number is
-//! the payload size. Every reader reads the same 4 MiB stream from a `&[u8]` handing
-//! out 64 KiB a read, and its payload bytes are checked.
+//! the payload size. Every reader reads the same 4 MiB stream from a
+//! `&[u8]` handing out 64 KiB a read (the core: chunks of `CHUNK` bytes if
+//! set, `CHUNK=7 ... zcore 16`), and its payload bytes are checked.
 
 use std::future::Future;
 use std::hint::black_box;
