@@ -148,9 +148,9 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
         let origin: &'a [u8] = input;
         // I1 (or D1 for a delimited framing), the transition most calls
         // take, inline and lent without a `Fed`; everything else is one
-        // call.
-        // A length framing with a quick path asks no more: the delimited
-        // family's question would cost its small chunks a comparison each.
+        // call. A length framing with a quick path asks no more: the
+        // delimited family's question would cost its small chunks a
+        // comparison each.
         if self.machine.quick.limit != 0 {
             if let Some((head, total)) = self.machine.take_i1(origin) {
                 *input = &origin[total..];
