@@ -165,7 +165,9 @@
 //! adjust, a header is valid and its frame fits exactly when its length
 //! value is below `fast_limit`, a constant derived from the layout and the
 //! buffer when the decoder is built (checked against the full validation by
-//! `debug_assert!`). What that comparison reads (the field's offset, width
+//! `debug_assert!`). For a varint length the value compared is the
+//! varint's first byte, `fast_limit` at most 0x80: below it that byte is
+//! the whole varint, and a longer one goes to the full validation. What that comparison reads (the field's offset, width
 //! and byte order, the head's length; 8 bytes, so the decoder stays its
 //! buffer and a few words) is copied into the machine when it is built, so
 //! the field is one 8-byte load where the input has 8 bytes from it

@@ -233,6 +233,63 @@ fn large_varints_up_to_64_bits_and_no_further() {
     }
 }
 
+/// A varint's first byte below 0x80 is the whole varint: I1's fast path
+/// judges such a head by one comparison, as it judges a length field. Its
+/// verdicts at the edges (the layout's maximum, the decoder's buffer, the
+/// first two-byte varint) are the full validation's.
+#[test]
+fn one_byte_varints_are_judged_as_the_full_validation_judges_them() {
+    let layout = Layout::builder("!B")
+        .varint_length()
+        .max_payload(100)
+        .trailer(Checksum::Crc16Xmodem)
+        .build()
+        .unwrap();
+    let ok: Vec<u8> = [encode(&layout, b""), encode(&layout, &[7; 100])].concat();
+    let want = vec![frame(&[0, 0], b""), frame(&[0, 100], &[7; 100])];
+    at_every_split(layout, &ok, &want);
+    // 101, over the maximum: refused at the frame's offset, after the
+    // frames before it.
+    let mut wire = ok.clone();
+    wire.extend_from_slice(&[0, 101]);
+    wire.extend_from_slice(&[0; 103]);
+    let e = err_at(&layout, &wire);
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::TooLong {
+            length: 101,
+            max: 100
+        }
+    );
+    assert_eq!(e.offset(), ok.len() as u64);
+    let mut want_err = want.clone();
+    want_err.push(Out::Err(e));
+    at_every_split(layout, &wire, &want_err);
+    // A buffer too small for the 100-byte payload: the empty frame passes,
+    // the other is refused at its offset, its size counting the varint.
+    let small = checks::run_whole(layout, 64, &[&ok[..]]);
+    assert_eq!(small.len(), 2, "{small:?}");
+    assert_eq!(small[0], want[0]);
+    let Out::Err(e) = &small[1] else {
+        panic!("expected an error, got {:?}", small[1]);
+    };
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::FrameTooLarge {
+            needed: 104,
+            capacity: 64
+        }
+    );
+    assert_eq!(e.offset(), 4);
+    assert!(e.to_string().contains("104 bytes"), "{e}");
+    // 0x80 begins a two-byte varint, left to the full validation: 0x80
+    // 0x00 is a (non-minimal) zero.
+    let mut two = vec![0u8, 0x80, 0x00];
+    let crc = Checksum::Crc16Xmodem.checksum(&two) as u16;
+    two.extend_from_slice(&crc.to_be_bytes());
+    at_every_split(layout, &two, &[frame(&[0, 0x80, 0x00], b"")]);
+}
+
 /// The error a whole decode of `wire` ends with.
 fn err_at(layout: &Layout, wire: &[u8]) -> framing_core::DecodeError {
     match checks::run_whole(*layout, 4096, &[wire]).pop() {

@@ -314,7 +314,7 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
     }
 
     /// I1 as [`decode`](Self::decode) takes it (`take_i1`), or, for a
-    /// layout one comparison cannot judge (a varint length, constants),
+    /// layout one comparison cannot judge (a varint over one byte, constants),
     /// with the layout's full validation; the frame recorded as `feed`'s
     /// I1 records it.
     #[inline(always)]

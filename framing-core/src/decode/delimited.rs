@@ -902,7 +902,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn corrupt(&mut self, to: usize, fault: HeaderFault, ended: bool) -> Next {
         self.buf.clear();
         if !self.framing.policies().1 {
-            let e = self.fail(self.framing.fault(fault, self.limit()));
+            let e = self.fail(self.framing.fault(fault, 0, self.limit()));
             return Next::Done(self.out(to, Err(e)));
         }
         let bytes = self.pos + to as u64 - self.frame_start;
@@ -989,7 +989,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Skipping::Fail => {
                 self.frame_start = from;
                 let fault = HeaderFault::TooLong(bytes);
-                let e = self.fail(self.framing.fault(fault, self.limit()));
+                let e = self.fail(self.framing.fault(fault, 0, self.limit()));
                 Next::Done(self.out(end, Err(e)))
             }
         }

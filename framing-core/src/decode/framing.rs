@@ -41,6 +41,17 @@ pub(crate) enum FramingKind {
     Delimited(Delimiter),
 }
 
+/// The field I1's fast path reads ([`Framing::quick_field`]): `width`
+/// bytes at offset `at`, big-endian or not, in a head of `head` bytes
+/// when its value is below [`Framing::fast_limit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct QuickField {
+    pub(crate) at: usize,
+    pub(crate) width: usize,
+    pub(crate) big: bool,
+    pub(crate) head: usize,
+}
+
 /// What the machine needs of a framing: the seam where other framings
 /// plug in, each a small impl. Today a [`Layout`], owned or shared, whose
 /// head is its fixed header (and a varint length after it, if it has one)
@@ -81,19 +92,23 @@ pub(crate) trait Framing {
     fn kind(&self) -> FramingKind;
     /// The most bytes a delimited frame's payload and trailer may take.
     fn max_body(&self) -> u64;
-    /// One more than the largest raw length value that by itself makes a
-    /// valid head whose frame (with its trailer) fits `limit`; 0 if one
-    /// value cannot decide.
+    /// One more than the largest raw value of the [quick
+    /// field](Self::quick_field) that by itself makes a valid head of the
+    /// field's `head` bytes whose frame (with its trailer) fits `limit`; 0
+    /// if one value cannot decide.
     fn fast_limit(&self, limit: usize) -> u64;
-    /// The raw length value of the head whole at the start of `bytes`.
+    /// The raw value of the [quick field](Self::quick_field) at the start
+    /// of `bytes`, if they hold it.
     fn raw_len(&self, bytes: &[u8]) -> Option<u64>;
-    /// The length field of the fixed header: its offset, width and byte
-    /// order (big-endian: `true`); `None` for a framing with none.
-    fn length_field(&self) -> Option<(usize, usize, bool)>;
+    /// The field whose value alone judges a head (below
+    /// [`fast_limit`](Self::fast_limit)): the fixed header's length field,
+    /// or a varint length's first byte; `None` for a framing with none.
+    fn quick_field(&self) -> Option<QuickField>;
     /// The policies for a bad head: discard oversized bodies, resynchronise.
     fn policies(&self) -> (Oversize, bool);
-    /// The error for a head fault.
-    fn fault(&self, fault: HeaderFault, limit: usize) -> DecodeErrorKind;
+    /// The error for a fault of a head `head` bytes long (0 where no head
+    /// was read: a trailer's, a delimited frame's).
+    fn fault(&self, fault: HeaderFault, head: usize, limit: usize) -> DecodeErrorKind;
 }
 
 impl<L: Borrow<Layout>> Framing for L {
@@ -228,20 +243,23 @@ impl<L: Borrow<Layout>> Framing for L {
 
     fn fast_limit(&self, limit: usize) -> u64 {
         let l = self.borrow();
-        let fixed = l.header_len + l.tail_len();
-        if l.n_constants != 0
-            || l.adjust != 0
-            || l.suffix != Suffix::None
-            || l.delimiter.is_some()
-            || limit < fixed
-        {
+        // The quick field's head and the largest value that alone makes it
+        // a whole, valid head: a field of the fixed header, or a varint's
+        // first byte, the whole varint when below 0x80.
+        let (head, field_max) = match l.suffix {
+            Suffix::None => {
+                let (_, max) = crate::value::int_range(l.length.signed, l.length.width);
+                (l.header_len, max.min(i128::from(u64::MAX)) as u64)
+            }
+            Suffix::Varint { .. } => (l.header_len + 1, 0x7f),
+            _ => return 0,
+        };
+        let fixed = head + l.tail_len();
+        if l.n_constants != 0 || l.adjust != 0 || l.delimiter.is_some() || limit < fixed {
             return 0;
         }
-        let (_, field_max) = crate::value::int_range(l.length.signed, l.length.width);
         let room = (limit - fixed) as u64;
-        let max = (field_max.min(i128::from(u64::MAX)) as u64)
-            .min(l.max_payload)
-            .min(room);
+        let max = field_max.min(l.max_payload).min(room);
         // `max` is below `u64::MAX`: `room` is at most `usize::MAX - 1`.
         max.saturating_add(1)
     }
@@ -249,13 +267,34 @@ impl<L: Borrow<Layout>> Framing for L {
     #[inline(always)]
     fn raw_len(&self, bytes: &[u8]) -> Option<u64> {
         let l = self.borrow();
+        if let Suffix::Varint { .. } = l.suffix {
+            return bytes.get(l.header_len).map(|&b| u64::from(b));
+        }
         l.length.read(bytes.get(..l.header_len)?)
     }
 
-    fn length_field(&self) -> Option<(usize, usize, bool)> {
+    fn quick_field(&self) -> Option<QuickField> {
         let l = self.borrow();
-        let f = l.length;
-        (l.delimiter.is_none() && l.suffix == Suffix::None).then_some((f.offset, f.width, f.big))
+        if l.delimiter.is_some() {
+            return None;
+        }
+        match l.suffix {
+            Suffix::None => Some(QuickField {
+                at: l.length.offset,
+                width: l.length.width,
+                big: l.length.big,
+                head: l.header_len,
+            }),
+            // A varint's first byte: the whole varint when its value is
+            // below 0x80, which `fast_limit` never exceeds.
+            Suffix::Varint { .. } => Some(QuickField {
+                at: l.header_len,
+                width: 1,
+                big: true,
+                head: l.header_len + 1,
+            }),
+            _ => None,
+        }
     }
 
     fn policies(&self) -> (Oversize, bool) {
@@ -263,7 +302,7 @@ impl<L: Borrow<Layout>> Framing for L {
         (l.oversize, l.resync)
     }
 
-    fn fault(&self, fault: HeaderFault, limit: usize) -> DecodeErrorKind {
+    fn fault(&self, fault: HeaderFault, head: usize, limit: usize) -> DecodeErrorKind {
         let l = self.borrow();
         match fault {
             HeaderFault::Negative(value) => DecodeErrorKind::NegativeLength { value },
@@ -275,9 +314,10 @@ impl<L: Borrow<Layout>> Framing for L {
                 length,
                 max: l.max_payload,
             },
+            // The whole frame: its head (a varint's bytes too), body and tail.
             HeaderFault::TooLong(length) => DecodeErrorKind::FrameTooLarge {
                 needed: length
-                    .saturating_add(l.header_len as u64)
+                    .saturating_add(head.max(l.header_len) as u64)
                     .saturating_add(l.tail_len() as u64),
                 capacity: limit,
             },

@@ -182,7 +182,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         debug_assert_eq!(
             self.framing.head(input, self.limit()),
             Head::Valid {
-                len: self.framing.max_head(),
+                len: usize::from(self.quick.head),
                 body
             }
         );
@@ -200,7 +200,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         // I1's fast path where the framing allows it, else the full parse.
         let head = match self.quick_valid(rest) {
             Some(body) => Head::Valid {
-                len: self.framing.max_head(),
+                len: usize::from(self.quick.head),
                 body,
             },
             None => self.framing.head(rest, self.limit()),
@@ -250,7 +250,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Head::Bad(fault, len) => {
                 // I4.
                 self.frame_start = self.pos + at as u64;
-                match self.judge(fault) {
+                match self.judge(fault, len) {
                     Verdict::Discard(report) => self.report(at + len, report),
                     Verdict::Resync => Next::Go(at + 1),
                     Verdict::Fail(e) => Next::Done(self.out(at, Err(e))),
@@ -292,7 +292,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 };
                 Next::Go(at)
             }
-            Head::Bad(fault, _) => match self.judge(fault) {
+            Head::Bad(fault, len) => match self.judge(fault, len) {
                 // H3.
                 Verdict::Discard(report) => {
                     self.buf.clear();
@@ -492,13 +492,17 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// I1 for the adapters' [`Feed::take`](crate::adapter::Feed::take):
     /// `take_i1`, and where one comparison cannot judge the head (the
-    /// layout has no quick path: a varint or ASCII length, constants, an
-    /// adjust), the same transition with the layout's full validation,
-    /// out of line.
+    /// layout has no quick path: an ASCII length, constants, an adjust; or
+    /// its quick field cannot judge this head: a varint of two bytes or
+    /// more), the same transition with the layout's full validation, out
+    /// of line. Where `take_i1` fails for a head it could judge (the frame
+    /// is not whole), the second attempt fails too: one call per read.
     #[inline(always)]
     pub(super) fn take_any_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
         if self.quick.limit != 0 {
-            return self.take_i1(input);
+            if let Some(taken) = self.take_i1(input) {
+                return Some(taken);
+            }
         }
         self.take_checked_i1(input)
     }
@@ -687,7 +691,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// Decides what a bad head leads to and moves the state there; the
     /// caller consumes what the verdict says.
     #[cold]
-    fn judge(&mut self, fault: HeaderFault) -> Verdict {
+    fn judge(&mut self, fault: HeaderFault, head: usize) -> Verdict {
         let (oversize, resync) = self.framing.policies();
         match fault {
             HeaderFault::TooLong(length) if oversize == Oversize::Discard => {
@@ -706,7 +710,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 };
                 Verdict::Resync
             }
-            _ => Verdict::Fail(self.fail(self.framing.fault(fault, self.limit()))),
+            _ => Verdict::Fail(self.fail(self.framing.fault(fault, head, self.limit()))),
         }
     }
 

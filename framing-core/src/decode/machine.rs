@@ -25,14 +25,16 @@ const TAKE_MIN: usize = 16;
 
 /// What I1's fast path needs to judge a head by one comparison, read off
 /// the framing once, when the decoder is built, so the fast path reads the
-/// machine and not the layout: for a fixed head whose length field alone
-/// decides (`limit` != 0, see [`Framing::fast_limit`]).
+/// machine and not the layout: for a head whose quick field alone decides
+/// (`limit` != 0, see [`Framing::quick_field`] and
+/// [`Framing::fast_limit`]): a fixed header's length field, or a varint
+/// length's first byte.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Quick {
     /// See [`Framing::fast_limit`], at most `u32::MAX` (a lower bound
     /// only sends more heads to the full validation); 0: no fast path.
     pub(super) limit: u32,
-    /// The head's length (the fixed header's; a head over 255 bytes has
+    /// The head's length when the quick field judges it (a head over 255 bytes has
     /// no fast path, to keep the decoder small).
     pub(super) head: u8,
     /// The length field's offset in the header.
@@ -47,14 +49,15 @@ pub(super) struct Quick {
 impl Quick {
     fn new<F: Framing>(framing: &F, limit: usize) -> Self {
         let limit = u32::try_from(framing.fast_limit(limit)).unwrap_or(u32::MAX);
-        match (framing.length_field(), u8::try_from(framing.max_head())) {
-            (Some((at, width, big)), Ok(head)) if limit != 0 => Quick {
+        let field = framing.quick_field();
+        match (field, field.map(|f| u8::try_from(f.head))) {
+            (Some(f), Some(Ok(head))) if limit != 0 => Quick {
                 limit,
                 head,
                 // The field lies within the head.
-                at: at as u8,
-                shift: (64 - 8 * width) as u8,
-                big,
+                at: f.at as u8,
+                shift: (64 - 8 * f.width) as u8,
+                big: f.big,
             },
             _ => Quick::default(),
         }
@@ -371,7 +374,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             self.state = State::Idle;
             return self.out(end, Ok(Some(Found::Recovered(report))));
         }
-        let e = self.fail(self.framing.fault(fault, self.limit()));
+        let e = self.fail(self.framing.fault(fault, 0, self.limit()));
         self.out(error_at, Err(e))
     }
 
@@ -434,7 +437,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
         if let Some(body) = self.quick_valid(window) {
             // `fast_limit` bounds the body by `limit - len`: no overflow.
-            return Some(self.framing.max_head() + sat(body));
+            return Some(usize::from(self.quick.head) + sat(body));
         }
         match self.framing.head(window, self.limit()) {
             Head::Need(n) => Some(n),

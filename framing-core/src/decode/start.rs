@@ -174,7 +174,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     let total = len + sat(body);
                     if rest.len() >= total {
                         if let Err(fault) = first.check_frame(&rest[..total]) {
-                            return self.first_failed(at, first.fault(fault, limit));
+                            return self.first_failed(at, first.fault(fault, 0, limit));
                         }
                         // F1.
                         self.state = State::Idle;
@@ -187,7 +187,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     total
                 }
                 Head::Need(n) => n,
-                Head::Bad(fault, _) => return self.first_failed(at, first.fault(fault, limit)),
+                Head::Bad(fault, len) => {
+                    return self.first_failed(at, first.fault(fault, len, limit))
+                }
             };
             if need <= hold && !last {
                 // F0.
@@ -200,12 +202,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             let (need, in_header) = match first.head(held, limit) {
                 Head::Need(n) => (n, true),
                 Head::Valid { len, body } => (len + sat(body), false),
-                Head::Bad(fault, _) => return self.first_failed(at, first.fault(fault, limit)),
+                Head::Bad(fault, len) => {
+                    return self.first_failed(at, first.fault(fault, len, limit))
+                }
             };
             let have = held.len();
             if have == need {
                 if let Err(fault) = first.check_frame(held) {
-                    return self.first_failed(at, first.fault(fault, limit));
+                    return self.first_failed(at, first.fault(fault, 0, limit));
                 }
                 // F3.
                 self.state = State::Lent;
