@@ -187,8 +187,13 @@
 //! which the blocking readers and framing-std's codecs
 //! ([`Window::take`](crate::adapter::Window::take)) try inline before
 //! their read loop or turn, so a frame already read whole costs
-//! no call out of line at all. For a layout without that comparison (a
-//! varint or ASCII length, constants, an adjust) `take` judges the head
+//! no call out of line at all. Where a length framing has that comparison,
+//! `decode` also takes B2 inline when I1 does not apply (`take_b2`: state
+//! `Body`, the input shorter than the body left, all of it kept through
+//! B2's body), the transition nearly every call takes when chunks are
+//! smaller than frames; a buffer that refuses the bytes fails the machine,
+//! and `feed` reports it. For a layout without that comparison (a
+//! varint over one byte, an ASCII length, constants, an adjust) `take` judges the head
 //! with the layout's full validation, out of line, the same guard as
 //! `feed`'s I1 from `Idle`; a delimited framing takes nothing there
 //! ([`Feed::takes`](crate::adapter::Feed::takes) is `false`, a property of

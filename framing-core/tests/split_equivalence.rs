@@ -473,6 +473,24 @@ fn a_buffer_that_refuses_bytes_is_an_error_not_a_short_frame() {
         matches!(out[..], [Out::Err(e)] if matches!(e.kind(), DecodeErrorKind::FrameTooLarge { .. })),
         "{out:?}"
     );
+    // Refused in the middle of the body (B2, which `decode` takes inline):
+    // the same error, nothing of that chunk consumed, and again after.
+    let mut d = Decoder::new(&layout, Liar(heapless::Vec::new()));
+    let mut input: &[u8] = b"\x00\x14abc";
+    assert_eq!(d.decode(&mut input).map(|o| o.is_none()), Ok(true));
+    assert!(input.is_empty());
+    let mut input: &[u8] = b"def";
+    let e = d.decode(&mut input).map(|_| ()).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::FrameTooLarge {
+            needed: 8,
+            capacity: 100
+        }
+    );
+    assert_eq!(input, b"def", "nothing consumed");
+    assert_eq!(d.offset(), 5);
+    assert_eq!(d.decode(&mut input).map(|_| ()).unwrap_err(), e);
 }
 
 /// I0: between frames, `feed` keeps back a frame not yet whole that fits

@@ -156,6 +156,13 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
                 *input = &origin[total..];
                 return Ok(Some(Decoded::Frame(self.lend(&origin[..total], head))));
             }
+            // B2, what nearly every call takes where chunks are smaller
+            // than frames, inline too: read from a returned `Fed`, its
+            // result cost each chunk a spill and a dispatch.
+            if self.machine.take_b2(origin) {
+                *input = &origin[origin.len()..];
+                return Ok(None);
+            }
         } else if let Some((end, frame)) = self.machine.take_delimited(origin) {
             *input = &origin[end..];
             return Ok(frame.map(|at| Decoded::Frame(self.lend(&origin[at], 0))));

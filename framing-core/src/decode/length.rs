@@ -94,11 +94,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
             }
             // B2 (whole mode): the input ends before the body does.
-            State::Body { remaining, sum }
+            State::Body { remaining, .. }
                 if !STREAM && !last && (input.len() as u64) < remaining =>
             {
-                let remaining = remaining - input.len() as u64;
-                return self.keep(input, 0, State::Body { remaining, sum });
+                return self.b2(input, 0, remaining - input.len() as u64);
             }
             // B1 (whole mode): the rest of the body; the frame is complete
             // (with a trailer, the loop checks it).
@@ -324,11 +323,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 return self.truncated(input.len(), left, false);
             }
             // B2: all of the input (`n` is all of it).
-            let body = State::Body {
-                remaining: left,
-                sum: Running::default(),
-            };
-            return Next::Done(self.keep(input, at, body));
+            return Next::Done(self.b2(input, at, left));
         }
         // B1 (T1 if its trailer is bad).
         Next::Done(self.b1(input, at, n))
@@ -573,6 +568,41 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn i3(&mut self, input: &[u8], at: usize) -> Fed {
         self.frame_start = self.pos + at as u64;
         self.keep(input, at, State::Head)
+    }
+
+    /// B2 (whole mode): the input from `at` is all body, `left` bytes of it
+    /// still to come: all of it is buffered. (Whole mode keeps no running
+    /// checksum: the trailer is checked over the buffered frame.)
+    #[inline(always)]
+    fn b2(&mut self, input: &[u8], at: usize, left: u64) -> Fed {
+        debug_assert!(!STREAM && left > 0);
+        let body = State::Body {
+            remaining: left,
+            sum: Running::default(),
+        };
+        self.keep(input, at, body)
+    }
+
+    /// B2 for [`Decoder::decode`](crate::Decoder::decode), the transition
+    /// nearly every call takes where a stream comes in chunks smaller than
+    /// its frames: the guard of `feed_length`'s B2 and its body, `b2`,
+    /// inline, without a [`Fed`] to read back. `true`: all of `input`
+    /// kept. `false`: the guard failed, changing nothing; or the buffer
+    /// refused the bytes, which failed the machine, so that `feed` reports
+    /// the refusal, consuming nothing, as B2 through `feed` does.
+    #[inline(always)]
+    pub(super) fn take_b2(&mut self, input: &[u8]) -> bool {
+        match self.state {
+            State::Body { remaining, .. } if !STREAM && (input.len() as u64) < remaining => {
+                let fed = self.b2(input, 0, remaining - input.len() as u64);
+                debug_assert!(
+                    matches!(fed.result, Ok(None)) && fed.consumed == input.len()
+                        || matches!(self.state, State::Failed(_)) && fed.consumed == 0
+                );
+                fed.result.is_ok()
+            }
+            _ => false,
+        }
     }
 
     /// The body of I2', I3, H1 and B2: the input from `at` is buffered,
