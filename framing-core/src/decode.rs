@@ -192,7 +192,8 @@
 //! `Body`, the input shorter than the body left, all of it kept through
 //! B2's body), the transition nearly every call takes when chunks are
 //! smaller than frames; a buffer that refuses the bytes fails the machine,
-//! and `feed` reports it. For a layout without that comparison (a
+//! and `feed` reports it. [`StreamDecoder::decode`] takes B3 the same way
+//! (`take_b3`: a payload piece at the start of a non-empty input, lent). For a layout without that comparison (a
 //! varint over one byte, an ASCII length, constants, an adjust) `take` judges the head
 //! with the layout's full validation, out of line, the same guard as
 //! `feed`'s I1 from `Idle`; a delimited framing takes nothing there

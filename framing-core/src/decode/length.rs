@@ -650,6 +650,27 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.item_at(at + len, Place::Piece { start: at, len })
     }
 
+    /// B3 for [`StreamDecoder::decode`](crate::StreamDecoder::decode), the
+    /// transition nearly every call takes where chunks are smaller than
+    /// frames: the guard of `feed_length`'s B3 (an input that is not empty)
+    /// and its body, `b3`, inline; the piece, at the start of `input`, is
+    /// lent without a [`Fed`] to read back. Its length; `None` (the guard
+    /// fails) changes nothing.
+    #[inline(always)]
+    pub(super) fn take_b3(&mut self, input: &[u8]) -> Option<usize> {
+        match self.state {
+            State::Body { remaining, sum } if STREAM && remaining > 0 && !input.is_empty() => {
+                let fed = self.b3(input, 0, remaining, sum);
+                debug_assert!(matches!(
+                    fed.result,
+                    Ok(Some(crate::adapter::Found::Item(crate::adapter::At(Place::Piece { start: 0, len })))) if len == fed.consumed
+                ));
+                Some(fed.consumed)
+            }
+            _ => None,
+        }
+    }
+
     /// B4 (stream mode): the payload is over and no trailer follows: the
     /// end marker.
     #[inline(always)]
