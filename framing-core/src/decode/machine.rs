@@ -63,9 +63,10 @@ impl Quick {
         }
     }
 
-    /// The raw length value of the head whole at the start of `input`: one
-    /// 8-byte load where `input` holds 8 bytes from the field on, else the
-    /// framing's own read.
+    /// The raw value of the quick field of the head whole at the start of
+    /// `input`: one 8-byte load where `input` holds 8 bytes from the field
+    /// on, else the field's bytes one by one; both checked against the
+    /// framing's own read by `debug_assert!`.
     #[inline(always)]
     pub(super) fn raw_len<F: Framing>(&self, framing: &F, input: &[u8]) -> Option<u64> {
         let wide = input
@@ -81,7 +82,23 @@ impl Quick {
                 debug_assert_eq!(Some(raw), framing.raw_len(input));
                 Some(raw)
             }
-            _ => framing.raw_len(input),
+            // Fewer than 8 bytes from the field (the end of a buffer, a
+            // small chunk): its bytes one by one, from what the machine
+            // holds, not the layout (the layout's read, inline in every
+            // fast path, made callers too big to inline the async
+            // readers' `next_frame`: 78 instructions a frame, `easync`).
+            _ if input.len() >= usize::from(self.head) => {
+                let width = usize::from((64 - self.shift) / 8);
+                let field = input.get(usize::from(self.at)..)?.get(..width)?;
+                let raw = if self.big {
+                    field.iter().fold(0, |v, &b| v << 8 | u64::from(b))
+                } else {
+                    field.iter().rev().fold(0, |v, &b| v << 8 | u64::from(b))
+                };
+                debug_assert_eq!(Some(raw), framing.raw_len(input));
+                Some(raw)
+            }
+            _ => None,
         }
     }
 }
