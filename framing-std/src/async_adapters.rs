@@ -124,6 +124,11 @@ macro_rules! async_adapters {
             /// [`Oversize::Discard`]: framing_core::Oversize::Discard
             pub async fn next_frame(&mut self) -> io::Result<Option<Frame<'_>>> {
                 let FrameReader { inner, rx } = self;
+                // A frame already read whole, taken inline: no read, no
+                // context, no turn of the feed loop.
+                if let Some(found) = rx.take_frame_at() {
+                    return Ok(Some(rx.frame(found)));
+                }
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.frame(found)))
             }
@@ -155,6 +160,9 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
                 let FrameReader { inner, rx } = self;
+                if let Some(found) = rx.take_frame_at() {
+                    return Ok(Some(rx.owned_frame(found)));
+                }
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.owned_frame(found)))
             }
