@@ -144,6 +144,9 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_item(&mut self) -> io::Result<Option<Decoded<Frame<'_>>>> {
                 let FrameReader { inner, rx } = self;
+                if let Some(found) = rx.take_frame_at() {
+                    return Ok(Some(Decoded::Frame(rx.frame(found))));
+                }
                 let found = turn(inner, |read| rx.poll_found(read)).await?;
                 Ok(found.map(|found| rx.item(found)))
             }
@@ -179,6 +182,9 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_owned_item(&mut self) -> io::Result<Option<Decoded<OwnedFrame>>> {
                 let FrameReader { inner, rx } = self;
+                if let Some(found) = rx.take_frame_at() {
+                    return Ok(Some(Decoded::Frame(rx.owned_frame(found))));
+                }
                 let found = turn(inner, |read| rx.poll_found(read)).await?;
                 Ok(found.map(|found| rx.owned_item(found)))
             }
