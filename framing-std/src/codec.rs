@@ -353,14 +353,34 @@ impl FrameCodec {
         self.window.advance(n);
     }
 
-    /// The codec's turn: a frame already whole in `src` taken inline, by
-    /// the decoder's I1 without its `Fed` ([`Window::take`], the readers'
-    /// step), and split off; anything else through the feed loop
-    /// ([`turn`](Self::turn), out of line). Inline: made in the caller's
-    /// loop, the frame is not returned through memory (where a frame written
-    /// in words and read back in 16-byte moves stalls, `perf annotate`).
+    /// The codec's turn. "Read more", while the frame begun is still not
+    /// whole, is answered here, inline in the caller (`decode` is
+    /// `#[inline]`): the turn would answer it without feeding the bytes,
+    /// and the room for the frame was reserved, and fed bytes dropped,
+    /// when the decoder first said so. In 7-byte chunks nearly every call
+    /// takes this path; through a call it paid the prologue of a function
+    /// that can build a frame.
     #[inline(always)]
     fn next(
+        &mut self,
+        src: &mut BytesMut,
+        eof: bool,
+    ) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
+        if !eof && self.window.arrived(src.len(), false) && self.window.is_waiting() {
+            return Ok(None);
+        }
+        self.found(src, eof)
+    }
+
+    /// The rest of [`next`](Self::next): a frame already whole in `src`
+    /// taken by the decoder's I1 without its `Fed` ([`Window::take`], the
+    /// readers' step), and split off; anything else through the feed loop
+    /// ([`turn`](Self::turn), out of line). The frame is made here, in
+    /// place, not returned through memory from a call (where a frame
+    /// written in words and read back in 16-byte moves stalls, `perf
+    /// annotate`).
+    #[inline(never)]
+    fn found(
         &mut self,
         src: &mut BytesMut,
         eof: bool,
@@ -368,12 +388,6 @@ impl FrameCodec {
         if !eof && self.window.arrived(src.len(), false) {
             if let Some((start, at)) = self.window.take(src, &mut self.decoder) {
                 return self.made(src, start, Found::Item(at));
-            }
-            // The frame begun is still not whole: the turn would answer
-            // "read more" without feeding it, and the room for it was
-            // reserved, and fed bytes dropped, when it first said so.
-            if self.window.is_waiting() {
-                return Ok(None);
             }
         }
         self.turn(src, eof)
@@ -549,6 +563,7 @@ impl Decoder for FrameCodec {
     /// [`DecodeError`](framing_core::DecodeError) for a bad frame; the codec then returns it on every
     /// call. [`Other`](io::ErrorKind::Other) if bytes the codec was holding
     /// were removed from `src` by someone else.
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         self.next(src, false)
     }
@@ -746,6 +761,7 @@ impl FramesOnly {
         self.codec
     }
 
+    #[inline]
     fn next(&mut self, src: &mut BytesMut, eof: bool) -> io::Result<Option<OwnedFrame<Bytes>>> {
         loop {
             match self.codec.next(src, eof)? {
@@ -769,6 +785,7 @@ impl Decoder for FramesOnly {
     ///
     /// # Errors
     /// As [`FrameCodec`]'s `decode`.
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<OwnedFrame<Bytes>>> {
         self.next(src, false)
     }
@@ -807,6 +824,7 @@ impl asynchronous_codec::Decoder for FramesOnly {
     ///
     /// # Errors
     /// As the tokio `Decoder::decode`.
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<OwnedFrame<Bytes>>> {
         self.next(src, false)
     }
@@ -846,6 +864,7 @@ impl asynchronous_codec::Decoder for FrameCodec {
     ///
     /// # Errors
     /// As the tokio `Decoder::decode`.
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         self.next(src, false)
     }
