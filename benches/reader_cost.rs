@@ -24,7 +24,10 @@
 //! reused `Vec`), `embedded` and `easync` (framing-core's blocking and async
 //! embedded readers), `tokio` and `towned` (framing-std's tokio reader,
 //! `next_frame` and `next_owned_frame`, polled with a waker that does
-//! nothing), `none`. A `v` prefix reads 1-byte varint heads
+//! nothing), `codec` and `tutil` (framing-std's `FrameCodec` and
+//! tokio-util's `LengthDelimitedCodec`, `!I` only, fed chunks of `CHUNK`
+//! bytes or 64 KiB through a `BytesMut`, as `FramedRead` feeds them),
+//! `none`. A `v` prefix reads 1-byte varint heads
 //! instead of `!I`, an `l` prefix lines (`\n`), a `z` prefix COBS frames
 //! (payloads with no zero: one block each up to 254 bytes); the number is
 //! the payload size. Every reader reads the same 4 MiB stream from a
@@ -130,6 +133,35 @@ fn run(reader: &str, head: Head, layout: &Layout, stream: &[u8], payload: usize)
             }
         }
         "hand" => n = hand(head, stream),
+        "codec" | "tutil" => {
+            use tokio_util::codec::Decoder as _;
+            // `CHUNK=7`: 7-byte chunks, as for the core.
+            let chunk = std::env::var("CHUNK").map_or(READ, |c| c.parse().expect("a chunk size"));
+            let mut buf = bytes::BytesMut::new();
+            if reader == "codec" {
+                let mut codec = framing_std::FrameCodec::new(*layout);
+                for input in stream.chunks(chunk) {
+                    buf.extend_from_slice(input);
+                    while let Some(item) = codec.decode(&mut buf).expect("a valid stream") {
+                        n += black_box(item.frame().expect("a frame").payload().len());
+                    }
+                }
+            } else {
+                assert!(
+                    head == Head::U32,
+                    "tokio-util's codec reads `!I` heads here"
+                );
+                let mut codec = tokio_util::codec::LengthDelimitedCodec::builder()
+                    .max_frame_length(1 << 20)
+                    .new_codec();
+                for input in stream.chunks(chunk) {
+                    buf.extend_from_slice(input);
+                    while let Some(frame) = codec.decode(&mut buf).expect("a valid stream") {
+                        n += black_box(frame.len());
+                    }
+                }
+            }
+        }
         "tokio" => {
             let mut r = framing_std::tokio::FrameReader::new(source(), *layout);
             while let Some(f) = ready!(r.next_frame()).expect("a valid stream") {
@@ -218,9 +250,9 @@ fn main() {
         Some(b'z') => (Head::Cobs, &arg[1..]),
         _ => (Head::U32, &arg[..]),
     };
-    const READERS: [&str; 10] = [
+    const READERS: [&str; 12] = [
         "none", "core", "reader", "owned", "nowned", "hand", "embedded", "easync", "tokio",
-        "towned",
+        "towned", "codec", "tutil",
     ];
     if !READERS.contains(&reader) {
         // A filter meant for the criterion benches (`cargo bench -- NAME`

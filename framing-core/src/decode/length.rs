@@ -488,15 +488,21 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// I1 for the adapters' [`Feed::take`](crate::adapter::Feed::take):
     /// `take_i1`, and where one comparison cannot judge the head (the
     /// layout has no quick path: an ASCII length, constants, an adjust; or
-    /// its quick field cannot judge this head: a varint of two bytes or
-    /// more), the same transition with the layout's full validation, out
-    /// of line. Where `take_i1` fails for a head it could judge (the frame
-    /// is not whole), the second attempt fails too: one call per read.
+    /// its quick field does not cover every head: a varint, whose heads of
+    /// two bytes or more it leaves), the same transition with the layout's
+    /// full validation, out of line. A layout whose quick field covers
+    /// every head asks no more when `take_i1` fails: the full validation
+    /// would fail too (the frame is not whole), and in small chunks that
+    /// second attempt cost a frame 64 instructions (the codec, 7-byte
+    /// chunks).
     #[inline(always)]
     pub(super) fn take_any_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
         if self.quick.limit != 0 {
             if let Some(taken) = self.take_i1(input) {
                 return Some(taken);
+            }
+            if usize::from(self.quick.head) == self.framing.max_head() {
+                return None;
             }
         }
         self.take_checked_i1(input)
