@@ -232,8 +232,11 @@ impl ReadBuf {
         // ([`take`](Self::take), the blocking readers' first step). Through
         // `pull`, the `Fed` written in words was read back in 16-byte moves,
         // a store-forwarding stall (`perf annotate`: 40% of the tokio
-        // reader's time at 16-byte frames). Taken inside the poll, it adds
-        // nothing to the future.
+        // reader's time at 16-byte frames). The async `FrameReader`'s
+        // methods now take such a frame before their first await
+        // (`Rx::take_frame_at`), so here it is the first step of the other
+        // callers (the frame after a report, a `StreamReader`'s decoder
+        // takes nothing and answers at once).
         if let Some((at, frame)) = self.take(decoder) {
             return Poll::Ready(Ok(Some((at, Found::Item(frame)))));
         }
