@@ -126,7 +126,7 @@ macro_rules! async_adapters {
                 let FrameReader { inner, rx } = self;
                 // A frame already read whole, taken inline: no read, no
                 // context, no turn of the feed loop.
-                if let Some(found) = rx.take_frame_at() {
+                if let Some(found) = rx.take() {
                     return Ok(Some(rx.frame(found)));
                 }
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
@@ -144,7 +144,7 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_item(&mut self) -> io::Result<Option<Decoded<Frame<'_>>>> {
                 let FrameReader { inner, rx } = self;
-                if let Some(found) = rx.take_frame_at() {
+                if let Some(found) = rx.take() {
                     return Ok(Some(Decoded::Frame(rx.frame(found))));
                 }
                 let found = turn(inner, |read| rx.poll_found(read)).await?;
@@ -163,7 +163,7 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_owned_frame(&mut self) -> io::Result<Option<OwnedFrame>> {
                 let FrameReader { inner, rx } = self;
-                if let Some(found) = rx.take_frame_at() {
+                if let Some(found) = rx.take() {
                     return Ok(Some(rx.owned_frame(found)));
                 }
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
@@ -182,7 +182,7 @@ macro_rules! async_adapters {
             /// As [`next_frame`](Self::next_frame).
             pub async fn next_owned_item(&mut self) -> io::Result<Option<Decoded<OwnedFrame>>> {
                 let FrameReader { inner, rx } = self;
-                if let Some(found) = rx.take_frame_at() {
+                if let Some(found) = rx.take() {
                     return Ok(Some(Decoded::Frame(rx.owned_frame(found))));
                 }
                 let found = turn(inner, |read| rx.poll_found(read)).await?;

@@ -234,7 +234,7 @@ impl ReadBuf {
         // a store-forwarding stall (`perf annotate`: 40% of the tokio
         // reader's time at 16-byte frames). The async `FrameReader`'s
         // methods now take such a frame before their first await
-        // (`Rx::take_frame_at`), so here it is the first step of the other
+        // (`Rx::take`), so here it is the first step of the other
         // callers (the frame after a report, a `StreamReader`'s decoder
         // takes nothing and answers at once).
         if let Some((at, frame)) = self.take(decoder) {

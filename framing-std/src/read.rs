@@ -282,30 +282,19 @@ impl Rx {
     }
 
     /// A frame the bytes already read hold whole, taken without a read or
-    /// the feed loop ([`ReadBuf::take`]): see [`item`](Self::item). `None`,
-    /// changing nothing, otherwise. The blocking reader's methods try it
-    /// first, inline, and leave their read loop out of line; so do the
-    /// async readers' `next_frame` and `next_owned_frame`, before their
-    /// first `.await` ([`take_frame_at`](Self::take_frame_at)): their
-    /// futures stay 72 bytes, and the tokio reader over TCP went from
-    /// 7.9-8.5 ms to 3.8-5.3 ms for 16-byte frames (BENCHMARKS.md). The
-    /// others take it inside their poll ([`ReadBuf::poll_next`]).
+    /// the feed loop ([`ReadBuf::take`], which asks
+    /// [`Feed::takes`](framing_core::adapter::Feed::takes) first): see
+    /// [`item`](Self::item). `None`, changing nothing, otherwise. The
+    /// blocking reader's methods try it first, inline, and leave their
+    /// read loop out of line; so do the async `FrameReader`'s methods,
+    /// before their first `.await` (cancel safe: nothing is awaited, the
+    /// frame is taken and returned in the same poll). Their futures stay
+    /// 72 bytes, and the tokio reader over TCP went from 7.9-8.5 ms to
+    /// 3.8-5.3 ms for 16-byte frames (BENCHMARKS.md). The feed loop's
+    /// other callers take it inside their poll ([`ReadBuf::poll_next`]).
     #[inline(always)]
-    fn take(&mut self) -> Option<(usize, At)> {
+    pub(crate) fn take(&mut self) -> Option<(usize, At)> {
         self.chunk.take(&mut self.decoder)
-    }
-
-    /// [`take`](Self::take) where the decoder takes frames at all: the
-    /// async readers' first step, before their read loop's first poll.
-    /// Cancel safe, as nothing is awaited: a frame is taken and returned
-    /// in the same poll.
-    #[cfg(any(feature = "tokio", feature = "futures"))]
-    #[inline(always)]
-    pub(crate) fn take_frame_at(&mut self) -> Option<(usize, At)> {
-        if !self.decoder.takes() {
-            return None;
-        }
-        self.take()
     }
 
     /// Where the next frame or report lies, read with a blocking reader.
