@@ -29,7 +29,8 @@
 //! bytes or 64 KiB through a `BytesMut`, as `FramedRead` feeds them),
 //! `none`. A `v` prefix reads 1-byte varint heads
 //! instead of `!I`, an `l` prefix lines (`\n`), a `z` prefix COBS frames
-//! (payloads with no zero: one block each up to 254 bytes); the number is
+//! (payloads with no zero: one block each up to 254 bytes), an `x` prefix
+//! `!I` with a CRC-16/XMODEM trailer, a `k` prefix with CRC-32; the number is
 //! the payload size. Every reader reads the same 4 MiB stream from a
 //! `&[u8]` handing out 64 KiB a read (the core: chunks of `CHUNK` bytes if
 //! set, `CHUNK=7 ... zcore 16`), and its payload bytes are checked.
@@ -41,7 +42,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use framing_core::{Decoded, Decoder, Delimiter, Layout, Separator, SliceBuffer};
+use framing_core::{Checksum, Decoded, Decoder, Delimiter, Layout, Separator, SliceBuffer};
 use framing_std::FrameReader;
 
 const READ: usize = 64 * 1024;
@@ -93,6 +94,8 @@ enum Head {
     Varint,
     Lines,
     Cobs,
+    /// `!I` and a trailer of this checksum.
+    Crc(Checksum),
 }
 
 /// The payload bytes `reader` read from `stream`.
@@ -248,6 +251,8 @@ fn main() {
         Some(b'v') => (Head::Varint, &arg[1..]),
         Some(b'l') => (Head::Lines, &arg[1..]),
         Some(b'z') => (Head::Cobs, &arg[1..]),
+        Some(b'x') => (Head::Crc(Checksum::Crc16Xmodem), &arg[1..]),
+        Some(b'k') => (Head::Crc(Checksum::Crc32), &arg[1..]),
         _ => (Head::U32, &arg[..]),
     };
     const READERS: [&str; 12] = [
@@ -273,8 +278,12 @@ fn main() {
                 .expect("a layout")
         }
         Head::Cobs => Layout::cobs().build().expect("a layout"),
+        Head::Crc(sum) => Layout::builder("!I")
+            .trailer(sum)
+            .build()
+            .expect("a layout"),
     };
-    let mut out = vec![0; payload + payload / 254 + 2];
+    let mut out = vec![0; payload + payload / 254 + 8];
     let (mut stream, mut frames) = (Vec::new(), 0);
     while stream.len() < 4 << 20 {
         match head {
@@ -291,7 +300,7 @@ fn main() {
                 stream.push(v as u8);
                 stream.extend((0..payload).map(|j| j as u8));
             }
-            Head::Cobs => {
+            Head::Cobs | Head::Crc(_) => {
                 let p: Vec<u8> = (0..payload).map(|j| (j % 255 + 1) as u8).collect();
                 let n = layout.encode(&p, &mut out).expect("encodes");
                 stream.extend_from_slice(&out[..n]);

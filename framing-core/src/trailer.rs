@@ -11,12 +11,15 @@
 //! x86_64, PMULL on aarch64) where it has it, detected at run time with
 //! framing-core's `std` feature (which framing-std turns on) or at compile
 //! time without it, and a 16-table slicing loop elsewhere. CRC-32C is
-//! crc32c's (SSE4.2 `crc32`, ARMv8 CRC) with the `std` feature. The CRC-16s
-//! are the `crc` crate's catalogue entries, sliced by 16 with `std` (one
-//! 256-entry table without it, for flash), as is CRC-32C without `std`.
-//! With `std`, inputs of 512 bytes or more (`FOLD_FROM`) go to crc-fast's
+//! crc32c's (SSE4.2 `crc32`, ARMv8 CRC) with the `std` feature, the `crc`
+//! crate's table without it. The CRC-16s are sliced by 16 with `std`
+//! (`sliced`: our own tables, built at compile time, 8 KiB a polynomial;
+//! the `crc` crate's `Table<16>` costs twice as much on a short frame),
+//! and the `crc` crate's one 256-entry table without it, for flash. With
+//! `std`, inputs of 512 bytes or more (`FOLD_FROM`) go to crc-fast's
 //! carry-less multiply folding instead, for the CRC-16s and CRC-32C, where
-//! it beats both. No tables of our own.
+//! it beats both. The `crc` crate's catalogue entries are the reference
+//! every path is tested against.
 
 use core::fmt;
 
@@ -53,12 +56,13 @@ pub enum Checksum {
     Crc32c,
 }
 
-/// The CRC-16s' tables: slicing by 16 (16 tables of 256 entries, 8 KiB an
-/// algorithm) with the `std` feature, where memory is plentiful; one table
-/// (512 bytes) without it, for microcontrollers' flash.
-#[cfg(feature = "std")]
-type Crc16 = Crc<u16, crc::Table<16>>;
-#[cfg(not(feature = "std"))]
+#[cfg_attr(not(feature = "std"), allow(dead_code))]
+mod sliced;
+
+/// The CRC-16s' catalogue entries, with the `crc` crate's one table (512
+/// bytes): the computation without the `std` feature, for
+/// microcontrollers' flash; with it, the parameters (and the tests'
+/// reference) for [`sliced`]'s sixteen tables.
 type Crc16 = Crc<u16>;
 
 /// With `std`, inputs of at least this many bytes go to crc-fast's folding
@@ -131,15 +135,15 @@ impl Checksum {
         // constants: as fast as the `crc` crate called on its own.
         #[inline(never)]
         fn crc16_xmodem(bytes: &[u8]) -> u32 {
-            Checksum::Crc16Xmodem.long_or(bytes, |b| u32::from(CRC16_XMODEM.checksum(b)))
+            Checksum::Crc16Xmodem.long_or(bytes, |b| Checksum::Crc16Xmodem.crc16(b))
         }
         #[inline(never)]
         fn crc16_modbus(bytes: &[u8]) -> u32 {
-            Checksum::Crc16Modbus.long_or(bytes, |b| u32::from(CRC16_MODBUS.checksum(b)))
+            Checksum::Crc16Modbus.long_or(bytes, |b| Checksum::Crc16Modbus.crc16(b))
         }
         #[inline(never)]
         fn crc16_ccitt_false(bytes: &[u8]) -> u32 {
-            Checksum::Crc16CcittFalse.long_or(bytes, |b| u32::from(CRC16_CCITT_FALSE.checksum(b)))
+            Checksum::Crc16CcittFalse.long_or(bytes, |b| Checksum::Crc16CcittFalse.crc16(b))
         }
         #[inline]
         fn crc32(bytes: &[u8]) -> u32 {
@@ -158,6 +162,59 @@ impl Checksum {
             Checksum::Crc16CcittFalse => crc16_ccitt_false(bytes),
             Checksum::Crc32 => crc32(bytes),
             Checksum::Crc32c => crc32c(bytes),
+        }
+    }
+
+    /// A CRC-16's catalogue entry. (`self` is a CRC-16: the CRC-32s are
+    /// never asked.)
+    const fn catalogue16(self) -> &'static Crc16 {
+        match self {
+            Checksum::Crc16Modbus => &CRC16_MODBUS,
+            Checksum::Crc16CcittFalse => &CRC16_CCITT_FALSE,
+            Checksum::Crc16Xmodem | Checksum::Crc32 | Checksum::Crc32c => &CRC16_XMODEM,
+        }
+    }
+
+    /// A CRC-16's checksum of `bytes`, short of crc-fast's folding: sliced
+    /// by 16 with `std`, the `crc` crate's one table without.
+    #[inline(always)]
+    fn crc16(self, bytes: &[u8]) -> u32 {
+        #[cfg(feature = "std")]
+        return u32::from(
+            self.register16(self.init16(), bytes) ^ self.catalogue16().algorithm.xorout,
+        );
+        #[cfg(not(feature = "std"))]
+        return u32::from(self.catalogue16().checksum(bytes));
+    }
+
+    /// A CRC-16's register before any byte (see [`Running`]).
+    #[inline(always)]
+    fn init16(self) -> u16 {
+        let alg = self.catalogue16().algorithm;
+        if alg.refin {
+            alg.init.reverse_bits()
+        } else {
+            alg.init
+        }
+    }
+
+    /// A CRC-16's register after `bytes`, from `reg` (see [`Running`]).
+    #[inline(always)]
+    fn register16(self, reg: u16, bytes: &[u8]) -> u16 {
+        #[cfg(feature = "std")]
+        return match self {
+            Checksum::Crc16Modbus => sliced::update_8005_reflected(reg, bytes),
+            _ => sliced::update_1021(reg, bytes),
+        };
+        #[cfg(not(feature = "std"))]
+        {
+            let crc = self.catalogue16();
+            let alg = crc.algorithm;
+            // The crate reflects an initial value for a reflected algorithm.
+            let mut digest =
+                crc.digest_with_initial(if alg.refin { reg.reverse_bits() } else { reg });
+            digest.update(bytes);
+            digest.finalize() ^ alg.xorout
         }
     }
 
@@ -216,16 +273,10 @@ impl Checksum {
     }
 
     fn resume(self, running: Running, bytes: &[u8], fresh: bool) -> Running {
-        fn go16(crc: &Crc16, r: u32, bytes: &[u8], fresh: bool) -> u32 {
-            let alg: &Algorithm<u16> = crc.algorithm;
-            let mut digest = if fresh {
-                crc.digest()
-            } else {
-                let r = r as u16;
-                crc.digest_with_initial(if alg.refin { r.reverse_bits() } else { r })
-            };
-            digest.update(bytes);
-            u32::from(digest.finalize() ^ alg.xorout)
+        fn go16(c: Checksum, r: u32, bytes: &[u8], fresh: bool) -> u32 {
+            // A CRC-16's register is its low 16 bits.
+            let reg = if fresh { c.init16() } else { r as u16 };
+            u32::from(c.register16(reg, bytes))
         }
         #[cfg_attr(feature = "std", allow(dead_code))]
         fn go32(crc: &Crc<u32>, r: u32, bytes: &[u8], fresh: bool) -> u32 {
@@ -266,9 +317,9 @@ impl Checksum {
             }
         }
         Running(match self {
-            Checksum::Crc16Xmodem => go16(&CRC16_XMODEM, r, bytes, fresh),
-            Checksum::Crc16Modbus => go16(&CRC16_MODBUS, r, bytes, fresh),
-            Checksum::Crc16CcittFalse => go16(&CRC16_CCITT_FALSE, r, bytes, fresh),
+            Checksum::Crc16Xmodem | Checksum::Crc16Modbus | Checksum::Crc16CcittFalse => {
+                go16(self, r, bytes, fresh)
+            }
             Checksum::Crc32 => fast32(r, bytes, fresh),
             #[cfg(feature = "std")]
             Checksum::Crc32c => {
@@ -395,6 +446,43 @@ mod tests {
                     let r = c.update(c.start(), &bytes[..n - cut]);
                     let r = c.update(r, &bytes[n - cut..]);
                     assert_eq!(c.finish(r), want, "{c}, {n} bytes cut {cut} from the end");
+                }
+            }
+        }
+    }
+
+    /// The sixteen-table loop (the CRC-16s' path with `std`, tested here
+    /// with or without it) gives the `crc` crate's register at every
+    /// length around its 16-, 8- and 4-byte steps, from every kind of
+    /// register, at every alignment.
+    #[test]
+    fn sliced_crc16s_equal_the_table_from_any_register() {
+        let data: [u8; 120] = core::array::from_fn(|i| (i * 131 + 7) as u8);
+        for c in [
+            Checksum::Crc16Xmodem,
+            Checksum::Crc16Modbus,
+            Checksum::Crc16CcittFalse,
+        ] {
+            let crc = c.catalogue16();
+            let alg = crc.algorithm;
+            for reg in [0u16, 0xffff, 0x1234, 0x8001, c.init16()] {
+                for from in 0..4 {
+                    for n in 0..=data.len() - from {
+                        let bytes = &data[from..from + n];
+                        let mut digest = crc.digest_with_initial(if alg.refin {
+                            reg.reverse_bits()
+                        } else {
+                            reg
+                        });
+                        digest.update(bytes);
+                        let want = digest.finalize() ^ alg.xorout;
+                        let got = if alg.refin {
+                            sliced::update_8005_reflected(reg, bytes)
+                        } else {
+                            sliced::update_1021(reg, bytes)
+                        };
+                        assert_eq!(got, want, "{c} from {reg:#06x}, {n} bytes at {from}");
+                    }
                 }
             }
         }
