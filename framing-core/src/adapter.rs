@@ -176,6 +176,25 @@ pub trait Feed {
         None
     }
 
+    /// [`take`](Self::take), and the other answer [`feed`](Self::feed)
+    /// gives without consuming anything: where the frame at the start of
+    /// `input` (or its head) is not whole yet and `feed` would keep it
+    /// back for an adapter holding `hold` bytes (transition I0),
+    /// `Err(need)`, the [`Fed::need`] `feed` would have returned, the
+    /// decoder left as `feed` would leave it. `Err(0)`: neither, nothing
+    /// changed; call `feed`. Never for the end of the stream: with `last`,
+    /// `feed` decides.
+    ///
+    /// For adapters whose buffer others fill in small reads (a codec under
+    /// tokio-util's `FramedRead`), where a frame begins in nearly every
+    /// read: the wait for it costs this step, not a trip through `feed`.
+    /// The default answers as `take` does, never `Err(need)`.
+    #[inline(always)]
+    fn take_or_hold(&mut self, input: &[u8], hold: usize) -> Result<(usize, At), usize> {
+        let _ = hold;
+        self.take(input).ok_or(0)
+    }
+
     /// Whether [`take`](Self::take) can ever return a frame: a property of
     /// the decoder and its framing (the same answer for every input and
     /// state), so an adapter can choose its path once per call: `take`
@@ -349,6 +368,48 @@ impl Window {
         self.start += consumed.min(window.len());
         self.need = 0;
         Some((at, frame))
+    }
+
+    /// [`Feed::take_or_hold`] over the unfed bytes of `buf`: as
+    /// [`take`](Self::take), and where the decoder keeps the next frame
+    /// back until it is whole (at most `hold` bytes, as for
+    /// [`pull`](Self::pull)), `None` with its answer remembered, as `pull`
+    /// remembers it: [`is_waiting`](Self::is_waiting) then says so and
+    /// [`need`](Self::need) how many bytes the frame needs.
+    #[inline(always)]
+    pub fn take_or_hold<D: Feed + ?Sized>(
+        &mut self,
+        buf: &[u8],
+        decoder: &mut D,
+        hold: usize,
+    ) -> Option<(usize, At)> {
+        let window = self.unfed(buf);
+        if !decoder.takes() || self.need > window.len() {
+            return None;
+        }
+        match decoder.take_or_hold(window, hold) {
+            Ok((consumed, frame)) => {
+                debug_assert!(consumed <= window.len(), "took more than fed");
+                let at = self.start;
+                self.start += consumed.min(window.len());
+                self.need = 0;
+                Some((at, frame))
+            }
+            Err(need) => {
+                // As `pull` records `Fed::need`: bytes kept back are fewer
+                // than the frame they begin.
+                debug_assert!(need == 0 || need > window.len(), "kept back a whole frame");
+                self.need = need;
+                None
+            }
+        }
+    }
+
+    /// What the decoder last said the item at [`start`](Self::start) needs
+    /// whole, in bytes from there ([`Fed::need`], I0); 0 when it said
+    /// nothing.
+    pub const fn need(&self) -> usize {
+        self.need
     }
 
     /// The bytes of `buf` read and not yet fed.

@@ -200,7 +200,14 @@
 //! ([`Feed::takes`](crate::adapter::Feed::takes) is `false`, a property of
 //! the framing, not a state: D1 in `take` made the delimited readers
 //! faster but cost the `!I` readers about 20 instructions a frame, in
-//! what it changed in their inlining, BENCHMARKS.md). Anything else, including a guard that fails,
+//! what it changed in their inlining, BENCHMARKS.md).
+//! [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold), which the
+//! codecs try instead ([`Window::take_or_hold`](crate::adapter::Window::take_or_hold)),
+//! takes I1 the same way and I0 too (`take_or_hold`: between frames, a
+//! frame or head not yet whole and at most `hold` bytes, with `feed`'s
+//! guards: nothing consumed, `Lent` cleared, the `need` `feed` would have
+//! said), so a frame begun in a small read waits without a trip through
+//! `feed`. Anything else, including a guard that fails,
 //! is the machine's `feed` as above. Each state's invariant on the buffer is
 //! checked by `debug_assert!` at the end of every call.
 //!

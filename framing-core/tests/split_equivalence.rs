@@ -535,6 +535,98 @@ fn feed_keeps_back_a_frame_within_hold_and_says_how_long_it_is() {
     assert_eq!((fed.consumed, fed.need), (4, 0));
 }
 
+/// `take_or_hold` answers what `feed` answers without consuming anything
+/// (I1: the frame; I0: how long the frame or head kept back is), and
+/// `Err(0)` for everything else, for layouts the quick field judges alone
+/// (`!H`), partly (a varint) and not at all (a constant), and after a
+/// frame lent from the decoder's buffer (`Lent`).
+#[test]
+fn take_or_hold_keeps_back_what_feed_keeps_back() {
+    use framing_core::adapter::Feed;
+    let varint = Layout::builder("").varint_length().build().unwrap();
+    let constant = Layout::builder("!BH")
+        .length_field(1)
+        .constant(0, Value::Int(7))
+        .build()
+        .unwrap();
+    let cases: [(&Layout, &[u8], usize); 14] = [
+        (&Layout::new("!H"), b"\x00", 16),
+        (&Layout::new("!H"), b"\x00\x05he", 16),
+        (&Layout::new("!H"), b"\x00\x05he", 4),
+        (&Layout::new("!H"), b"\x00\x05hello", 4),
+        (&Layout::new("!H"), b"\x00\x20", 64),
+        (&Layout::new("!H"), b"", 16),
+        (&varint, b"\x85", 400),
+        (&varint, b"\x85\x01ab", 400),
+        (&varint, b"\x85\x01ab", 100),
+        (&varint, b"\x03ab", 400),
+        (&constant, b"\x07\x00", 16),
+        (&constant, b"\x07\x00\x03a", 16),
+        (&constant, b"\x08\x00\x03a", 16),
+        (&constant, b"\x07\x00\x03abc", 16),
+    ];
+    for (layout, input, hold) in cases {
+        for lent_first in [false, true] {
+            let mut a = Decoder::new(layout, heapless::Vec::<u8, 64>::new());
+            let mut b = Decoder::new(layout, heapless::Vec::<u8, 64>::new());
+            if lent_first {
+                // A frame assembled in the buffer and lent: `Lent`.
+                let mut frame = [0u8; 8];
+                let n = layout.encode(b"xy", &mut frame).unwrap();
+                for d in [&mut a, &mut b] {
+                    let (mut one, mut two) = (&frame[..1], &frame[1..n]);
+                    assert!(d.decode(&mut one).unwrap().is_none());
+                    assert!(d.decode(&mut two).unwrap().unwrap().frame().is_some());
+                }
+            }
+            let what = format!("{layout:?} {input:?} hold {hold}, lent first {lent_first}");
+            let fed = b.feed(input, false, hold);
+            match a.take_or_hold(input, hold) {
+                Ok((consumed, at)) => {
+                    assert_eq!(fed.consumed, consumed, "{what}");
+                    let Ok(Some(found)) = fed.result else {
+                        panic!("{what}: feed found nothing")
+                    };
+                    let (x, y) = (
+                        a.item(input, framing_core::adapter::Found::Item(at)),
+                        b.item(input, found),
+                    );
+                    assert_eq!(
+                        x.frame().unwrap().payload(),
+                        y.frame().unwrap().payload(),
+                        "{what}"
+                    );
+                }
+                Err(0) => {}
+                Err(need) => {
+                    assert_eq!(
+                        (fed.consumed, fed.result, fed.need),
+                        (0, Ok(None), need),
+                        "{what}"
+                    );
+                    assert_eq!(a.offset(), b.offset(), "{what}");
+                    assert_eq!(a.is_at_boundary(), b.is_at_boundary(), "{what}");
+                }
+            }
+        }
+    }
+    // Each row answered: the frame, the frame kept back, the head kept back.
+    let layout = Layout::new("!H");
+    let mut d = Decoder::new(&layout, heapless::Vec::<u8, 16>::new());
+    assert_eq!(d.take_or_hold(b"\x00", 16).map(|t| t.0), Err(2));
+    assert_eq!(d.take_or_hold(b"\x00\x05he", 16).map(|t| t.0), Err(7));
+    assert_eq!(
+        d.take_or_hold(b"\x00\x05he", 7).map(|t| t.0),
+        Err(7),
+        "exactly `hold`"
+    );
+    assert_eq!(d.take_or_hold(b"\x00\x05he", 6).map(|t| t.0), Err(0));
+    assert_eq!(d.take_or_hold(b"\x00\x02hi\x00", 16).map(|t| t.0), Ok(4));
+    let mut d = Decoder::new(&varint, heapless::Vec::<u8, 400>::new());
+    assert_eq!(d.take_or_hold(b"\x85", 400).map(|t| t.0), Err(2));
+    assert_eq!(d.take_or_hold(b"\x85\x01ab", 400).map(|t| t.0), Err(135));
+}
+
 #[test]
 fn needs_reads_the_next_header_between_frames_only() {
     let layout = Layout::new("!H");

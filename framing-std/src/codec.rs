@@ -373,11 +373,12 @@ impl FrameCodec {
     }
 
     /// The rest of [`next`](Self::next): a frame already whole in `src`
-    /// taken by the decoder's I1 without its `Fed` ([`Window::take`], the
-    /// readers' step), and split off; anything else through the feed loop
-    /// ([`turn`](Self::turn), out of line). The frame is made here, in
-    /// place, not returned through memory from a call (where a frame
-    /// written in words and read back in 16-byte moves stalls, `perf
+    /// taken by the decoder's I1 without its `Fed`, and split off; a frame
+    /// (or head) begun and not yet whole kept back by its I0, room
+    /// reserved for it ([`Window::take_or_hold`]); anything else through
+    /// the feed loop ([`turn`](Self::turn), out of line). The frame is made
+    /// here, in place, not returned through memory from a call (where a
+    /// frame written in words and read back in 16-byte moves stalls, `perf
     /// annotate`).
     #[inline(never)]
     fn found(
@@ -386,11 +387,28 @@ impl FrameCodec {
         eof: bool,
     ) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         if !eof && self.window.arrived(src.len(), false) {
-            if let Some((start, at)) = self.window.take(src, &mut self.decoder) {
+            if let Some((start, at)) = self.window.take_or_hold(src, &mut self.decoder, usize::MAX)
+            {
                 return self.made(src, start, Found::Item(at));
+            }
+            if self.window.is_waiting() {
+                self.read_more(src, self.window.need());
+                return Ok(None);
             }
         }
         self.turn(src, eof)
+    }
+
+    /// "Read more", the frame begun needing `need` bytes from the first
+    /// unfed one ([`Pull::Read`]): fed bytes the decoder no longer holds
+    /// dropped, and room reserved in `src` for the rest of the frame.
+    #[inline(always)]
+    fn read_more(&mut self, src: &mut BytesMut, need: usize) {
+        self.release(src);
+        let unfed = self.window.end() - self.window.start();
+        if need > unfed {
+            src.reserve((need - unfed).min(RESERVE_LIMIT));
+        }
     }
 
     /// The codec's turn of the feed loop ([`Window::pull`]) over `src`,
@@ -411,11 +429,7 @@ impl FrameCodec {
         let (start, found) = match self.window.pull(src, &mut self.decoder, usize::MAX) {
             Pull::Found { at, found } => (at, found),
             Pull::Read { need } => {
-                self.release(src);
-                let unfed = self.window.end() - self.window.start();
-                if need > unfed {
-                    src.reserve((need - unfed).min(RESERVE_LIMIT));
-                }
+                self.read_more(src, need);
                 return Ok(None);
             }
             Pull::End => {

@@ -675,8 +675,9 @@ pub fn run_general(layout: Layout, cap: usize, chunks: &[&[u8]], stream: bool) -
 pub enum Drive {
     /// `feed`, its shortcuts included.
     Feed,
-    /// `take` first, then `feed`, as framing-std's readers do
-    /// (`Window::take` before `Window::pull`).
+    /// `take_or_hold` first, then `feed`, as framing-std's readers and
+    /// codecs do (`Window::take` or `Window::take_or_hold` before
+    /// `Window::pull`).
     Take,
     /// The general loop alone.
     General,
@@ -707,7 +708,48 @@ pub fn run_held(
             calls += 1;
             assert!(calls <= 3 * total + 3 * chunks.len() + 6, "no progress");
             if drive == Drive::Take {
-                let taken = d.take(&pending);
+                let taken = match d.take_or_hold(&pending, hold) {
+                    Ok(taken) => Some(taken),
+                    Err(0) => None,
+                    Err(need) => {
+                        // I0 without `feed`: `feed` on the same bytes must
+                        // say the same, consuming nothing (before the end;
+                        // with `last`, `feed` decides).
+                        let fed = d.feed(&pending, last, hold);
+                        if last {
+                            assert!(
+                                fed.result.is_err() || fed.consumed > 0 || pending.is_empty(),
+                                "kept back {} bytes at the end",
+                                pending.len()
+                            );
+                        } else {
+                            assert_eq!(
+                                (
+                                    fed.consumed,
+                                    fed.need,
+                                    fed.result.is_ok_and(|f| f.is_none())
+                                ),
+                                (0, need, true),
+                                "take_or_hold kept back what feed does not"
+                            );
+                        }
+                        match fed.result {
+                            Ok(Some(found)) => {
+                                out.push(out_of(&layout, d.item(&pending, found)));
+                                pending.drain(..fed.consumed);
+                                continue;
+                            }
+                            Ok(None) => {
+                                pending.drain(..fed.consumed);
+                                break;
+                            }
+                            Err(e) => {
+                                out.push(Out::Err(e));
+                                return out;
+                            }
+                        }
+                    }
+                };
                 // `takes` is the framing's: a decoder that says it never
                 // takes a frame takes none.
                 assert!(

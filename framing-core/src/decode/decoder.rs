@@ -335,6 +335,19 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
         Some((len, At(frame)))
     }
 
+    /// A length framing: I1 as [`take`](Feed::take), and I0 as
+    /// [`feed`](Feed::feed) takes it from between frames.
+    #[inline(always)]
+    fn take_or_hold(&mut self, input: &[u8], hold: usize) -> Result<(usize, At), usize> {
+        let (head, len) = self.machine.take_or_hold(input, hold)?;
+        let frame = Place::Input {
+            start: 0,
+            head,
+            len,
+        };
+        Ok((len, At(frame)))
+    }
+
     /// A length framing: see [`take`](Feed::take).
     #[inline(always)]
     fn takes(&self) -> bool {

@@ -461,9 +461,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     #[inline(always)]
     fn whole_between(&mut self, input: &[u8], len: usize, body: u64) -> Option<usize> {
         let total = self.whole_good(input, len, body).ok()?;
-        if matches!(self.state, State::Lent) {
-            self.lent();
-        }
+        self.leave_lent();
         Some(total)
     }
 
@@ -505,22 +503,90 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 return None;
             }
         }
-        self.take_checked_i1(input)
+        self.take_checked(input, 0).ok()
     }
 
-    /// I1 from between frames, the head judged by [`Framing::head`]: the
-    /// guard of `feed_length`'s I1, and the frame consumed as `take_i1`
-    /// consumes it. `None` changes nothing.
-    #[inline(never)]
-    fn take_checked_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
-        if !self.takes() || !self.between_frames() {
-            return None;
+    /// [`take_any_i1`](Self::take_any_i1), and I0 as `feed` takes it from
+    /// between frames: where the frame at the start of `input` (or its
+    /// head) is not whole yet and is at most `hold` bytes, `Err(need)`,
+    /// `feed`'s [`Fed::need`], `Lent` cleared as `feed` clears it and
+    /// nothing consumed. `Err(0)`: neither row, nothing changed; `feed`
+    /// decides. For adapters whose buffer others fill (the codecs), where a
+    /// frame begun in small reads otherwise costs a trip through `feed`.
+    #[inline(always)]
+    pub(super) fn take_or_hold(
+        &mut self,
+        input: &[u8],
+        hold: usize,
+    ) -> Result<(usize, usize), usize> {
+        if self.quick.limit != 0 {
+            let head = usize::from(self.quick.head);
+            if self.between_frames() {
+                if let Some(body) = self.quick_valid(input) {
+                    return match self.whole_good(input, head, body) {
+                        Ok(total) => {
+                            self.leave_lent();
+                            Ok(self.took(head, total))
+                        }
+                        // I0 (the frame).
+                        Err(total) if input.len() < total && total <= hold => Err(self.hold(total)),
+                        // T1, or a frame longer than `hold`: the loop's.
+                        Err(_) => Err(0),
+                    };
+                }
+            }
+            // The quick field judged a whole head and it was not valid by
+            // one comparison (and every head is the field's): `feed`'s.
+            if head == self.framing.max_head() && input.len() >= head {
+                return Err(0);
+            }
         }
-        let Head::Valid { len, body } = self.framing.head(input, self.limit()) else {
-            return None;
-        };
-        let total = self.whole_between(input, len, body)?;
-        Some(self.took(len, total))
+        self.take_checked(input, hold)
+    }
+
+    /// I1 and I0 from between frames as [`take_or_hold`](Self::take_or_hold)
+    /// takes them, the head judged by [`Framing::head`] (the guards of
+    /// `feed_length` and the loop's `idle`), out of line: for layouts the
+    /// quick field does not judge alone, and heads not whole yet.
+    #[inline(never)]
+    fn take_checked(&mut self, input: &[u8], hold: usize) -> Result<(usize, usize), usize> {
+        if !self.takes() || !self.between_frames() || input.is_empty() {
+            return Err(0);
+        }
+        match self.framing.head(input, self.limit()) {
+            Head::Valid { len, body } => match self.whole_good(input, len, body) {
+                Ok(total) => {
+                    self.leave_lent();
+                    Ok(self.took(len, total))
+                }
+                // I0 (the frame).
+                Err(total) if input.len() < total && total <= hold => Err(self.hold(total)),
+                Err(_) => Err(0),
+            },
+            // I0 (the head).
+            Head::Need(n) if n <= hold => Err(self.hold(n)),
+            Head::Need(_) | Head::Bad(..) => Err(0),
+        }
+    }
+
+    /// `Lent` cleared, as `feed` clears it on entry: the state I1 and I0
+    /// leave between frames.
+    #[inline(always)]
+    fn leave_lent(&mut self) {
+        if matches!(self.state, State::Lent) {
+            self.lent();
+        }
+    }
+
+    /// I0 for [`take_or_hold`](Self::take_or_hold): nothing consumed, the
+    /// next item needing `need` bytes whole; the state `feed`'s I0 leaves
+    /// (`Idle`, `Lent` cleared).
+    #[inline(always)]
+    fn hold(&mut self, need: usize) -> usize {
+        debug_assert!(need > 0);
+        self.leave_lent();
+        self.debug_check();
+        need
     }
 
     /// Whether [`take_any_i1`](Self::take_any_i1) can ever take a frame: a
