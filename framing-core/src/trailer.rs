@@ -11,15 +11,16 @@
 //! x86_64, PMULL on aarch64) where it has it, detected at run time with
 //! framing-core's `std` feature (which framing-std turns on) or at compile
 //! time without it, and a 16-table slicing loop elsewhere. CRC-32C is
-//! crc32c's (SSE4.2 `crc32`, ARMv8 CRC) with the `std` feature, the `crc`
-//! crate's table without it. The CRC-16s are sliced by 16 with `std`
+//! crc-fast's with the `std` feature (SSE4.2 `crc32` and carry-less
+//! multiply folding, ARMv8 CRC and PMULL, detected at run time: faster
+//! than the crc32c crate at every length measured, 20 bytes included), the
+//! `crc` crate's table without it. The CRC-16s are sliced by 16 with `std`
 //! (`sliced`: our own tables, built at compile time, 8 KiB a polynomial;
 //! the `crc` crate's `Table<16>` costs twice as much on a short frame),
-//! and the `crc` crate's one 256-entry table without it, for flash. With
+//! and the `crc` crate's one 256-entry table without it, for flash; with
 //! `std`, inputs of 512 bytes or more (`FOLD_FROM`) go to crc-fast's
-//! carry-less multiply folding instead, for the CRC-16s and CRC-32C, where
-//! it beats both. The `crc` crate's catalogue entries are the reference
-//! every path is tested against.
+//! folding instead, which beats the tables there. The `crc` crate's
+//! catalogue entries are the reference every path is tested against.
 
 use core::fmt;
 
@@ -65,13 +66,13 @@ mod sliced;
 /// reference) for [`sliced`]'s sixteen tables.
 type Crc16 = Crc<u16>;
 
-/// With `std`, inputs of at least this many bytes go to crc-fast's folding
-/// (PCLMULQDQ on x86_64, PMULL on aarch64, detected at run time) for the
-/// CRC-16s and CRC-32C. Below it crc-fast's per-call cost outweighs the
-/// folding: on the recorded machine (BENCHMARKS.md) the sliced CRC-16 table
-/// and crc32c's `crc32` instruction are as fast or faster up to 384 bytes,
-/// crc-fast faster from 512 (at 4 KiB, CRC-16/XMODEM 167 ns against 1,001,
-/// CRC-32C 66 against 221). CRC-32 stays on crc32fast, faster at every
+/// With `std`, CRC-16 inputs of at least this many bytes go to crc-fast's
+/// folding (PCLMULQDQ on x86_64, PMULL on aarch64, detected at run time).
+/// Below it crc-fast's per-call cost outweighs the folding: on the recorded
+/// machine (BENCHMARKS.md) the sliced CRC-16 tables are as fast or faster
+/// up to 384 bytes, crc-fast faster from 512 (at 4 KiB, CRC-16/XMODEM 167
+/// ns against 1,001). CRC-32C folds at every length (see
+/// [`Checksum::fold_from`]); CRC-32 stays on crc32fast, faster at every
 /// length.
 #[cfg(feature = "std")]
 const FOLD_FROM: usize = 512;
@@ -151,8 +152,9 @@ impl Checksum {
         }
         #[inline]
         fn crc32c(bytes: &[u8]) -> u32 {
+            // The checksum of a 32-bit algorithm fits its width.
             #[cfg(feature = "std")]
-            return Checksum::Crc32c.long_or(bytes, ::crc32c::crc32c);
+            return crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32;
             #[cfg(not(feature = "std"))]
             return CRC32C.checksum(bytes);
         }
@@ -225,7 +227,7 @@ impl Checksum {
     #[inline(always)]
     fn long_or(self, bytes: &[u8], short: impl FnOnce(&[u8]) -> u32) -> u32 {
         #[cfg(feature = "std")]
-        if bytes.len() >= FOLD_FROM {
+        if bytes.len() >= self.fold_from() {
             if let Some(algorithm) = self.folding() {
                 return fold(algorithm, bytes);
             }
@@ -233,8 +235,21 @@ impl Checksum {
         short(bytes)
     }
 
+    /// From how many bytes crc-fast's folding computes this algorithm
+    /// (with [`folding`](Self::folding)): [`FOLD_FROM`] for the CRC-16s,
+    /// 0 for CRC-32C, where crc-fast beats the crc32c crate's `crc32`
+    /// instruction loop at every length (a 20-byte frame: 5.0 ns against
+    /// 7.4; 4 KiB: 2x; BENCHMARKS.md).
+    #[cfg(feature = "std")]
+    const fn fold_from(self) -> usize {
+        match self {
+            Checksum::Crc32c => 0,
+            _ => FOLD_FROM,
+        }
+    }
+
     /// crc-fast's name for this algorithm, if it is one crc-fast is used
-    /// for (see [`FOLD_FROM`]).
+    /// for (see [`fold_from`](Self::fold_from)).
     #[cfg(feature = "std")]
     const fn folding(self) -> Option<crc_fast::CrcAlgorithm> {
         use crc_fast::CrcAlgorithm as A;
@@ -278,7 +293,6 @@ impl Checksum {
             let reg = if fresh { c.init16() } else { r as u16 };
             u32::from(c.register16(reg, bytes))
         }
-        #[cfg_attr(feature = "std", allow(dead_code))]
         fn go32(crc: &Crc<u32>, r: u32, bytes: &[u8], fresh: bool) -> u32 {
             let alg: &Algorithm<u32> = crc.algorithm;
             let mut digest = if fresh {
@@ -304,7 +318,7 @@ impl Checksum {
         // crc-fast's state is the register (its checksum is the state xor
         // `xorout`), so a piece resumes from it as it is.
         #[cfg(feature = "std")]
-        if bytes.len() >= FOLD_FROM {
+        if bytes.len() >= self.fold_from() {
             if let Some(algorithm) = self.folding() {
                 let mut digest = if fresh {
                     crc_fast::Digest::new(algorithm)
@@ -321,17 +335,7 @@ impl Checksum {
                 go16(self, r, bytes, fresh)
             }
             Checksum::Crc32 => fast32(r, bytes, fresh),
-            #[cfg(feature = "std")]
-            Checksum::Crc32c => {
-                // crc32c appends to a finished checksum, 0 before any byte.
-                let done = if fresh {
-                    0
-                } else {
-                    r ^ CRC32C.algorithm.xorout
-                };
-                ::crc32c::crc32c_append(done, bytes) ^ CRC32C.algorithm.xorout
-            }
-            #[cfg(not(feature = "std"))]
+            // With `std`, crc-fast above, at every length.
             Checksum::Crc32c => go32(&CRC32C, r, bytes, fresh),
         })
     }
@@ -398,7 +402,7 @@ mod tests {
         }
     }
 
-    /// CRC-32C (crc32c's SSE4.2/ARMv8 instructions with the `std`
+    /// CRC-32C (crc-fast's SSE4.2 `crc32` and folding with the `std`
     /// feature, the table without) gives what the `crc` crate's table gives.
     #[test]
     fn crc32c_equals_the_table() {
