@@ -704,9 +704,12 @@ fn serve_fits_its_connections_in_the_descriptor_limit_and_refuses_the_rest() {
         .map(|s| s.local_addr().unwrap().port())
         .collect();
     drop(served);
-    for port in ports {
-        line_with(&rx, &format!("connection from 127.0.0.1:{port}:"));
-    }
+    // Their lines come in the order the server saw them close, not ours.
+    let closed: Vec<String> = ports
+        .iter()
+        .map(|port| format!("connection from 127.0.0.1:{port}:"))
+        .collect();
+    lines_with_all(&rx, &closed);
     let mut good = connect(&addr);
     round_trip(&mut good, b"ok");
     kill(child);
@@ -776,6 +779,22 @@ fn line_with(rx: &mpsc::Receiver<String>, needle: &str) -> String {
             Ok(line) if line.contains(needle) => return line,
             Ok(line) => seen.push(line),
             Err(e) => panic!("no line with {needle:?} ({e}); saw {seen:?}"),
+        }
+    }
+}
+
+/// Lines containing each of `needles`, in any order, each within
+/// [`LIMIT`] of the one before.
+fn lines_with_all(rx: &mpsc::Receiver<String>, needles: &[String]) {
+    let mut waiting: Vec<&String> = needles.iter().collect();
+    let mut seen = Vec::new();
+    while !waiting.is_empty() {
+        match rx.recv_timeout(LIMIT) {
+            Ok(line) => {
+                waiting.retain(|needle| !line.contains(needle.as_str()));
+                seen.push(line);
+            }
+            Err(e) => panic!("no lines with {waiting:?} ({e}); saw {seen:?}"),
         }
     }
 }
