@@ -352,22 +352,9 @@ impl Window {
     /// this bookkeeping, nothing more.
     #[inline(always)]
     pub fn take<D: Feed + ?Sized>(&mut self, buf: &[u8], decoder: &mut D) -> Option<(usize, At)> {
-        let window = self.unfed(buf);
-        // The decoder's last answer about these bytes still holds (as in
-        // `pull`): they begin a frame that is not whole yet. Spelled out
-        // rather than through `is_waiting`, which cost the readers 8 to 11
-        // instructions a frame here (its `ended` test and its own length).
-        if !decoder.takes() || self.need > window.len() {
-            return None;
-        }
-        let (consumed, frame) = decoder.take(window)?;
-        debug_assert!(consumed <= window.len(), "took more than fed");
-        let at = self.start;
-        // As `pull` after an item: the bytes are gone, and the decoder's
-        // last answer about them with them.
-        self.start += consumed.min(window.len());
-        self.need = 0;
-        Some((at, frame))
+        // With `hold` 0 nothing is kept back: I1 alone, `need` left as
+        // `pull` would find it.
+        self.take_or_hold(buf, decoder, 0)
     }
 
     /// [`Feed::take_or_hold`] over the unfed bytes of `buf`: as
@@ -384,6 +371,10 @@ impl Window {
         hold: usize,
     ) -> Option<(usize, At)> {
         let window = self.unfed(buf);
+        // The decoder's last answer about these bytes still holds (as in
+        // `pull`): they begin a frame that is not whole yet. Spelled out
+        // rather than through `is_waiting`, which cost the readers 8 to 11
+        // instructions a frame here (its `ended` test and its own length).
         if !decoder.takes() || self.need > window.len() {
             return None;
         }
@@ -391,6 +382,8 @@ impl Window {
             Ok((consumed, frame)) => {
                 debug_assert!(consumed <= window.len(), "took more than fed");
                 let at = self.start;
+                // As `pull` after an item: the bytes are gone, and the
+                // decoder's last answer about them with them.
                 self.start += consumed.min(window.len());
                 self.need = 0;
                 Some((at, frame))

@@ -326,13 +326,8 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
     /// I1 records it.
     #[inline(always)]
     fn take(&mut self, input: &[u8]) -> Option<(usize, At)> {
-        let (head, len) = self.machine.take_any_i1(input)?;
-        let frame = Place::Input {
-            start: 0,
-            head,
-            len,
-        };
-        Some((len, At(frame)))
+        // With `hold` 0 the machine keeps nothing back: I1 alone.
+        self.take_or_hold(input, 0).ok()
     }
 
     /// A length framing: I1 as [`take`](Feed::take), and I0 as

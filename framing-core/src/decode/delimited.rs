@@ -5,7 +5,7 @@
 use super::error::{DecodeErrorKind, Recovery};
 use super::framing::Framing;
 use super::machine::{Machine, Next};
-use super::search::{find, find1, find2, sep_find, SepFind};
+use super::search::{find, find1, find2, has_zero_short, sep_find, SepFind};
 use super::state::{Skipping, State, Unstuff};
 use core::ops::Range;
 
@@ -56,24 +56,6 @@ fn cobs_first_block(rest: &[u8]) -> Option<(usize, bool)> {
         return None;
     }
     Some((code, after == COBS_END))
-}
-
-/// Whether `data`, 8 to 16 bytes (a short frame's one block), holds a
-/// zero: two overlapping words, no loop, no position (`None` for any
-/// other length, which [`find1`] searches).
-#[inline(always)]
-fn has_zero_short(data: &[u8]) -> Option<bool> {
-    const LO: u64 = u64::from_le_bytes([0x01; 8]);
-    const HI: u64 = u64::from_le_bytes([0x80; 8]);
-    if data.len() > 16 {
-        return None;
-    }
-    let (a, b) = (data.first_chunk::<8>()?, data.last_chunk::<8>()?);
-    let flag = |w: &[u8; 8]| {
-        let v = u64::from_le_bytes(*w);
-        v.wrapping_sub(LO) & !v & HI
-    };
-    Some(flag(a) | flag(b) != 0)
 }
 
 /// What a run of bytes did to the frame being decoded.
@@ -1039,35 +1021,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             _ => {
                 let e = self.fail(DecodeErrorKind::Unterminated { held: bytes });
                 Next::Done(self.out(end, Err(e)))
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The two-word test answers for 8 to 16 bytes exactly what a byte
-    /// search does, a zero at every position or none, beside bytes that
-    /// borrow (0x01, 0x80, 0xff); other lengths it leaves to the search.
-    #[test]
-    fn short_blocks_hold_a_zero_exactly_when_a_byte_search_finds_one() {
-        for n in 0..=20usize {
-            for fill in [0x01u8, 0x7f, 0x80, 0xff] {
-                for zero in (0..n).map(Some).chain([None]) {
-                    let mut data = [fill; 20];
-                    if let Some(z) = zero {
-                        data[z] = 0;
-                    }
-                    let data = &data[..n];
-                    let got = has_zero_short(data);
-                    if (8..=16).contains(&n) {
-                        assert_eq!(got, Some(data.contains(&0)), "{n} {fill} {zero:?}");
-                    } else {
-                        assert_eq!(got, None, "{n}");
-                    }
-                }
             }
         }
     }

@@ -439,12 +439,24 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `feed_length` and the loop's `idle`, with the same guard.
     #[inline(always)]
     fn quick_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
+        let (len, whole) = self.quick_whole(input)?;
+        let total = whole.ok()?;
+        self.leave_lent();
+        Some((len, total))
+    }
+
+    /// Between frames, a head one comparison judges valid: its length, and
+    /// [`whole_good`](Self::whole_good)'s verdict on its frame. `None`
+    /// where one comparison says nothing (no quick field, not between
+    /// frames, a head not whole or not valid by it). Changes nothing.
+    #[inline(always)]
+    fn quick_whole(&self, input: &[u8]) -> Option<(usize, Result<usize, usize>)> {
         if self.quick.limit == 0 || !self.between_frames() {
             return None;
         }
         let body = self.quick_valid(input)?;
         let len = usize::from(self.quick.head);
-        Some((len, self.whole_between(input, len, body)?))
+        Some((len, self.whole_good(input, len, body)))
     }
 
     /// Whether a whole decoder is between frames (`Idle`, or `Lent`): where
@@ -452,17 +464,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     #[inline(always)]
     pub(super) fn between_frames(&self) -> bool {
         !STREAM && matches!(self.state, State::Idle | State::Lent)
-    }
-
-    /// The rest of I1's guard from between frames, once a head of `len`
-    /// bytes announcing `body` is judged valid: the frame whole at the
-    /// start of `input` (with a trailer, a good one). Its length, `Lent`
-    /// cleared; `None` leaves everything as it was.
-    #[inline(always)]
-    fn whole_between(&mut self, input: &[u8], len: usize, body: u64) -> Option<usize> {
-        let total = self.whole_good(input, len, body).ok()?;
-        self.leave_lent();
-        Some(total)
     }
 
     /// The frame I1 found, `total` bytes with a head of `len`, consumed by
@@ -483,36 +484,26 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         Some(self.took(len, total))
     }
 
-    /// I1 for the adapters' [`Feed::take`](crate::adapter::Feed::take):
-    /// `take_i1`, and where one comparison cannot judge the head (the
-    /// layout has no quick path: an ASCII length, constants, an adjust; or
-    /// its quick field does not cover every head: a varint, whose heads of
-    /// two bytes or more it leaves), the same transition with the layout's
-    /// full validation, out of line. A layout whose quick field covers
-    /// every head asks no more when `take_i1` fails: the full validation
-    /// would fail too (the frame is not whole), and in small chunks that
-    /// second attempt cost a frame 64 instructions (the codec, 7-byte
-    /// chunks).
-    #[inline(always)]
-    pub(super) fn take_any_i1(&mut self, input: &[u8]) -> Option<(usize, usize)> {
-        if self.quick.limit != 0 {
-            if let Some(taken) = self.take_i1(input) {
-                return Some(taken);
-            }
-            if usize::from(self.quick.head) == self.framing.max_head() {
-                return None;
-            }
-        }
-        self.take_checked(input, 0).ok()
-    }
-
-    /// [`take_any_i1`](Self::take_any_i1), and I0 as `feed` takes it from
-    /// between frames: where the frame at the start of `input` (or its
-    /// head) is not whole yet and is at most `hold` bytes, `Err(need)`,
-    /// `feed`'s [`Fed::need`], `Lent` cleared as `feed` clears it and
-    /// nothing consumed. `Err(0)`: neither row, nothing changed; `feed`
-    /// decides. For adapters whose buffer others fill (the codecs), where a
-    /// frame begun in small reads otherwise costs a trip through `feed`.
+    /// I1 and I0 for the adapters' [`Feed::take_or_hold`] (and, with
+    /// `hold` 0, I1 alone for [`Feed::take`]), from between frames: the
+    /// frame whole at the start of `input`, consumed, `Ok((head, len))`;
+    /// or, where it (or its head) is not whole yet and is at most `hold`
+    /// bytes, `Err(need)`, `feed`'s [`Fed::need`], `Lent` cleared as
+    /// `feed` clears it and nothing consumed. `Err(0)`: neither row,
+    /// nothing changed; `feed` decides.
+    ///
+    /// The head is judged by one comparison where the layout has it;
+    /// where it has none (an ASCII length, constants, an adjust), or its
+    /// quick field does not cover every head (a varint over one byte), or
+    /// the head is not whole yet, by the layout's full validation, out of
+    /// line. A layout whose quick field covers every head asks no more
+    /// when that comparison judged a whole head, nor for a partial head
+    /// longer than `hold` (with `hold` 0, always): the full validation
+    /// would not take it either, and in small chunks that second attempt
+    /// cost a frame 64 instructions (the codec, 7-byte chunks).
+    ///
+    /// [`Feed::take_or_hold`]: crate::adapter::Feed::take_or_hold
+    /// [`Feed::take`]: crate::adapter::Feed::take
     #[inline(always)]
     pub(super) fn take_or_hold(
         &mut self,
@@ -520,52 +511,56 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         hold: usize,
     ) -> Result<(usize, usize), usize> {
         if self.quick.limit != 0 {
-            let head = usize::from(self.quick.head);
-            if self.between_frames() {
-                if let Some(body) = self.quick_valid(input) {
-                    return match self.whole_good(input, head, body) {
-                        Ok(total) => {
-                            self.leave_lent();
-                            Ok(self.took(head, total))
-                        }
-                        // I0 (the frame).
-                        Err(total) if input.len() < total && total <= hold => Err(self.hold(total)),
-                        // T1, or a frame longer than `hold`: the loop's.
-                        Err(_) => Err(0),
-                    };
-                }
+            if let Some((len, whole)) = self.quick_whole(input) {
+                return self.whole_or_hold(input, len, whole, hold);
             }
-            // The quick field judged a whole head and it was not valid by
-            // one comparison (and every head is the field's): `feed`'s.
-            if head == self.framing.max_head() && input.len() >= head {
+            let head = usize::from(self.quick.head);
+            if head == self.framing.max_head() && (input.len() >= head || head > hold) {
                 return Err(0);
             }
         }
         self.take_checked(input, hold)
     }
 
-    /// I1 and I0 from between frames as [`take_or_hold`](Self::take_or_hold)
-    /// takes them, the head judged by [`Framing::head`] (the guards of
-    /// `feed_length` and the loop's `idle`), out of line: for layouts the
-    /// quick field does not judge alone, and heads not whole yet.
+    /// [`take_or_hold`](Self::take_or_hold) with the head judged by
+    /// [`Framing::head`] (the guards of `feed_length` and the loop's
+    /// `idle`), out of line.
     #[inline(never)]
     fn take_checked(&mut self, input: &[u8], hold: usize) -> Result<(usize, usize), usize> {
         if !self.takes() || !self.between_frames() || input.is_empty() {
             return Err(0);
         }
         match self.framing.head(input, self.limit()) {
-            Head::Valid { len, body } => match self.whole_good(input, len, body) {
-                Ok(total) => {
-                    self.leave_lent();
-                    Ok(self.took(len, total))
-                }
-                // I0 (the frame).
-                Err(total) if input.len() < total && total <= hold => Err(self.hold(total)),
-                Err(_) => Err(0),
-            },
+            Head::Valid { len, body } => {
+                let whole = self.whole_good(input, len, body);
+                self.whole_or_hold(input, len, whole, hold)
+            }
             // I0 (the head).
             Head::Need(n) if n <= hold => Err(self.hold(n)),
             Head::Need(_) | Head::Bad(..) => Err(0),
+        }
+    }
+
+    /// After a valid head of `len` bytes between frames and `whole_good`'s
+    /// verdict on its frame: I1 (the frame consumed), I0 (the frame kept
+    /// back: not whole, at most `hold` bytes), or `Err(0)` (a bad trailer,
+    /// T1, or a frame longer than `hold`: the loop's).
+    #[inline(always)]
+    fn whole_or_hold(
+        &mut self,
+        input: &[u8],
+        len: usize,
+        whole: Result<usize, usize>,
+        hold: usize,
+    ) -> Result<(usize, usize), usize> {
+        match whole {
+            Ok(total) => {
+                self.leave_lent();
+                Ok(self.took(len, total))
+            }
+            // I0 (the frame).
+            Err(total) if input.len() < total && total <= hold => Err(self.hold(total)),
+            Err(_) => Err(0),
         }
     }
 
@@ -589,7 +584,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         need
     }
 
-    /// Whether [`take_any_i1`](Self::take_any_i1) can ever take a frame: a
+    /// Whether [`take_or_hold`](Self::take_or_hold) can ever take a frame: a
     /// whole decoder over a length framing (a delimited framing's frames
     /// are found by the delimited family's rows, a streaming decoder's
     /// in pieces). A property of the framing, not of the state.

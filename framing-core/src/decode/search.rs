@@ -109,6 +109,24 @@ fn find1_short(hay: &[u8], x: u8) -> Option<usize> {
     (last != 0).then(|| n - width + (last.trailing_zeros() / 8) as usize)
 }
 
+/// Whether `data`, 8 to 16 bytes (a short COBS frame's one block), holds
+/// a zero: [`find1_short`]'s two overlapping words without the position
+/// (`None` for any other length, which [`find1`] searches).
+#[inline(always)]
+pub(super) fn has_zero_short(data: &[u8]) -> Option<bool> {
+    const LO: u64 = splat(0x01);
+    const HI: u64 = splat(0x80);
+    if data.len() > 16 {
+        return None;
+    }
+    let (a, b) = (data.first_chunk::<8>()?, data.last_chunk::<8>()?);
+    let flag = |w: &[u8; 8]| {
+        let v = u64::from_le_bytes(*w);
+        v.wrapping_sub(LO) & !v & HI
+    };
+    Some(flag(a) | flag(b) != 0)
+}
+
 /// The first position of `sep` in `hay`.
 #[inline]
 pub(super) fn find(hay: &[u8], sep: &[u8]) -> Option<usize> {
@@ -240,6 +258,22 @@ mod tests {
             }
         }
         assert_eq!(find(b"ab\r", b"\r\n"), None);
+        // The two-word zero test: exactly a byte search's answer from 8 to
+        // 16 bytes, a zero at every position or none, beside bytes that
+        // borrow; other lengths left to the search.
+        for n in 0..=20usize {
+            for fill in [0x01u8, 0x7f, 0x80, 0xff] {
+                for zero in (0..n).map(Some).chain([None]) {
+                    let mut data = [fill; 20];
+                    if let Some(z) = zero {
+                        data[z] = 0;
+                    }
+                    let data = &data[..n];
+                    let want = (8..=16).contains(&n).then(|| data.contains(&0));
+                    assert_eq!(has_zero_short(data), want, "{n} {fill} {zero:?}");
+                }
+            }
+        }
         // Every short length, every position, every byte that matters.
         for n in 0..20 {
             let hay = &long[..n];
