@@ -225,6 +225,66 @@ fn cobs_in_chunks_of_every_size_matches_the_loop_alone() {
         }
     }
 }
+
+/// COBS frames of several blocks whole in the input (the shortcut's one
+/// search for the delimiter, then a walk over the code bytes): with every
+/// buffer size around the frame's decoded size, and with a zero planted
+/// in each block's data in turn (the delimiter comes early, inside a
+/// block), the frames and reports are the general loop's, and a frame
+/// that fits arrives as sent.
+#[test]
+fn cobs_frames_of_several_blocks_whole_match_the_loop_at_every_cap() {
+    let payloads: Vec<Vec<u8>> = vec![
+        vec![0x41; 600],
+        [vec![1; 254], vec![0], vec![2; 10], vec![0], vec![3; 300]].concat(),
+        [vec![9; 3], vec![0, 0], vec![4; 508]].concat(),
+        (0..1000u32).map(|i| (i % 251) as u8).collect(),
+    ];
+    for p in &payloads {
+        let wire = encode(&COBS, p);
+        let mut after = wire.clone();
+        after.extend(encode(&COBS, b"next"));
+        for cap in p.len().saturating_sub(3)..=p.len() + 3 {
+            let got = checks::run_whole(COBS, cap, &[&after]);
+            assert_eq!(
+                got,
+                checks::run_general(COBS, cap, &[&after], false),
+                "cap {cap}"
+            );
+            if cap >= p.len() {
+                assert_eq!(got, [frame(p), frame(b"next")], "cap {cap}");
+            }
+        }
+        // A zero in the data of every block but the first (the first
+        // block's own test is `cobs_first_block`'s), one at a time.
+        let mut code_at = wire[0] as usize;
+        while code_at < wire.len() - 1 {
+            let next = code_at + wire[code_at] as usize;
+            for zero_at in [code_at + 1, next - 1] {
+                if zero_at <= code_at || zero_at >= next {
+                    continue;
+                }
+                let mut bad = after.clone();
+                bad[zero_at] = 0;
+                for cap in [p.len(), 4096] {
+                    let got = checks::run_whole(COBS, cap, &[&bad]);
+                    assert_eq!(
+                        got,
+                        checks::run_general(COBS, cap, &[&bad], false),
+                        "zero at {zero_at}, cap {cap}"
+                    );
+                    assert!(
+                        matches!(got.first(), Some(Out::Recovered(_))),
+                        "zero at {zero_at}: {got:?}"
+                    );
+                    assert_eq!(got.last(), Some(&frame(b"next")), "zero at {zero_at}");
+                }
+            }
+            code_at = next;
+        }
+    }
+}
+
 #[test]
 fn lines_lying_whole_in_a_chunk_are_slices_of_it() {
     let mut d = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 64>::new());

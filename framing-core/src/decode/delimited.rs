@@ -381,25 +381,35 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// The rest of [`cobs_whole`](Self::cobs_whole)'s walk, from the
     /// second block's code byte at `i` (the first block held `i - 1`
-    /// bytes of data and no zero).
+    /// bytes of data and no zero, and `rest[i]` is not the delimiter).
+    ///
+    /// One search a frame, not one a block: the frame's delimiter is the
+    /// first zero from `i` on, so every code byte and every data byte
+    /// before it is not zero, and the walk only hops from code byte to
+    /// code byte to check that one lands on it (a block running past it
+    /// held a zero among its data: `None`, for the loop to report). The
+    /// search stops where a frame of [`frame_cap`](Self::frame_cap)
+    /// decoded bytes must have ended (at most one code byte for each 254
+    /// data, one more, then the delimiter), so an oversized or unfinished
+    /// frame costs no more than the walk of one within the cap.
     #[inline(never)]
     fn cobs_walk(&self, rest: &[u8], mut i: usize) -> Option<CobsWhole> {
         let cap = self.frame_cap();
+        let reach = rest
+            .len()
+            .min(cap.saturating_add(cap / 254).saturating_add(2));
+        let last = i + find1(rest.get(i..reach)?, COBS_END)?;
         // The first block's data, and the zero it stands for unless full.
         let mut decoded = i - 1 + usize::from(rest[0] != 0xff);
         loop {
-            if decoded > cap {
-                return None;
-            }
-            let code = usize::from(*rest.get(i)?);
+            // `i < last`: a code byte, not zero (no zero before `last`).
+            debug_assert!(i < last && rest[i] != COBS_END);
+            let code = usize::from(rest[i]);
             let next = i + code;
-            let after = *rest.get(next)?;
-            if code == 0 || find1(&rest[i + 1..next], COBS_END).is_some() {
-                return None;
-            }
             decoded += code - 1;
-            if after == COBS_END {
-                return (decoded <= cap).then_some(CobsWhole {
+            if next >= last {
+                // On the delimiter: whole. Past it: a zero among the data.
+                return (next == last && decoded <= cap).then_some(CobsWhole {
                     end: next,
                     one_block: false,
                 });
@@ -435,28 +445,29 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     #[inline(never)]
     fn cobs_decode_whole(&mut self, rest: &[u8], last: usize, end: usize) -> Option<Next> {
         debug_assert!(self.buf.is_empty() && matches!(self.state, State::Idle));
-        let cap = self.frame_cap();
         let mut i = 0;
-        loop {
+        // The guard counted the decoded bytes within the cap: only the
+        // buffer itself can refuse them.
+        let taken = loop {
             let code = usize::from(rest[i]);
             let next = i + code;
-            let mut ok = self.take(&rest[i + 1..next], cap);
+            if self.buf.extend_from_slice(&rest[i + 1..next]).is_err() {
+                break false;
+            }
             if next == last {
-                if !ok {
-                    self.buf.clear();
-                    return None;
-                }
-                return Some(self.complete_buffered(end));
+                break true;
             }
-            if code != 0xff {
-                ok = ok && self.buf.push(0).is_ok();
-            }
-            if !ok {
-                self.buf.clear();
-                return None;
+            if code != 0xff && self.buf.push(0).is_err() {
+                break false;
             }
             i = next;
+        };
+        if !taken {
+            self.buf.clear();
+            return None;
         }
+        debug_assert!(self.buf.len() <= self.frame_cap());
+        Some(self.complete_buffered(end))
     }
 
     /// D2 for the shortcut: the guard held; takes the whole input as bytes
