@@ -165,7 +165,15 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
             }
         } else if let Some((end, frame)) = self.machine.take_delimited(origin) {
             *input = &origin[end..];
-            return Ok(frame.map(|at| Decoded::Frame(self.lend(&origin[at], 0))));
+            return Ok(frame.map(|place| {
+                // A frame whole in the input, or its rest joined in the
+                // buffer (D1'); a delimited frame has no head.
+                let bytes = match place {
+                    Place::Input { start, len, .. } => &origin[start..start + len],
+                    _ => self.machine.buf.as_slice(),
+                };
+                Decoded::Frame(self.lend(bytes, 0))
+            }));
         }
         self.feed_decode(input)
     }

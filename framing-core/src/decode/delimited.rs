@@ -7,7 +7,6 @@ use super::framing::Framing;
 use super::machine::{Machine, Next};
 use super::search::{find, find1, find2, has_zero_short, sep_find, SepFind};
 use super::state::{Skipping, State, Unstuff};
-use core::ops::Range;
 
 use crate::adapter::{At, Fed, Found, Place};
 use crate::buffer::Buffer;
@@ -115,71 +114,145 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if last || input.is_empty() {
             return None;
         }
-        if let Delimiter::Cobs = delimiter {
-            return self.cobs_shortcut(input);
+        if let State::Idle = self.state {
+            return self.idle_shortcut(input, delimiter);
         }
-        // What `Scan` holds is read and written in place, field by field:
-        // it is larger than the rest of the call's work in small chunks.
-        let fresh = match &self.state {
-            State::Scan { unstuff } => {
-                let ok = match delimiter {
-                    Delimiter::Bytes(_) => unstuff.matched == 0,
-                    Delimiter::Slip => !unstuff.esc,
-                    Delimiter::Cobs | Delimiter::Resp => false,
-                };
-                if !ok {
-                    return None;
-                }
-                false
-            }
-            State::Idle if !matches!(delimiter, Delimiter::Resp) => true,
-            _ => return None,
-        };
-        let clear = match delimiter {
-            Delimiter::Bytes(sep) => {
-                let sep = sep.as_bytes();
-                let Some(p) = find1(input, *sep.first()?) else {
-                    return self.d2(input, fresh);
-                };
-                // A one-byte delimiter at `p`, or a longer one found whole
-                // from a frame's start; anything else is the loop's.
-                let p = match (sep.len(), fresh) {
-                    (1, _) => p,
-                    (_, true) => find(input, sep)?,
-                    (_, false) => return None,
-                };
-                let end = p + sep.len();
-                let next = if fresh {
-                    // D1: a frame whole in the input, lent from it.
-                    if p > self.frame_cap() {
-                        return None;
-                    }
-                    self.frame_start = self.pos;
-                    let place = Place::Input {
-                        start: 0,
-                        head: 0,
-                        len: p,
-                    };
-                    self.complete(&input[..p], end, place)
-                } else {
-                    // D1': the rest of a frame, lent from the buffer.
-                    if !self.take(&input[..p], self.frame_cap()) {
-                        return None;
-                    }
-                    self.complete_buffered(end)
-                };
-                return match next {
-                    Next::Done(fed) => Some(fed),
-                    Next::Go(_) => None,
+        // `Scan`, or `None` from any other state.
+        let (consumed, place) = self.take_scan(input, delimiter)?;
+        Some(Fed {
+            consumed,
+            result: Ok(place.map(|place| Found::Item(At(place)))),
+            need: 0,
+        })
+    }
+
+    /// [`scan_shortcut`](Self::scan_shortcut) between frames (`Idle`, a
+    /// non-empty `input`, not the last): D1 or D2 from a frame's start.
+    #[inline(always)]
+    fn idle_shortcut(&mut self, input: &[u8], delimiter: Delimiter) -> Option<Fed> {
+        let sep = match delimiter {
+            Delimiter::Cobs => return self.cobs_shortcut(input),
+            Delimiter::Slip => {
+                return match find2(input, SLIP_END, SLIP_ESC) {
+                    None => self.d2(input),
+                    Some(_) => None,
                 };
             }
-            Delimiter::Slip => find2(input, SLIP_END, SLIP_ESC).is_none(),
-            Delimiter::Cobs | Delimiter::Resp => false,
+            Delimiter::Resp => return None,
+            Delimiter::Bytes(sep) => sep,
         };
-        if !clear {
+        let sep = sep.as_bytes();
+        let Some(p) = find1(input, *sep.first()?) else {
+            return self.d2(input);
+        };
+        // A one-byte delimiter at `p`, or a longer one found whole.
+        let p = if sep.len() == 1 { p } else { find(input, sep)? };
+        // D1: a frame whole in the input, lent from it.
+        if p > self.frame_cap() {
             return None;
         }
-        self.d2(input, fresh)
+        self.frame_start = self.pos;
+        let place = Place::Input {
+            start: 0,
+            head: 0,
+            len: p,
+        };
+        match self.complete(&input[..p], p + sep.len(), place) {
+            Next::Done(fed) => Some(fed),
+            Next::Go(_) => None,
+        }
+    }
+
+    /// Inside a frame (`Scan`), the rows nearly every call of a stream fed
+    /// in small chunks takes, for [`scan_shortcut`](Self::scan_shortcut)
+    /// and for [`Decoder::decode`](crate::Decoder::decode) (which lends
+    /// the frame itself, without a [`Fed`]): how many bytes were consumed,
+    /// and the frame if one ended ([`Place::Buffer`]; the state is then
+    /// `Lent`).
+    /// - D2: `input` is all data of the frame: no delimiter begins in it,
+    ///   nothing pending makes its first byte mean more (a byte string's
+    ///   partial match, a SLIP escape); for COBS the current block runs to
+    ///   or past the input's end with no zero in it. All of it is
+    ///   buffered, and the frame goes on.
+    /// - D1': a one-byte delimiter in `input` (COBS: right after the
+    ///   current block, which ends in the input with no zero in it): the
+    ///   bytes before it are the rest of the frame, buffered, and the
+    ///   frame (its check passed) is lent from the buffer.
+    ///
+    /// `None` changes nothing: the loop decides (an escape, a COBS code
+    /// byte, a longer delimiter, the buffer full, a bad trailer, RESP).
+    #[inline(always)]
+    pub(super) fn take_scan(
+        &mut self,
+        input: &[u8],
+        delimiter: Delimiter,
+    ) -> Option<(usize, Option<Place>)> {
+        let State::Scan { unstuff } = &self.state else {
+            return None;
+        };
+        if input.is_empty() {
+            return None;
+        }
+        // How many of the input's bytes are the frame's data, and whether
+        // the delimiter follows them.
+        let (data, ends) = match delimiter {
+            Delimiter::Bytes(sep) => {
+                let sep = sep.as_bytes();
+                if unstuff.matched != 0 {
+                    return None;
+                }
+                match find1(input, *sep.first()?) {
+                    None => (input.len(), false),
+                    Some(p) if sep.len() == 1 => (p, true),
+                    Some(_) => return None,
+                }
+            }
+            Delimiter::Cobs => {
+                let left = usize::from(unstuff.left);
+                if left >= input.len() {
+                    if find1(input, COBS_END).is_some() {
+                        return None;
+                    }
+                    (input.len(), false)
+                } else {
+                    if input[left] != COBS_END || find1(&input[..left], COBS_END).is_some() {
+                        return None;
+                    }
+                    (left, true)
+                }
+            }
+            Delimiter::Slip => {
+                if unstuff.esc || find2(input, SLIP_END, SLIP_ESC).is_some() {
+                    return None;
+                }
+                (input.len(), false)
+            }
+            Delimiter::Resp => return None,
+        };
+        let had = self.buf.len();
+        if !self.take(&input[..data], self.frame_cap()) {
+            return None;
+        }
+        if !ends {
+            if let State::Scan { unstuff } = &mut self.state {
+                if let Delimiter::Cobs = delimiter {
+                    // `left >= data`: at most 254, and now fewer.
+                    unstuff.left -= data as u8;
+                }
+            }
+            self.pos += data as u64;
+            self.debug_check();
+            return Some((data, None));
+        }
+        // As `complete_buffered` does, but a bad trailer is the loop's.
+        if self.framing.check_frame(self.buf.as_slice()).is_err() {
+            self.buf.truncate(had);
+            return None;
+        }
+        self.state = State::Lent;
+        self.pos += data as u64 + 1;
+        self.debug_check();
+        Some((data + 1, Some(Place::Buffer)))
     }
 
     /// COBS's shortcuts, for [`scan_shortcut`](Self::scan_shortcut) (a
@@ -205,74 +278,42 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// frames nearly every call is one of these (BENCHMARKS.md).
     #[inline(always)]
     fn cobs_shortcut(&mut self, input: &[u8]) -> Option<Fed> {
-        debug_assert!(!input.is_empty());
-        // Where the block's data begin in `input`, and what `Scan` will hold
-        // after them.
-        let (from, left, zero) = match &self.state {
-            State::Idle => {
-                let code = usize::from(*input.first()?);
-                if code < input.len() {
-                    // D1 or D1' for COBS, a frame whole in the input, as
-                    // the loop's `scan` takes it.
-                    let whole = self.cobs_whole(input)?;
-                    self.frame_start = self.pos;
-                    let next = if whole.one_block {
-                        self.cobs_lend(input, 0, whole.end)
-                    } else {
-                        self.cobs_decode_whole(input, whole.end, whole.end + 1)?
-                    };
-                    return match next {
-                        Next::Done(fed) => Some(fed),
-                        Next::Go(_) => None,
-                    };
-                }
-                // The loop's first step: a code byte (`code >= len >= 1`,
-                // so not a delimiter) and no zero before it to write.
-                (1, code - 1, code != 0xff)
-            }
-            State::Scan { unstuff } => (0, usize::from(unstuff.left), unstuff.zero),
-            _ => return None,
-        };
-        let data = &input[from..];
-        let cap = self.frame_cap();
-        if left >= data.len() {
-            // D2: the block runs to or past the input's end.
-            if find1(data, COBS_END).is_some() || !self.take(data, cap) {
-                return None;
-            }
-            // At most 254 (a code byte's data): fits `left`'s byte.
-            let left = (left - data.len()) as u8;
-            match &mut self.state {
-                State::Scan { unstuff } => unstuff.left = left,
-                _ => {
-                    self.frame_start = self.pos;
-                    self.state = State::Scan {
-                        unstuff: Unstuff {
-                            left,
-                            zero,
-                            ..Unstuff::default()
-                        },
-                    };
-                }
-            }
-            return Some(self.out(input.len(), Ok(None)));
+        debug_assert!(!input.is_empty() && matches!(self.state, State::Idle));
+        let code = usize::from(*input.first()?);
+        if code < input.len() {
+            // D1 or D1' for COBS, a frame whole in the input, as the loop's
+            // `scan` takes it.
+            let whole = self.cobs_whole(input)?;
+            self.frame_start = self.pos;
+            let next = if whole.one_block {
+                self.cobs_lend(input, 0, whole.end)
+            } else {
+                self.cobs_decode_whole(input, whole.end, whole.end + 1)?
+            };
+            return match next {
+                Next::Done(fed) => Some(fed),
+                Next::Go(_) => None,
+            };
         }
-        // From `Idle` a block ending in the input was `cobs_whole`'s.
-        debug_assert_eq!(from, 0);
-        // D1': the block ends in the input and the delimiter follows it.
-        if data[left] != COBS_END
-            || find1(&data[..left], COBS_END).is_some()
-            || !self.take(&data[..left], cap)
-        {
+        // D2: the loop's first step, a code byte (`code >= len >= 1`, so
+        // not a delimiter) whose block runs to or past the input's end.
+        let data = &input[1..];
+        if find1(data, COBS_END).is_some() || !self.take(data, self.frame_cap()) {
             return None;
         }
-        match self.complete_buffered(left + 1) {
-            Next::Done(fed) => Some(fed),
-            Next::Go(_) => None,
-        }
+        self.frame_start = self.pos;
+        self.state = State::Scan {
+            unstuff: Unstuff {
+                // At most 254 (a code byte's data): fits the byte.
+                left: (code - input.len()) as u8,
+                zero: code != 0xff,
+                ..Unstuff::default()
+            },
+        };
+        Some(self.out(input.len(), Ok(None)))
     }
 
-    /// D1 from between frames, for [`Decoder::decode`](crate::Decoder::decode)
+    /// D1 from between frames (`Idle` or `Lent`), for [`Decoder::decode`](crate::Decoder::decode)
     /// (which lends the frame itself, as it does I1's): a frame whole at
     /// the start of `input` that the shortcut would lend from it (a
     /// byte-string frame, or a COBS frame of one block), under
@@ -288,10 +329,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         &mut self,
         input: &[u8],
         delimiter: Delimiter,
-    ) -> Option<(usize, Option<Range<usize>>)> {
-        if !self.between_frames() {
-            return None;
-        }
+    ) -> Option<(usize, Option<Place>)> {
+        debug_assert!(self.between_frames());
         let (start, len, end) = match delimiter {
             Delimiter::Bytes(sep) => {
                 let sep = sep.as_bytes();
@@ -340,7 +379,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.pos += end as u64;
         self.state = State::Idle;
         self.debug_check();
-        Some((end, Some(start..start + len)))
+        Some((
+            end,
+            Some(Place::Input {
+                start,
+                head: 0,
+                len,
+            }),
+        ))
     }
 
     /// D2 from between frames for [`take_d1`](Self::take_d1): the whole
@@ -349,11 +395,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `feed` clears it. `None` if the buffer refused them (the loop then
     /// says why).
     #[inline(always)]
-    fn take_d2(&mut self, input: &[u8]) -> Option<(usize, Option<Range<usize>>)> {
+    fn take_d2(&mut self, input: &[u8]) -> Option<(usize, Option<Place>)> {
         if matches!(self.state, State::Lent) {
             self.lent();
         }
-        let fed = self.d2(input, true)?;
+        let fed = self.d2(input)?;
         Some((fed.consumed, None))
     }
 
@@ -470,19 +516,17 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         Some(self.complete_buffered(end))
     }
 
-    /// D2 for the shortcut: the guard held; takes the whole input as bytes
-    /// of the frame.
+    /// D2 from `Idle` for the shortcut: the guard held; takes the whole
+    /// input as the first bytes of a frame, which goes on in `Scan`.
     #[inline(always)]
-    fn d2(&mut self, input: &[u8], fresh: bool) -> Option<Fed> {
+    fn d2(&mut self, input: &[u8]) -> Option<Fed> {
         if !self.take(input, self.frame_cap()) {
             return None;
         }
-        if fresh {
-            self.frame_start = self.pos;
-            self.state = State::Scan {
-                unstuff: Unstuff::default(),
-            };
-        }
+        self.frame_start = self.pos;
+        self.state = State::Scan {
+            unstuff: Unstuff::default(),
+        };
         debug_assert!(self.buf.len() <= self.frame_cap());
         Some(self.out(input.len(), Ok(None)))
     }

@@ -160,27 +160,23 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// the frame itself: a delimited framing's frame whole at the start of
     /// `input` and lent from it ([`take_d1`](Self::take_d1)), taken
     /// without building a [`Fed`] (or D2, the input buffered, where a
-    /// one-byte delimiter is not in it). `None` (a length framing's I1 is
-    /// `take_i1`) changes nothing.
+    /// one-byte delimiter is not in it); inside a frame, D2 or D1', the
+    /// frame then lent from the buffer ([`take_scan`](Self::take_scan)).
+    /// `None` (a length framing's I1 is `take_i1`) changes nothing.
     #[inline(always)]
-    pub(super) fn take_delimited(
-        &mut self,
-        input: &[u8],
-    ) -> Option<(usize, Option<core::ops::Range<usize>>)> {
-        // Small chunks first, then the kind, then the state: in chunks of a
-        // few bytes a whole frame is rare and the attempt cost every call
-        // (7-byte chunks: lines 16 B 727 to 830 instructions a frame, COBS
-        // 669 to 725); most calls are inside a frame, and leave on the
-        // state.
-        if input.len() < TAKE_MIN {
+    pub(super) fn take_delimited(&mut self, input: &[u8]) -> Option<(usize, Option<Place>)> {
+        let FramingKind::Delimited(delimiter) = self.kind() else {
             return None;
+        };
+        // In chunks of a few bytes a whole frame is rare and the attempt
+        // cost every call (7-byte chunks: lines 16 B 727 to 830
+        // instructions a frame, COBS 669 to 725): they go on inside a
+        // frame, at any size nearly every call of a stream fed in small
+        // chunks.
+        if input.len() < TAKE_MIN || !self.between_frames() {
+            return self.take_scan(input, delimiter);
         }
-        match self.kind() {
-            FramingKind::Delimited(delimiter) if self.between_frames() => {
-                self.take_d1(input, delimiter)
-            }
-            _ => None,
-        }
+        self.take_d1(input, delimiter)
     }
 
     /// The feed primitive: the framing's shortcuts, then its general loop.
