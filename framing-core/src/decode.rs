@@ -145,8 +145,8 @@
 //! ask it again. Each state's transitions are one handler; the general
 //! loop runs the handler of the current state until one returns.
 //! [`Feed::feed`] first tries a few shortcuts, the transitions nearly all
-//! traffic takes (I0, I1, I2, I2', I3, H1, B1, B2, B3, B4; D2 for the
-//! delimited family, in `decode/delimited.rs`), each in the
+//! traffic takes (I0, I1, I2, I2', I3, H1, B1, B2, B3, B4; D1, D1' and D2
+//! for the delimited family, in `decode/delimited.rs`), each in the
 //! state the table says, with its guard beside it, inline in the caller;
 //! each calls the row's body, one function that the state's handler in the
 //! loop calls too (`decode/length.rs`), so the two cannot drift apart.
@@ -180,7 +180,12 @@
 //! frame of one block, whole at the start of an input of 16 bytes or more
 //! and lent from it, under the guard and with the frame check of `feed`'s
 //! D1; where a one-byte delimiter is not in the input, D2 through the
-//! shortcut's body instead, so the input is not searched twice); so
+//! shortcut's body instead, so the input is not searched twice), and
+//! inside a frame (`Scan`, at any input size) D2 and D1' (`take_scan`, the
+//! one body of both rows that `feed`'s shortcut calls too: the input all
+//! data of the frame, buffered; or the rest of the frame up to a one-byte
+//! delimiter or a COBS block's end and the delimiter after it, the frame
+//! then lent from the buffer); so
 //! does the decoder's [`Feed::feed`](crate::adapter::Feed::feed), which
 //! every adapter's [`Window::pull`](crate::adapter::Window::pull) calls,
 //! building the `Fed` only; and so does [`Feed::take`](crate::adapter::Feed::take),
