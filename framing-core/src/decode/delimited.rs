@@ -295,8 +295,19 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 Next::Go(_) => None,
             };
         }
-        // D2: the loop's first step, a code byte (`code >= len >= 1`, so
-        // not a delimiter) whose block runs to or past the input's end.
+        self.cobs_d2(input, code)
+    }
+
+    /// D2 for COBS from `Idle`, for [`cobs_shortcut`](Self::cobs_shortcut)
+    /// and [`take_d1`](Self::take_d1): the loop's first step, a code byte
+    /// `code` (`code >= len >= 1`, so not a delimiter) beginning `input`
+    /// whose block runs to or past the input's end, no zero in its data.
+    /// The data are buffered and the frame goes on in `Scan` with `code -
+    /// len` bytes left in its block. `None` changes nothing.
+    #[inline(always)]
+    fn cobs_d2(&mut self, input: &[u8], code: usize) -> Option<Fed> {
+        debug_assert!(code >= input.len() && !input.is_empty());
+        debug_assert!(matches!(self.state, State::Idle));
         let data = &input[1..];
         if find1(data, COBS_END).is_some() || !self.take(data, self.frame_cap()) {
             return None;
@@ -320,8 +331,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// [`scan_shortcut`](Self::scan_shortcut)'s guard for that row and with
     /// the same frame check, consumed without building a [`Fed`]: how many
     /// bytes it consumed, and where in `input` the frame lies; for a
-    /// one-byte delimiter not in the input, D2 instead (no frame: all of
-    /// the input buffered). `None` changes nothing but a `Lent` state
+    /// one-byte delimiter not in the input, or a COBS frame whose first
+    /// block runs past the input's end, D2 instead (no frame: all of the
+    /// input buffered). `None` changes nothing but a `Lent` state
     /// cleared (a frame of several COBS blocks, SLIP, RESP, a bad trailer:
     /// `feed` decides).
     #[inline(always)]
@@ -331,6 +343,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         delimiter: Delimiter,
     ) -> Option<(usize, Option<Place>)> {
         debug_assert!(self.between_frames());
+        if input.is_empty() {
+            // Nothing begins: `feed` says so.
+            return None;
+        }
         let (start, len, end) = match delimiter {
             Delimiter::Bytes(sep) => {
                 let sep = sep.as_bytes();
@@ -356,6 +372,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 // blocks is the shortcut's to walk and decode, and is not
                 // searched twice (that cost a 256-byte frame 40%).
                 let code = usize::from(*input.first()?);
+                if code >= input.len() {
+                    // D2: the first block runs past the input's end.
+                    if matches!(self.state, State::Lent) {
+                        self.lent();
+                    }
+                    let fed = self.cobs_d2(input, code)?;
+                    return Some((fed.consumed, None));
+                }
                 if input.get(code) != Some(&COBS_END) {
                     return None;
                 }
