@@ -45,6 +45,7 @@ impl At {
     /// Where in the input given to `feed` the item's bytes lie, if they lie
     /// there (not in the decoder's buffer): for adapters that split frames
     /// off their read buffer without a copy.
+    #[inline]
     pub const fn in_input(&self) -> Option<core::ops::Range<usize>> {
         match self.0 {
             Place::Input { start, len, .. }
@@ -66,6 +67,7 @@ impl At {
     /// first frame has its own, a preface): read it from the frame. For
     /// adapters that make a frame of their own without parsing the head
     /// again.
+    #[inline]
     pub const fn head_len(&self) -> Option<usize> {
         match self.0 {
             Place::Input { head, .. } => Some(head),
@@ -76,6 +78,7 @@ impl At {
     /// Whether this is the first frame of a layout whose first frame has
     /// its own layout ([`LayoutBuilder::first_frame`](crate::LayoutBuilder::first_frame)):
     /// its header is read with that layout.
+    #[inline]
     pub const fn is_first_frame(&self) -> bool {
         matches!(self.0, Place::First(_))
     }
@@ -401,6 +404,7 @@ impl Window {
     /// What the decoder last said the item at [`start`](Self::start) needs
     /// whole, in bytes from there ([`Fed::need`], I0); 0 when it said
     /// nothing.
+    #[inline]
     pub const fn need(&self) -> usize {
         self.need
     }
@@ -443,6 +447,7 @@ impl Window {
 
     /// Records a read of `n` bytes into [`room`](Self::room); 0 is the end
     /// of the stream.
+    #[inline]
     pub fn filled(&mut self, n: usize) {
         if n == 0 {
             self.ended = true;
@@ -459,6 +464,7 @@ impl Window {
     /// already fed ([`start`](Self::start)): someone removed bytes the
     /// decoder may be holding. Fewer unfed bytes than before (taken back
     /// by their owner) are fine: the decoder is asked about them again.
+    #[inline]
     pub fn arrived(&mut self, len: usize, ended: bool) -> bool {
         if len < self.start {
             return false;
@@ -476,6 +482,7 @@ impl Window {
     /// fed (`n` at most [`start`](Self::start); more is taken as `start`):
     /// every offset moves back by `n`. With [`arrived`](Self::arrived),
     /// for a buffer that drops what it consumed from its front.
+    #[inline]
     pub fn advance(&mut self, n: usize) {
         debug_assert!(n <= self.start, "advanced past the fed bytes");
         let n = n.min(self.start);
@@ -484,21 +491,25 @@ impl Window {
     }
 
     /// Offset in the buffer of the first unfed byte.
+    #[inline]
     pub const fn start(&self) -> usize {
         self.start
     }
 
     /// Offset in the buffer just past the last byte read.
+    #[inline]
     pub const fn end(&self) -> usize {
         self.end
     }
 
     /// Whether every byte read has been fed.
+    #[inline]
     pub const fn is_empty(&self) -> bool {
         self.start >= self.end
     }
 
     /// Whether the end of the stream was read.
+    #[inline]
     pub const fn is_ended(&self) -> bool {
         self.ended
     }
