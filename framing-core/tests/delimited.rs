@@ -285,6 +285,39 @@ fn cobs_frames_of_several_blocks_whole_match_the_loop_at_every_cap() {
     }
 }
 
+/// An empty chunk is no frame begun: between frames (before the first,
+/// and after one lent) `decode` consumes nothing and returns nothing, and
+/// the stream still ends cleanly; inside a frame it changes nothing.
+#[test]
+fn an_empty_chunk_begins_no_frame() {
+    for layout in [COBS, SLIP, LINES, CRLF] {
+        let mut d = Decoder::new(&layout, framing_core::heapless::Vec::<u8, 64>::new());
+        let mut empty: &[u8] = &[];
+        assert_eq!(d.decode(&mut empty).map(|f| f.is_some()), Ok(false));
+        let wire = encode(&layout, b"one");
+        let mut input = &wire[..];
+        let Ok(Some(Decoded::Frame(f))) = d.decode(&mut input) else {
+            panic!("{layout:?}: the frame")
+        };
+        assert_eq!(f.payload(), b"one");
+        assert_eq!(d.decode(&mut empty).map(|f| f.is_some()), Ok(false));
+        assert_eq!(d.finish(), Ok(None), "{layout:?}: ended between frames");
+        // Inside a frame: its first bytes, nothing, then the rest.
+        let mut d = Decoder::new(&layout, framing_core::heapless::Vec::<u8, 64>::new());
+        let wire = encode(&layout, b"two");
+        let (a, b) = wire.split_at(2);
+        let mut a = a;
+        assert_eq!(d.decode(&mut a).map(|f| f.is_some()), Ok(false));
+        assert_eq!(d.decode(&mut empty).map(|f| f.is_some()), Ok(false));
+        let mut b = b;
+        let Ok(Some(Decoded::Frame(f))) = d.decode(&mut b) else {
+            panic!("{layout:?}: the frame split by an empty chunk")
+        };
+        assert_eq!(f.payload(), b"two");
+        assert_eq!(d.finish(), Ok(None));
+    }
+}
+
 #[test]
 fn lines_lying_whole_in_a_chunk_are_slices_of_it() {
     let mut d = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 64>::new());
