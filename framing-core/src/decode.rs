@@ -177,12 +177,12 @@
 //! whole, a trailer good, with the one guard the shortcut in `feed` uses),
 //! lending the frame without building a [`Fed`](crate::adapter::Fed), and
 //! for a delimited framing D1 the same way (`take_d1`: a line, or a COBS
-//! frame of one block, whole at the start of the input
-//! and lent from it, under the guard and with the frame check of `feed`'s
-//! D1; where a one-byte delimiter is not in the input, or a COBS frame's
-//! first block runs past its end, D2 through the shortcut's body instead,
-//! so the input is not searched twice), and
-//! inside a frame (`Scan`, at any input size) D2 and D1' (`take_scan`, the
+//! frame of one block, whole at the start of the input and lent from it,
+//! under the guard and with the frame check of `feed`'s D1; where a
+//! one-byte delimiter is not in the input, or a COBS frame's first block
+//! runs past its end, D2 through the shortcut's body instead, so the
+//! input is not searched twice), and inside a frame (`Scan`, at any
+//! input size) D2 and D1' (`take_scan`, the
 //! one body of both rows that `feed`'s shortcut calls too: the input all
 //! data of the frame, buffered; or the rest of the frame up to a one-byte
 //! delimiter or a COBS block's end and the delimiter after it, the frame

@@ -152,11 +152,8 @@ impl Checksum {
         }
         #[inline]
         fn crc32c(bytes: &[u8]) -> u32 {
-            // The checksum of a 32-bit algorithm fits its width.
-            #[cfg(feature = "std")]
-            return crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32;
-            #[cfg(not(feature = "std"))]
-            return CRC32C.checksum(bytes);
+            // With `std`, folded at every length (`fold_from` is 0).
+            Checksum::Crc32c.long_or(bytes, |b| CRC32C.checksum(b))
         }
         match self {
             Checksum::Crc16Xmodem => crc16_xmodem(bytes),

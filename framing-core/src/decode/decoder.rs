@@ -167,7 +167,10 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
             *input = &origin[end..];
             return Ok(frame.map(|place| {
                 // A frame whole in the input, or its rest joined in the
-                // buffer (D1'); a delimited frame has no head.
+                // buffer (D1'); a delimited frame has no head. Not through
+                // `frame`, which reads a head length from the place and the
+                // layout and has the length family's places to match: that
+                // cost 7 to 9 instructions a frame (lines and COBS, 16 B).
                 let bytes = match place {
                     Place::Input { start, len, .. } => &origin[start..start + len],
                     _ => self.machine.buf.as_slice(),

@@ -255,27 +255,19 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         Some((data + 1, Some(Place::Buffer)))
     }
 
-    /// COBS's shortcuts, for [`scan_shortcut`](Self::scan_shortcut) (a
-    /// non-empty `input`, not the last): the loop's `cobs` step over
-    /// `input`, taken when it ends in one of these rows.
-    /// - `Idle`, the first code byte `c` (not a delimiter) within the input:
-    ///   D1 or D1', a frame whole in the input, as the loop's `scan` takes
-    ///   it ([`cobs_whole`](Self::cobs_whole)).
-    /// - `Idle`, `c` at least the input's length: D2, the first block runs
-    ///   to or past the input's end. The code byte is consumed, the data
-    ///   buffered, and the frame goes on in `Scan` with `c - len` bytes
-    ///   left in its block.
-    /// - `Scan`, `left` bytes left in the block, at least the input's
-    ///   length: D2, all of it buffered, `left` less.
-    /// - `Scan`, fewer: D1' when the delimiter comes right after the
-    ///   block, which ends the frame (the zero a block stands for is not
-    ///   data at the frame's end); the frame is lent from the buffer.
+    /// COBS's shortcuts from `Idle`, for [`idle_shortcut`](Self::idle_shortcut)
+    /// (a non-empty `input`, not the last): the loop's `cobs` step over
+    /// `input`, taken when it ends in one of these rows (inside a frame,
+    /// [`take_scan`](Self::take_scan)).
+    /// - The first code byte `c` (not a delimiter) within the input: D1 or
+    ///   D1', a frame whole in the input, as the loop's `scan` takes it
+    ///   ([`cobs_whole`](Self::cobs_whole)).
+    /// - `c` at least the input's length: D2 ([`cobs_d2`](Self::cobs_d2)),
+    ///   the first block runs to or past the input's end.
     ///
     /// Each with no zero among the data and the frame within its cap;
-    /// anything else (a code byte inside the input after the first, a
-    /// zero among the data, a frame grown too long) is `None`, with
-    /// nothing changed: the loop decides. In 7-byte chunks of 16-byte
-    /// frames nearly every call is one of these (BENCHMARKS.md).
+    /// anything else (a zero among the data, a frame grown too long) is
+    /// `None`, with nothing changed: the loop decides.
     #[inline(always)]
     fn cobs_shortcut(&mut self, input: &[u8]) -> Option<Fed> {
         debug_assert!(!input.is_empty() && matches!(self.state, State::Idle));

@@ -156,9 +156,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `input` and lent from it ([`take_d1`](Self::take_d1)), taken
     /// without building a [`Fed`] (or D2, the input buffered, where a
     /// one-byte delimiter is not in it or a COBS frame's first block runs
-    /// past its end); inside a frame, D2 or D1', the
-    /// frame then lent from the buffer ([`take_scan`](Self::take_scan)).
-    /// `None` (a length framing's I1 is `take_i1`) changes nothing.
+    /// past its end); inside a frame, D2 or D1', the frame then lent from
+    /// the buffer ([`take_scan`](Self::take_scan)). `None` (a length
+    /// framing's I1 is `take_i1`) changes nothing.
     #[inline(always)]
     pub(super) fn take_delimited(&mut self, input: &[u8]) -> Option<(usize, Option<Place>)> {
         let FramingKind::Delimited(delimiter) = self.kind() else {
