@@ -378,6 +378,12 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 #[inline(always)]
 fn split_frame<'a>(layout: &'a Layout, bytes: &'a [u8], head: usize) -> Frame<'a> {
     let tail = layout.tail_len();
+    if tail == 0 {
+        // No trailer, no frame end: the payload is the rest, one split
+        // (the common case).
+        let (head, payload) = bytes.split_at(head);
+        return Frame::new(Header::new(head, layout), payload, &[]);
+    }
     let end = tail - layout.trailer_len();
     let (head, body) = bytes.split_at(head);
     let (payload, trailer) = body[..body.len() - end].split_at(body.len() - tail);
