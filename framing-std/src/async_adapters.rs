@@ -127,7 +127,7 @@ macro_rules! async_adapters {
                 // A frame already read whole, taken inline: no read, no
                 // context, no turn of the feed loop.
                 if let Some(found) = rx.take() {
-                    return Ok(Some(rx.frame(found)));
+                    return Ok(Some(rx.taken_frame(found)));
                 }
                 let found = turn(inner, |read| rx.poll_frame_at(read)).await?;
                 Ok(found.map(|found| rx.frame(found)))
@@ -145,7 +145,7 @@ macro_rules! async_adapters {
             pub async fn next_item(&mut self) -> io::Result<Option<Decoded<Frame<'_>>>> {
                 let FrameReader { inner, rx } = self;
                 if let Some(found) = rx.take() {
-                    return Ok(Some(Decoded::Frame(rx.frame(found))));
+                    return Ok(Some(Decoded::Frame(rx.taken_frame(found))));
                 }
                 let found = turn(inner, |read| rx.poll_found(read)).await?;
                 Ok(found.map(|found| rx.item(found)))

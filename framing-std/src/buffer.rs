@@ -285,6 +285,14 @@ impl ReadBuf {
         self.window.take(&self.chunk.bytes, decoder)
     }
 
+    /// The bytes from `at` to the end of the buffer: for a frame
+    /// [`take`](Self::take) found at `at`, which lies within what was read
+    /// (one comparison, where [`since`](Self::since) makes two).
+    #[inline(always)]
+    pub(crate) fn after(&self, at: usize) -> &[u8] {
+        self.chunk.bytes.get(at..).unwrap_or_default()
+    }
+
     /// The bytes from `at` to the end of what was read.
     #[inline]
     pub(crate) fn since(&self, at: usize) -> &[u8] {

@@ -184,6 +184,15 @@ impl Rx {
         self.decoder.item(self.chunk.since(at), found)
     }
 
+    /// The frame [`take`](Self::take) found: as [`frame`](Self::frame),
+    /// from the buffer's bytes after the find's start (a frame taken lies
+    /// within what was read; not sliced to its end again, 6 instructions a
+    /// 16-byte `!I` frame fewer, callgrind).
+    #[inline(always)]
+    pub(crate) fn taken_frame(&self, (from, at): (usize, At)) -> Frame<'_> {
+        self.decoder.frame(self.chunk.after(from), at)
+    }
+
     /// The frame [`poll_frame_at`](Self::poll_frame_at) found.
     #[inline]
     pub(crate) fn frame(&self, (from, at): (usize, At)) -> Frame<'_> {
@@ -363,7 +372,7 @@ impl Rx {
             return self.frame_loop(inner);
         }
         if let Some(found) = self.take() {
-            return Ok(Some(self.frame(found)));
+            return Ok(Some(self.taken_frame(found)));
         }
         self.read_frame(inner)
     }
