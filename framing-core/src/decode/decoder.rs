@@ -222,6 +222,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
     #[inline(always)]
     pub fn frame<'a>(&'a self, input: &'a [u8], at: At) -> Frame<'a> {
         let mut layout = self.machine.framing.borrow();
+        let mut tail = self.machine.tail_len();
         let (bytes, head) = match at.0 {
             Place::Input { start, head, len } => (&input[start..start + len], head),
             Place::Buffer => {
@@ -232,6 +233,7 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
                 // Read with the first frame's own layout (once a stream).
                 if let Some(first) = layout.first_frame() {
                     layout = first;
+                    tail = first.tail_len();
                 }
                 let bytes = self.span(input, span);
                 (bytes, layout.head_len_in(bytes).min(bytes.len()))
@@ -239,14 +241,19 @@ impl<L: Borrow<Layout>, B: Buffer> Decoder<L, B> {
             Place::Preface(span) => return Frame::preface(self.span(input, span)),
             Place::Piece { .. } | Place::End => panic!("a StreamDecoder's item given to a Decoder"),
         };
-        split_frame(layout, bytes, head)
+        split_frame(layout, bytes, head, tail)
     }
 
     /// The frame of this decoder's layout whose bytes are `bytes`, its head
     /// `head` bytes long.
     #[inline(always)]
     fn lend<'a>(&'a self, bytes: &'a [u8], head: usize) -> Frame<'a> {
-        split_frame(self.machine.framing.borrow(), bytes, head)
+        split_frame(
+            self.machine.framing.borrow(),
+            bytes,
+            head,
+            self.machine.tail_len(),
+        )
     }
 
     /// The bytes of a preface or first frame.
@@ -372,12 +379,14 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 
 /// A frame's bytes split into head, payload and trailer (a frame end, `end`
 /// bytes at the end of the `tail`, dropped). The head's length is the one
-/// the machine found: no length is read again. A frame is at least its
-/// head and tail long (a delimited one, shorter than its trailer, is never
-/// returned).
+/// the machine found: no length is read again. `tail` is the layout's
+/// [`tail_len`](Layout::tail_len), as the machine keeps it (read from the
+/// layout, it cost the layout's address and two loads a frame). A frame is
+/// at least its head and tail long (a delimited one, shorter than its
+/// trailer, is never returned).
 #[inline(always)]
-fn split_frame<'a>(layout: &'a Layout, bytes: &'a [u8], head: usize) -> Frame<'a> {
-    let tail = layout.tail_len();
+fn split_frame<'a>(layout: &'a Layout, bytes: &'a [u8], head: usize, tail: usize) -> Frame<'a> {
+    debug_assert_eq!(tail, layout.tail_len());
     if tail == 0 {
         // No trailer, no frame end: the payload is the rest, one split
         // (the common case).

@@ -102,14 +102,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             // B1 (whole mode): the rest of the body; the frame is complete
             // (with a trailer, the loop checks it).
             State::Body { remaining, .. }
-                if !STREAM && (input.len() as u64) >= remaining && self.framing.tail() == 0 =>
+                if !STREAM && (input.len() as u64) >= remaining && self.tail_len() == 0 =>
             {
                 // `remaining` is at most the input's length: a `usize`.
                 return self.b1(input, 0, remaining as usize);
             }
             // B4 (stream mode): the body is over (with a trailer, the loop
             // reads it).
-            State::Body { remaining: 0, .. } if STREAM && self.framing.tail() == 0 => {
+            State::Body { remaining: 0, .. } if STREAM && self.tail_len() == 0 => {
                 return self.b4(0);
             }
             // B3 (stream mode): the next piece of the body, or none yet.
@@ -176,7 +176,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             return None;
         }
         // `fast_limit` leaves room for the trailer: no overflow.
-        let body = raw + self.framing.tail() as u64;
+        let body = raw + self.tail_len() as u64;
         // The invariant that makes one comparison enough.
         debug_assert_eq!(
             self.framing.head(input, self.limit()),
@@ -211,7 +211,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 // `head` bounds the body by `limit - len`: no overflow.
                 let total = len + sat(body);
                 if rest.len() >= total {
-                    if self.framing.tail() != 0 {
+                    if self.tail_len() != 0 {
                         if let Err(fault) = self.framing.check_frame(&rest[..total]) {
                             // T1.
                             self.frame_start = self.pos + at as u64;
@@ -333,7 +333,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `body` bytes: the payload, and the trailer's running checksum.
     #[inline(always)]
     pub(super) fn stream_body(&self, head: &[u8], body: u64) -> State {
-        let tail = self.framing.tail();
+        let tail = self.tail_len();
         if tail == 0 {
             return State::Body {
                 remaining: body,
@@ -349,7 +349,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// The running checksum after a payload piece.
     #[inline(always)]
     pub(super) fn add_sum(&self, sum: Running, piece: &[u8]) -> Running {
-        if self.framing.tail() == 0 {
+        if self.tail_len() == 0 {
             return sum;
         }
         self.framing.sum(sum, piece)
@@ -366,7 +366,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         sum: Running,
     ) -> Next {
         if remaining == 0 {
-            if self.framing.tail() != 0 {
+            if self.tail_len() != 0 {
                 // B5: the trailer comes next.
                 self.buf.clear();
                 self.state = State::Tail { sum };
@@ -378,7 +378,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if at == input.len() {
             if last {
                 // Missing: the rest of the payload and the trailer.
-                let missing = remaining + self.framing.tail() as u64;
+                let missing = remaining + self.tail_len() as u64;
                 return self.truncated(at, missing, false);
             }
             return self.none(at);
@@ -423,7 +423,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         // overflow.
         let total = len + sat(body);
         if input.len() >= total
-            && (self.framing.tail() == 0 || self.framing.check_frame_fast(&input[..total]).is_ok())
+            && (self.tail_len() == 0 || self.framing.check_frame_fast(&input[..total]).is_ok())
         {
             Ok(total)
         } else {
@@ -694,7 +694,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if let Err(e) = self.push(&input[at..at + n]) {
             return self.out(at, Err(e));
         }
-        if self.framing.tail() != 0 {
+        if self.tail_len() != 0 {
             if let Err(fault) = self.framing.check_frame(self.buf.as_slice()) {
                 // T1.
                 let length = self.buf.len() as u64;
@@ -752,7 +752,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// else gathered in the buffer.
     pub(super) fn tail(&mut self, input: &[u8], at: usize, last: bool, sum: Running) -> Next {
         let rest = &input[at..];
-        let want = self.framing.tail();
+        let want = self.tail_len();
         let have = self.buf.len();
         let take = (want - have).min(rest.len());
         if have + take < want {
@@ -814,7 +814,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         match fault {
             HeaderFault::TooLong(length) if oversize == Oversize::Discard => {
                 self.state = State::Discard {
-                    remaining: length.saturating_add(self.framing.tail() as u64),
+                    remaining: length.saturating_add(self.tail_len() as u64),
                 };
                 Verdict::Discard(Recovery::Discarded {
                     offset: self.frame_start,

@@ -39,23 +39,47 @@ pub(super) struct Quick {
     pub(super) shift: u8,
     /// The field is big-endian.
     pub(super) big: bool,
+    /// The framing's [`tail`](Framing::tail) (at most 16 bytes: a trailer
+    /// and a frame end of 8 each), with or without a fast path: read here,
+    /// the frame's split and I1's total cost no load through the layout's
+    /// address (3 to 4 instructions a frame each).
+    pub(super) tail: u8,
+    /// `max(at + 8, head)`: an input this long holds the whole head and an
+    /// 8-byte load from the field, one comparison where two were made.
+    pub(super) wide: u8,
 }
 
 impl Quick {
     fn new<F: Framing>(framing: &F, limit: usize) -> Self {
         let limit = u32::try_from(framing.fast_limit(limit)).unwrap_or(u32::MAX);
         let field = framing.quick_field();
-        match (field, field.map(|f| u8::try_from(f.head))) {
-            (Some(f), Some(Ok(head))) if limit != 0 => Quick {
+        // A tail longer than 255 bytes is never built (see `tail`).
+        let tail = u8::try_from(framing.tail()).unwrap_or(u8::MAX);
+        debug_assert_eq!(usize::from(tail), framing.tail());
+        let quick = match (field, field.map(|f| u8::try_from(f.head))) {
+            (Some(f), Some(Ok(head))) if limit != 0 && f.at + 8 <= 255 => Quick {
                 limit,
                 head,
                 // The field lies within the head.
                 at: f.at as u8,
                 shift: (64 - 8 * f.width) as u8,
                 big: f.big,
+                tail,
+                wide: (f.at + 8).max(usize::from(head)) as u8,
             },
-            _ => Quick::default(),
-        }
+            _ => Quick {
+                tail,
+                ..Quick::default()
+            },
+        };
+        debug_assert_eq!(quick.tail_len(), framing.tail());
+        quick
+    }
+
+    /// The framing's tail length, in bytes.
+    #[inline(always)]
+    pub(super) fn tail_len(&self) -> usize {
+        usize::from(self.tail)
     }
 
     /// The raw value of the quick field of the head whole at the start of
@@ -64,11 +88,16 @@ impl Quick {
     /// framing's own read by `debug_assert!`.
     #[inline(always)]
     pub(super) fn raw_len<F: Framing>(&self, framing: &F, input: &[u8]) -> Option<u64> {
-        let wide = input
-            .get(usize::from(self.at)..)
-            .and_then(|b| b.first_chunk::<8>());
+        // `wide` covers the head and the 8 bytes from the field on: the
+        // slice's own checks are then never taken.
+        let wide = if input.len() >= usize::from(self.wide) {
+            input[usize::from(self.at)..].first_chunk::<8>()
+        } else {
+            None
+        };
         match wide {
-            Some(w) if input.len() >= usize::from(self.head) => {
+            Some(w) => {
+                debug_assert!(input.len() >= usize::from(self.head));
                 let raw = if self.big {
                     u64::from_be_bytes(*w) >> self.shift
                 } else {
@@ -130,6 +159,13 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// The largest head + body accepted: the buffer for whole frames.
+    /// The framing's [`tail`](Framing::tail), as the machine keeps it
+    /// ([`Quick::tail`]): no load through the layout's address.
+    #[inline(always)]
+    pub(super) fn tail_len(&self) -> usize {
+        self.quick.tail_len()
+    }
+
     #[inline(always)]
     pub(super) fn limit(&self) -> usize {
         if STREAM {
@@ -294,7 +330,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 State::Head => have > 0 && have <= max_head,
                 State::Body { .. } if STREAM => have <= max_head,
                 State::Body { remaining, .. } => have > 0 && remaining > 0,
-                State::Tail { .. } => STREAM && have < self.framing.tail(),
+                State::Tail { .. } => STREAM && have < self.tail_len(),
                 State::Scan { .. } => !STREAM,
                 State::Skip { .. } => have == 0,
                 State::Resync { skipped, .. } => have < max_head && skipped > 0,
@@ -417,7 +453,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         } else {
             State::Idle
         };
-        let mut needed = self.framing.max_head().max(self.framing.tail());
+        let mut needed = self.framing.max_head().max(self.tail_len());
         if let Some(p) = self.framing.preface() {
             needed = needed.max(p.max_len());
         }
