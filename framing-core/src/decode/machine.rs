@@ -44,9 +44,6 @@ pub(super) struct Quick {
     /// the frame's split and I1's total cost no load through the layout's
     /// address (3 to 4 instructions a frame each).
     pub(super) tail: u8,
-    /// `max(at + 8, head)`: an input this long holds the whole head and an
-    /// 8-byte load from the field, one comparison where two were made.
-    pub(super) wide: u8,
 }
 
 impl Quick {
@@ -57,7 +54,7 @@ impl Quick {
         let tail = u8::try_from(framing.tail()).unwrap_or(u8::MAX);
         debug_assert_eq!(usize::from(tail), framing.tail());
         let quick = match (field, field.map(|f| u8::try_from(f.head))) {
-            (Some(f), Some(Ok(head))) if limit != 0 && f.at + 8 <= 255 => Quick {
+            (Some(f), Some(Ok(head))) if limit != 0 => Quick {
                 limit,
                 head,
                 // The field lies within the head.
@@ -65,7 +62,6 @@ impl Quick {
                 shift: (64 - 8 * f.width) as u8,
                 big: f.big,
                 tail,
-                wide: (f.at + 8).max(usize::from(head)) as u8,
             },
             _ => Quick {
                 tail,
@@ -88,10 +84,11 @@ impl Quick {
     /// framing's own read by `debug_assert!`.
     #[inline(always)]
     pub(super) fn raw_len<F: Framing>(&self, framing: &F, input: &[u8]) -> Option<u64> {
-        // `wide` covers the head and the 8 bytes from the field on: the
-        // slice's own checks are then never taken.
-        let wide = if input.len() >= usize::from(self.wide) {
-            input[usize::from(self.at)..].first_chunk::<8>()
+        // One comparison covers the head and the 8 bytes from the field
+        // on, and proves the slice in bounds (no check of its own).
+        let (at, head) = (usize::from(self.at), usize::from(self.head));
+        let wide = if input.len() >= (at + 8).max(head) {
+            input[at..at + 8].first_chunk::<8>()
         } else {
             None
         };
