@@ -168,15 +168,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// that cannot decide, leaving it to the full validation.
     #[inline(always)]
     pub(super) fn quick_valid(&self, input: &[u8]) -> Option<u64> {
-        if self.quick.limit == 0 {
-            return None;
-        }
-        let raw = self.quick.raw_len(&self.framing, input)?;
-        if raw >= u64::from(self.quick.limit) {
-            return None;
-        }
         // `fast_limit` leaves room for the trailer: no overflow.
-        let body = raw + self.tail_len() as u64;
+        let body = self.quick_raw(input)? + self.tail_len() as u64;
         // The invariant that makes one comparison enough.
         debug_assert_eq!(
             self.framing.head(input, self.limit()),
@@ -186,6 +179,21 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             }
         );
         Some(body)
+    }
+
+    /// The quick field's raw value in a head whole at the start of `input`,
+    /// below the fast limit: [`quick_valid`](Self::quick_valid)'s body less
+    /// the tail. `None` as there.
+    #[inline(always)]
+    fn quick_raw(&self, input: &[u8]) -> Option<u64> {
+        if self.quick.limit == 0 {
+            return None;
+        }
+        let raw = self.quick.raw_len(&self.framing, input)?;
+        if raw >= u64::from(self.quick.limit) {
+            return None;
+        }
+        Some(raw)
     }
 
     /// `Idle`: I1, I2, I2', I3, I4.
@@ -421,7 +429,12 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     fn whole_good(&self, input: &[u8], len: usize, body: u64) -> Result<usize, usize> {
         // `head` and `fast_limit` bound the body by `limit - len`: no
         // overflow.
-        let total = len + sat(body);
+        self.whole_total(input, len + sat(body))
+    }
+
+    /// [`whole_good`](Self::whole_good) for a frame of `total` bytes.
+    #[inline(always)]
+    fn whole_total(&self, input: &[u8], total: usize) -> Result<usize, usize> {
         if input.len() >= total
             && (self.tail_len() == 0 || self.framing.check_frame_fast(&input[..total]).is_ok())
         {
@@ -454,9 +467,13 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if self.quick.limit == 0 || !self.between_frames() {
             return None;
         }
-        let body = self.quick_valid(input)?;
+        let raw = self.quick_raw(input)?;
         let len = usize::from(self.quick.head);
-        Some((len, self.whole_good(input, len, body)))
+        // One addition to the field (see `Quick::fixed`).
+        let total = sat(raw) + usize::from(self.quick.fixed);
+        debug_assert_eq!(usize::from(self.quick.fixed), len + self.tail_len());
+        debug_assert_eq!(Some(raw + self.tail_len() as u64), self.quick_valid(input));
+        Some((len, self.whole_total(input, total)))
     }
 
     /// Whether a whole decoder is between frames (`Idle`, or `Lent`): where

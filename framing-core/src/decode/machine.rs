@@ -44,6 +44,11 @@ pub(super) struct Quick {
     /// the frame's split and I1's total cost no load through the layout's
     /// address (3 to 4 instructions a frame each).
     pub(super) tail: u8,
+    /// `head + tail`: a frame's bytes beyond its quick field's value, one
+    /// value so that I1's total is one addition to the field (the field's
+    /// load, its shift and that addition are the chain from one frame to
+    /// the next; the compiler adds the two apart, a cycle a frame more).
+    pub(super) fixed: u16,
 }
 
 impl Quick {
@@ -62,6 +67,7 @@ impl Quick {
                 shift: (64 - 8 * f.width) as u8,
                 big: f.big,
                 tail,
+                fixed: u16::from(head) + u16::from(tail),
             },
             _ => Quick {
                 tail,
