@@ -11,7 +11,7 @@ use framing_core::{Decoded, Decoder, Event, Frame, Layout, StreamDecoder};
 
 use crate::buffer::{GrowBuf, ReadBuf};
 use crate::error;
-use crate::frame::{OwnedFrame, ReadBytes, SharedLayout};
+use crate::frame::{OwnedFrame, ReadBytes, SharedLayout, INLINE};
 
 /// The default size of one read: 64 KiB.
 pub const DEFAULT_READ_CAPACITY: usize = 64 * 1024;
@@ -118,6 +118,10 @@ pub(crate) struct Rx {
     chunk: ReadBuf,
     /// The longest frame kept whole in the read buffer: any valid one.
     hold: usize,
+    /// The layout as the process keeps it ([`SharedLayout::new`]), if it
+    /// does: owned frames of at most [`INLINE`] bytes are then copied
+    /// rather than shared ([`ReadBytes`]).
+    inline: Option<&'static Layout>,
 }
 
 impl Rx {
@@ -128,12 +132,13 @@ impl Rx {
 
     pub(crate) fn new(layout: Layout, read_capacity: usize) -> Self {
         let hold = frame_limit(&layout);
-        let shared = Arc::new(layout);
-        let layout = SharedLayout::Counted(Arc::clone(&shared));
+        let shared = SharedLayout::new(layout);
+        let inline = shared.as_static();
         Rx {
-            decoder: Decoder::new(shared, GrowBuf::new(hold)),
-            chunk: ReadBuf::new(read_capacity, Some(layout)),
+            decoder: Decoder::new(Arc::new(layout), GrowBuf::new(hold)),
+            chunk: ReadBuf::new(read_capacity, Some(shared)),
             hold,
+            inline,
         }
     }
 
@@ -236,7 +241,17 @@ impl Rx {
             let lens = self.decoder.layout();
             let trailer = lens.trailer_len();
             let end = lens.tail_len() - trailer;
-            let bytes = self.chunk.share(found.0, range);
+            // Short, read with a layout the process keeps (`layout` None:
+            // the reader's): copied, no count.
+            let copy = match (&layout, self.inline) {
+                (None, Some(inline)) if range.len() <= INLINE => self
+                    .chunk
+                    .after(found.0)
+                    .get(range.start..)
+                    .and_then(|from| ReadBytes::inline(from, range.len(), inline)),
+                _ => None,
+            };
+            let bytes = copy.unwrap_or_else(|| self.chunk.share(found.0, range));
             return OwnedFrame::from_parts(bytes, head, trailer, end, layout);
         }
         self.owned_parts(found, layout)
@@ -516,6 +531,13 @@ pub struct FrameReader<R> {
 impl<R: Read> FrameReader<R> {
     /// A reader of frames of `layout` over `inner`, reading
     /// [`DEFAULT_READ_CAPACITY`] bytes at a time.
+    ///
+    /// The process keeps a copy of `layout` for its life, shared by every
+    /// reader and codec built with an equal layout (the first 64 distinct
+    /// layouts, at most 35 KiB in all): owned frames of up to 32 bytes
+    /// refer to it and hold a copy of their bytes, with no count on the
+    /// read buffer (see [`ReadBytes`]). Past 64, a reader's owned frames
+    /// all share its buffer.
     pub fn new(inner: R, layout: Layout) -> Self {
         Self::with_capacity(DEFAULT_READ_CAPACITY, inner, layout)
     }

@@ -168,3 +168,56 @@ fn a_buffer_grown_for_a_long_frame_is_not_reallocated_at_that_size_while_frames_
         assert_eq!(frame.payload(), (i as u32).to_be_bytes());
     }
 }
+
+/// A short `!H` frame (copied into its `ReadBytes`) then a long one
+/// (shared with the read buffer).
+const SHORT_THEN_LONG: &[u8] = b"\x00\x02hi\x00\x28abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+
+#[test]
+fn short_frames_are_copied_and_read_like_shared_ones() {
+    let mut reader = FrameReader::new(SHORT_THEN_LONG, Layout::new("!H"));
+    let short = reader.next_owned_frame().unwrap().unwrap();
+    let long = reader.next_owned_frame().unwrap().unwrap();
+    assert!(reader.next_owned_frame().unwrap().is_none());
+    assert_eq!(short.payload(), b"hi");
+    assert_eq!(short.as_bytes(), b"\x00\x02hi");
+    assert_eq!(short.int(0), Some(2));
+    assert_eq!(long.payload(), &SHORT_THEN_LONG[6..]);
+    assert_eq!(long.int(0), Some(40));
+    // A part of either, kept past the frame: the same bytes.
+    let (hi, mid) = (short.payload_bytes(), long.payload_bytes());
+    drop((short, long));
+    assert_eq!(hi, &b"hi"[..]);
+    assert_eq!(&mid[..], &SHORT_THEN_LONG[6..]);
+    // Equal frames are equal however their bytes are kept: one read whole
+    // in a buffer of 4 bytes (shared: no 32 bytes after its start), one
+    // in a large one (copied).
+    let small = FrameReader::with_capacity(4, SHORT_THEN_LONG, Layout::new("!H"))
+        .next_owned_frame()
+        .unwrap()
+        .unwrap();
+    let large = FrameReader::new(SHORT_THEN_LONG, Layout::new("!H"))
+        .next_owned_frame()
+        .unwrap()
+        .unwrap();
+    assert_eq!(small, large);
+    assert_eq!(small.payload_bytes(), large.payload_bytes());
+}
+
+#[test]
+fn readers_of_equal_layouts_refer_to_one_copy_of_it() {
+    // The process keeps the first 64 distinct layouts; this binary's other
+    // tests build fewer (the test past them is a binary of its own,
+    // `tests/layouts_kept.rs`).
+    let layout = Layout::builder("<I").max_payload(77).build().unwrap();
+    let frame = |_| {
+        FrameReader::new(&b"\x01\x00\x00\x00x"[..], layout)
+            .next_owned_frame()
+            .unwrap()
+            .unwrap()
+    };
+    let (a, b) = (frame(0), frame(1));
+    assert_eq!((a.payload(), b.payload()), (&b"x"[..], &b"x"[..]));
+    assert!(std::ptr::eq(a.layout(), b.layout()));
+    assert_eq!(a.layout(), &layout);
+}
