@@ -161,7 +161,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         m
     }
 
-    /// The largest head + body accepted: the buffer for whole frames.
     /// The framing's [`tail`](Framing::tail), as the machine keeps it
     /// ([`Quick::tail`]): no load through the layout's address.
     #[inline(always)]
@@ -169,6 +168,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.quick.tail_len()
     }
 
+    /// The largest head + body accepted: the buffer for whole frames.
     #[inline(always)]
     pub(super) fn limit(&self) -> usize {
         if STREAM {
