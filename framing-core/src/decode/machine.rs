@@ -43,7 +43,7 @@ pub(super) struct Quick {
     /// and a frame end of 8 each), with or without a fast path: read here,
     /// the frame's split and I1's total cost no load through the layout's
     /// address (3 to 4 instructions a frame each).
-    pub(super) tail: u8,
+    pub(super) tail: u16,
     /// `head + tail`: a frame's bytes beyond its quick field's value, one
     /// value so that I1's total is one addition to the field (the field's
     /// load, its shift and that addition are the chain from one frame to
@@ -55,8 +55,9 @@ impl Quick {
     fn new<F: Framing>(framing: &F, limit: usize) -> Self {
         let limit = u32::try_from(framing.fast_limit(limit)).unwrap_or(u32::MAX);
         let field = framing.quick_field();
-        // A tail longer than 255 bytes is never built (see `tail`).
-        let tail = u8::try_from(framing.tail()).unwrap_or(u8::MAX);
+        // A layout's tail is two lengths of a byte each (`TailLens`): it
+        // always fits, the conversion never saturates.
+        let tail = u16::try_from(framing.tail()).unwrap_or(u16::MAX);
         debug_assert_eq!(usize::from(tail), framing.tail());
         let quick = match (field, field.map(|f| u8::try_from(f.head))) {
             (Some(f), Some(Ok(head))) if limit != 0 => Quick {
@@ -67,7 +68,7 @@ impl Quick {
                 shift: (64 - 8 * f.width) as u8,
                 big: f.big,
                 tail,
-                fixed: u16::from(head) + u16::from(tail),
+                fixed: u16::from(head) + tail,
             },
             _ => Quick {
                 tail,
