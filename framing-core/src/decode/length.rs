@@ -509,11 +509,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `feed` clears it and nothing consumed. `Err(0)`: neither row,
     /// nothing changed; `feed` decides.
     ///
-    /// The head is judged by one comparison where the layout has it;
-    /// where it has none (an ASCII length, constants, an adjust), or its
-    /// quick field does not cover every head (a varint over one byte), or
-    /// the head is not whole yet, by the layout's full validation, out of
-    /// line. A layout whose quick field covers every head asks no more
+    /// The head is judged by one comparison where the layout has it (and
+    /// a head not whole yet, where the quick field covers every head, by
+    /// its length alone); where it has none (an ASCII length, constants,
+    /// an adjust), or its quick field does not cover every head (a varint
+    /// over one byte), by the layout's full validation, out of line. A layout whose quick field covers every head asks no more
     /// when that comparison judged a whole head, nor for a partial head
     /// longer than `hold` (with `hold` 0, always): the full validation
     /// would not take it either, and in small chunks that second attempt
@@ -532,8 +532,19 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 return self.whole_or_hold(input, len, whole, hold);
             }
             let head = usize::from(self.quick.head);
-            if head == self.framing.max_head() && (input.len() >= head || head > hold) {
-                return Err(0);
+            if head == self.framing.max_head() {
+                if input.len() >= head || head > hold {
+                    return Err(0);
+                }
+                // I0 for a head not whole yet, inline: a fixed head needs
+                // all of its bytes before anything in it is judged (the
+                // answer `Framing::head` gives, out of line; in small
+                // chunks a codec asks this once a frame in two).
+                if !self.between_frames() || input.is_empty() {
+                    return Err(0);
+                }
+                debug_assert_eq!(self.framing.head(input, self.limit()), Head::Need(head));
+                return Err(self.hold(head));
             }
         }
         self.take_checked(input, hold)
