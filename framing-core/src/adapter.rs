@@ -430,6 +430,16 @@ impl Window {
         self.start += consumed.min(fed);
     }
 
+    /// The bytes of `buf` from `at`, where [`take`](Self::take) or
+    /// [`take_or_hold`](Self::take_or_hold) found a frame (the `usize` they
+    /// return): its bytes and those read after it. One comparison, where
+    /// [`since`](Self::since) makes two; the frame lies within what was
+    /// read, so nothing past it needs cutting off.
+    #[inline(always)]
+    pub fn after<'b>(&self, buf: &'b [u8], at: usize) -> &'b [u8] {
+        buf.get(at..).unwrap_or_default()
+    }
+
     /// The bytes of `buf` from `at` (from [`Pull::Found`]) to the end of
     /// what was read: the input the item was found in.
     #[inline]

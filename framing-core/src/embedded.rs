@@ -183,7 +183,7 @@ impl<'b> Reads<'b> {
     /// [`since`](Self::since) makes two).
     #[inline(always)]
     pub(crate) fn after(&self, at: usize) -> &[u8] {
-        self.buf.get(at..).unwrap_or_default()
+        self.window.after(self.buf, at)
     }
 }
 

@@ -290,7 +290,7 @@ impl ReadBuf {
     /// (one comparison, where [`since`](Self::since) makes two).
     #[inline(always)]
     pub(crate) fn after(&self, at: usize) -> &[u8] {
-        self.chunk.bytes.get(at..).unwrap_or_default()
+        self.window.after(&self.chunk.bytes, at)
     }
 
     /// The bytes from `at` to the end of what was read.
