@@ -149,10 +149,18 @@ fn run(reader: &str, head: Head, layout: &Layout, stream: &[u8], payload: usize)
                         n += black_box(item.frame().expect("a frame").payload().len());
                     }
                 }
+            } else if head == Head::Lines {
+                let mut codec = tokio_util::codec::LinesCodec::new();
+                for input in stream.chunks(chunk) {
+                    buf.extend_from_slice(input);
+                    while let Some(line) = codec.decode(&mut buf).expect("a valid stream") {
+                        n += black_box(line.len());
+                    }
+                }
             } else {
                 assert!(
                     head == Head::U32,
-                    "tokio-util's codec reads `!I` heads here"
+                    "tokio-util's codecs read `!I` heads and lines here"
                 );
                 let mut codec = tokio_util::codec::LengthDelimitedCodec::builder()
                     .max_frame_length(1 << 20)

@@ -758,8 +758,8 @@ pub fn run_held(
                 );
                 assert_eq!(
                     d.takes(),
-                    layout.delimiter().is_none(),
-                    "takes frames exactly for a length framing"
+                    matches!(layout.delimiter(), None | Some(Delimiter::Bytes(_))),
+                    "takes frames exactly for a length framing and lines"
                 );
                 // `take` finds a frame only (`At`, never a report): the
                 // type says so.

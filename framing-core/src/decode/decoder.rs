@@ -340,28 +340,25 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
 
     /// I1 as [`decode`](Self::decode) takes it (`take_i1`), or, for a
     /// layout one comparison cannot judge (a varint over one byte, constants),
-    /// with the layout's full validation; the frame recorded as `feed`'s
-    /// I1 records it.
+    /// with the layout's full validation; for a delimited framing, D1 (a
+    /// frame whole in the input, lent from it). The frame recorded as
+    /// `feed`'s I1 and D1 record it.
     #[inline(always)]
     fn take(&mut self, input: &[u8]) -> Option<(usize, At)> {
         // With `hold` 0 the machine keeps nothing back: I1 alone.
         self.take_or_hold(input, 0).ok()
     }
 
-    /// A length framing: I1 as [`take`](Feed::take), and I0 as
+    /// I1 or D1 as [`take`](Feed::take), and a length framing's I0 as
     /// [`feed`](Feed::feed) takes it from between frames.
     #[inline(always)]
     fn take_or_hold(&mut self, input: &[u8], hold: usize) -> Result<(usize, At), usize> {
-        let (head, len) = self.machine.take_or_hold(input, hold)?;
-        let frame = Place::Input {
-            start: 0,
-            head,
-            len,
-        };
-        Ok((len, At(frame)))
+        let (consumed, frame) = self.machine.take_or_hold(input, hold)?;
+        Ok((consumed, At(frame)))
     }
 
-    /// A length framing: see [`take`](Feed::take).
+    /// A whole decoder over a length framing, or over a byte string's
+    /// delimited one (lines): see [`take`](Feed::take).
     #[inline(always)]
     fn takes(&self) -> bool {
         self.machine.takes()

@@ -41,6 +41,22 @@ struct CobsWhole {
     one_block: bool,
 }
 
+/// What [`d1_at`](Machine::d1_at) finds at the start of an input, between
+/// frames.
+enum D1 {
+    /// A frame whole in the input, lent from `input[start..start + len]`;
+    /// its delimiter ends at `end`.
+    Frame {
+        start: usize,
+        len: usize,
+        end: usize,
+    },
+    /// No frame can end in the input: D2 (all of it buffered) is the row.
+    Open,
+    /// Anything else: the loop decides.
+    No,
+}
+
 /// The first block of a COBS frame at the start of `rest`, if it lies
 /// whole in `rest` with no zero among its data: its code byte, and whether
 /// the delimiter follows it (then the frame is that one block).
@@ -318,11 +334,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// D1 from between frames (`Idle` or `Lent`), for [`Decoder::decode`](crate::Decoder::decode)
     /// (which lends the frame itself, as it does I1's): a frame whole at
-    /// the start of `input` that the shortcut would lend from it (a
-    /// byte-string frame, or a COBS frame of one block), under
-    /// [`scan_shortcut`](Self::scan_shortcut)'s guard for that row and with
-    /// the same frame check, consumed without building a [`Fed`]: how many
-    /// bytes it consumed, and where in `input` the frame lies; for a
+    /// the start of `input` that the shortcut would lend from it
+    /// ([`d1_at`](Self::d1_at)), consumed without building a [`Fed`]: how
+    /// many bytes it consumed, and where in `input` the frame lies; for a
     /// one-byte delimiter not in the input, or a COBS frame whose first
     /// block runs past the input's end, D2 instead (no frame: all of the
     /// input buffered). `None` changes nothing but a `Lent` state
@@ -334,10 +348,70 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         input: &[u8],
         delimiter: Delimiter,
     ) -> Option<(usize, Option<Place>)> {
+        match self.d1_at(input, delimiter) {
+            D1::Frame { start, len, end } => {
+                Some(self.d1(start, len, end)).map(|(n, p)| (n, Some(p)))
+            }
+            // D2, as the shortcut takes it when no frame ends in the input:
+            // not searched for twice (a 256-byte line in 64-byte chunks:
+            // 1,341 to 1,234 instructions).
+            D1::Open => match delimiter {
+                Delimiter::Cobs => {
+                    if matches!(self.state, State::Lent) {
+                        self.lent();
+                    }
+                    let fed = self.cobs_d2(input, usize::from(*input.first()?))?;
+                    Some((fed.consumed, None))
+                }
+                _ => self.take_d2(input),
+            },
+            D1::No => None,
+        }
+    }
+
+    /// D1 alone, for the adapters' [`Feed::take`](crate::adapter::Feed::take):
+    /// as [`take_d1`](Self::take_d1), but where no frame is whole at the
+    /// start of `input`, `None` with nothing changed (no D2: a take that
+    /// finds no frame leaves the bytes to `feed`): the bytes it consumed
+    /// and the frame's length, from the input's start. A byte string's
+    /// frames only, which begin the input (not COBS's, after their code
+    /// byte): the length family's I1 takes its frames from the input's
+    /// start too, and a start the two paths disagree on, merged where the
+    /// adapters make the frame, cost every `!I` frame 5 instructions and
+    /// 3% to 7% of its time in `FrameReader` (`reader_cost`).
+    #[inline(always)]
+    pub(super) fn take_d1_only(
+        &mut self,
+        input: &[u8],
+        delimiter: Delimiter,
+    ) -> Option<(usize, usize)> {
+        if !matches!(delimiter, Delimiter::Bytes(_)) {
+            return None;
+        }
+        match self.d1_at(input, delimiter) {
+            D1::Frame { start: 0, len, end } => {
+                let (consumed, _) = self.d1(0, len, end);
+                Some((consumed, len))
+            }
+            D1::Frame { .. } | D1::Open | D1::No => None,
+        }
+    }
+
+    /// D1's guard from between frames, as the shortcut and the loop's
+    /// `scan` judge it, changing nothing: a frame the shortcut would lend
+    /// from `input` (a byte-string frame, or a COBS frame of one block)
+    /// whole at its start, within the frame cap and with a good trailer;
+    /// [`D1::Open`] where no frame can end in `input` (a one-byte
+    /// delimiter not in it, a COBS frame whose first block runs past its
+    /// end: D2); [`D1::No`] for anything else (an empty input, a frame of
+    /// several COBS blocks, SLIP, RESP, a frame too long or a bad trailer:
+    /// the loop's).
+    #[inline(always)]
+    fn d1_at(&self, input: &[u8], delimiter: Delimiter) -> D1 {
         debug_assert!(self.between_frames());
         if input.is_empty() {
             // Nothing begins: `feed` says so.
-            return None;
+            return D1::No;
         }
         let (start, len, end) = match delimiter {
             Delimiter::Bytes(sep) => {
@@ -345,16 +419,15 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 let p = match sep {
                     [one] => match find1(input, *one) {
                         Some(p) => p,
-                        // D2, as the shortcut takes it when the delimiter
-                        // is not in the input: not searched for twice (a
-                        // 256-byte line in 64-byte chunks: 1,341 to 1,234
-                        // instructions).
-                        None => return self.take_d2(input),
+                        None => return D1::Open,
                     },
-                    _ => find(input, sep)?,
+                    _ => match find(input, sep) {
+                        Some(p) => p,
+                        None => return D1::No,
+                    },
                 };
                 if p > self.frame_cap() {
-                    return None;
+                    return D1::No;
                 }
                 (0, p, p + sep.len())
             }
@@ -363,29 +436,39 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 // read before anything is searched. A frame of several
                 // blocks is the shortcut's to walk and decode, and is not
                 // searched twice (that cost a 256-byte frame 40%).
-                let code = usize::from(*input.first()?);
+                let code = usize::from(input[0]);
                 if code >= input.len() {
-                    // D2: the first block runs past the input's end.
-                    if matches!(self.state, State::Lent) {
-                        self.lent();
-                    }
-                    let fed = self.cobs_d2(input, code)?;
-                    return Some((fed.consumed, None));
+                    // The first block runs past the input's end.
+                    return D1::Open;
                 }
                 if input.get(code) != Some(&COBS_END) {
-                    return None;
+                    return D1::No;
                 }
-                let (code, true) = cobs_first_block(input)? else {
-                    return None;
+                let Some((code, true)) = cobs_first_block(input) else {
+                    return D1::No;
                 };
                 if code - 1 > self.frame_cap() {
-                    return None;
+                    return D1::No;
                 }
                 (1, code - 1, code + 1)
             }
-            Delimiter::Slip | Delimiter::Resp => return None,
+            Delimiter::Slip | Delimiter::Resp => return D1::No,
         };
-        self.framing.check_frame(&input[start..start + len]).ok()?;
+        if self
+            .framing
+            .check_frame(&input[start..start + len])
+            .is_err()
+        {
+            return D1::No;
+        }
+        D1::Frame { start, len, end }
+    }
+
+    /// D1's body, after [`d1_at`](Self::d1_at) found the frame at
+    /// `input[start..start + len]`, its delimiter ending at `end`: the
+    /// frame consumed, lent from the input.
+    #[inline(always)]
+    fn d1(&mut self, start: usize, len: usize, end: usize) -> (usize, Place) {
         if matches!(self.state, State::Lent) {
             self.lent();
         }
@@ -395,14 +478,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.pos += end as u64;
         self.state = State::Idle;
         self.debug_check();
-        Some((
+        (
             end,
-            Some(Place::Input {
+            Place::Input {
                 start,
                 head: 0,
                 len,
-            }),
-        ))
+            },
+        )
     }
 
     /// D2 from between frames for [`take_d1`](Self::take_d1): the whole

@@ -522,7 +522,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// [`Feed::take_or_hold`]: crate::adapter::Feed::take_or_hold
     /// [`Feed::take`]: crate::adapter::Feed::take
     #[inline(always)]
-    pub(super) fn take_or_hold(
+    pub(super) fn take_or_hold_length(
         &mut self,
         input: &[u8],
         hold: usize,
@@ -555,7 +555,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `idle`), out of line.
     #[inline(never)]
     fn take_checked(&mut self, input: &[u8], hold: usize) -> Result<(usize, usize), usize> {
-        if !self.takes() || !self.between_frames() || input.is_empty() {
+        if STREAM || !matches!(self.kind(), FramingKind::Length) {
+            return Err(0);
+        }
+        if !self.between_frames() || input.is_empty() {
             return Err(0);
         }
         match self.framing.head(input, self.limit()) {
@@ -610,18 +613,6 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         self.leave_lent();
         self.debug_check();
         need
-    }
-
-    /// Whether [`take_or_hold`](Self::take_or_hold) can ever take a frame: a
-    /// whole decoder over a length framing (a delimited framing's frames
-    /// are found by the delimited family's rows, a streaming decoder's
-    /// in pieces). A property of the framing, not of the state.
-    #[inline(always)]
-    pub(super) fn takes(&self) -> bool {
-        // A quick path is a length framing's (the test the fast path
-        // already makes, asked first so it is made once).
-        debug_assert!(self.quick.limit == 0 || matches!(self.kind(), FramingKind::Length));
-        !STREAM && (self.quick.limit != 0 || matches!(self.kind(), FramingKind::Length))
     }
 
     /// I1 for the adapters' [`Feed::feed`](crate::adapter::Feed::feed):

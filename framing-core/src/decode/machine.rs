@@ -9,7 +9,7 @@ use super::framing::{sat, Framing, FramingKind, Head};
 use super::state::State;
 use crate::adapter::{At, Fed, Found, Place};
 use crate::buffer::Buffer;
-use crate::layout::HeaderFault;
+use crate::layout::{Delimiter, HeaderFault};
 
 /// What a state's handler did: returned, or moved to another state having
 /// consumed up to `at`.
@@ -213,6 +213,64 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             return self.take_scan(input, delimiter);
         }
         self.take_d1(input, delimiter)
+    }
+
+    /// The adapters' [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold)
+    /// from between frames: a frame whole at the start of `input`,
+    /// consumed, `Ok((consumed, where it lies))`; `Err(need)` where a
+    /// length framing keeps back a frame (or head) not whole yet (I0);
+    /// `Err(0)`, nothing changed, for anything else (`feed` decides). A
+    /// length framing's I1 and I0 ([`take_or_hold_length`](Self::take_or_hold_length),
+    /// its quick path asked first: one comparison); a byte string's
+    /// delimited framing's D1 alone ([`take_d1_only`](Self::take_d1_only):
+    /// it keeps nothing back, its D2 is `feed`'s).
+    #[inline(always)]
+    pub(super) fn take_or_hold(
+        &mut self,
+        input: &[u8],
+        hold: usize,
+    ) -> Result<(usize, Place), usize> {
+        if self.quick.limit == 0 {
+            if let FramingKind::Delimited(delimiter) = self.kind() {
+                if STREAM || !self.between_frames() {
+                    return Err(0);
+                }
+                let (consumed, len) = self.take_d1_only(input, delimiter).ok_or(0usize)?;
+                return Ok((
+                    consumed,
+                    Place::Input {
+                        start: 0,
+                        head: 0,
+                        len,
+                    },
+                ));
+            }
+        }
+        let (head, len) = self.take_or_hold_length(input, hold)?;
+        Ok((
+            len,
+            Place::Input {
+                start: 0,
+                head,
+                len,
+            },
+        ))
+    }
+
+    /// Whether [`take_or_hold`](Self::take_or_hold) can ever take a frame:
+    /// a whole decoder over a length framing, or over a byte string's
+    /// delimited one (lines). A property of the framing, not of the state.
+    #[inline(always)]
+    pub(super) fn takes(&self) -> bool {
+        // A quick path is a length framing's (the test the fast path
+        // already makes, asked first so it is made once).
+        debug_assert!(self.quick.limit == 0 || matches!(self.kind(), FramingKind::Length));
+        !STREAM
+            && (self.quick.limit != 0
+                || matches!(
+                    self.kind(),
+                    FramingKind::Length | FramingKind::Delimited(Delimiter::Bytes(_))
+                ))
     }
 
     /// The feed primitive: the framing's shortcuts, then its general loop.
