@@ -162,7 +162,8 @@ pub trait Feed {
 
     /// The frame at the start of `input`, if the decoder takes it in one
     /// step from between frames (transition I1: a valid head and the whole
-    /// frame, its trailer good): how many bytes it consumed and where the
+    /// frame, its trailer good; for lines, D1: a line and its delimiter):
+    /// how many bytes it consumed and where the
     /// frame lies, exactly as [`feed`](Self::feed) would have returned
     /// them (as `Found::Item`), without building a [`Fed`] or entering the
     /// machine's dispatch. Only a frame: reports and a preface are
@@ -328,7 +329,6 @@ impl Window {
         let at = self.start;
         // Whatever was found, error or report included, the bytes used are
         // gone: drop them before anything else.
-        debug_assert!(fed.consumed <= window.len(), "consumed more than fed");
         self.drop_fed(fed.consumed, window.len());
         match fed.result {
             Err(e) => Pull::Failed(e),
@@ -444,10 +444,9 @@ impl Window {
     /// what was read: the input the item was found in.
     #[inline]
     pub fn since<'b>(&self, buf: &'b [u8], at: usize) -> &'b [u8] {
-        // Clamped, as `unfed`: the same bytes wherever `at` is one of this
-        // window's finds, in fewer instructions than `get`.
-        let end = self.end.min(buf.len());
-        &buf[at.min(end)..end]
+        // Clamped: the same bytes wherever `at` is one of this window's
+        // finds, in fewer instructions than `get`.
+        clamp(buf, at, self.end)
     }
 
     /// Where the next read goes: the free space after the unfed bytes.
@@ -634,12 +633,19 @@ impl Opening {
     }
 }
 
-/// `buf[start..end]` with both ends clamped to `buf`: a window's bytes
+/// `buf[start..end]` with both ends clamped to `buf` (`start` to `end`):
+/// never a panic, whatever the offsets.
+#[inline(always)]
+fn clamp(buf: &[u8], start: usize, end: usize) -> &[u8] {
+    let end = end.min(buf.len());
+    &buf[start.min(end)..end]
+}
+
+/// [`clamp`] out of the way of the common case: a window's unfed bytes
 /// when a `buf` other than the one it reads is passed (never in the
-/// adapters), out of the way of the common case.
+/// adapters).
 #[cold]
 #[inline(never)]
 fn clamped(buf: &[u8], start: usize, end: usize) -> &[u8] {
-    let end = end.min(buf.len());
-    &buf[start.min(end)..end]
+    clamp(buf, start, end)
 }

@@ -293,21 +293,18 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             // `scan` takes it.
             let whole = self.cobs_whole(input)?;
             if whole.one_block {
-                // D1, lent from the input, as `cobs_lend` lends it; a bad
+                // D1, lent from the input, as `take_d1` lends it; a bad
                 // trailer is the loop's. (Through `cobs_lend`, whose bad
                 // trailer builds an error in the same `Fed`, the frame's
                 // `Fed` was copied in pieces the reader then read whole: a
                 // stalled load, 40% of a COBS `FrameReader`'s time.)
-                let frame = &input[1..whole.end];
-                self.framing.check_frame(frame).ok()?;
-                self.frame_start = self.pos;
-                self.state = State::Idle;
-                let place = Place::Input {
-                    start: 1,
-                    head: 0,
-                    len: whole.end - 1,
-                };
-                return Some(self.item_at(whole.end + 1, place));
+                self.framing.check_frame(&input[1..whole.end]).ok()?;
+                let (consumed, place) = self.d1(1, whole.end - 1, whole.end + 1);
+                return Some(Fed {
+                    consumed,
+                    result: Ok(Some(Found::Item(At(place)))),
+                    need: 0,
+                });
             }
             self.frame_start = self.pos;
             let next = self.cobs_decode_whole(input, whole.end, whole.end + 1)?;
@@ -363,7 +360,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     ) -> Option<(usize, Option<Place>)> {
         match self.d1_at(input, delimiter) {
             D1::Frame { start, len, end } => {
-                Some(self.d1(start, len, end)).map(|(n, p)| (n, Some(p)))
+                let (consumed, place) = self.d1(start, len, end);
+                Some((consumed, Some(place)))
             }
             // D2, as the shortcut takes it when no frame ends in the input:
             // not searched for twice (a 256-byte line in 64-byte chunks:

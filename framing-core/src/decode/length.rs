@@ -513,8 +513,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// a head not whole yet, where the quick field covers every head, by
     /// its length alone); where it has none (an ASCII length, constants,
     /// an adjust), or its quick field does not cover every head (a varint
-    /// over one byte), by the layout's full validation, out of line. A layout whose quick field covers every head asks no more
-    /// when that comparison judged a whole head, nor for a partial head
+    /// over one byte), by the layout's full validation, out of line. A
+    /// layout whose quick field covers every head asks no more when that
+    /// comparison judged a whole head, nor for a partial head
     /// longer than `hold` (with `hold` 0, always): the full validation
     /// would not take it either, and in small chunks that second attempt
     /// cost a frame 64 instructions (the codec, 7-byte chunks).
