@@ -25,8 +25,9 @@
 //! embedded readers), `tokio` and `towned` (framing-std's tokio reader,
 //! `next_frame` and `next_owned_frame`, polled with a waker that does
 //! nothing), `codec` and `tutil` (framing-std's `FrameCodec` and
-//! tokio-util's `LengthDelimitedCodec`, `!I` only, fed chunks of `CHUNK`
-//! bytes or 64 KiB through a `BytesMut`, as `FramedRead` feeds them),
+//! tokio-util's `LengthDelimitedCodec`, or its `LinesCodec` for lines, fed
+//! chunks of `CHUNK` bytes or 64 KiB through a `BytesMut`, as `FramedRead`
+//! feeds them),
 //! `none`. A `v` prefix reads 1-byte varint heads
 //! instead of `!I`, an `l` prefix lines (`\n`), a `z` prefix COBS frames
 //! (payloads with no zero: one block each up to 254 bytes), an `x` prefix
