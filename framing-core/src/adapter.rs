@@ -427,7 +427,25 @@ impl Window {
     fn drop_fed(&mut self, consumed: usize, fed: usize) {
         debug_assert!(consumed <= fed, "consumed more than fed");
         // A decoder consumes at most what it was fed (`Feed`'s contract).
-        self.start += consumed.min(fed);
+        // Held by a branch, not `consumed.min(fed)`: `consumed` is the
+        // frame's length, on the chain to the next frame's start, and the
+        // conditional move cost `FrameReader` 8% of a 16-byte frame. (The
+        // async embedded reader went the other way on this machine, 5.5 to
+        // 7.0-7.5 ns a frame, for reasons `perf` without hardware counters
+        // did not show: BENCHMARKS.md.)
+        if consumed > fed {
+            return self.drop_all(fed);
+        }
+        self.start += consumed;
+    }
+
+    /// [`drop_fed`](Self::drop_fed) for a decoder that consumed more than
+    /// it was fed, against `Feed`'s contract: what it was fed is dropped,
+    /// and `start <= end` holds.
+    #[cold]
+    #[inline(never)]
+    fn drop_all(&mut self, fed: usize) {
+        self.start += fed;
     }
 
     /// The bytes of `buf` from `at`, where [`take`](Self::take) or

@@ -1,6 +1,7 @@
 //! `Window`, the adapters' read loop, over a buffer: frames taken whole and
-//! pulled, and a buffer other than the one it recorded (shorter) read
-//! without a panic.
+//! pulled, a buffer other than the one it recorded (shorter) read without
+//! a panic, and a decoder that consumes more than it was fed kept within
+//! the window.
 
 use framing_core::adapter::{Pull, Window};
 use framing_core::{Decoder, Layout};
@@ -58,4 +59,39 @@ fn a_shorter_buffer_than_the_window_recorded_is_clamped_not_a_panic() {
     assert!(window.take(&[], &mut dec).is_none());
     assert_eq!(window.since(&[], 4), &[] as &[u8]);
     assert_eq!(window.since(&buf, 4), &stream[4..]);
+}
+
+/// A `Feed` that breaks its contract: it says it consumed more than it was
+/// given.
+struct Greedy;
+
+impl framing_core::adapter::Feed for Greedy {
+    type Item<'a> = ();
+
+    fn feed(&mut self, input: &[u8], _last: bool, _hold: usize) -> framing_core::adapter::Fed {
+        framing_core::adapter::Fed {
+            consumed: input.len() + 5,
+            result: Ok(None),
+            need: 0,
+        }
+    }
+
+    fn item<'a>(&'a self, _input: &'a [u8], _found: framing_core::adapter::Found) {}
+}
+
+#[test]
+// The contract is `debug_assert`ed: a debug build stops there.
+#[cfg_attr(debug_assertions, should_panic(expected = "consumed more than fed"))]
+fn a_decoder_consuming_more_than_it_was_fed_drops_what_it_was_fed() {
+    let mut buf = [0u8; 16];
+    let mut window = Window::new();
+    window.room(&mut buf)[..6].copy_from_slice(b"abcdef");
+    window.filled(6);
+    match window.pull(&buf, &mut Greedy, 0) {
+        Pull::Read { need: 0 } => {}
+        other => panic!("expected a read, got {other:?}"),
+    }
+    // All six bytes dropped, no more: the window is empty, not past its end.
+    assert_eq!((window.start(), window.end()), (6, 6));
+    assert!(window.is_empty());
 }
