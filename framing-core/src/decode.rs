@@ -202,11 +202,15 @@
 //! (`take_b3`: a payload piece at the start of a non-empty input, lent). For a layout without that comparison (a
 //! varint over one byte, an ASCII length, constants, an adjust) `take` judges the head
 //! with the layout's full validation, out of line, the same guard as
-//! `feed`'s I1 from `Idle`; a delimited framing takes nothing there
-//! ([`Feed::takes`](crate::adapter::Feed::takes) is `false`, a property of
-//! the framing, not a state: D1 in `take` made the delimited readers
-//! faster but cost the `!I` readers about 20 instructions a frame, in
-//! what it changed in their inlining, BENCHMARKS.md).
+//! `feed`'s I1 from `Idle`. A delimited framing's `take` is D1 for a byte
+//! string's delimiter alone (`take_d1_only`: a line whole at the start of
+//! the input, lent from it, with `take_d1`'s guard; no D2, so a take that
+//! finds no frame changes nothing): a COBS frame starts after its code
+//! byte, and a frame start other than 0, merged with the length family's
+//! where the readers make the frame, cost the `!I` readers 5 instructions
+//! a frame (BENCHMARKS.md); COBS, SLIP and RESP take nothing
+//! ([`Feed::takes`](crate::adapter::Feed::takes) is `false` for them, a
+//! property of the framing, not a state).
 //! [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold), which the
 //! codecs try instead ([`Window::take_or_hold`](crate::adapter::Window::take_or_hold)),
 //! takes I1 the same way and I0 too (`take_or_hold`: between frames, a

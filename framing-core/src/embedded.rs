@@ -174,6 +174,7 @@ impl<'b> Reads<'b> {
         }
     }
 
+    #[inline]
     pub(crate) fn since(&self, at: usize) -> &[u8] {
         self.window.since(self.buf, at)
     }
