@@ -231,8 +231,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         hold: usize,
     ) -> Result<(usize, Place), usize> {
         if self.quick.limit == 0 {
+            // A streaming machine's kind is `Length`: never here.
             if let FramingKind::Delimited(delimiter) = self.kind() {
-                if STREAM || !self.between_frames() {
+                if !self.between_frames() {
                     return Err(0);
                 }
                 let (consumed, len) = self.take_d1_only(input, delimiter).ok_or(0usize)?;
