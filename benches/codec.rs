@@ -47,6 +47,8 @@
 //!    cobs_memcpy/<p>        each chunk of the COBS stream copied (the floor)
 //!    framing_lines/<p>      framing Decoder over Layout::delimited(b"\n")
 //!    tokio_lines/<p>        tokio-util's LinesCodec (a String a line)
+//!    framing_lines_codec/<p> framing-std's FrameCodec over the same layout, driven
+//!                           as LinesCodec is (a line split off the BytesMut)
 //!    memchr_memcpy/<p>      memchr for each newline, the line copied into a
 //!                           reused Vec (the floor for lines)
 //!                           (goal: framing at least as fast as each)
@@ -708,6 +710,11 @@ fn delimited(c: &mut Criterion) {
             assert_eq!(tokio_lines(&mut codec, &mut buf, s, n), expect);
             group.bench_function(BenchmarkId::new("tokio_lines", payload), |b| {
                 b.iter(|| tokio_lines(&mut codec, &mut buf, black_box(s), black_box(n)))
+            });
+            let mut codec = FrameCodec::from_static(&LINES);
+            assert_eq!(framing_codec(&mut codec, &mut buf, s, n), expect);
+            group.bench_function(BenchmarkId::new("framing_lines_codec", payload), |b| {
+                b.iter(|| framing_codec(&mut codec, &mut buf, black_box(s), black_box(n)))
             });
             let mut line = Vec::with_capacity(payload + 1);
             assert_eq!(memchr_memcpy(&mut line, s, n), expect.frames);

@@ -183,7 +183,8 @@ pub trait Feed {
     /// [`take`](Self::take), and the other answer [`feed`](Self::feed)
     /// gives without consuming anything: where the frame at the start of
     /// `input` (or its head) is not whole yet and `feed` would keep it
-    /// back for an adapter holding `hold` bytes (transition I0),
+    /// back for an adapter holding `hold` bytes (transition I0; for
+    /// lines D7, a line begun),
     /// `Err(need)`, the [`Fed::need`] `feed` would have returned, the
     /// decoder left as `feed` would leave it. `Err(0)`: neither, nothing
     /// changed; call `feed`. Never for the end of the stream: with `last`,

@@ -93,7 +93,11 @@
 //! with the first block's code byte), what nearly every call in small
 //! chunks is, and D1 (a frame whole in the input) and D1' for a byte
 //! string and for COBS (from `Scan`: the current block's end and the
-//! delimiter right after it).
+//! delimiter right after it). D7 is I0 for a byte string: an adapter that
+//! can keep a line in its own buffer (`hold`) gets it lent from there once
+//! whole, never copied into the decoder's; `Idle`'s search mark is the
+//! one thing it remembers, so a long line read in small pieces is
+//! searched once, and every row that consumes from `Idle` clears it.
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
@@ -101,6 +105,7 @@
 //! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter (from `Idle`: a COBS frame of several blocks, whole in the input) | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
 //! | `Idle`, `Scan` | D2: bytes of a frame, no delimiter | all | `Scan` | `None` (decoded into the buffer) |
 //! | `Idle` | D0: a COBS or SLIP delimiter with no frame before it | it | `Idle` | goes on |
+//! | `Idle` | D7: a byte-string frame begun, no delimiter whole in the input, within the maximum and shorter than `hold` (not `last`) | nothing | `Idle`, its search marked at the input's end (before a longer delimiter's possible start) | `None` with [`Fed::need`] one byte more than the input: the adapter keeps the bytes and feeds them again with more, searched from the mark |
 //! | `Idle`, `Scan` | D3: a corrupt frame (a COBS block cut short, a bad SLIP escape) | up to the fault | `Skip` under resync (a report at its delimiter), else `Failed` | |
 //! | `Idle`, `Scan` | D4: a frame longer than the maximum or the buffer | COBS, SLIP: up to the byte that makes it too long; a byte string: the input, or up to its delimiter | `Skip` (`Idle` or `Failed` at once if its delimiter was in the input) | at its delimiter: a report under [`Oversize::Discard`], else the error |
 //! | `Skip` | D5: the delimiter | up to its end | `Idle` (`Failed` for an oversized frame under `Fail`) | report, or the error |
@@ -145,7 +150,7 @@
 //! ask it again. Each state's transitions are one handler; the general
 //! loop runs the handler of the current state until one returns.
 //! [`Feed::feed`] first tries a few shortcuts, the transitions nearly all
-//! traffic takes (I0, I1, I2, I2', I3, H1, B1, B2, B3, B4; D1, D1' and D2
+//! traffic takes (I0, I1, I2, I2', I3, H1, B1, B2, B3, B4; D1, D1', D2 and D7
 //! for the delimited family, in `decode/delimited.rs`), each in the
 //! state the table says, with its guard beside it, inline in the caller;
 //! each calls the row's body, one function that the state's handler in the

@@ -53,6 +53,10 @@ enum D1 {
     },
     /// No frame can end in the input: D2 (all of it buffered) is the row.
     Open,
+    /// A byte-string frame begun: no delimiter whole in the input, which a
+    /// longer delimiter's start may end (no D2); D7 if the adapter can
+    /// keep it.
+    Begun,
     /// Anything else: the loop decides.
     No,
 }
@@ -126,12 +130,13 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         input: &[u8],
         last: bool,
         delimiter: Delimiter,
+        hold: usize,
     ) -> Option<Fed> {
         if last || input.is_empty() {
             return None;
         }
         if let State::Idle = self.state {
-            return self.idle_shortcut(input, delimiter);
+            return self.idle_shortcut(input, delimiter, hold);
         }
         // `Scan`, or `None` from any other state.
         let (consumed, place) = self.take_scan(input, delimiter)?;
@@ -143,9 +148,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// [`scan_shortcut`](Self::scan_shortcut) between frames (`Idle`, a
-    /// non-empty `input`, not the last): D1 or D2 from a frame's start.
+    /// non-empty `input`, not the last): D1, D7 or D2 from a frame's start
+    /// (a byte string's search begun at `Idle`'s mark).
     #[inline(always)]
-    fn idle_shortcut(&mut self, input: &[u8], delimiter: Delimiter) -> Option<Fed> {
+    fn idle_shortcut(&mut self, input: &[u8], delimiter: Delimiter, hold: usize) -> Option<Fed> {
         let sep = match delimiter {
             Delimiter::Cobs => return self.cobs_shortcut(input),
             Delimiter::Slip => {
@@ -158,15 +164,32 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Delimiter::Bytes(sep) => sep,
         };
         let sep = sep.as_bytes();
-        let Some(p) = find1(input, *sep.first()?) else {
+        let from = self.mark(input);
+        let Some(p) = find1(&input[from..], *sep.first()?) else {
+            // No delimiter begins in the input: D7 where the adapter can
+            // keep the frame begun, else D2.
+            if let Some(need) = self.d7(input.len(), sep.len(), hold) {
+                return Some(self.wait(0, need));
+            }
             return self.d2(input);
         };
         // A one-byte delimiter at `p`, or a longer one found whole.
-        let p = if sep.len() == 1 { p } else { find(input, sep)? };
+        let p = if sep.len() == 1 {
+            from + p
+        } else {
+            match find(&input[from..], sep) {
+                Some(p) => from + p,
+                None => {
+                    let need = self.d7(input.len(), sep.len(), hold)?;
+                    return Some(self.wait(0, need));
+                }
+            }
+        };
         // D1: a frame whole in the input, lent from it.
         if p > self.frame_cap() {
             return None;
         }
+        self.searched = 0;
         self.frame_start = self.pos;
         let place = Place::Input {
             start: 0,
@@ -358,7 +381,12 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         input: &[u8],
         delimiter: Delimiter,
     ) -> Option<(usize, Option<Place>)> {
-        match self.d1_at(input, delimiter) {
+        // From the input's start: `decode` keeps nothing back (D7 is the
+        // adapters'), and searching again is always right; the mark, at
+        // most one left by a `feed` with `hold`, costs every line its load
+        // (10 instructions a 16-byte line in all, callgrind). What
+        // consumes clears it.
+        match self.d1_at(input, delimiter, 0) {
             D1::Frame { start, len, end } => {
                 let (consumed, place) = self.d1(start, len, end);
                 Some((consumed, Some(place)))
@@ -376,36 +404,78 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
                 _ => self.take_d2(input),
             },
-            D1::No => None,
+            D1::Begun | D1::No => None,
         }
     }
 
-    /// D1 alone, for the adapters' [`Feed::take`](crate::adapter::Feed::take):
+    /// D1, for the adapters' [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold):
     /// as [`take_d1`](Self::take_d1), but where no frame is whole at the
-    /// start of `input`, `None` with nothing changed (no D2: a take that
-    /// finds no frame leaves the bytes to `feed`): the bytes it consumed
+    /// start of `input`, nothing consumed (no D2: a take that finds no
+    /// frame leaves the bytes to `feed`): the bytes it consumed
     /// and the frame's length, from the input's start. A byte string's
     /// frames only, which begin the input (not COBS's, after their code
     /// byte): the length family's I1 takes its frames from the input's
     /// start too, and a start the two paths disagree on, merged where the
     /// adapters make the frame, cost every `!I` frame 5 instructions and
     /// 3% to 7% of its time in `FrameReader` (`reader_cost`).
+    ///
+    /// Where no frame ends in `input` and the adapter can keep what it
+    /// holds (`hold`), D7: `Err(need)`, nothing consumed, the search's end
+    /// marked; `Err(0)` for anything else.
     #[inline(always)]
     pub(super) fn take_d1_only(
         &mut self,
         input: &[u8],
         delimiter: Delimiter,
-    ) -> Option<(usize, usize)> {
-        if !matches!(delimiter, Delimiter::Bytes(_)) {
-            return None;
-        }
-        match self.d1_at(input, delimiter) {
+        hold: usize,
+    ) -> Result<(usize, usize), usize> {
+        let Delimiter::Bytes(sep) = delimiter else {
+            return Err(0);
+        };
+        match self.d1_at(input, delimiter, self.mark(input)) {
             D1::Frame { start: 0, len, end } => {
                 let (consumed, _) = self.d1(0, len, end);
-                Some((consumed, len))
+                Ok((consumed, len))
             }
-            D1::Frame { .. } | D1::Open | D1::No => None,
+            D1::Open | D1::Begun => Err(self
+                .d7(input.len(), sep.as_bytes().len(), hold)
+                .unwrap_or(0)),
+            D1::Frame { .. } | D1::No => Err(0),
         }
+    }
+
+    /// Where the search for a byte string's delimiter begins in `input`,
+    /// offered in `Idle`: `Idle`'s mark (D7), the bytes before it searched
+    /// already; within `input` (an adapter offers at least the bytes it
+    /// kept back).
+    #[inline(always)]
+    fn mark(&self, input: &[u8]) -> usize {
+        let from = self.searched as usize;
+        debug_assert!(from <= input.len(), "fewer bytes than were kept back");
+        from.min(input.len())
+    }
+
+    /// D7's guard and body, from between frames (`Idle` or `Lent`; never
+    /// with `last`, which its callers have ruled out): a byte-string frame
+    /// begun, `len` bytes (all of the input) and no delimiter of `sep`
+    /// bytes whole among them, kept back in the adapter's buffer where the
+    /// frame so far is within the cap and the adapter can hold one byte
+    /// more (`hold`): nothing consumed, `Idle` with its mark at the end of
+    /// what was searched (before a longer delimiter's possible start), and
+    /// the frame's need, one byte more. `None`, nothing changed, where it
+    /// cannot be kept (D2 or D4 then).
+    #[inline(always)]
+    fn d7(&mut self, len: usize, sep: usize, hold: usize) -> Option<usize> {
+        debug_assert!(self.between_frames() && sep > 0);
+        if len == 0 || len >= hold || len > self.frame_cap() {
+            return None;
+        }
+        if matches!(self.state, State::Lent) {
+            self.lent();
+        }
+        // A smaller mark only searches more: it saturates.
+        self.searched = u32::try_from(len + 1 - sep.min(len + 1)).unwrap_or(u32::MAX);
+        Some(len + 1)
     }
 
     /// D1's guard from between frames, as the shortcut and the loop's
@@ -416,9 +486,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// delimiter not in it, a COBS frame whose first block runs past its
     /// end: D2); [`D1::No`] for anything else (an empty input, a frame of
     /// several COBS blocks, SLIP, RESP, a frame too long or a bad trailer:
-    /// the loop's).
+    /// the loop's); [`D1::Begun`] for a longer byte string not whole in
+    /// it. A byte string is searched for from `from`, at most `Idle`'s
+    /// mark ([`mark`](Self::mark)).
     #[inline(always)]
-    fn d1_at(&self, input: &[u8], delimiter: Delimiter) -> D1 {
+    fn d1_at(&self, input: &[u8], delimiter: Delimiter, from: usize) -> D1 {
         debug_assert!(self.between_frames());
         if input.is_empty() {
             // Nothing begins: `feed` says so.
@@ -428,13 +500,13 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Delimiter::Bytes(sep) => {
                 let sep = sep.as_bytes();
                 let p = match sep {
-                    [one] => match find1(input, *one) {
-                        Some(p) => p,
+                    [one] => match find1(&input[from..], *one) {
+                        Some(p) => from + p,
                         None => return D1::Open,
                     },
-                    _ => match find(input, sep) {
-                        Some(p) => p,
-                        None => return D1::No,
+                    _ => match find(&input[from..], sep) {
+                        Some(p) => from + p,
+                        None => return D1::Begun,
                     },
                 };
                 if p > self.frame_cap() {
@@ -483,8 +555,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if matches!(self.state, State::Lent) {
             self.lent();
         }
-        // As `complete` leaves it: `Idle`, nothing buffered.
+        // As `complete` leaves it: `Idle`, nothing buffered, no mark.
         debug_assert!(self.buf.is_empty());
+        self.searched = 0;
         self.frame_start = self.pos;
         self.pos += end as u64;
         self.state = State::Idle;
@@ -633,6 +706,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if !self.take(input, self.frame_cap()) {
             return None;
         }
+        self.searched = 0;
         self.frame_start = self.pos;
         self.state = State::Scan {
             unstuff: Unstuff::default(),
@@ -659,12 +733,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         mut at: usize,
         last: bool,
         delimiter: Delimiter,
+        hold: usize,
     ) -> Fed {
         loop {
             let next = match self.state {
-                State::Idle | State::Scan { .. } => self.scan(input, at, last, delimiter),
+                State::Idle | State::Scan { .. } => self.scan(input, at, last, delimiter, hold),
                 State::Skip { .. } => self.skip_delimited(input, at, last, delimiter),
-                // A delimited decoder keeps nothing back for its adapter.
+                // A delimited decoder keeps back a line begun (D7), not a
+                // preface.
                 State::Preface => self.in_preface(input, at, last, 0),
                 State::First { lent } => self.in_first(input, at, last, 0, lent),
                 State::Lent => {
@@ -694,8 +770,15 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// `Idle` and `Scan` for a delimited framing: D1 (a frame ends), D2
     /// (the input ends inside one), D3 (a corrupt frame), D4 (an oversized
-    /// one).
-    fn scan(&mut self, input: &[u8], at: usize, last: bool, delimiter: Delimiter) -> Next {
+    /// one), D7 (a byte-string frame begun, kept back within `hold`).
+    fn scan(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        last: bool,
+        delimiter: Delimiter,
+        hold: usize,
+    ) -> Next {
         let (fresh, unstuff) = match self.state {
             State::Scan { unstuff } => (false, unstuff),
             _ => (true, Unstuff::default()),
@@ -733,7 +816,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Delimiter::Bytes(sep) => {
                 // D1 in place: a frame that lies whole in the input.
                 if fresh {
-                    if let Some(p) = find(rest, sep.as_bytes()) {
+                    // From `Idle`'s mark (D7), which every row from here
+                    // either consumes past or sets again.
+                    let from = self.mark(rest);
+                    self.searched = 0;
+                    if let Some(p) = find(&rest[from..], sep.as_bytes()).map(|p| from + p) {
                         let end = at + p + sep.as_bytes().len();
                         if p > self.frame_cap() {
                             return self.oversized(end, (p + sep.as_bytes().len()) as u64);
@@ -747,6 +834,12 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                                 len: p,
                             },
                         );
+                    }
+                    // D7: the frame begun kept back, if the adapter can.
+                    if !last {
+                        if let Some(need) = self.d7(rest.len(), sep.as_bytes().len(), hold) {
+                            return Next::Done(self.wait(at, need));
+                        }
                     }
                 }
                 self.bytes(rest, at, sep.as_bytes(), unstuff)

@@ -143,6 +143,14 @@ pub(super) struct Machine<F, B, const STREAM: bool> {
     pub(super) frame_start: u64,
     /// What I1's fast path reads, fixed when the decoder is built.
     pub(super) quick: Quick,
+    /// `Idle`'s search mark, set by D7 alone (a line kept back in the
+    /// adapter's buffer, nothing consumed): the first `searched` bytes at
+    /// the input's start hold no delimiter (none whole, for a longer
+    /// one), so the next search over the same bytes and more begins
+    /// there. 0 everywhere else: every row that consumes from `Idle`
+    /// over a byte string clears it, and so does a reset. Four bytes of
+    /// what was padding.
+    pub(super) searched: u32,
 }
 
 impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
@@ -156,6 +164,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             pos: 0,
             frame_start: 0,
             quick: Quick::default(),
+            searched: 0,
         };
         m.quick = Quick::new(&m.framing, m.limit());
         m.reset();
@@ -222,8 +231,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// `Err(0)`, nothing changed, for anything else (`feed` decides). A
     /// length framing's I1 and I0 ([`take_or_hold_length`](Self::take_or_hold_length),
     /// its quick path asked first: one comparison); a byte string's
-    /// delimited framing's D1 alone ([`take_d1_only`](Self::take_d1_only):
-    /// it keeps nothing back, its D2 is `feed`'s).
+    /// delimited framing's D1 and D7 ([`take_d1_only`](Self::take_d1_only):
+    /// a line whole, or one begun kept back; its D2 is `feed`'s).
     #[inline(always)]
     pub(super) fn take_or_hold(
         &mut self,
@@ -236,7 +245,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 if !self.between_frames() {
                     return Err(0);
                 }
-                let (consumed, len) = self.take_d1_only(input, delimiter).ok_or(0usize)?;
+                let (consumed, len) = self.take_d1_only(input, delimiter, hold)?;
                 return Ok((
                     consumed,
                     Place::Input {
@@ -288,10 +297,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if let FramingKind::Delimited(delimiter) = self.kind() {
             // The delimited family's one shortcut is D2 (bytes of a frame,
             // no delimiter): what small chunks nearly always are.
-            if let Some(fed) = self.scan_shortcut(input, last, delimiter) {
+            if let Some(fed) = self.scan_shortcut(input, last, delimiter, hold) {
                 return fed;
             }
-            return self.run_delimited(input, 0, last, delimiter);
+            return self.run_delimited(input, 0, last, delimiter, hold);
         }
         self.feed_length(input, last, hold)
     }
@@ -315,7 +324,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         let hold = if STREAM { 0 } else { hold };
         match self.kind() {
             FramingKind::Length => self.run_length(input, at, last, hold),
-            FramingKind::Delimited(delimiter) => self.run_delimited(input, at, last, delimiter),
+            FramingKind::Delimited(delimiter) => {
+                self.run_delimited(input, at, last, delimiter, hold)
+            }
         }
     }
 
@@ -400,6 +411,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 State::Failed(_) => true,
             };
             debug_assert!(holds, "{:?} with {have} bytes buffered", self.state);
+            debug_assert!(
+                self.searched == 0 || self.state == State::Idle,
+                "a search mark in {:?}",
+                self.state
+            );
         }
     }
 
@@ -511,6 +527,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// decoding goes on between frames.
     pub(super) fn reset(&mut self) {
         self.buf.clear();
+        // The bytes offered next need not be the ones searched.
+        self.searched = 0;
         self.state = if self.pos == 0 {
             self.start_state()
         } else {
