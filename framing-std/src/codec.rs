@@ -71,7 +71,11 @@
 //! however the reads split them. The bytes of a frame stay in the read
 //! buffer until the whole frame is there; then the core checks it in place
 //! and it is split off and frozen ([`BytesMut::split_to`],
-//! [`BytesMut::freeze`]) into a [`OwnedFrame<Bytes>`], without copying. A bad
+//! [`BytesMut::freeze`]) into a [`OwnedFrame<Bytes>`], without copying. Lines
+//! (a byte-string delimiter) are kept the same way until their delimiter
+//! arrives, each read's new bytes searched once. COBS and SLIP frames are
+//! decoded into the decoder's buffer and copied out of it (a COBS frame of
+//! one block whole in the buffer is split off it: its bytes are its data). A bad
 //! header is reported as soon as it arrives, not when its announced length
 //! has.
 //!
