@@ -219,6 +219,39 @@ fn a_line_whole_in_the_codec_buffer_is_split_off_it_not_copied() {
     assert!(src.is_empty());
 }
 
+#[cfg(feature = "tokio")]
+#[test]
+fn a_line_read_in_pieces_stays_in_the_codec_buffer_and_is_split_off_it() {
+    use bytes::BytesMut;
+    use framing_std::codec::FrameCodec;
+    use framing_std::Decoded;
+    use tokio_util::codec::Decoder;
+
+    let mut codec = FrameCodec::new(Layout::delimited(b"\r\n").build().unwrap());
+    // Room for the whole line, so that the buffer never moves.
+    let mut src = BytesMut::with_capacity(64);
+    let memory = src.as_ptr()..src.as_ptr().wrapping_add(64);
+    let line = b"a line in pieces, the delimiter split too\r\n";
+    let mut got = None;
+    for piece in line.chunks(3) {
+        assert!(got.is_none(), "a line before its delimiter");
+        src.extend_from_slice(piece);
+        if let Some(item) = codec.decode(&mut src).unwrap() {
+            let Decoded::Frame(f) = item else {
+                panic!("a report")
+            };
+            got = Some(f);
+        } else {
+            // Kept in `src`, not taken into the decoder's buffer.
+            assert!(!src.is_empty());
+        }
+    }
+    let f = got.expect("the line, once its delimiter arrived");
+    assert_eq!(f.payload(), &line[..line.len() - 2]);
+    assert!(memory.contains(&f.payload().as_ptr()), "a copy");
+    assert!(src.is_empty());
+}
+
 /// A streaming reader over a delimited layout cannot be built: `try_new`
 /// says why (the error the reader gave at its first read before it could
 /// not be built), `new` panics with the same sentence.
