@@ -339,7 +339,11 @@ impl FrameCodec {
 
     /// Drops from `src` the bytes fed to the decoder that it no longer
     /// holds: all but those of a partial frame (or of a resynchronisation
-    /// in progress) in its buffer, which are the last ones fed.
+    /// in progress) in its buffer, which are the last ones fed. Inline:
+    /// "read more" for a line or COBS frame kept back calls it every read,
+    /// nearly always to drop nothing (a call there was 20 instructions a
+    /// 16-byte line in 7-byte chunks).
+    #[inline(always)]
     fn release(&mut self, src: &mut BytesMut) {
         // Nothing fed is left (the usual case between frames, and always
         // when the window answered without the decoder): nothing to drop.

@@ -474,7 +474,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             self.lent();
         }
         // A smaller mark only searches more: it saturates.
-        self.searched = u32::try_from(len + 1 - sep.min(len + 1)).unwrap_or(u32::MAX);
+        self.searched = (len + 1).saturating_sub(sep).min(u32::MAX as usize) as u32;
         Some(len + 1)
     }
 
