@@ -368,44 +368,30 @@ impl FrameCodec {
         }
     }
 
-    /// The codec's turn. "Read more", while the frame begun is still not
-    /// whole, is answered here, inline in the caller (`decode` is
-    /// `#[inline]`): the turn would answer it without feeding the bytes,
-    /// and the room for the frame was reserved, and fed bytes dropped,
-    /// when the decoder first said so. In 7-byte chunks nearly every call
-    /// takes this path; through a call it paid the prologue of a function
-    /// that can build a frame.
+    /// The codec's turn, inline in `decode`: "read more" while the frame
+    /// begun is still not whole, answered without the decoder (it said so
+    /// when it kept the frame back, and room was reserved then); a frame
+    /// already whole in `src` taken by the decoder's I1 (or D1) without
+    /// its `Fed`, and split off; a frame begun and not whole yet kept back
+    /// by its I0 (or D7), room reserved for it
+    /// ([`Window::take_or_hold`]); anything else through the feed loop
+    /// ([`turn`](Self::turn), out of line). In 7-byte chunks nearly every
+    /// call is the first or the third. The frame is made here, in place:
+    /// returned through memory from a call, it was written in words and
+    /// read back in 16-byte moves, a store-forwarding stall at every frame
+    /// (`perf annotate`; inline, `reader_cost`, ns a 16-byte frame: 7-byte
+    /// chunks `!I` 66 -> 61, lines 78 -> 70; 64-byte chunks 41 -> 37;
+    /// lines whole 34 -> 36).
     #[inline(always)]
     fn next(
         &mut self,
         src: &mut BytesMut,
         eof: bool,
     ) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
-        if !eof && self.window.arrived(src.len(), false) && self.window.is_waiting() {
-            return Ok(None);
-        }
-        self.found(src, eof)
-    }
-
-    /// The rest of [`next`](Self::next): a frame already whole in `src`
-    /// taken by the decoder's I1 without its `Fed`, and split off; a frame
-    /// (or head) begun and not yet whole kept back by its I0, room
-    /// reserved for it ([`Window::take_or_hold`]); anything else through
-    /// the feed loop ([`turn`](Self::turn), out of line). The frame is made
-    /// here, in place, not returned through memory from a call (where a
-    /// frame written in words and read back in 16-byte moves stalls, `perf
-    /// annotate`). Inline in `decode` too: out of line, its item was that
-    /// stall at every frame, and its prologue a cost at every read of a
-    /// line or COBS frame kept back (`reader_cost`, ns a 16-byte frame:
-    /// 7-byte chunks `!I` 66 -> 61, lines 78 -> 70; 64-byte chunks 41 ->
-    /// 37; lines whole 34 -> 36).
-    #[inline(always)]
-    fn found(
-        &mut self,
-        src: &mut BytesMut,
-        eof: bool,
-    ) -> io::Result<Option<Decoded<OwnedFrame<Bytes>>>> {
         if !eof && self.window.arrived(src.len(), false) {
+            if self.window.is_waiting() {
+                return Ok(None);
+            }
             if let Some((start, at)) = self.window.take_or_hold(src, &mut self.decoder, usize::MAX)
             {
                 return self.made(src, start, Found::Item(at));
