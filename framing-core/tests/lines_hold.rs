@@ -5,7 +5,19 @@
 //! one stopped.
 
 use framing_core::adapter::{Feed, Found};
-use framing_core::{DecodeErrorKind, Decoded, Decoder, Layout};
+use framing_core::{DecodeErrorKind, Decoded, Decoder, Layout, Oversize};
+use proptest::prelude::*;
+
+// The adapter's loop (`run_held`: bytes kept back fed again with more, by
+// `feed`, by `take_or_hold` then `feed`, or by the general loop alone) and
+// the whole decode it is held to are the fuzz targets' oracle.
+#[allow(dead_code)]
+#[path = "../../fuzz/src/checks.rs"]
+mod checks;
+
+mod common;
+use checks::{run_held, run_whole, Drive};
+use common::split;
 
 static LINES: Layout = Layout::delimited(b"\n").max_payload(16).build_or_panic();
 static CRLF: Layout = Layout::delimited(b"\r\n").max_payload(16).build_or_panic();
@@ -154,4 +166,47 @@ fn a_reset_forgets_the_search() {
     let fed = d.feed(input, false, 64);
     let found = fed.result.unwrap().expect("a line");
     assert_eq!(payload(&d, input, found), (b"a".to_vec(), true));
+}
+
+proptest! {
+    /// Lines kept back (D7) or not: the same frames, reports and errors at
+    /// the same offsets as one whole decode, whatever the split and `hold`,
+    /// for a one-byte and a two-byte delimiter, lines over the maximum
+    /// (failed, or discarded) and a last line left unterminated.
+    #[test]
+    fn lines_kept_back_decode_as_the_whole_stream(
+        words in proptest::collection::vec(
+            proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b'\r'), Just(b'\n'), Just(b'x')],
+                0..24,
+            ),
+            0..12,
+        ),
+        cuts in proptest::collection::vec(any::<usize>(), 0..16),
+        crlf in any::<bool>(),
+        discard in any::<bool>(),
+    ) {
+        let sep: &'static [u8] = if crlf { b"\r\n" } else { b"\n" };
+        let mut b = Layout::delimited(sep).max_payload(16);
+        if discard {
+            b = b.on_oversize(Oversize::Discard);
+        }
+        let layout = b.build().expect("a lines layout");
+        let stream: Vec<u8> = words.join(sep);
+        let chunks = split(&stream, &cuts);
+        let cap = 64;
+        let whole = run_whole(layout, cap, &[&stream]);
+        for hold in [cap, 8, 1] {
+            for drive in [Drive::Feed, Drive::Take, Drive::General] {
+                prop_assert_eq!(
+                    &run_held(layout, cap, hold, &chunks, drive),
+                    &whole,
+                    "hold {}, {:?}, chunks {:?}",
+                    hold,
+                    drive,
+                    &chunks
+                );
+            }
+        }
+    }
 }
