@@ -476,12 +476,18 @@ impl FrameCodec {
         // last fed (still in `src`: a length frame whose head was found by
         // resynchronisation in bytes the decoder held); a delimited one is
         // copied from the buffer, where it was decoded (stuffed, escaped or
-        // followed by its delimiter on the wire). Then what was fed and is
-        // still in `src` (the bytes of a frame copied) is dropped.
+        // followed by its delimiter on the wire), and what was fed is then
+        // dropped (a split takes it all with the frame).
         let bytes = match at.in_input() {
             Some(range) => self.split_fed(src, start + range.start..start + range.end)?,
             None if self.layout.delimiter().is_some() || preface => {
-                Bytes::copy_from_slice(self.decoder.buffer().as_slice())
+                let bytes = Bytes::copy_from_slice(self.decoder.buffer().as_slice());
+                let fed = self.window.start();
+                if fed > src.len() {
+                    return Err(lost());
+                }
+                self.drop_fed(src, fed);
+                bytes
             }
             None => {
                 let (len, fed) = (self.decoder.buffer().len(), self.window.start());
@@ -489,11 +495,7 @@ impl FrameCodec {
                 self.split_fed(src, from..fed)?
             }
         };
-        let fed = self.window.start();
-        if fed > src.len() {
-            return Err(lost());
-        }
-        self.drop_fed(src, fed);
+        debug_assert_eq!(self.window.start(), 0, "fed bytes left in src");
         if preface {
             let layout = SharedLayout::Static(&Layout::PREFACE);
             return Ok(Some(Decoded::Preface(OwnedFrame::new(bytes, head, layout))));
