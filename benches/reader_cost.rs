@@ -18,7 +18,10 @@
 //! valgrind --tool=callgrind --toggle-collect='reader_cost::run' BINARY none 16
 //! ```
 //!
-//! Readers: `core` (the core `Decoder` over 64 KiB chunks), `reader`
+//! Readers: `core` (the core `Decoder` over 64 KiB chunks), `ccore` (the
+//! same, each chunk first copied into one reused 64 KiB buffer, as a
+//! `Read` into a read buffer copies it: the floor for a reader that
+//! copies what it reads), `reader`
 //! (`FrameReader::next_frame`), `owned` (`for frame in reader`), `nowned`
 //! (a `next_owned_frame` loop), `hand` (`BufReader` + `read_exact` into one
 //! reused `Vec`), `embedded` and `easync` (framing-core's blocking and async
@@ -137,6 +140,22 @@ fn run(reader: &str, head: Head, layout: &Layout, stream: &[u8], payload: usize)
             }
         }
         "hand" => n = hand(head, stream),
+        "ccore" => {
+            let mut buf = vec![0; payload + 16];
+            let mut read = vec![0; READ];
+            let mut decoder = Decoder::new(layout, SliceBuffer::new(&mut buf));
+            for chunk in stream.chunks(READ) {
+                let read = &mut read[..chunk.len()];
+                read.copy_from_slice(chunk);
+                // Opaque, as bytes a `Read` wrote are.
+                let mut input: &[u8] = black_box(read);
+                while let Some(item) = decoder.decode(&mut input).expect("a valid stream") {
+                    if let Decoded::Frame(f) = item {
+                        n += black_box(f.payload().len());
+                    }
+                }
+            }
+        }
         "codec" | "tutil" => {
             use tokio_util::codec::Decoder as _;
             // `CHUNK=7`: 7-byte chunks, as for the core.
@@ -264,9 +283,9 @@ fn main() {
         Some(b'k') => (Head::Crc(Checksum::Crc32), &arg[1..]),
         _ => (Head::U32, &arg[..]),
     };
-    const READERS: [&str; 12] = [
-        "none", "core", "reader", "owned", "nowned", "hand", "embedded", "easync", "tokio",
-        "towned", "codec", "tutil",
+    const READERS: [&str; 13] = [
+        "none", "core", "ccore", "reader", "owned", "nowned", "hand", "embedded", "easync",
+        "tokio", "towned", "codec", "tutil",
     ];
     if !READERS.contains(&reader) {
         // A filter meant for the criterion benches (`cargo bench -- NAME`
