@@ -7,10 +7,20 @@ const fn splat(x: u8) -> u64 {
     u64::from_le_bytes([x; 8])
 }
 
-/// The first position of byte `a` or `b` in `hay` (`a == b` for one byte):
-/// eight bytes a step, with the "has a zero byte" test on each word.
+/// The first position of byte `a` or `b` in `hay` (SLIP's END and ESC):
+/// memchr's `memchr2` (SIMD) for long haystacks, as [`find1`], else eight
+/// bytes a step, with the "has a zero byte" test on each word.
 #[inline]
 pub(super) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    if hay.len() >= MEMCHR_FROM {
+        return memchr::memchr2(a, b, hay);
+    }
+    find2_words(hay, a, b)
+}
+
+/// [`find2`] by words alone.
+#[inline]
+fn find2_words(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     const LO: u64 = splat(0x01);
     const HI: u64 = splat(0x80);
     let (wa, wb) = (splat(a), splat(b));
@@ -255,6 +265,10 @@ mod tests {
             for x in [0u8, 1, 0x80, 0xff, long[from], long[long.len() - 1]] {
                 let want = long[from..].iter().position(|&b| b == x);
                 assert_eq!(find1(&long[from..], x), want, "{x} from {from}");
+                // Two bytes, by memchr2 from 64 bytes on and by words below.
+                let y = long[(from + 7) % long.len()];
+                let want = long[from..].iter().position(|&b| b == x || b == y);
+                assert_eq!(find2(&long[from..], x, y), want, "{x} {y} from {from}");
             }
         }
         assert_eq!(find(b"ab\r", b"\r\n"), None);
