@@ -33,7 +33,8 @@
 //! feeds them),
 //! `none`. A `v` prefix reads 1-byte varint heads
 //! instead of `!I`, an `l` prefix lines (`\n`), a `z` prefix COBS frames
-//! (payloads with no zero: one block each up to 254 bytes), an `x` prefix
+//! (payloads with no zero: one block each up to 254 bytes), an `s` prefix
+//! SLIP frames (the same payloads), an `x` prefix
 //! `!I` with a CRC-16/XMODEM trailer, a `k` prefix with CRC-32; the number is
 //! the payload size. Every reader reads the same 4 MiB stream from a
 //! `&[u8]` handing out 64 KiB a read (the core: chunks of `CHUNK` bytes if
@@ -98,6 +99,7 @@ enum Head {
     Varint,
     Lines,
     Cobs,
+    Slip,
     /// `!I` and a trailer of this checksum.
     Crc(Checksum),
 }
@@ -279,6 +281,7 @@ fn main() {
         Some(b'v') => (Head::Varint, &arg[1..]),
         Some(b'l') => (Head::Lines, &arg[1..]),
         Some(b'z') => (Head::Cobs, &arg[1..]),
+        Some(b's') => (Head::Slip, &arg[1..]),
         Some(b'x') => (Head::Crc(Checksum::Crc16Xmodem), &arg[1..]),
         Some(b'k') => (Head::Crc(Checksum::Crc32), &arg[1..]),
         _ => (Head::U32, &arg[..]),
@@ -306,12 +309,14 @@ fn main() {
                 .expect("a layout")
         }
         Head::Cobs => Layout::cobs().build().expect("a layout"),
+        Head::Slip => Layout::slip().build().expect("a layout"),
         Head::Crc(sum) => Layout::builder("!I")
             .trailer(sum)
             .build()
             .expect("a layout"),
     };
-    let mut out = vec![0; payload + payload / 254 + 8];
+    // Room for any encoding here (SLIP doubles an escaped byte).
+    let mut out = vec![0; 2 * payload + 16];
     let (mut stream, mut frames) = (Vec::new(), 0);
     while stream.len() < 4 << 20 {
         match head {
@@ -328,7 +333,7 @@ fn main() {
                 stream.push(v as u8);
                 stream.extend((0..payload).map(|j| j as u8));
             }
-            Head::Cobs | Head::Crc(_) => {
+            Head::Cobs | Head::Slip | Head::Crc(_) => {
                 let p: Vec<u8> = (0..payload).map(|j| (j % 255 + 1) as u8).collect();
                 let n = layout.encode(&p, &mut out).expect("encodes");
                 stream.extend_from_slice(&out[..n]);

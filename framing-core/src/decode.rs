@@ -92,8 +92,8 @@
 //! code byte among them; for COBS, from `Idle` too, the input beginning
 //! with the first block's code byte), what nearly every call in small
 //! chunks is, and D1 (a frame whole in the input) and D1' for a byte
-//! string and for COBS (from `Scan`: the current block's end and the
-//! delimiter right after it). D7 is I0 for a byte string: an adapter that
+//! string, for SLIP (no escape among the bytes) and for COBS (from `Scan`:
+//! the current block's end and the delimiter right after it). D7 is I0 for a byte string: an adapter that
 //! can keep a line in its own buffer (`hold`) gets it lent from there once
 //! whole, never copied into the decoder's; `Idle`'s search mark is the
 //! one thing it remembers, so a long line read in small pieces is
@@ -101,8 +101,8 @@
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
-//! | `Idle` | D1: a frame and its byte-string delimiter, or a COBS frame of one block (its data are its decoded bytes) and its delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
-//! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter (from `Idle`: a COBS frame of several blocks, whole in the input) | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
+//! | `Idle` | D1: a frame and its byte-string delimiter, a SLIP frame with no escape (at least one byte) and its END, or a COBS frame of one block (its data are its decoded bytes) and its delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
+//! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter (from `Scan` for SLIP: no escape before the END; from `Idle`: a COBS frame of several blocks, whole in the input) | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
 //! | `Idle`, `Scan` | D2: bytes of a frame, no delimiter | all | `Scan` | `None` (decoded into the buffer) |
 //! | `Idle` | D0: a COBS or SLIP delimiter with no frame before it | it | `Idle` | goes on |
 //! | `Idle` | D7: a byte-string frame begun, no delimiter whole in the input, within the maximum and shorter than `hold` (not `last`) | nothing | `Idle`, its search marked at the input's end (before a longer delimiter's possible start) | `None` with [`Fed::need`] one byte more than the input: the adapter keeps the bytes and feeds them again with more, searched from the mark |
@@ -207,13 +207,15 @@
 //! (`take_b3`: a payload piece at the start of a non-empty input, lent). For a layout without that comparison (a
 //! varint over one byte, an ASCII length, constants, an adjust) `take` judges the head
 //! with the layout's full validation, out of line, the same guard as
-//! `feed`'s I1 from `Idle`. A delimited framing's `take` is D1 for a byte
-//! string's delimiter alone (`take_d1_only`: a line whole at the start of
-//! the input, lent from it, with `take_d1`'s guard; no D2, so a take that
-//! finds no frame changes nothing): a COBS frame starts after its code
-//! byte, and a frame start other than 0, merged with the length family's
-//! where the readers make the frame, cost the `!I` readers 5 instructions
-//! a frame (BENCHMARKS.md); COBS, SLIP and RESP take nothing
+//! `feed`'s I1 from `Idle`. A delimited framing's `take` is D1 for the
+//! framings whose frames begin the input: a byte string's delimiter
+//! (`take_d1_only`: a line whole at the start of the input, lent from it,
+//! with `take_d1`'s guard) and SLIP (`take_slip`: a frame with no escape,
+//! whole, with the guard of `feed`'s SLIP D1); no D2, so a take that finds
+//! no frame changes nothing. A COBS frame starts after its code byte, and
+//! a frame start other than 0, merged with the length family's where the
+//! readers make the frame, cost the `!I` readers 5 instructions a frame
+//! (BENCHMARKS.md); COBS and RESP take nothing
 //! ([`Feed::takes`](crate::adapter::Feed::takes) is `false` for them, a
 //! property of the framing, not a state).
 //! [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold), which the

@@ -318,6 +318,93 @@ fn an_empty_chunk_begins_no_frame() {
     }
 }
 
+/// D1 for SLIP: a frame with no escape whole in the chunk is lent from
+/// it; one with an escape is decoded into the buffer (copied), an END
+/// first is an empty frame skipped, and a frame cut by the chunk's end
+/// is finished from the next one.
+#[test]
+fn slip_frames_with_no_escape_whole_in_a_chunk_are_slices_of_it() {
+    let mut d = Decoder::new(&SLIP, framing_core::heapless::Vec::<u8, 64>::new());
+    let chunk: &[u8] = b"\xc0first\xc0a\xdb\xdcb\xc0\xc0third\xc0four";
+    let mut input = chunk;
+    let mut got = Vec::new();
+    while let Some(Decoded::Frame(f)) = d.decode(&mut input).unwrap() {
+        let p = f.payload();
+        got.push((p.to_vec(), chunk.as_ptr_range().contains(&p.as_ptr())));
+    }
+    assert_eq!(input, b"");
+    assert_eq!(
+        got,
+        [
+            (b"first".to_vec(), true),
+            (b"a\xc0b".to_vec(), false),
+            (b"third".to_vec(), true),
+        ]
+    );
+    let mut more: &[u8] = b"th\xc0";
+    let Some(Decoded::Frame(f)) = d.decode(&mut more).unwrap() else {
+        panic!("the frame begun in the last chunk")
+    };
+    assert_eq!(f.payload(), b"fourth");
+    assert_eq!(d.finish(), Ok(None));
+    at_every_split(
+        SLIP,
+        b"\xc0first\xc0a\xdb\xdcb\xc0\xc0third\xc0fourth\xc0",
+        &[
+            frame(b"first"),
+            frame(b"a\xc0b"),
+            frame(b"third"),
+            frame(b"fourth"),
+        ],
+    );
+}
+
+/// The adapters' take for SLIP (`Window::take`): a frame with no escape,
+/// whole at the start of the unfed bytes, taken and lent from the buffer;
+/// an escape, or an END first, left to `pull`, which gives the same frames
+/// the loop gives.
+#[test]
+fn slip_frames_with_no_escape_are_taken_whole_and_the_rest_pulled() {
+    use framing_core::adapter::{Found, Pull, Window};
+    let mut d = Decoder::new(&SLIP, framing_core::heapless::Vec::<u8, 64>::new());
+    let buf: &[u8] = b"first\xc0second\xc0a\xdb\xdcb\xc0\xc0last\xc0";
+    let mut window = Window::new();
+    let mut room = [0u8; 64];
+    window.room(&mut room)[..buf.len()].copy_from_slice(buf);
+    window.filled(buf.len());
+    let buf = &room[..buf.len()];
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let (from, at) = window
+            .take(buf, &mut d)
+            .expect("a frame with no escape, whole");
+        let f = d.frame(window.since(buf, from), at);
+        assert!(buf.as_ptr_range().contains(&f.payload().as_ptr()));
+        got.push(f.payload().to_vec());
+    }
+    // An escape: the take leaves it to `pull`, changing nothing.
+    let start = window.start();
+    assert!(window.take(buf, &mut d).is_none());
+    assert_eq!(window.start(), start);
+    match window.pull(buf, &mut d, 0) {
+        Pull::Found {
+            at,
+            found: Found::Item(frame),
+        } => got.push(d.frame(window.since(buf, at), frame).payload().to_vec()),
+        other => panic!("expected the escaped frame, got {other:?}"),
+    }
+    // An END first (an empty frame, skipped by the loop), then "last".
+    assert!(window.take(buf, &mut d).is_none());
+    match window.pull(buf, &mut d, 0) {
+        Pull::Found {
+            at,
+            found: Found::Item(frame),
+        } => got.push(d.frame(window.since(buf, at), frame).payload().to_vec()),
+        other => panic!("expected the last frame, got {other:?}"),
+    }
+    assert_eq!(got, [&b"first"[..], b"second", b"a\xc0b", b"last"]);
+}
+
 #[test]
 fn lines_lying_whole_in_a_chunk_are_slices_of_it() {
     let mut d = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 64>::new());

@@ -758,8 +758,11 @@ pub fn run_held(
                 );
                 assert_eq!(
                     d.takes(),
-                    matches!(layout.delimiter(), None | Some(Delimiter::Bytes(_))),
-                    "takes frames exactly for a length framing and lines"
+                    matches!(
+                        layout.delimiter(),
+                        None | Some(Delimiter::Bytes(_) | Delimiter::Slip)
+                    ),
+                    "takes frames exactly for a length framing, lines and SLIP"
                 );
                 // `take` finds a frame only (`At`, never a report): the
                 // type says so.

@@ -357,8 +357,9 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
         Ok((consumed, At(frame)))
     }
 
-    /// A whole decoder over a length framing, or over a byte string's
-    /// delimited one (lines): see [`take`](Feed::take).
+    /// A whole decoder over a length framing, or over a delimited one
+    /// whose frames begin the input (a byte string's, lines; SLIP's): see
+    /// [`take`](Feed::take).
     #[inline(always)]
     fn takes(&self) -> bool {
         self.machine.takes()

@@ -77,6 +77,14 @@ fn cobs_first_block(rest: &[u8]) -> Option<(usize, bool)> {
     Some((code, after == COBS_END))
 }
 
+/// Whether the first END or ESC of a SLIP input, at `p`, makes a frame
+/// whole at the input's start with no escape in it (D1): an END, after at
+/// least one byte (an END first is an empty frame, which SLIP skips).
+#[inline(always)]
+fn slip_d1(input: &[u8], p: usize) -> bool {
+    p > 0 && input[p] == SLIP_END
+}
+
 /// What a run of bytes did to the frame being decoded.
 enum Step {
     /// All of them were taken; the frame goes on.
@@ -85,6 +93,10 @@ enum Step {
     End(usize),
     /// A delimiter with no frame before it, consumed `at`: skipped.
     Empty(usize),
+    /// D1 in place: a frame of this many bytes, whole from the run's start
+    /// and decoded as it lies (SLIP, no escape in it), then its delimiter;
+    /// nothing buffered: lend it from the input.
+    Whole(usize),
     /// The frame is corrupt (`fault`), its bytes up to `at` consumed;
     /// `true` if they include its delimiter.
     Corrupt(HeaderFault, usize, bool),
@@ -112,7 +124,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     ///   code byte begins the input ([`cobs_shortcut`](Self::cobs_shortcut)).
     /// - D1 and D1' for a byte string: a frame whole in the input, lent from
     ///   it (`Idle`), or the rest of one (`Scan`, one-byte delimiter, no
-    ///   partial match), lent from the buffer.
+    ///   partial match), lent from the buffer; for SLIP the same, with no
+    ///   escape before the END (and from `Idle`, at least one byte before
+    ///   it: an END first is an empty frame, the loop's to skip).
     /// - D1 and D1' for COBS: a frame whole in the input (`Idle`;
     ///   [`cobs_whole`](Self::cobs_whole)'s guard), lent from it if it is
     ///   one block, else decoded into the buffer and lent from there; and
@@ -157,6 +171,19 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Delimiter::Slip => {
                 return match find2(input, SLIP_END, SLIP_ESC) {
                     None => self.d2(input),
+                    // D1: a frame with no escape, whole in the input.
+                    Some(p) if slip_d1(input, p) && p <= self.frame_cap() => {
+                        self.frame_start = self.pos;
+                        let place = Place::Input {
+                            start: 0,
+                            head: 0,
+                            len: p,
+                        };
+                        match self.complete(&input[..p], p + 1, place) {
+                            Next::Done(fed) => Some(fed),
+                            Next::Go(_) => None,
+                        }
+                    }
                     Some(_) => None,
                 };
             }
@@ -213,8 +240,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     ///   partial match, a SLIP escape); for COBS the current block runs to
     ///   or past the input's end with no zero in it. All of it is
     ///   buffered, and the frame goes on.
-    /// - D1': a one-byte delimiter in `input` (COBS: right after the
-    ///   current block, which ends in the input with no zero in it): the
+    /// - D1': a one-byte delimiter in `input` (SLIP: an END, no escape
+    ///   pending or before it; COBS: right after the current block, which
+    ///   ends in the input with no zero in it): the
     ///   bytes before it are the rest of the frame, buffered, and the
     ///   frame (its check passed) is lent from the buffer.
     ///
@@ -261,10 +289,17 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
             }
             Delimiter::Slip => {
-                if unstuff.esc || find2(input, SLIP_END, SLIP_ESC).is_some() {
+                if unstuff.esc {
                     return None;
                 }
-                (input.len(), false)
+                match find2(input, SLIP_END, SLIP_ESC) {
+                    None => (input.len(), false),
+                    // The rest of a frame, up to its END; an END with
+                    // nothing buffered before it is an empty frame, the
+                    // loop's to skip.
+                    Some(p) if input[p] == SLIP_END && (p > 0 || !self.buf.is_empty()) => (p, true),
+                    Some(_) => return None,
+                }
             }
             Delimiter::Resp => return None,
         };
@@ -547,6 +582,29 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         D1::Frame { start, len, end }
     }
 
+    /// The adapters' take for SLIP, from between frames: D1, a frame with
+    /// no escape whole at the start of `input`, its trailer good, consumed
+    /// and lent from the input (the guard and body of `feed`'s SLIP D1):
+    /// the bytes consumed and the frame's length. `Err(0)`, nothing
+    /// changed but a `Lent` state cleared, otherwise (an escape, an END
+    /// first, the frame not whole or too long, a bad trailer: the loop
+    /// decides). A frame with an escape is not decoded here: a take that
+    /// can return a frame lent from the buffer cost every `!I` reader 17
+    /// instructions a frame (its frame's place no longer known to lie in
+    /// the input).
+    #[inline(never)]
+    pub(super) fn take_slip(&mut self, input: &[u8]) -> Result<(usize, usize), usize> {
+        let len = match find2(input, SLIP_END, SLIP_ESC) {
+            Some(p) if slip_d1(input, p) && p <= self.frame_cap() => p,
+            _ => return Err(0),
+        };
+        if self.framing.check_frame(&input[..len]).is_err() {
+            return Err(0);
+        }
+        let (consumed, _) = self.d1(0, len, len + 1);
+        Ok((consumed, len))
+    }
+
     /// D1's body, after [`d1_at`](Self::d1_at) found the frame at
     /// `input[start..start + len]`, its delimiter ending at `end`: the
     /// frame consumed, lent from the input.
@@ -812,7 +870,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
                 self.cobs(rest, at, fresh, unstuff)
             }
-            Delimiter::Slip => self.slip(rest, at, unstuff),
+            Delimiter::Slip => self.slip(rest, at, fresh, unstuff),
             Delimiter::Bytes(sep) => {
                 // D1 in place: a frame that lies whole in the input.
                 if fresh {
@@ -861,6 +919,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             Step::Empty(end) => {
                 self.state = State::Idle;
                 Next::Go(end)
+            }
+            Step::Whole(len) => {
+                let place = Place::Input {
+                    start: at,
+                    head: 0,
+                    len,
+                };
+                self.complete(&input[at..at + len], at + len + 1, place)
             }
             Step::End(end) => {
                 if self.buf.is_empty() && matches!(delimiter, Delimiter::Slip) {
@@ -953,8 +1019,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         Step::More
     }
 
-    /// SLIP: decodes `rest` into the buffer up to the frame's end.
-    fn slip(&mut self, rest: &[u8], at: usize, mut u: Unstuff) -> Step {
+    /// SLIP: decodes `rest` into the buffer up to the frame's end; for a
+    /// `fresh` frame whose first run of data (no END, no ESC) ends at an
+    /// END, D1: [`Step::Whole`], nothing buffered, found by the one search
+    /// the run takes anyway.
+    fn slip(&mut self, rest: &[u8], at: usize, fresh: bool, mut u: Unstuff) -> Step {
         let cap = self.frame_cap();
         let mut i = 0;
         while i < rest.len() {
@@ -978,6 +1047,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 continue;
             }
             let run = find2(&rest[i..], SLIP_END, SLIP_ESC).unwrap_or(rest.len() - i);
+            if fresh && i == 0 && run < rest.len() && slip_d1(rest, run) && run <= cap {
+                debug_assert!(self.buf.is_empty() && !u.esc);
+                return Step::Whole(run);
+            }
             if run > 0 {
                 if !self.take(&rest[i..i + run], cap) {
                     return Step::Oversize(at + i);

@@ -232,7 +232,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// length framing's I1 and I0 ([`take_or_hold_length`](Self::take_or_hold_length),
     /// its quick path asked first: one comparison); a byte string's
     /// delimited framing's D1 and D7 ([`take_d1_only`](Self::take_d1_only):
-    /// a line whole, or one begun kept back; its D2 is `feed`'s).
+    /// a line whole, or one begun kept back; its D2 is `feed`'s); SLIP's
+    /// D1 ([`take_slip`](Self::take_slip): a frame with no escape, whole).
     #[inline(always)]
     pub(super) fn take_or_hold(
         &mut self,
@@ -245,7 +246,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 if !self.between_frames() {
                     return Err(0);
                 }
-                let (consumed, len) = self.take_d1_only(input, delimiter, hold)?;
+                // A byte string's frames and SLIP's begin the input (only
+                // a byte string's are kept back); COBS's begin after their
+                // code byte, and RESP has no take.
+                let (consumed, len) = match delimiter {
+                    Delimiter::Bytes(_) => self.take_d1_only(input, delimiter, hold)?,
+                    Delimiter::Slip => self.take_slip(input)?,
+                    Delimiter::Cobs | Delimiter::Resp => return Err(0),
+                };
                 return Ok((
                     consumed,
                     Place::Input {
@@ -268,8 +276,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// Whether [`take_or_hold`](Self::take_or_hold) can ever take a frame:
-    /// a whole decoder over a length framing, or over a byte string's
-    /// delimited one (lines). A property of the framing, not of the state.
+    /// a whole decoder over a length framing, or over a delimited one
+    /// whose frames begin the input (a byte string's, lines; SLIP's), so
+    /// not COBS's or RESP's. A property of the framing, not of the state.
     #[inline(always)]
     pub(super) fn takes(&self) -> bool {
         // A quick path is a length framing's (the test the fast path
@@ -277,9 +286,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         debug_assert!(self.quick.limit == 0 || matches!(self.kind(), FramingKind::Length));
         !STREAM
             && (self.quick.limit != 0
-                || matches!(
+                || !matches!(
                     self.kind(),
-                    FramingKind::Length | FramingKind::Delimited(Delimiter::Bytes(_))
+                    FramingKind::Delimited(Delimiter::Cobs | Delimiter::Resp)
                 ))
     }
 
