@@ -74,8 +74,9 @@
 //! [`BytesMut::freeze`]) into a [`OwnedFrame<Bytes>`], without copying. Lines
 //! (a byte-string delimiter) are kept the same way until their delimiter
 //! arrives, each read's new bytes searched once. COBS and SLIP frames are
-//! decoded into the decoder's buffer and copied out of it (a COBS frame of
-//! one block whole in the buffer is split off it: its bytes are its data). A bad
+//! decoded into the decoder's buffer and copied out of it, but for a COBS
+//! frame of one block and a SLIP frame with no escape whole in the buffer,
+//! which are split off it (their bytes are their data). A bad
 //! header is reported as soon as it arrives, not when its announced length
 //! has.
 //!

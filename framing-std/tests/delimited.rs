@@ -252,6 +252,34 @@ fn a_line_read_in_pieces_stays_in_the_codec_buffer_and_is_split_off_it() {
     assert!(src.is_empty());
 }
 
+/// A SLIP frame with no escape, whole in the codec's buffer, is split off
+/// it (no copy); one with an escape is decoded, so copied.
+#[cfg(feature = "tokio")]
+#[test]
+fn a_slip_frame_with_no_escape_is_split_off_the_codec_buffer() {
+    use bytes::BytesMut;
+    use framing_std::codec::FrameCodec;
+    use framing_std::Decoded;
+    use tokio_util::codec::Decoder;
+
+    let mut codec = FrameCodec::new(Layout::slip().build().unwrap());
+    let mut src = BytesMut::with_capacity(64);
+    let memory = src.as_ptr()..src.as_ptr().wrapping_add(64);
+    src.extend_from_slice(b"plain\xc0a\xdb\xdcb\xc0");
+    let mut got = Vec::new();
+    while let Some(item) = codec.decode(&mut src).unwrap() {
+        let Decoded::Frame(f) = item else {
+            panic!("a report")
+        };
+        got.push((f.payload().to_vec(), memory.contains(&f.payload().as_ptr())));
+    }
+    assert_eq!(
+        got,
+        [(b"plain".to_vec(), true), (b"a\xc0b".to_vec(), false)]
+    );
+    assert!(src.is_empty());
+}
+
 /// A streaming reader over a delimited layout cannot be built: `try_new`
 /// says why (the error the reader gave at its first read before it could
 /// not be built), `new` panics with the same sentence.
