@@ -101,7 +101,7 @@
 //!
 //! | state | input | consumes | next state | returns |
 //! |---|---|---|---|---|
-//! | `Idle` | D1: a frame and its byte-string delimiter, a SLIP frame with no escape (at least one byte) and its END, or a COBS frame of one block (its data are its decoded bytes) and its delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
+//! | `Idle` | D1: a frame and its byte-string delimiter, a SLIP frame with no escape (at least one byte) and its END (and an END right after it, an empty frame: D0 taken with it), or a COBS frame of one block (its data are its decoded bytes) and its delimiter, whole in the input | up to the delimiter's end | `Idle` | frame, borrowed from the input |
 //! | `Idle`, `Scan` | D1': the rest of a frame and its delimiter (from `Scan` for SLIP: no escape before the END; from `Idle`: a COBS frame of several blocks, whole in the input) | up to the delimiter's end | `Lent` | frame, lent from the buffer (decoded) |
 //! | `Idle`, `Scan` | D2: bytes of a frame, no delimiter | all | `Scan` | `None` (decoded into the buffer) |
 //! | `Idle` | D0: a COBS or SLIP delimiter with no frame before it | it | `Idle` | goes on |

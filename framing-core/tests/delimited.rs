@@ -405,6 +405,44 @@ fn slip_frames_with_no_escape_are_taken_whole_and_the_rest_pulled() {
     assert_eq!(got, [&b"first"[..], b"second", b"a\xc0b", b"last"]);
 }
 
+/// A sender that begins every SLIP frame with an END too (RFC 1055's
+/// advice, `sliplib`'s way): the empty frame between two ENDs is skipped
+/// with the frame before it, so every frame after the first begins the
+/// unfed bytes and is taken whole.
+#[test]
+fn slip_frames_each_begun_with_an_end_are_taken_after_the_first() {
+    use framing_core::adapter::{Found, Pull, Window};
+    let mut d = Decoder::new(&SLIP, framing_core::heapless::Vec::<u8, 64>::new());
+    let stream: &[u8] = b"\xc0one\xc0\xc0two\xc0\xc0three\xc0";
+    let mut room = [0u8; 64];
+    let mut window = Window::new();
+    window.room(&mut room)[..stream.len()].copy_from_slice(stream);
+    window.filled(stream.len());
+    let buf = &room[..stream.len()];
+    // The first begins with an END (an empty frame): the loop's.
+    assert!(window.take(buf, &mut d).is_none());
+    let mut got = match window.pull(buf, &mut d, 0) {
+        Pull::Found {
+            at,
+            found: Found::Item(frame),
+        } => vec![d.frame(window.since(buf, at), frame).payload().to_vec()],
+        other => panic!("expected the first frame, got {other:?}"),
+    };
+    for _ in 0..2 {
+        let (from, at) = window
+            .take(buf, &mut d)
+            .expect("a frame begun at the start");
+        got.push(d.frame(window.since(buf, from), at).payload().to_vec());
+    }
+    assert_eq!(got, [&b"one"[..], b"two", b"three"]);
+    assert_eq!(window.start(), stream.len());
+    at_every_split(
+        SLIP,
+        stream,
+        &[frame(b"one"), frame(b"two"), frame(b"three")],
+    );
+}
+
 #[test]
 fn lines_lying_whole_in_a_chunk_are_slices_of_it() {
     let mut d = Decoder::new(&LINES, framing_core::heapless::Vec::<u8, 64>::new());

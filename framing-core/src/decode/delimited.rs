@@ -85,6 +85,17 @@ fn slip_d1(input: &[u8], p: usize) -> bool {
     p > 0 && input[p] == SLIP_END
 }
 
+/// Where SLIP's D1 for a frame of `p` bytes at the start of `input` (its
+/// END at `p`) consumes to: past the END, and past a second END right
+/// after it, an empty frame SLIP skips anyway (D0). A sender that begins
+/// every frame with an END, as RFC 1055 suggests and `sliplib` does, then
+/// leaves the next frame at the start of the input, where D1 and the
+/// adapters' take find it.
+#[inline(always)]
+fn slip_d1_end(input: &[u8], p: usize) -> usize {
+    p + 1 + usize::from(input.get(p + 1) == Some(&SLIP_END))
+}
+
 /// What a run of bytes did to the frame being decoded.
 enum Step {
     /// All of them were taken; the frame goes on.
@@ -179,7 +190,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                             head: 0,
                             len: p,
                         };
-                        match self.complete(&input[..p], p + 1, place) {
+                        let good = slip_d1_end(input, p);
+                        match self.complete_to(&input[..p], p + 1, good, place) {
                             Next::Done(fed) => Some(fed),
                             Next::Go(_) => None,
                         }
@@ -601,7 +613,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         if self.framing.check_frame(&input[..len]).is_err() {
             return Err(0);
         }
-        let (consumed, _) = self.d1(0, len, len + 1);
+        let (consumed, _) = self.d1(0, len, slip_d1_end(input, len));
         Ok((consumed, len))
     }
 
@@ -926,7 +938,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                     head: 0,
                     len,
                 };
-                self.complete(&input[at..at + len], at + len + 1, place)
+                let good = at + slip_d1_end(&input[at..], len);
+                self.complete_to(&input[at..at + len], at + len + 1, good, place)
             }
             Step::End(end) => {
                 if self.buf.is_empty() && matches!(delimiter, Delimiter::Slip) {
@@ -1209,12 +1222,20 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// a 16-byte line's 316; +88 bytes of the no_std proof's `.text`).
     #[inline(always)]
     fn complete(&mut self, frame: &[u8], end: usize, place: Place) -> Next {
+        self.complete_to(frame, end, end, place)
+    }
+
+    /// [`complete`](Self::complete), the input consumed to `good` when the
+    /// frame is good (SLIP's D1, an empty frame after it skipped with it:
+    /// [`slip_d1_end`]) and to its delimiter's `end` when it is reported.
+    #[inline(always)]
+    fn complete_to(&mut self, frame: &[u8], end: usize, good: usize, place: Place) -> Next {
         if let Err(fault) = self.framing.check_frame(frame) {
             let length = self.pos + end as u64 - self.frame_start;
             return Next::Done(self.bad_trailer(fault, length, end, end));
         }
         self.state = State::Idle;
-        Next::Done(self.out(end, Ok(Some(Found::Item(At(place))))))
+        Next::Done(self.out(good, Ok(Some(Found::Item(At(place))))))
     }
 
     /// D4 in place: a frame of `bytes` bytes (its delimiter included),
