@@ -359,50 +359,67 @@ fn slip_frames_with_no_escape_whole_in_a_chunk_are_slices_of_it() {
     );
 }
 
+/// A SLIP decoder and a window over `stream`, all of it read (a buffer of
+/// 64 bytes).
+fn slip_window(stream: &[u8]) -> (SlipDecoder, framing_core::adapter::Window, [u8; 64]) {
+    let mut room = [0u8; 64];
+    let mut window = framing_core::adapter::Window::new();
+    window.room(&mut room)[..stream.len()].copy_from_slice(stream);
+    window.filled(stream.len());
+    (
+        Decoder::new(&SLIP, framing_core::heapless::Vec::new()),
+        window,
+        room,
+    )
+}
+
+type SlipDecoder = Decoder<&'static Layout, framing_core::heapless::Vec<u8, 64>>;
+
+/// The next frame `Window::take` takes: its payload, and whether it was
+/// lent from `buf`.
+fn taken(
+    w: &mut framing_core::adapter::Window,
+    buf: &[u8],
+    d: &mut SlipDecoder,
+) -> Option<(Vec<u8>, bool)> {
+    let (from, at) = w.take(buf, d)?;
+    let p = d.frame(w.since(buf, from), at).payload();
+    Some((p.to_vec(), buf.as_ptr_range().contains(&p.as_ptr())))
+}
+
+/// The next frame `Window::pull` finds (a frame, not a read or a report).
+fn pulled(w: &mut framing_core::adapter::Window, buf: &[u8], d: &mut SlipDecoder) -> Vec<u8> {
+    use framing_core::adapter::{Found, Pull};
+    match w.pull(buf, d, 0) {
+        Pull::Found {
+            at,
+            found: Found::Item(frame),
+        } => d.frame(w.since(buf, at), frame).payload().to_vec(),
+        other => panic!("expected a frame, got {other:?}"),
+    }
+}
+
 /// The adapters' take for SLIP (`Window::take`): a frame with no escape,
 /// whole at the start of the unfed bytes, taken and lent from the buffer;
 /// an escape, or an END first, left to `pull`, which gives the same frames
 /// the loop gives.
 #[test]
 fn slip_frames_with_no_escape_are_taken_whole_and_the_rest_pulled() {
-    use framing_core::adapter::{Found, Pull, Window};
-    let mut d = Decoder::new(&SLIP, framing_core::heapless::Vec::<u8, 64>::new());
-    let buf: &[u8] = b"first\xc0second\xc0a\xdb\xdcb\xc0\xc0last\xc0";
-    let mut window = Window::new();
-    let mut room = [0u8; 64];
-    window.room(&mut room)[..buf.len()].copy_from_slice(buf);
-    window.filled(buf.len());
-    let buf = &room[..buf.len()];
-    let mut got = Vec::new();
-    for _ in 0..2 {
-        let (from, at) = window
-            .take(buf, &mut d)
-            .expect("a frame with no escape, whole");
-        let f = d.frame(window.since(buf, from), at);
-        assert!(buf.as_ptr_range().contains(&f.payload().as_ptr()));
-        got.push(f.payload().to_vec());
+    let stream: &[u8] = b"first\xc0second\xc0a\xdb\xdcb\xc0\xc0last\xc0";
+    let (mut d, mut window, room) = slip_window(stream);
+    let buf = &room[..stream.len()];
+    for want in [&b"first"[..], b"second"] {
+        let got = taken(&mut window, buf, &mut d).expect("a frame with no escape, whole");
+        assert_eq!(got, (want.to_vec(), true));
     }
     // An escape: the take leaves it to `pull`, changing nothing.
     let start = window.start();
     assert!(window.take(buf, &mut d).is_none());
     assert_eq!(window.start(), start);
-    match window.pull(buf, &mut d, 0) {
-        Pull::Found {
-            at,
-            found: Found::Item(frame),
-        } => got.push(d.frame(window.since(buf, at), frame).payload().to_vec()),
-        other => panic!("expected the escaped frame, got {other:?}"),
-    }
+    assert_eq!(pulled(&mut window, buf, &mut d), b"a\xc0b");
     // An END first (an empty frame, skipped by the loop), then "last".
     assert!(window.take(buf, &mut d).is_none());
-    match window.pull(buf, &mut d, 0) {
-        Pull::Found {
-            at,
-            found: Found::Item(frame),
-        } => got.push(d.frame(window.since(buf, at), frame).payload().to_vec()),
-        other => panic!("expected the last frame, got {other:?}"),
-    }
-    assert_eq!(got, [&b"first"[..], b"second", b"a\xc0b", b"last"]);
+    assert_eq!(pulled(&mut window, buf, &mut d), b"last");
 }
 
 /// A sender that begins every SLIP frame with an END too (RFC 1055's
@@ -411,30 +428,16 @@ fn slip_frames_with_no_escape_are_taken_whole_and_the_rest_pulled() {
 /// unfed bytes and is taken whole.
 #[test]
 fn slip_frames_each_begun_with_an_end_are_taken_after_the_first() {
-    use framing_core::adapter::{Found, Pull, Window};
-    let mut d = Decoder::new(&SLIP, framing_core::heapless::Vec::<u8, 64>::new());
     let stream: &[u8] = b"\xc0one\xc0\xc0two\xc0\xc0three\xc0";
-    let mut room = [0u8; 64];
-    let mut window = Window::new();
-    window.room(&mut room)[..stream.len()].copy_from_slice(stream);
-    window.filled(stream.len());
+    let (mut d, mut window, room) = slip_window(stream);
     let buf = &room[..stream.len()];
     // The first begins with an END (an empty frame): the loop's.
     assert!(window.take(buf, &mut d).is_none());
-    let mut got = match window.pull(buf, &mut d, 0) {
-        Pull::Found {
-            at,
-            found: Found::Item(frame),
-        } => vec![d.frame(window.since(buf, at), frame).payload().to_vec()],
-        other => panic!("expected the first frame, got {other:?}"),
-    };
-    for _ in 0..2 {
-        let (from, at) = window
-            .take(buf, &mut d)
-            .expect("a frame begun at the start");
-        got.push(d.frame(window.since(buf, from), at).payload().to_vec());
+    assert_eq!(pulled(&mut window, buf, &mut d), b"one");
+    for want in [&b"two"[..], b"three"] {
+        let got = taken(&mut window, buf, &mut d).expect("a frame begun at the start");
+        assert_eq!(got, (want.to_vec(), true));
     }
-    assert_eq!(got, [&b"one"[..], b"two", b"three"]);
     assert_eq!(window.start(), stream.len());
     at_every_split(
         SLIP,
@@ -535,6 +538,39 @@ fn oversized_frames_fail_or_are_discarded_to_the_next_delimiter() {
             frame(b"abc")
         ]
     );
+}
+
+/// SLIP frames each begun with an END, with a CRC-16 trailer: a flipped
+/// bit costs its frame alone, reported at its offset with its length up
+/// to its own END (the empty frame after it is not counted, whether or not
+/// D1 took it with a good frame), at every split.
+#[test]
+fn slip_with_a_crc16_trailer_costs_one_frame_for_a_flipped_bit() {
+    let layout = Layout::slip()
+        .trailer(Checksum::Crc16Xmodem)
+        .build()
+        .unwrap();
+    let (a, b, c) = (
+        encode(&layout, b"temperature=21"),
+        encode(&layout, b"humidity=40"),
+        encode(&layout, b"pressure=1013"),
+    );
+    let mut wire = [&[0xc0][..], &a, &[0xc0], &b, &[0xc0], &c].concat();
+    let at_b = 1 + a.len() + 1;
+    wire[at_b + 3] ^= 0x04;
+    let got = checks::run_whole(layout, 64, &[&wire]);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0], frame(b"temperature=21"));
+    assert!(
+        matches!(
+            got[1],
+            Out::Recovered(Recovery::Corrupt { offset, length, .. })
+                if offset == at_b as u64 && length == b.len() as u64
+        ),
+        "{got:?}"
+    );
+    assert_eq!(got[2], frame(b"pressure=1013"));
+    at_every_split(layout, &wire, &got);
 }
 
 #[test]
