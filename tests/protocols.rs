@@ -77,38 +77,6 @@ fn run(mut cmd: Command, input: &[u8], seed: Option<u64>, what: &str) -> Output 
     out
 }
 
-/// The interpreter with the libraries, or `None` (a failure under CI).
-fn python() -> Option<PathBuf> {
-    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FOUND
-        .get_or_init(|| {
-            if let Some(p) = std::env::var_os("FRAMING_PYTHON") {
-                let p = PathBuf::from(p);
-                assert!(p.is_file(), "FRAMING_PYTHON={} is not a file", p.display());
-                return Some(p);
-            }
-            let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python3");
-            if venv.is_file() {
-                return Some(venv);
-            }
-            let found = std::env::var_os("PATH").and_then(|path| {
-                std::env::split_paths(&path)
-                    .map(|dir| dir.join("python3"))
-                    .find(|p| p.is_file())
-            });
-            if found.is_none() {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "no python3 (FRAMING_PYTHON, target/pyenv or PATH), and CI is set: \
-                     the protocol tests must run"
-                );
-                eprintln!("skipped: no python3 (set CI to make this a failure)");
-            }
-            found
-        })
-        .clone()
-}
-
 /// The names `framing protocols` lists (the first word of each line);
 /// empty while the command does not exist.
 fn listed() -> &'static HashSet<String> {
@@ -153,7 +121,7 @@ fn script(python: &Path, name: &str, args: &[&str], input: &[u8]) -> Value {
 /// `None` (with a message) when the preset is not listed yet, there is no
 /// interpreter, or the library is missing.
 fn prepare(protocol: &str) -> Option<(PathBuf, Value)> {
-    let python = python()?;
+    let python = common::python()?;
     if !listed().contains(protocol) {
         eprintln!(
             "skipped {protocol}: `framing protocols` does not list it (yet); \

@@ -1,12 +1,15 @@
 //! Helpers the CLI's integration tests share: the binary, a child waited
-//! for with a deadline, JSON lines, and loopback peers with timeouts.
+//! for with a deadline, JSON lines, loopback peers with timeouts, and the
+//! Python interpreter with the peers' libraries.
 //! Each test file uses a part of them.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::sync::mpsc;
+use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
@@ -67,4 +70,36 @@ pub fn echo_upstream_within(limit: Duration) -> (String, thread::JoinHandle<()>)
         }
     });
     (addr, handle)
+}
+
+/// The interpreter with the libraries, or `None` (a failure under CI).
+pub fn python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            if let Some(p) = std::env::var_os("FRAMING_PYTHON") {
+                let p = PathBuf::from(p);
+                assert!(p.is_file(), "FRAMING_PYTHON={} is not a file", p.display());
+                return Some(p);
+            }
+            let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python3");
+            if venv.is_file() {
+                return Some(venv);
+            }
+            let found = std::env::var_os("PATH").and_then(|path| {
+                std::env::split_paths(&path)
+                    .map(|dir| dir.join("python3"))
+                    .find(|p| p.is_file())
+            });
+            if found.is_none() {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "no python3 (FRAMING_PYTHON, target/pyenv or PATH), and CI is set: \
+                     the Python peer tests must run"
+                );
+                eprintln!("skipped: no python3 (set CI to make this a failure)");
+            }
+            found
+        })
+        .clone()
 }
