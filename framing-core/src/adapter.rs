@@ -162,7 +162,8 @@ pub trait Feed {
 
     /// The frame at the start of `input`, if the decoder takes it in one
     /// step from between frames (transition I1: a valid head and the whole
-    /// frame, its trailer good; for lines, D1: a line and its delimiter):
+    /// frame, its trailer good; for a delimited framing, D1: a line and its
+    /// delimiter, a SLIP frame with no escape, a COBS frame of one block):
     /// how many bytes it consumed and where the
     /// frame lies, exactly as [`feed`](Self::feed) would have returned
     /// them (as `Found::Item`), without building a [`Fed`] or entering the

@@ -207,17 +207,19 @@
 //! (`take_b3`: a payload piece at the start of a non-empty input, lent). For a layout without that comparison (a
 //! varint over one byte, an ASCII length, constants, an adjust) `take` judges the head
 //! with the layout's full validation, out of line, the same guard as
-//! `feed`'s I1 from `Idle`. A delimited framing's `take` is D1 for the
-//! framings whose frames begin the input: a byte string's delimiter
-//! (`take_d1_only`: a line whole at the start of the input, lent from it,
-//! with `take_d1`'s guard) and SLIP (`take_slip`: a frame with no escape,
-//! whole, with the guard of `feed`'s SLIP D1); no D2, so a take that finds
-//! no frame changes nothing. A COBS frame starts after its code byte, and
-//! a frame start other than 0, merged with the length family's where the
-//! readers make the frame, cost the `!I` readers 5 instructions a frame
-//! (BENCHMARKS.md); COBS and RESP take nothing
-//! ([`Feed::takes`](crate::adapter::Feed::takes) is `false` for them, a
-//! property of the framing, not a state).
+//! `feed`'s I1 from `Idle`. A delimited framing's `take` is D1: for a
+//! byte string's delimiter `take_d1_only` (a line whole at the start of
+//! the input, lent from it, with `take_d1`'s guard), for SLIP `take_slip`
+//! (a frame with no escape, whole, with the guard of `feed`'s SLIP D1),
+//! for COBS `take_cobs` (a frame of one block, whole, lent after its code
+//! byte, with `d1_at`'s guard); no D2, so a take that finds no frame
+//! changes nothing. RESP takes nothing
+//! ([`Feed::takes`](crate::adapter::Feed::takes) is `false` for it, a
+//! property of the framing, not a state). The COBS frame's start (1, not
+//! the 0 of every other take) costs the `!I` readers 5 instructions a
+//! frame where the readers make it, and is paid back: with every framing
+//! but RESP taking, the blocking reader keeps only the take inline
+//! (BENCHMARKS.md).
 //! [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold), which the
 //! codecs try instead ([`Window::take_or_hold`](crate::adapter::Window::take_or_hold)),
 //! takes I1 the same way and I0 too (`take_or_hold`: between frames, a

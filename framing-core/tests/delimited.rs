@@ -359,28 +359,31 @@ fn slip_frames_with_no_escape_whole_in_a_chunk_are_slices_of_it() {
     );
 }
 
-/// A SLIP decoder and a window over `stream`, all of it read (a buffer of
-/// 64 bytes).
-fn slip_window(stream: &[u8]) -> (SlipDecoder, framing_core::adapter::Window, [u8; 64]) {
+/// A decoder of `layout` and a window over `stream`, all of it read (a
+/// buffer of 64 bytes).
+fn window_over(
+    layout: &'static Layout,
+    stream: &[u8],
+) -> (WindowDecoder, framing_core::adapter::Window, [u8; 64]) {
     let mut room = [0u8; 64];
     let mut window = framing_core::adapter::Window::new();
     window.room(&mut room)[..stream.len()].copy_from_slice(stream);
     window.filled(stream.len());
     (
-        Decoder::new(&SLIP, framing_core::heapless::Vec::new()),
+        Decoder::new(layout, framing_core::heapless::Vec::new()),
         window,
         room,
     )
 }
 
-type SlipDecoder = Decoder<&'static Layout, framing_core::heapless::Vec<u8, 64>>;
+type WindowDecoder = Decoder<&'static Layout, framing_core::heapless::Vec<u8, 64>>;
 
 /// The next frame `Window::take` takes: its payload, and whether it was
 /// lent from `buf`.
 fn taken(
     w: &mut framing_core::adapter::Window,
     buf: &[u8],
-    d: &mut SlipDecoder,
+    d: &mut WindowDecoder,
 ) -> Option<(Vec<u8>, bool)> {
     let (from, at) = w.take(buf, d)?;
     let p = d.frame(w.since(buf, from), at).payload();
@@ -388,7 +391,7 @@ fn taken(
 }
 
 /// The next frame `Window::pull` finds (a frame, not a read or a report).
-fn pulled(w: &mut framing_core::adapter::Window, buf: &[u8], d: &mut SlipDecoder) -> Vec<u8> {
+fn pulled(w: &mut framing_core::adapter::Window, buf: &[u8], d: &mut WindowDecoder) -> Vec<u8> {
     use framing_core::adapter::{Found, Pull};
     match w.pull(buf, d, 0) {
         Pull::Found {
@@ -406,7 +409,7 @@ fn pulled(w: &mut framing_core::adapter::Window, buf: &[u8], d: &mut SlipDecoder
 #[test]
 fn slip_frames_with_no_escape_are_taken_whole_and_the_rest_pulled() {
     let stream: &[u8] = b"first\xc0second\xc0a\xdb\xdcb\xc0\xc0last\xc0";
-    let (mut d, mut window, room) = slip_window(stream);
+    let (mut d, mut window, room) = window_over(&SLIP, stream);
     let buf = &room[..stream.len()];
     for want in [&b"first"[..], b"second"] {
         let got = taken(&mut window, buf, &mut d).expect("a frame with no escape, whole");
@@ -429,7 +432,7 @@ fn slip_frames_with_no_escape_are_taken_whole_and_the_rest_pulled() {
 #[test]
 fn slip_frames_each_begun_with_an_end_are_taken_after_the_first() {
     let stream: &[u8] = b"\xc0one\xc0\xc0two\xc0\xc0three\xc0";
-    let (mut d, mut window, room) = slip_window(stream);
+    let (mut d, mut window, room) = window_over(&SLIP, stream);
     let buf = &room[..stream.len()];
     // The first begins with an END (an empty frame): the loop's.
     assert!(window.take(buf, &mut d).is_none());
@@ -444,6 +447,57 @@ fn slip_frames_each_begun_with_an_end_are_taken_after_the_first() {
         stream,
         &[frame(b"one"), frame(b"two"), frame(b"three")],
     );
+}
+
+/// The adapters' take for COBS (`Window::take`): a frame of one block
+/// (no zero in its payload, at most 254 bytes), whole at the start of the
+/// unfed bytes, taken and lent from the buffer after its code byte, the
+/// empty frame included; a frame of several blocks, a corrupt one and one
+/// not whole left to `pull`, which gives the same frames the loop gives.
+#[test]
+fn cobs_frames_of_one_block_are_taken_whole_and_the_rest_pulled() {
+    // "one", "", "a\0b" (two blocks), "xy", a corrupt frame (a zero in
+    // its first block's data), "ok", and "tail" not whole.
+    let stream: &[u8] = b"\x04one\x00\x01\x00\x02a\x02b\x00\x03xy\x00\x05a\x00\x03ok\x00\x05tai";
+    let (mut d, mut window, room) = window_over(&COBS, stream);
+    let buf = &room[..stream.len()];
+    for want in [&b"one"[..], b""] {
+        let got = taken(&mut window, buf, &mut d).expect("a frame of one block, whole");
+        assert_eq!(got, (want.to_vec(), true));
+    }
+    // Two blocks: the take leaves it to `pull`, changing nothing.
+    let start = window.start();
+    assert!(window.take(buf, &mut d).is_none());
+    assert_eq!(window.start(), start);
+    assert_eq!(pulled(&mut window, buf, &mut d), b"a\0b");
+    assert_eq!(
+        taken(&mut window, buf, &mut d),
+        Some((b"xy".to_vec(), true))
+    );
+    // The corrupt frame: not taken; `pull` reports it (COBS skips it)
+    // and goes on.
+    assert!(window.take(buf, &mut d).is_none());
+    match window.pull(buf, &mut d, 0) {
+        framing_core::adapter::Pull::Found {
+            found: framing_core::adapter::Found::Recovered(r),
+            ..
+        } => assert_eq!(
+            r,
+            framing_core::Recovery::Skipped {
+                offset: 16,
+                bytes: 3
+            }
+        ),
+        other => panic!("expected the corrupt frame's report, got {other:?}"),
+    }
+    assert_eq!(
+        taken(&mut window, buf, &mut d),
+        Some((b"ok".to_vec(), true))
+    );
+    // Not whole: not taken, nothing consumed.
+    let start = window.start();
+    assert!(window.take(buf, &mut d).is_none());
+    assert_eq!(window.start(), start);
 }
 
 #[test]

@@ -321,17 +321,12 @@ impl Rx {
         self.chunk.take(&mut self.decoder)
     }
 
-    /// Where the next frame or report lies, read with a blocking reader.
-    /// With a decoder that [`takes`](Feed::takes) frames, a frame already
-    /// read whole is taken inline ([`take`](Self::take)) and anything else
-    /// goes through the feed loop out of line; with any other, the feed
-    /// loop runs inline (a call out of line for every frame would cost
-    /// more than it saves).
+    /// Where the next frame or report lies, read with a blocking reader:
+    /// a frame already read whole taken inline ([`take`](Self::take)),
+    /// anything else through the feed loop out of line (as
+    /// [`next_frame`](Self::next_frame)).
     #[inline(always)]
     fn found<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<Option<(usize, Found)>> {
-        if !self.decoder.takes() {
-            return self.chunk.next(inner, &mut self.decoder, self.hold);
-        }
         match self.take() {
             Some((from, at)) => Ok(Some((from, Found::Item(at)))),
             None => self.read_found(inner),
@@ -375,32 +370,28 @@ impl Rx {
 
     /// The next frame, skipping reports, read with a blocking reader. As
     /// `next_frame_at`, spelled out, each frame made where it is found: a
-    /// frame already read whole costs I1 inline and one slice (114
-    /// instructions a 16-byte `!I` frame from a `&[u8]`, callgrind; 141
-    /// before `take`). Which path, as in [`found`](Self::found).
+    /// frame already read whole costs the decoder's take inline and one
+    /// slice (95 instructions a 16-byte `!I` frame from a `&[u8]`,
+    /// callgrind), and anything else the feed loop, out of line.
+    ///
+    /// Only the take is inline, whatever the framing (every decoder but
+    /// RESP's takes): with the loop inline too, for the decoders that
+    /// take nothing, the caller's own loop lost its registers, and the
+    /// `!I` reader ran at 4.4 ns a frame against 3.9 now (BENCHMARKS.md).
     #[inline(always)]
     pub(crate) fn next_frame<R: Read + ?Sized>(
         &mut self,
         inner: &mut R,
     ) -> io::Result<Option<Frame<'_>>> {
-        if !self.decoder.takes() {
-            return self.frame_loop(inner);
-        }
         if let Some(found) = self.take() {
             return Ok(Some(self.taken_frame(found)));
         }
         self.read_frame(inner)
     }
 
-    /// [`frame_loop`](Self::frame_loop) out of line.
+    /// [`next_frame`](Self::next_frame) through the feed loop, out of line.
     #[inline(never)]
     fn read_frame<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<Option<Frame<'_>>> {
-        self.frame_loop(inner)
-    }
-
-    /// [`next_frame`](Self::next_frame) through the feed loop.
-    #[inline(always)]
-    fn frame_loop<R: Read + ?Sized>(&mut self, inner: &mut R) -> io::Result<Option<Frame<'_>>> {
         loop {
             match self.chunk.next(inner, &mut self.decoder, self.hold)? {
                 Some((_, Found::Recovered(_) | Found::Preface(_))) => continue,

@@ -25,6 +25,8 @@ fn resp_too_deep(scan: &Scan, frame: &[u8]) -> Option<HeaderFault> {
 
 /// COBS's delimiter.
 const COBS_END: u8 = 0;
+/// Where a COBS frame of one block lies in its bytes: after its code byte.
+pub(super) const COBS_START: usize = 1;
 /// SLIP's END, ESC, and what ESC may be followed by.
 const SLIP_END: u8 = 0xc0;
 const SLIP_ESC: u8 = 0xdb;
@@ -580,7 +582,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 if code - 1 > self.frame_cap() {
                     return D1::No;
                 }
-                (1, code - 1, code + 1)
+                (COBS_START, code - 1, code + 1)
             }
             Delimiter::Slip | Delimiter::Resp => return D1::No,
         };
@@ -615,6 +617,25 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         }
         let (consumed, _) = self.d1(0, len, slip_d1_end(input, len));
         Ok((consumed, len))
+    }
+
+    /// The adapters' take for COBS, from between frames: D1, a frame of
+    /// one block whole at the start of `input`, its trailer good, consumed
+    /// and lent from the input after its code byte (the guard and body of
+    /// `feed`'s COBS D1): the frame's length (its code byte and its
+    /// delimiter consumed with it). `None`, nothing changed, otherwise (a
+    /// frame of several blocks, not whole, too long or corrupt, a bad
+    /// trailer: the loop decides).
+    #[inline(never)]
+    pub(super) fn take_cobs(&mut self, input: &[u8]) -> Option<usize> {
+        match self.d1_at(input, Delimiter::Cobs, 0) {
+            D1::Frame { start, len, end } => {
+                debug_assert_eq!((start, end), (COBS_START, COBS_START + len + 1));
+                self.d1(start, len, end);
+                Some(len)
+            }
+            D1::Open | D1::Begun | D1::No => None,
+        }
     }
 
     /// D1's body, after [`d1_at`](Self::d1_at) found the frame at

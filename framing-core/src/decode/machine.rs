@@ -4,6 +4,7 @@
 //! handler shares. The length family's handlers are in `length.rs`, the
 //! delimited family's in `delimited.rs`.
 
+use super::delimited::COBS_START;
 use super::error::{DecodeError, DecodeErrorKind, Recovery};
 use super::framing::{sat, Framing, FramingKind, Head};
 use super::state::State;
@@ -233,7 +234,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// its quick path asked first: one comparison); a byte string's
     /// delimited framing's D1 and D7 ([`take_d1_only`](Self::take_d1_only):
     /// a line whole, or one begun kept back; its D2 is `feed`'s); SLIP's
-    /// D1 ([`take_slip`](Self::take_slip): a frame with no escape, whole).
+    /// D1 ([`take_slip`](Self::take_slip): a frame with no escape, whole);
+    /// COBS's D1 ([`take_cobs`](Self::take_cobs): a frame of one block,
+    /// whole, after its code byte).
     #[inline(always)]
     pub(super) fn take_or_hold(
         &mut self,
@@ -252,7 +255,21 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 let (consumed, len) = match delimiter {
                     Delimiter::Bytes(_) => self.take_d1_only(input, delimiter, hold)?,
                     Delimiter::Slip => self.take_slip(input)?,
-                    Delimiter::Cobs | Delimiter::Resp => return Err(0),
+                    Delimiter::Cobs => {
+                        // Its length alone comes back (in registers):
+                        // a frame of one block is its code byte, its
+                        // bytes and its delimiter.
+                        let len = self.take_cobs(input).ok_or(0usize)?;
+                        return Ok((
+                            COBS_START + len + 1,
+                            Place::Input {
+                                start: COBS_START,
+                                head: 0,
+                                len,
+                            },
+                        ));
+                    }
+                    Delimiter::Resp => return Err(0),
                 };
                 return Ok((
                     consumed,
@@ -276,9 +293,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// Whether [`take_or_hold`](Self::take_or_hold) can ever take a frame:
-    /// a whole decoder over a length framing, or over a delimited one
-    /// whose frames begin the input (a byte string's, lines; SLIP's), so
-    /// not COBS's or RESP's. A property of the framing, not of the state.
+    /// a whole decoder over any framing but RESP. A property of the
+    /// framing, not of the state.
     #[inline(always)]
     pub(super) fn takes(&self) -> bool {
         // A quick path is a length framing's (the test the fast path
@@ -286,10 +302,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
         debug_assert!(self.quick.limit == 0 || matches!(self.kind(), FramingKind::Length));
         !STREAM
             && (self.quick.limit != 0
-                || !matches!(
-                    self.kind(),
-                    FramingKind::Delimited(Delimiter::Cobs | Delimiter::Resp)
-                ))
+                || !matches!(self.kind(), FramingKind::Delimited(Delimiter::Resp)))
     }
 
     /// The feed primitive: the framing's shortcuts, then its general loop.
