@@ -34,7 +34,8 @@
 //! `none`. A `v` prefix reads 1-byte varint heads
 //! instead of `!I`, an `l` prefix lines (`\n`), a `z` prefix COBS frames
 //! (payloads with no zero: one block each up to 254 bytes), an `s` prefix
-//! SLIP frames (the same payloads), an `x` prefix
+//! SLIP frames (the same payloads), a `p` prefix RESP simple strings
+//! (`+...\r\n`, the number the whole value's size), an `x` prefix
 //! `!I` with a CRC-16/XMODEM trailer, a `k` prefix with CRC-32; the number is
 //! the payload size. Every reader reads the same 4 MiB stream from a
 //! `&[u8]` handing out 64 KiB a read (the core: chunks of `CHUNK` bytes if
@@ -100,6 +101,8 @@ enum Head {
     Lines,
     Cobs,
     Slip,
+    /// RESP simple strings (`+...\r\n`), the frame the whole value.
+    Resp,
     /// `!I` and a trailer of this checksum.
     Crc(Checksum),
 }
@@ -282,6 +285,7 @@ fn main() {
         Some(b'l') => (Head::Lines, &arg[1..]),
         Some(b'z') => (Head::Cobs, &arg[1..]),
         Some(b's') => (Head::Slip, &arg[1..]),
+        Some(b'p') => (Head::Resp, &arg[1..]),
         Some(b'x') => (Head::Crc(Checksum::Crc16Xmodem), &arg[1..]),
         Some(b'k') => (Head::Crc(Checksum::Crc32), &arg[1..]),
         _ => (Head::U32, &arg[..]),
@@ -310,6 +314,7 @@ fn main() {
         }
         Head::Cobs => Layout::cobs().build().expect("a layout"),
         Head::Slip => Layout::slip().build().expect("a layout"),
+        Head::Resp => Layout::resp().build().expect("a layout"),
         Head::Crc(sum) => Layout::builder("!I")
             .trailer(sum)
             .build()
@@ -337,6 +342,13 @@ fn main() {
                 let p: Vec<u8> = (0..payload).map(|j| (j % 255 + 1) as u8).collect();
                 let n = layout.encode(&p, &mut out).expect("encodes");
                 stream.extend_from_slice(&out[..n]);
+            }
+            Head::Resp => {
+                // The value is the frame: `payload` bytes in all.
+                assert!(payload >= 3, "a RESP simple string takes 3 bytes");
+                stream.push(b'+');
+                stream.extend((0..payload - 3).map(|j| b'a' + (j % 26) as u8));
+                stream.extend_from_slice(b"\r\n");
             }
             Head::U32 => {
                 stream.extend_from_slice(&(payload as u32).to_be_bytes());

@@ -212,13 +212,14 @@
 //! the input, lent from it, with `take_d1`'s guard), for SLIP `take_slip`
 //! (a frame with no escape, whole, with the guard of `feed`'s SLIP D1),
 //! for COBS `take_cobs` (a frame of one block, whole, lent after its code
-//! byte, with `d1_at`'s guard); no D2, so a take that finds no frame
-//! changes nothing. RESP takes nothing
-//! ([`Feed::takes`](crate::adapter::Feed::takes) is `false` for it, a
-//! property of the framing, not a state). The COBS frame's start (1, not
-//! the 0 of every other take) costs the `!I` readers 5 instructions a
-//! frame where the readers make it, and is paid back: with every framing
-//! but RESP taking, the blocking reader keeps only the take inline
+//! byte, with `d1_at`'s guard), for RESP `take_resp` (a value whole,
+//! lent, with `d1_at`'s guard, whose RESP arm `Decoder::decode`'s D1 asks
+//! too); no D2, so a take that finds no frame changes nothing. Every whole
+//! decoder takes ([`Feed::takes`](crate::adapter::Feed::takes) is `false`
+//! for a streaming decoder alone). The COBS frame's start (1, not the 0
+//! of every other take) costs the `!I` readers 5 instructions a frame
+//! where the readers make it, and is paid back: with every framing
+//! taking, the blocking reader keeps only the take inline
 //! (BENCHMARKS.md).
 //! [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold), which the
 //! codecs try instead ([`Window::take_or_hold`](crate::adapter::Window::take_or_hold)),

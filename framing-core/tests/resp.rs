@@ -283,3 +283,54 @@ mod properties {
         }
     }
 }
+
+/// The adapters' take for RESP (`Window::take`): a value whole at the
+/// start of the unfed bytes is taken and lent from the buffer; one not
+/// whole, nested too deep or malformed is left to `pull`, which reports
+/// it at its byte, as the loop does.
+#[test]
+fn whole_values_are_taken_and_the_rest_pulled() {
+    use framing_core::adapter::{Pull, Window};
+
+    let deep = [
+        b"*1\r\n".repeat(framing_core::resp::MAX_DEPTH + 1),
+        b":1\r\n".to_vec(),
+    ]
+    .concat();
+    for (tail, error) in [
+        (&b"?x\r\n"[..], Some(RespFault::Type { byte: b'?' })),
+        (
+            &deep[..],
+            Some(RespFault::TooDeep {
+                max: framing_core::resp::MAX_DEPTH as u8,
+            }),
+        ),
+        (&b"$5\r\nab"[..], None),
+    ] {
+        let stream = [&b"+OK\r\n$3\r\nabc\r\n*2\r\n:1\r\n:2\r\n"[..], tail].concat();
+        let mut room = [0u8; 512];
+        let mut window = Window::new();
+        window.room(&mut room)[..stream.len()].copy_from_slice(&stream);
+        window.filled(stream.len());
+        let buf = &room[..stream.len()];
+        let mut d = Decoder::new(&RESP, heapless::Vec::<u8, 256>::new());
+        for want in [&b"+OK\r\n"[..], b"$3\r\nabc\r\n", b"*2\r\n:1\r\n:2\r\n"] {
+            let (from, at) = window.take(buf, &mut d).expect("a whole value");
+            let p = d.frame(window.since(buf, from), at).payload();
+            assert_eq!(p, want);
+            assert!(buf.as_ptr_range().contains(&p.as_ptr()), "lent");
+        }
+        // Not taken, nothing consumed; `pull` says why.
+        let start = window.start();
+        assert!(window.take(buf, &mut d).is_none());
+        assert_eq!(window.start(), start);
+        match (window.pull(buf, &mut d, 0), error) {
+            (Pull::Failed(e), Some(fault)) => {
+                assert_eq!(e.offset(), 26);
+                assert!(matches!(e.kind(), DecodeErrorKind::Resp { fault: f, .. } if f == fault));
+            }
+            (Pull::Read { .. }, None) => {}
+            (other, _) => panic!("{tail:?}: got {other:?}"),
+        }
+    }
+}

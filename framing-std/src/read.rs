@@ -374,9 +374,9 @@ impl Rx {
     /// slice (95 instructions a 16-byte `!I` frame from a `&[u8]`,
     /// callgrind), and anything else the feed loop, out of line.
     ///
-    /// Only the take is inline, whatever the framing (every decoder but
-    /// RESP's takes): with the loop inline too, for the decoders that
-    /// take nothing, the caller's own loop lost its registers, and the
+    /// Only the take is inline, whatever the framing (every whole decoder
+    /// takes): with the loop inline too, as it was for the decoders that
+    /// took nothing, the caller's own loop lost its registers, and the
     /// `!I` reader ran at 4.4 ns a frame against 3.9 now (BENCHMARKS.md).
     #[inline(always)]
     pub(crate) fn next_frame<R: Read + ?Sized>(

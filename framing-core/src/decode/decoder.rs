@@ -357,9 +357,8 @@ impl<L: Borrow<Layout>, B: Buffer> Feed for Decoder<L, B> {
         Ok((consumed, At(frame)))
     }
 
-    /// A whole decoder over a length framing, or over a delimited one
-    /// whose frames begin the input (a byte string's, lines; SLIP's): see
-    /// [`take`](Feed::take).
+    /// `true`: a whole decoder takes frames over every framing (see
+    /// [`take`](Feed::take)).
     #[inline(always)]
     fn takes(&self) -> bool {
         self.machine.takes()

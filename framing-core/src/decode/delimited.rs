@@ -422,8 +422,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// one-byte delimiter not in the input, or a COBS frame whose first
     /// block runs past the input's end, D2 instead (no frame: all of the
     /// input buffered). `None` changes nothing but a `Lent` state
-    /// cleared (a frame of several COBS blocks, SLIP, RESP, a bad trailer:
-    /// `feed` decides).
+    /// cleared (a frame of several COBS blocks, SLIP, a RESP value not
+    /// whole, a bad trailer: `feed` decides).
     #[inline(always)]
     pub(super) fn take_d1(
         &mut self,
@@ -529,12 +529,14 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// D1's guard from between frames, as the shortcut and the loop's
     /// `scan` judge it, changing nothing: a frame the shortcut would lend
-    /// from `input` (a byte-string frame, or a COBS frame of one block)
-    /// whole at its start, within the frame cap and with a good trailer;
+    /// from `input` (a byte-string frame, a COBS frame of one block, a RESP
+    /// value) whole at its start, within the frame cap and with a good
+    /// trailer;
     /// [`D1::Open`] where no frame can end in `input` (a one-byte
     /// delimiter not in it, a COBS frame whose first block runs past its
     /// end: D2); [`D1::No`] for anything else (an empty input, a frame of
-    /// several COBS blocks, SLIP, RESP, a frame too long or a bad trailer:
+    /// several COBS blocks, SLIP, a RESP value not whole or malformed, a
+    /// frame too long or a bad trailer:
     /// the loop's); [`D1::Begun`] for a longer byte string not whole in
     /// it. A byte string is searched for from `from`, at most `Idle`'s
     /// mark ([`mark`](Self::mark)).
@@ -584,7 +586,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 }
                 (COBS_START, code - 1, code + 1)
             }
-            Delimiter::Slip | Delimiter::Resp => return D1::No,
+            Delimiter::Resp => match self.resp_whole(input) {
+                Some(len) => (0, len, len),
+                None => return D1::No,
+            },
+            Delimiter::Slip => return D1::No,
         };
         if self
             .framing
@@ -636,6 +642,41 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
             }
             D1::Open | D1::Begun | D1::No => None,
         }
+    }
+
+    /// The adapters' take for RESP, from between frames: D1, a value whole
+    /// at the start of `input` ([`resp_whole`](Self::resp_whole)), its
+    /// trailer good, consumed and lent from the input: the frame's length.
+    /// `None`, nothing changed, otherwise (a value not whole, too long, too
+    /// deep or malformed: the loop decides, and reports it at the same
+    /// byte).
+    #[inline(never)]
+    pub(super) fn take_resp(&mut self, input: &[u8]) -> Option<usize> {
+        match self.d1_at(input, Delimiter::Resp, 0) {
+            D1::Frame { start, len, end } => {
+                debug_assert_eq!((start, end), (0, len));
+                self.d1(start, len, end);
+                Some(len)
+            }
+            D1::Open | D1::Begun | D1::No => None,
+        }
+    }
+
+    /// D1's guard for RESP: the length of a value whole at the start of
+    /// `input`, within the frame cap and nested no deeper than
+    /// [`MAX_DEPTH`](crate::resp::MAX_DEPTH), as the loop's `resp` step
+    /// finds a fresh value whole; `None` for anything else. Out of line:
+    /// the scan is RESP's own, and its arm in [`d1_at`](Self::d1_at) a
+    /// call.
+    #[inline(never)]
+    fn resp_whole(&self, input: &[u8]) -> Option<usize> {
+        let cap = self.frame_cap();
+        let rest = &input[..input.len().min(cap.saturating_add(1))];
+        let mut scan = Scan::new();
+        let Scanned::End(len) = scan.scan(rest, 0, cap as u64) else {
+            return None;
+        };
+        (len <= cap && resp_too_deep(&scan, &rest[..len]).is_none()).then_some(len)
     }
 
     /// D1's body, after [`d1_at`](Self::d1_at) found the frame at

@@ -236,7 +236,8 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// a line whole, or one begun kept back; its D2 is `feed`'s); SLIP's
     /// D1 ([`take_slip`](Self::take_slip): a frame with no escape, whole);
     /// COBS's D1 ([`take_cobs`](Self::take_cobs): a frame of one block,
-    /// whole, after its code byte).
+    /// whole, after its code byte); RESP's D1 ([`take_resp`](Self::take_resp):
+    /// a value, whole).
     #[inline(always)]
     pub(super) fn take_or_hold(
         &mut self,
@@ -249,9 +250,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                 if !self.between_frames() {
                     return Err(0);
                 }
-                // A byte string's frames and SLIP's begin the input (only
-                // a byte string's are kept back); COBS's begin after their
-                // code byte, and RESP has no take.
+                // A byte string's frames, SLIP's and RESP's begin the
+                // input (only a byte string's are kept back); COBS's begin
+                // after their code byte.
                 let (consumed, len) = match delimiter {
                     Delimiter::Bytes(_) => self.take_d1_only(input, delimiter, hold)?,
                     Delimiter::Slip => self.take_slip(input)?,
@@ -269,7 +270,10 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
                             },
                         ));
                     }
-                    Delimiter::Resp => return Err(0),
+                    Delimiter::Resp => {
+                        let len = self.take_resp(input).ok_or(0usize)?;
+                        (len, len)
+                    }
                 };
                 return Ok((
                     consumed,
@@ -293,16 +297,11 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// Whether [`take_or_hold`](Self::take_or_hold) can ever take a frame:
-    /// a whole decoder over any framing but RESP. A property of the
-    /// framing, not of the state.
+    /// a whole decoder, over any framing. A property of the decoder, not
+    /// of the state.
     #[inline(always)]
     pub(super) fn takes(&self) -> bool {
-        // A quick path is a length framing's (the test the fast path
-        // already makes, asked first so it is made once).
-        debug_assert!(self.quick.limit == 0 || matches!(self.kind(), FramingKind::Length));
         !STREAM
-            && (self.quick.limit != 0
-                || !matches!(self.kind(), FramingKind::Delimited(Delimiter::Resp)))
     }
 
     /// The feed primitive: the framing's shortcuts, then its general loop.
