@@ -174,7 +174,8 @@ pub trait Feed {
     /// The frame at the start of `input`, if the decoder takes it in one
     /// step from between frames (transition I1: a valid head and the whole
     /// frame, its trailer good; for a delimited framing, D1: a line and its
-    /// delimiter, a SLIP frame with no escape, a COBS frame of one block):
+    /// delimiter, a SLIP frame with no escape, a COBS frame of one block, a
+    /// RESP value):
     /// how many bytes it consumed and where the
     /// frame lies, exactly as [`feed`](Self::feed) would have returned
     /// them (as `Found::Item`), without building a [`Fed`] or entering the
@@ -366,8 +367,9 @@ impl Window {
 
     /// [`Feed::take`] over the unfed bytes of `buf`: the next frame, when the
     /// decoder takes it whole in one step, as [`pull`](Self::pull) would
-    /// have found it (where the bytes it was found in begin, for
-    /// [`since`](Self::since), and where the frame lies), its bytes dropped;
+    /// have found it (where in `buf` the frame's bytes begin, for
+    /// [`since`](Self::since), and where the frame lies from there), its
+    /// bytes dropped;
     /// `None`, changing nothing, otherwise: call `pull`. Kept apart from
     /// `pull` so an adapter can inline this step and leave its read loop
     /// out of line: a frame already read then costs the decoder's I1 and

@@ -216,11 +216,13 @@
 //! lent, with `d1_at`'s guard, whose RESP arm `Decoder::decode`'s D1 asks
 //! too); no D2, so a take that finds no frame changes nothing. Every whole
 //! decoder takes ([`Feed::takes`](crate::adapter::Feed::takes) is `false`
-//! for a streaming decoder alone). The COBS frame's start (1, not the 0
-//! of every other take) costs the `!I` readers 5 instructions a frame
-//! where the readers make it, and is paid back: with every framing
-//! taking, the blocking reader keeps only the take inline
-//! (BENCHMARKS.md).
+//! for a streaming decoder alone), so the blocking reader keeps only the
+//! take inline (BENCHMARKS.md). The COBS frame's start (1, past its code
+//! byte, not the 0 of every other take) is made 0 by
+//! [`Window::take_or_hold`](crate::adapter::Window::take_or_hold), which
+//! returns where the frame's bytes begin: merged with the other takes'
+//! 0 where the adapters make the frame, it cost every `!I` frame 5
+//! instructions and every owned one 15.
 //! [`Feed::take_or_hold`](crate::adapter::Feed::take_or_hold), which the
 //! codecs try instead ([`Window::take_or_hold`](crate::adapter::Window::take_or_hold)),
 //! takes I1 the same way and I0 too (`take_or_hold`: between frames, a
