@@ -366,10 +366,12 @@ impl Window {
     }
 
     /// [`Feed::take`] over the unfed bytes of `buf`: the next frame, when the
-    /// decoder takes it whole in one step, as [`pull`](Self::pull) would
-    /// have found it (where in `buf` the frame's bytes begin, for
-    /// [`since`](Self::since), and where the frame lies from there), its
-    /// bytes dropped;
+    /// decoder takes it whole in one step, the frame [`pull`](Self::pull)
+    /// would have found, with where it lies: where in `buf` the frame's own
+    /// bytes begin (for [`since`](Self::since) or
+    /// [`after`](Self::after); after a COBS frame's code byte, not where
+    /// the unfed bytes began, which `pull` returns) and where the frame
+    /// lies from there; its bytes dropped;
     /// `None`, changing nothing, otherwise: call `pull`. Kept apart from
     /// `pull` so an adapter can inline this step and leave its read loop
     /// out of line: a frame already read then costs the decoder's I1 and

@@ -181,9 +181,11 @@
 //! state `Idle` or `Lent`, the head judged by that comparison, the frame
 //! whole, a trailer good, with the one guard the shortcut in `feed` uses),
 //! lending the frame without building a [`Fed`](crate::adapter::Fed), and
-//! for a delimited framing D1 the same way (`take_d1`: a line, or a COBS
-//! frame of one block, whole at the start of the input and lent from it,
-//! under the guard and with the frame check of `feed`'s D1; where a
+//! for a delimited framing D1 the same way (`take_d1`: a line, a COBS
+//! frame of one block or a RESP value, whole at the start of the input
+//! and lent from it, under the guard and with the frame check of `feed`'s
+//! D1, which for RESP is the loop's `resp` step (`feed`'s shortcut has no
+//! RESP row); where a
 //! one-byte delimiter is not in the input, or a COBS frame's first block
 //! runs past its end, D2 through the shortcut's body instead, so the
 //! input is not searched twice), and inside a frame (`Scan`, at any

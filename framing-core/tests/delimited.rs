@@ -359,13 +359,13 @@ fn slip_frames_with_no_escape_whole_in_a_chunk_are_slices_of_it() {
     );
 }
 
-/// A decoder of `layout` and a window over `stream`, all of it read (a
-/// buffer of 64 bytes).
+/// A decoder of `layout` holding at most 64 bytes, and a window over
+/// `stream`, all of it read (a read buffer of 128 bytes).
 fn window_over(
     layout: &'static Layout,
     stream: &[u8],
-) -> (WindowDecoder, framing_core::adapter::Window, [u8; 64]) {
-    let mut room = [0u8; 64];
+) -> (WindowDecoder, framing_core::adapter::Window, [u8; 128]) {
+    let mut room = [0u8; 128];
     let mut window = framing_core::adapter::Window::new();
     window.room(&mut room)[..stream.len()].copy_from_slice(stream);
     window.filled(stream.len());
@@ -494,10 +494,38 @@ fn cobs_frames_of_one_block_are_taken_whole_and_the_rest_pulled() {
         taken(&mut window, buf, &mut d),
         Some((b"ok".to_vec(), true))
     );
+    // The decoder counted every byte taken or pulled.
+    assert_eq!(d.offset(), 23);
     // Not whole: not taken, nothing consumed.
     let start = window.start();
     assert!(window.take(buf, &mut d).is_none());
     assert_eq!(window.start(), start);
+    assert_eq!(d.offset(), 23);
+}
+
+/// A COBS frame of one block longer than the decoder can hold is not
+/// taken: `pull` reports it, at its first byte, as the loop does.
+#[test]
+fn a_cobs_frame_of_one_block_over_the_cap_is_left_to_pull() {
+    // 70 bytes of data in one block; the window's decoder holds 64.
+    let stream = [&[71u8][..], &[7u8; 70], &[0]].concat();
+    let (mut d, mut window, room) = window_over(&COBS, &stream);
+    let buf = &room[..stream.len()];
+    assert!(window.take(buf, &mut d).is_none());
+    assert_eq!(window.start(), 0);
+    match window.pull(buf, &mut d, 0) {
+        framing_core::adapter::Pull::Failed(e) => assert_eq!(
+            (e.kind(), e.offset()),
+            (
+                framing_core::DecodeErrorKind::FrameTooLarge {
+                    needed: 72,
+                    capacity: 64
+                },
+                0
+            )
+        ),
+        other => panic!("expected the oversized frame's error, got {other:?}"),
+    }
 }
 
 #[test]

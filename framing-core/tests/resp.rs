@@ -297,18 +297,34 @@ fn whole_values_are_taken_and_the_rest_pulled() {
         b":1\r\n".to_vec(),
     ]
     .concat();
+    let long = [&b"$300\r\n"[..], &[b'x'; 300], b"\r\n"].concat();
+    let depth = framing_core::resp::MAX_DEPTH;
     for (tail, error) in [
-        (&b"?x\r\n"[..], Some(RespFault::Type { byte: b'?' })),
+        (
+            &b"?x\r\n"[..],
+            Some(DecodeErrorKind::Resp {
+                fault: RespFault::Type { byte: b'?' },
+                at: 0,
+            }),
+        ),
         (
             &deep[..],
-            Some(RespFault::TooDeep {
-                max: framing_core::resp::MAX_DEPTH as u8,
+            Some(DecodeErrorKind::Resp {
+                fault: RespFault::TooDeep { max: depth as u8 },
+                at: 4 * depth as u64,
+            }),
+        ),
+        (
+            &long[..],
+            Some(DecodeErrorKind::TooLong {
+                length: 303,
+                max: 256,
             }),
         ),
         (&b"$5\r\nab"[..], None),
     ] {
         let stream = [&b"+OK\r\n$3\r\nabc\r\n*2\r\n:1\r\n:2\r\n"[..], tail].concat();
-        let mut room = [0u8; 512];
+        let mut room = [0u8; 1024];
         let mut window = Window::new();
         window.room(&mut room)[..stream.len()].copy_from_slice(&stream);
         window.filled(stream.len());
@@ -325,9 +341,8 @@ fn whole_values_are_taken_and_the_rest_pulled() {
         assert!(window.take(buf, &mut d).is_none());
         assert_eq!(window.start(), start);
         match (window.pull(buf, &mut d, 0), error) {
-            (Pull::Failed(e), Some(fault)) => {
-                assert_eq!(e.offset(), 26);
-                assert!(matches!(e.kind(), DecodeErrorKind::Resp { fault: f, .. } if f == fault));
+            (Pull::Failed(e), Some(kind)) => {
+                assert_eq!((e.kind(), e.offset()), (kind, 26));
             }
             (Pull::Read { .. }, None) => {}
             (other, _) => panic!("{tail:?}: got {other:?}"),

@@ -206,8 +206,9 @@ impl ReadBuf {
     /// may pend. Pulls from `decoder` ([`Window::pull`]), and when it asks for bytes, makes
     /// [`room`](Self::room) for them and calls `read` on it, then records
     /// what arrived ([`filled`](Self::filled)); until something is found
-    /// (returned with where the bytes it was found in begin: pass it to
-    /// [`since`](Self::since)), the stream ends cleanly (`None`), or `read`
+    /// (returned with where the bytes it was found in, or a taken frame's
+    /// own bytes, begin: pass it to [`since`](Self::since)), the stream
+    /// ends cleanly (`None`), or `read`
     /// pends. Frames up to `hold` bytes are kept whole in this buffer, so
     /// the decoder takes them in place.
     ///

@@ -416,7 +416,7 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
 
     /// D1 from between frames (`Idle` or `Lent`), for [`Decoder::decode`](crate::Decoder::decode)
     /// (which lends the frame itself, as it does I1's): a frame whole at
-    /// the start of `input` that the shortcut would lend from it
+    /// the start of `input` that `feed` would lend from it
     /// ([`d1_at`](Self::d1_at)), consumed without building a [`Fed`]: how
     /// many bytes it consumed, and where in `input` the frame lies; for a
     /// one-byte delimiter not in the input, or a COBS frame whose first
@@ -462,11 +462,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     /// start of `input`, nothing consumed (no D2: a take that finds no
     /// frame leaves the bytes to `feed`): the bytes it consumed
     /// and the frame's length, from the input's start. A byte string's
-    /// frames only, which begin the input (not COBS's, after their code
-    /// byte): the length family's I1 takes its frames from the input's
-    /// start too, and a start the two paths disagree on, merged where the
-    /// adapters make the frame, cost every `!I` frame 5 instructions and
-    /// 3% to 7% of its time in `FrameReader` (`reader_cost`).
+    /// frames only (the other delimited framings' takes are
+    /// [`take_slip`](Self::take_slip), [`take_cobs`](Self::take_cobs) and
+    /// [`take_resp`](Self::take_resp)).
     ///
     /// Where no frame ends in `input` and the adapter can keep what it
     /// holds (`hold`), D7: `Err(need)`, nothing consumed, the search's end
@@ -528,8 +526,9 @@ impl<F: Framing, B: Buffer, const STREAM: bool> Machine<F, B, STREAM> {
     }
 
     /// D1's guard from between frames, as the shortcut and the loop's
-    /// `scan` judge it, changing nothing: a frame the shortcut would lend
-    /// from `input` (a byte-string frame, a COBS frame of one block, a RESP
+    /// `scan` judge it (for RESP, the loop's `resp` step: the shortcut has
+    /// no RESP row), changing nothing: a frame `feed` would lend from
+    /// `input` (a byte-string frame, a COBS frame of one block, a RESP
     /// value) whole at its start, within the frame cap and with a good
     /// trailer;
     /// [`D1::Open`] where no frame can end in `input` (a one-byte
