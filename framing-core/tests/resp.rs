@@ -349,3 +349,29 @@ fn whole_values_are_taken_and_the_rest_pulled() {
         }
     }
 }
+
+/// An error names the value's first byte, and the bad byte's too when it
+/// lies further in (once, not twice, when it is the first).
+#[test]
+fn errors_name_the_value_and_the_bad_byte() {
+    let message = |wire: &[u8]| {
+        let mut d = Decoder::new(&RESP, heapless::Vec::<u8, 256>::new());
+        let mut input = wire;
+        loop {
+            match d.decode(&mut input) {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("no error in {wire:?}"),
+                Err(e) => return e.to_string(),
+            }
+        }
+    };
+    assert_eq!(
+        message(b"+OK\r\n?x\r\n"),
+        "RESP value at byte 5: 0x3f is not a RESP type byte"
+    );
+    let inside = message(b"+OK\r\n$3\r\nabcd\r\n");
+    assert!(
+        inside.starts_with("RESP value at byte 5: ") && inside.ends_with(" (byte 12)"),
+        "{inside}"
+    );
+}

@@ -191,6 +191,20 @@ impl DecodeError {
     }
 }
 
+/// Where in the stream a fault `i` bytes into a frame at byte `at` lies,
+/// for a message that has named the frame's byte already: ` (byte N)`, or
+/// nothing when the fault is the frame's first byte.
+struct Inside(u64, u64);
+
+impl fmt::Display for Inside {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Inside(_, 0) => Ok(()),
+            Inside(at, i) => write!(f, " (byte {})", at + i),
+        }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = self.offset;
@@ -231,19 +245,15 @@ impl fmt::Display for DecodeError {
             ),
             DecodeErrorKind::AsciiLength { fault, at: i } => write!(
                 f,
-                "frame at byte {at}: its ASCII length {fault} (byte {})",
-                at + i
+                "frame at byte {at}: its ASCII length {fault}{}",
+                Inside(at, i)
             ),
-            DecodeErrorKind::WebSocket { fault, at: i } => write!(
-                f,
-                "WebSocket frame at byte {at}: {fault} (byte {})",
-                at + i
-            ),
-            DecodeErrorKind::Resp { fault, at: i } => write!(
-                f,
-                "RESP value at byte {at}: {fault} (byte {})",
-                at + i
-            ),
+            DecodeErrorKind::WebSocket { fault, at: i } => {
+                write!(f, "WebSocket frame at byte {at}: {fault}{}", Inside(at, i))
+            }
+            DecodeErrorKind::Resp { fault, at: i } => {
+                write!(f, "RESP value at byte {at}: {fault}{}", Inside(at, i))
+            }
             DecodeErrorKind::FrameEnd {
                 index,
                 found,
