@@ -402,6 +402,27 @@ fn pulled(w: &mut framing_core::adapter::Window, buf: &[u8], d: &mut WindowDecod
     }
 }
 
+/// Each of `want` taken in turn by `Window::take`, lent from `buf`.
+fn take_each(
+    w: &mut framing_core::adapter::Window,
+    buf: &[u8],
+    d: &mut WindowDecoder,
+    want: &[&[u8]],
+) {
+    for want in want {
+        let got = taken(w, buf, d).expect("a frame taken whole");
+        assert_eq!(got, (want.to_vec(), true));
+    }
+}
+
+/// `Window::take` takes nothing and changes nothing: the next frame is
+/// `pull`'s.
+fn left_to_pull(w: &mut framing_core::adapter::Window, buf: &[u8], d: &mut WindowDecoder) {
+    let start = w.start();
+    assert!(w.take(buf, d).is_none());
+    assert_eq!(w.start(), start);
+}
+
 /// The adapters' take for SLIP (`Window::take`): a frame with no escape,
 /// whole at the start of the unfed bytes, taken and lent from the buffer;
 /// an escape, or an END first, left to `pull`, which gives the same frames
@@ -411,17 +432,12 @@ fn slip_frames_with_no_escape_are_taken_whole_and_the_rest_pulled() {
     let stream: &[u8] = b"first\xc0second\xc0a\xdb\xdcb\xc0\xc0last\xc0";
     let (mut d, mut window, room) = window_over(&SLIP, stream);
     let buf = &room[..stream.len()];
-    for want in [&b"first"[..], b"second"] {
-        let got = taken(&mut window, buf, &mut d).expect("a frame with no escape, whole");
-        assert_eq!(got, (want.to_vec(), true));
-    }
+    take_each(&mut window, buf, &mut d, &[b"first", b"second"]);
     // An escape: the take leaves it to `pull`, changing nothing.
-    let start = window.start();
-    assert!(window.take(buf, &mut d).is_none());
-    assert_eq!(window.start(), start);
+    left_to_pull(&mut window, buf, &mut d);
     assert_eq!(pulled(&mut window, buf, &mut d), b"a\xc0b");
     // An END first (an empty frame, skipped by the loop), then "last".
-    assert!(window.take(buf, &mut d).is_none());
+    left_to_pull(&mut window, buf, &mut d);
     assert_eq!(pulled(&mut window, buf, &mut d), b"last");
 }
 
@@ -435,12 +451,9 @@ fn slip_frames_each_begun_with_an_end_are_taken_after_the_first() {
     let (mut d, mut window, room) = window_over(&SLIP, stream);
     let buf = &room[..stream.len()];
     // The first begins with an END (an empty frame): the loop's.
-    assert!(window.take(buf, &mut d).is_none());
+    left_to_pull(&mut window, buf, &mut d);
     assert_eq!(pulled(&mut window, buf, &mut d), b"one");
-    for want in [&b"two"[..], b"three"] {
-        let got = taken(&mut window, buf, &mut d).expect("a frame begun at the start");
-        assert_eq!(got, (want.to_vec(), true));
-    }
+    take_each(&mut window, buf, &mut d, &[b"two", b"three"]);
     assert_eq!(window.start(), stream.len());
     at_every_split(
         SLIP,
@@ -461,22 +474,14 @@ fn cobs_frames_of_one_block_are_taken_whole_and_the_rest_pulled() {
     let stream: &[u8] = b"\x04one\x00\x01\x00\x02a\x02b\x00\x03xy\x00\x05a\x00\x03ok\x00\x05tai";
     let (mut d, mut window, room) = window_over(&COBS, stream);
     let buf = &room[..stream.len()];
-    for want in [&b"one"[..], b""] {
-        let got = taken(&mut window, buf, &mut d).expect("a frame of one block, whole");
-        assert_eq!(got, (want.to_vec(), true));
-    }
+    take_each(&mut window, buf, &mut d, &[b"one", b""]);
     // Two blocks: the take leaves it to `pull`, changing nothing.
-    let start = window.start();
-    assert!(window.take(buf, &mut d).is_none());
-    assert_eq!(window.start(), start);
+    left_to_pull(&mut window, buf, &mut d);
     assert_eq!(pulled(&mut window, buf, &mut d), b"a\0b");
-    assert_eq!(
-        taken(&mut window, buf, &mut d),
-        Some((b"xy".to_vec(), true))
-    );
+    take_each(&mut window, buf, &mut d, &[b"xy"]);
     // The corrupt frame: not taken; `pull` reports it (COBS skips it)
     // and goes on.
-    assert!(window.take(buf, &mut d).is_none());
+    left_to_pull(&mut window, buf, &mut d);
     match window.pull(buf, &mut d, 0) {
         framing_core::adapter::Pull::Found {
             found: framing_core::adapter::Found::Recovered(r),
@@ -490,16 +495,11 @@ fn cobs_frames_of_one_block_are_taken_whole_and_the_rest_pulled() {
         ),
         other => panic!("expected the corrupt frame's report, got {other:?}"),
     }
-    assert_eq!(
-        taken(&mut window, buf, &mut d),
-        Some((b"ok".to_vec(), true))
-    );
+    take_each(&mut window, buf, &mut d, &[b"ok"]);
     // The decoder counted every byte taken or pulled.
     assert_eq!(d.offset(), 23);
     // Not whole: not taken, nothing consumed.
-    let start = window.start();
-    assert!(window.take(buf, &mut d).is_none());
-    assert_eq!(window.start(), start);
+    left_to_pull(&mut window, buf, &mut d);
     assert_eq!(d.offset(), 23);
 }
 
@@ -511,8 +511,7 @@ fn a_cobs_frame_of_one_block_over_the_cap_is_left_to_pull() {
     let stream = [&[71u8][..], &[7u8; 70], &[0]].concat();
     let (mut d, mut window, room) = window_over(&COBS, &stream);
     let buf = &room[..stream.len()];
-    assert!(window.take(buf, &mut d).is_none());
-    assert_eq!(window.start(), 0);
+    left_to_pull(&mut window, buf, &mut d);
     match window.pull(buf, &mut d, 0) {
         framing_core::adapter::Pull::Failed(e) => assert_eq!(
             (e.kind(), e.offset()),
