@@ -8,12 +8,14 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{finish_within, json_lines, BIN};
+use common::{json_lines, run_fed, BIN};
+
+/// How long any one child may run.
+const LIMIT: Duration = Duration::from_secs(60);
 
 /// Payloads with every byte SLIP and COBS treat specially, an empty one
 /// left out (SLIP cannot carry it), one longer than a COBS block.
@@ -35,16 +37,9 @@ fn hex(bytes: &[u8]) -> String {
 /// Runs `code` with `python`, `input` on its stdin: its stdout, or `None`
 /// when it says the library is missing.
 fn python_run(python: &Path, code: &str, input: &[u8], what: &str) -> Option<Vec<u8>> {
-    let mut child = Command::new(python)
-        .arg("-c")
-        .arg(code)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn python");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = finish_within(child, Duration::from_secs(60), what);
+    let mut command = Command::new(python);
+    command.arg("-c").arg(code);
+    let out = run_fed(command, input, LIMIT, what);
     if out.status.code() == Some(3) {
         eprintln!("skipped {what}: {}", String::from_utf8_lossy(&out.stderr));
         return None;
@@ -59,21 +54,23 @@ fn python_run(python: &Path, code: &str, input: &[u8], what: &str) -> Option<Vec
 
 /// `framing ARGS` with `input` on stdin: its stdout.
 fn framing(args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn framing");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = finish_within(child, Duration::from_secs(60), "framing");
+    let mut command = Command::new(BIN);
+    command.args(args);
+    let out = run_fed(command, input, LIMIT, "framing");
     assert!(
         out.status.success(),
         "framing {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// A library's output, one hex payload a line.
+fn lines(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// The payloads `framing decode --framing NAME --json` reads in `wire`.
@@ -145,11 +142,7 @@ fn slip_frames_sliplib_sends_are_decoded_and_ours_are_what_sliplib_receives() {
     let Some(out) = python_run(&python, SLIPLIB_DECODE, &wire, "sliplib decode") else {
         return;
     };
-    let got: Vec<String> = String::from_utf8_lossy(&out)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(got, want, "our frames as sliplib reads them");
+    assert_eq!(lines(&out), want, "our frames as sliplib reads them");
 }
 
 const COBS_ENCODE: &str = r#"
@@ -185,9 +178,9 @@ fn cobs_frames_the_cobs_package_encodes_are_decoded_and_ours_are_what_it_decodes
     let Some(out) = python_run(&python, COBS_DECODE, &wire, "cobs decode") else {
         return;
     };
-    let got: Vec<String> = String::from_utf8_lossy(&out)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(got, want, "our frames as the cobs package reads them");
+    assert_eq!(
+        lines(&out),
+        want,
+        "our frames as the cobs package reads them"
+    );
 }

@@ -7,7 +7,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::thread;
@@ -17,6 +17,26 @@ use serde_json::Value;
 
 /// The `framing` command built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_framing");
+
+/// Runs `command` with `input` on its stdin (written from a thread, so a
+/// child that writes a lot before reading all of it cannot stall), its
+/// stdout and stderr captured, within `limit` (see [`finish_within`]).
+pub fn run_fed(mut command: Command, input: &[u8], limit: Duration, what: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    let input = input.to_vec();
+    thread::spawn(move || {
+        // A child that exits without reading it all closes the pipe: its
+        // own status says what went wrong.
+        let _ = stdin.write_all(&input);
+    });
+    finish_within(child, limit, what)
+}
 
 /// Waits for `child` (named `what` in the failure) at most `limit`; kills
 /// it and fails the test after that, so no test hangs.
